@@ -1,0 +1,37 @@
+# make run   - start the whole system offline (functions host, Direct Line stand-in, bot, terminal chat)
+# make test  - lint, type-check and run every test (what CI runs)
+# make bench - benchmarks
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench venv node-deps clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(PY) -m devhost up --chat
+
+lint: venv
+	$(PY) -m ruff check .
+
+typecheck: venv
+	$(PY) -m mypy contract orchestrator bot devhost function_app.py
+
+pytest: venv
+	$(PY) -m pytest
+
+test: lint typecheck pytest
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .devhost node_modules

@@ -1,0 +1,36 @@
+"""The wire contract between the bot and the function app.
+
+Everything that crosses the wire between the two sides is defined here once, as dataclasses with
+``to_json``/``from_json``. No Azure or botbuilder imports, so both sides import it cheaply.
+"""
+
+from contract.errors import ContractError
+from contract.events import (
+    CONTINUE_CONVERSATION_EVENT,
+    LONG_OPERATION_RESPONSE_EVENT,
+    OUTCOME_KIND,
+)
+from contract.instance_ids import conversation_key, instance_id_prefix, make_instance_id
+from contract.outcome import Outcome, OutcomeStatus
+from contract.progress import Progress, Stage
+from contract.signing import sign_outcome, verify_outcome
+from contract.start import MAX_START_BODY_BYTES, StartRequest, validate_continuation
+
+__all__ = [
+    "CONTINUE_CONVERSATION_EVENT",
+    "LONG_OPERATION_RESPONSE_EVENT",
+    "MAX_START_BODY_BYTES",
+    "OUTCOME_KIND",
+    "ContractError",
+    "Outcome",
+    "OutcomeStatus",
+    "Progress",
+    "Stage",
+    "StartRequest",
+    "conversation_key",
+    "instance_id_prefix",
+    "make_instance_id",
+    "sign_outcome",
+    "validate_continuation",
+    "verify_outcome",
+]

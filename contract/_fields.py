@@ -1,0 +1,51 @@
+"""Small typed readers for JSON objects; each names the field it rejects."""
+
+from typing import Any
+
+from contract.errors import ContractError
+
+
+def require_object(value: object, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ContractError(field, f"expected a JSON object, got {_kind(value)}")
+    return value
+
+
+def require_str(data: dict[str, Any], key: str, prefix: str = "") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ContractError(prefix + key, f"expected a non-empty string, got {_kind(value)}")
+    return value
+
+
+def optional_str(data: dict[str, Any], key: str, prefix: str = "") -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ContractError(prefix + key, f"expected a string, got {_kind(value)}")
+    return value
+
+
+def require_int(data: dict[str, Any], key: str, prefix: str = "") -> int:
+    value = data.get(key)
+    # bool is an int in Python, but never a count on the wire.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ContractError(prefix + key, f"expected an integer, got {_kind(value)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "an empty string" if not value else "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,10 @@
+"""Names that identify the outcome event on its way from the orchestration to the waiting prompt."""
+
+from typing import Final
+
+# The Direct Line event the function app posts to the bot (the name of Microsoft's C# sample).
+LONG_OPERATION_RESPONSE_EVENT: Final = "LongOperationResponse"
+# The name botbuilder gives the activity of a proactive continue_conversation turn.
+CONTINUE_CONVERSATION_EVENT: Final = "ContinueConversation"
+# The `kind` of an outcome; the prompt recognizes an outcome by it.
+OUTCOME_KIND: Final = "LongOperationComplete"

@@ -1,0 +1,8 @@
+"""Shared test set-up: the repository root is importable (it is the Functions app root)."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck pytest bench venv node-deps clean
 
+NODE_DIR := tests/conformance
+
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -25,7 +27,14 @@ lint: venv
 typecheck: venv
 	$(PY) -m mypy contract orchestrator bot devhost function_app.py
 
-pytest: venv
+# Official Direct Line client (botframework-directlinejs) used by the conformance tests.
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json
+	cd $(NODE_DIR) && (test -f package-lock.json && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent)
+	touch $@
+
+node-deps: $(NODE_DIR)/node_modules/.installed
+
+pytest: venv node-deps
 	$(PY) -m pytest
 
 test: lint typecheck pytest

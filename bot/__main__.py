@@ -1,0 +1,35 @@
+"""``python -m bot [--port N] [--host H]``: serve the bot (settings from the environment, see bot/settings.py)."""
+
+import argparse
+import logging
+import os
+import sys
+
+from aiohttp import web
+
+from bot.errors import SettingsError
+from bot.settings import BotSettings
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 3978)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    args = parser.parse_args(argv)
+    env = dict(os.environ)
+    if args.port is not None:
+        env["PORT"] = str(args.port)
+    try:
+        settings = BotSettings.from_env(env)
+    except SettingsError as error:
+        print(f"python -m bot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.app import create_app  # after settings: a bad setting is reported without loading botbuilder
+
+    web.run_app(create_app(settings), host=args.host, port=settings.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

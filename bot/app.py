@@ -1,0 +1,70 @@
+"""The aiohttp application: ``POST /api/messages`` for the channel, ``GET /api/health`` for whoever watches."""
+
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import ConversationState, Storage, UserState
+from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middleware
+
+from bot.adapter import create_adapter
+from bot.long_operation_bot import LongOperationBot
+from bot.long_operation_dialog import LongOperationDialog
+from bot.operations_client import OperationsClient
+from bot.settings import BotSettings
+from bot.sqlite_storage import SqliteStorage
+from bot.storage import create_storage
+
+logger = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", BotSettings)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", LongOperationBot)
+STORAGE = web.AppKey("storage", Storage)
+HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+
+
+def create_app(settings: BotSettings, storage: Storage | None = None) -> web.Application:
+    """The bot's web application. ``storage`` overrides the BotStateStore setting (tests share one)."""
+    app = web.Application(middlewares=[aiohttp_error_middleware])
+    app[SETTINGS] = settings
+    app[STORAGE] = storage if storage is not None else create_storage(settings.state_store)
+    app[ADAPTER] = create_adapter(settings)
+    app.cleanup_ctx.append(_bot_lifecycle)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/api/health", _health)
+    return app
+
+
+async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    # The one shared client session of the process: created on start-up inside the running loop, closed last.
+    session = aiohttp.ClientSession()
+    app[HTTP_SESSION] = session
+    settings = app[SETTINGS]
+    storage = app[STORAGE]
+    conversation_state = ConversationState(storage)
+    bot = LongOperationBot(
+        settings,
+        conversation_state,
+        UserState(storage),
+        LongOperationDialog(OperationsClient(session, settings)),
+    )
+    app[BOT] = bot
+    app[ADAPTER].on_turn_error = bot.on_turn_error
+    logger.info("bot ready: operations at %s, state in %s", settings.operations_url, settings.state_store)
+    try:
+        yield
+    finally:
+        await session.close()
+        if isinstance(storage, SqliteStorage):
+            storage.close()
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    response = await request.app[ADAPTER].process(request, request.app[BOT])
+    return response if response is not None else web.Response(status=201)
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})

@@ -1,0 +1,54 @@
+"""The bot's one exception tree; callers catch by layer.
+
+BotError
+├── SettingsError            a setting is missing or malformed (stops start-up; the message names it)
+├── OperationsError          the function app could not do what was asked
+│   ├── OperationsUnavailable    not reachable (refused, timeout, network) or 5xx without an answer
+│   └── OperationRejected        it answered with an error status (4xx/5xx with ``{"error"}``)
+└── StorageError             the bot state store failed
+    └── ETagConflict             a write carried a stale eTag (somebody else wrote first)
+"""
+
+
+class BotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class SettingsError(BotError):
+    """A setting is missing or malformed; the message names the setting."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"setting {name}: {problem}")
+        self.name = name
+
+
+class OperationsError(BotError):
+    """The operations service (the function app) could not do what was asked.
+
+    ``reason`` is plain words fit for the user ("the operations service is not reachable").
+    """
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason if status is None else f"{reason} (HTTP {status})")
+        self.reason = reason
+        self.status = status
+
+
+class OperationsUnavailable(OperationsError):
+    """The service could not be reached or did not answer in time."""
+
+
+class OperationRejected(OperationsError):
+    """The service answered with an error status."""
+
+
+class StorageError(BotError):
+    """The state store failed."""
+
+
+class ETagConflict(StorageError):
+    """A write carried an eTag that no longer matches the stored item."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"eTag conflict on {key!r}: the item was changed by another writer since it was read")
+        self.key = key

@@ -1,0 +1,128 @@
+"""The ActivityHandler: runs the dialog for messages and delivers verified outcomes proactively."""
+
+import logging
+from typing import Any
+
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
+from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.schema import Channels
+
+from bot import texts
+from bot.long_operation_prompt import awaited_operation
+from bot.outcome_event import OutcomeEvent, RejectedEvent, read_outcome_event
+from bot.settings import BotSettings
+from contract import LONG_OPERATION_RESPONSE_EVENT
+
+logger = logging.getLogger(__name__)
+
+DIALOG_STATE = "DialogState"
+# Instance ids whose outcome this conversation has shown, newest last: at-least-once notification from the
+# function app must reach the user exactly once, across restarts (so it lives in conversation state).
+DELIVERED_OUTCOMES = "DeliveredOutcomes"
+DELIVERED_OUTCOMES_KEPT = 50
+
+
+class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type hints
+    def __init__(
+        self,
+        settings: BotSettings,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        dialog: Dialog,
+    ) -> None:
+        self._settings = settings
+        self._conversation_state = conversation_state
+        self._user_state = user_state
+        self._dialog = dialog
+        self._dialog_state = conversation_state.create_property(DIALOG_STATE)
+        self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await super().on_turn(turn_context)
+        # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
+        await self._conversation_state.save_changes(turn_context)
+        await self._user_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await DialogExtensions.run_dialog(self._dialog, turn_context, self._dialog_state)
+
+    async def on_event_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.name == LONG_OPERATION_RESPONSE_EVENT and activity.channel_id == Channels.direct_line:
+            await self._deliver_outcome(turn_context)
+            return
+        await super().on_event_activity(turn_context)
+
+    async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        """The adapter's on_turn_error: log, tell the user, and reset the dialog.
+
+        Decision: like the samples, drop the conversation's dialog stack so a poisoned state cannot trap the
+        user in an error loop; unlike them, keep the delivered-outcomes record so dedupe survives. An operation
+        still running then finishes unseen (its outcome is logged as stale); the user starts a new one.
+        """
+        conversation = turn_context.activity.conversation
+        logger.error(
+            "unhandled error in a turn conversation_id=%s", conversation.id if conversation else "", exc_info=error
+        )
+        try:
+            await turn_context.send_activity(texts.SOMETHING_WENT_WRONG)
+        except Exception:
+            logger.exception("could not tell the user about the error")
+        try:
+            # force: re-read, so a fresh eTag is used if the error was a write conflict.
+            await self._conversation_state.load(turn_context, force=True)
+            await self._dialog_state.delete(turn_context)
+            await self._conversation_state.save_changes(turn_context)
+        except Exception:
+            logger.exception("could not reset the dialog state after an error")
+
+    async def _deliver_outcome(self, turn_context: TurnContext) -> None:
+        try:
+            event = read_outcome_event(turn_context.activity.value, self._settings.signing_key)
+        except RejectedEvent as rejected:
+            logger.warning(
+                "outcome event rejected: %s instance_id=%s conversation_id=%s",
+                rejected.reason,
+                rejected.instance_id,
+                rejected.conversation_id,
+            )
+            return
+
+        async def continue_in_original_conversation(context: TurnContext) -> None:
+            await self._deliver_in(context, event)
+
+        # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty means auth is off.
+        await turn_context.adapter.continue_conversation(
+            event.reference, continue_in_original_conversation, self._settings.app_id
+        )
+
+    async def _deliver_in(self, context: TurnContext, event: OutcomeEvent) -> None:
+        outcome = event.outcome
+        fields = {"instance_id": outcome.instance_id, "conversation_id": outcome.conversation_id}
+        awaited = awaited_operation(await self._dialog_state.get(context))
+        delivered: list[Any] = list(await self._delivered.get(context) or [])
+        if outcome.instance_id in delivered:
+            logger.warning("duplicate outcome dropped instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
+                           fields)
+            return
+        if awaited is None or awaited.instance_id != outcome.instance_id:
+            logger.warning(
+                "stale outcome dropped (no prompt waits for it) instance_id=%(instance_id)s "
+                "conversation_id=%(conversation_id)s", fields,
+            )
+            return
+        if awaited.service_url and awaited.service_url != event.reference.service_url:
+            logger.warning(
+                "outcome dropped: serviceUrl differs from the one the operation was started with "
+                "instance_id=%(instance_id)s conversation_id=%(conversation_id)s", fields,
+            )
+            return
+        # The continuation activity arrives with value None (botbuilder-notes §3); the prompt recognizes the outcome.
+        context.activity.value = outcome.to_json()
+        await DialogExtensions.run_dialog(self._dialog, context, self._dialog_state)
+        delivered.append(outcome.instance_id)
+        await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
+        await self._conversation_state.save_changes(context)
+        logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
+                    outcome.status.value, outcome.instance_id, outcome.conversation_id)
+

@@ -1,0 +1,172 @@
+"""LongOperationPrompt: starts an operation and waits for its outcome (a port of the C# sample's ActivityPrompt).
+
+While it waits, a message gets live progress, "status" answers progress, "cancel" terminates the
+orchestration. It ends with the outcome JSON when the proactive ``ContinueConversation`` turn brings the
+outcome of exactly the awaited instance, or with None when there is nothing more to wait for (start failed,
+cancelled, the orchestration ended without an outcome). Its state holds only plain JSON data, so a waiting
+prompt survives a restart of the bot.
+"""
+
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.conversation_reference_extension import get_continuation_activity
+from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogState, DialogTurnResult
+from botbuilder.dialogs.prompts import (
+    ActivityPrompt,
+    PromptOptions,
+    PromptRecognizerResult,
+    PromptValidatorContext,
+)
+from botbuilder.schema import ActivityTypes
+
+from bot import texts
+from bot.errors import OperationsError
+from bot.operations_client import Operations, OperationStatus, StartedOperation, TerminateResult
+from contract import CONTINUE_CONVERSATION_EVENT, ContractError, Outcome, StartRequest
+
+logger = logging.getLogger(__name__)
+
+PROMPT_ID = "LongOperationPrompt"
+# Key of the started operation (StartedOperation.to_state()) in the prompt's state
+# (``instance.state["state"]``, next to AttemptCount).
+OPERATION_KEY = "operation"
+
+
+class LongOperationPromptOptions(PromptOptions):  # type: ignore[misc]  # botbuilder ships no type hints
+    """PromptOptions that carry the chosen option. Persisted in dialog state: keep this class at this path."""
+
+    def __init__(self, option: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.option = option
+
+
+async def _accept_recognized(prompt_context: PromptValidatorContext) -> bool:
+    return bool(prompt_context.recognized.succeeded)
+
+
+class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
+    def __init__(self, operations: Operations, dialog_id: str = PROMPT_ID) -> None:
+        super().__init__(dialog_id, _accept_recognized)
+        self._operations = operations
+
+    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
+        if not isinstance(options, LongOperationPromptOptions):
+            raise TypeError("LongOperationPrompt needs LongOperationPromptOptions")
+        context = dialog_context.context
+        reference = TurnContext.get_conversation_reference(context.activity)
+        continuation = get_continuation_activity(reference).serialize()
+        try:
+            started = await self._operations.start(StartRequest(options.option, continuation))
+        except OperationsError as error:
+            # Never leave a prompt waiting for an outcome that will not come: tell the user and start over.
+            conversation_id = reference.conversation.id if reference.conversation else ""
+            logger.warning("start failed: %s conversation_id=%s", error, conversation_id)
+            await context.send_activity(texts.start_failed(error.reason))
+            return await dialog_context.end_dialog(None)
+        logger.info("operation started instance_id=%s option=%s", started.instance_id, started.option)
+        result = await super().begin_dialog(dialog_context, options)
+        # After super(), which creates the prompt state; on_recognize is handed exactly this inner dict.
+        dialog_context.active_dialog.state[self.persisted_state][OPERATION_KEY] = started.to_state()
+        return result
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        activity = dialog_context.context.activity
+        if activity.type != ActivityTypes.message:
+            # Events go through recognition; anything but the awaited outcome changes nothing visible.
+            return await super().continue_dialog(dialog_context)
+        operation = started_operation(dialog_context.active_dialog)
+        words = (activity.text or "").strip().lower()
+        if words in texts.CANCEL_WORDS:
+            return await self._cancel(dialog_context, operation)
+        status = await self._status(operation)
+        if status is not None and status.finished and status.runtime_status != "Completed":
+            # Failed or terminated without an outcome reaching us (e.g. notification retries exhausted).
+            logger.warning(
+                "operation ended without outcome instance_id=%s runtime_status=%s",
+                operation.instance_id,
+                status.runtime_status,
+            )
+            await dialog_context.context.send_activity(
+                texts.ended_without_result(operation.option, status.runtime_status)
+            )
+            return await dialog_context.end_dialog(None)
+        if words in texts.STATUS_WORDS:
+            await dialog_context.context.send_activity(texts.status_reply(operation.option, status))
+        else:
+            await dialog_context.context.send_activity(texts.still_performing(operation.option, status))
+        return Dialog.end_of_turn
+
+    async def on_recognize(
+        self, context: TurnContext, state: dict[str, object], options: PromptOptions
+    ) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        result.succeeded = False
+        activity = context.activity
+        if activity.type != ActivityTypes.event or activity.name != CONTINUE_CONVERSATION_EVENT:
+            return result
+        try:
+            outcome = Outcome.from_json(activity.value)
+        except ContractError:
+            return result
+        awaited = state_operation(state)
+        if awaited is not None and outcome.instance_id == awaited.instance_id:
+            result.succeeded = True
+            result.value = outcome.to_json()
+        return result
+
+    async def _status(self, operation: StartedOperation) -> OperationStatus | None:
+        try:
+            return await self._operations.status(operation)
+        except OperationsError as error:
+            # Progress is a nicety: the user still gets an answer, just without numbers.
+            logger.info("status unavailable instance_id=%s: %s", operation.instance_id, error)
+            return None
+
+    async def _cancel(self, dialog_context: DialogContext, operation: StartedOperation) -> DialogTurnResult:
+        context = dialog_context.context
+        try:
+            result = await self._operations.terminate(operation, "cancelled by the user")
+        except OperationsError as error:
+            logger.warning("terminate failed instance_id=%s: %s", operation.instance_id, error)
+            await context.send_activity(texts.cancel_failed(operation.option, error.reason))
+            return Dialog.end_of_turn
+        logger.info("operation cancelled instance_id=%s result=%s", operation.instance_id, result.value)
+        if result is TerminateResult.TERMINATED:
+            await context.send_activity(texts.cancelled(operation.option))
+        else:
+            await context.send_activity(texts.cancel_too_late(operation.option))
+        return await dialog_context.end_dialog(None)
+
+
+def started_operation(instance: DialogInstance) -> StartedOperation:
+    operation = state_operation(instance.state.get(ActivityPrompt.persisted_state))
+    if operation is None:
+        raise KeyError("the long operation prompt has no started operation in its state")
+    return operation
+
+
+def state_operation(state: object) -> StartedOperation | None:
+    """The operation in a prompt's inner state dict (the one ``on_recognize`` receives)."""
+    if not isinstance(state, dict):
+        return None
+    data = state.get(OPERATION_KEY)
+    if isinstance(data, dict):
+        return StartedOperation.from_state(data)
+    return None
+
+
+def awaited_operation(dialog_state: object) -> StartedOperation | None:
+    """The operation a LongOperationPrompt anywhere in this (nested) dialog stack is waiting for, if any."""
+    if not isinstance(dialog_state, DialogState):
+        return None
+    for instance in dialog_state.dialog_stack:
+        if not isinstance(instance.state, dict):
+            continue
+        if instance.id == PROMPT_ID:
+            return state_operation(instance.state.get(ActivityPrompt.persisted_state))
+        found = awaited_operation(instance.state.get("dialogs"))
+        if found is not None:
+            return found
+    return None

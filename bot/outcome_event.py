@@ -1,0 +1,56 @@
+"""Reading a LongOperationResponse event: the continuation it carries and the signed outcome inside it.
+
+Pure checks, no I/O: what can be decided from the event alone, before touching any conversation state.
+"""
+
+from dataclasses import dataclass
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
+
+from contract import ContractError, Outcome, instance_id_prefix, verify_outcome
+
+
+class RejectedEvent(ValueError):
+    """The event is not a trustworthy outcome; the message says why (never containing the key)."""
+
+    def __init__(self, reason: str, instance_id: str = "", conversation_id: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.instance_id = instance_id
+        self.conversation_id = conversation_id
+
+
+@dataclass(frozen=True)
+class OutcomeEvent:
+    reference: ConversationReference
+    outcome: Outcome
+
+
+def read_outcome_event(value: object, signing_key: str) -> OutcomeEvent:
+    """The reference to continue and the verified outcome, or RejectedEvent."""
+    if not isinstance(value, dict):
+        raise RejectedEvent("the event value is not a continuation activity")
+    try:
+        continuation = Activity().deserialize(value)
+    except Exception as error:  # msrest raises its own DeserializationError tree; any of them means "malformed".
+        raise RejectedEvent(f"the continuation activity is malformed ({type(error).__name__})") from None
+    conversation_id = continuation.conversation.id if continuation.conversation else None
+    if not conversation_id or not continuation.channel_id or not continuation.service_url:
+        raise RejectedEvent("the continuation activity lacks channelId, serviceUrl or conversation.id")
+    try:
+        outcome = Outcome.from_json(continuation.value)
+    except ContractError as error:
+        raise RejectedEvent(f"the outcome is malformed ({error})", conversation_id=conversation_id) from None
+    if not verify_outcome(outcome, signing_key):
+        raise RejectedEvent("the outcome signature is missing or wrong", outcome.instance_id, conversation_id)
+    if outcome.conversation_id != conversation_id:
+        raise RejectedEvent(
+            "the outcome belongs to another conversation than the continuation", outcome.instance_id, conversation_id
+        )
+    # The signature does not cover the continuation's channel: the instance id, which embeds a hash of
+    # channel + conversation, binds the outcome to it.
+    if not outcome.instance_id.startswith(instance_id_prefix(str(continuation.channel_id), conversation_id)):
+        raise RejectedEvent("the instance id does not belong to this channel and conversation",
+                            outcome.instance_id, conversation_id)
+    return OutcomeEvent(TurnContext.get_conversation_reference(continuation), outcome)

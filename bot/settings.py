@@ -1,0 +1,99 @@
+"""The bot's settings, parsed once from the environment into a frozen object that handlers receive."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.errors import SettingsError
+
+DEFAULT_PORT = 3978
+DEFAULT_OPERATIONS_URL = "http://127.0.0.1:7071"
+# The default for `python -m bot`: state survives a restart. Tests pass "memory".
+DEFAULT_STATE_STORE = "sqlite:.devhost/bot-state.sqlite"
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """Every setting the bot reads, by its environment name.
+
+    MicrosoftAppId / MicrosoftAppPassword / MicrosoftAppType / MicrosoftAppTenantId
+        Bot Framework credentials; an empty app id disables auth (Emulator, devhost).
+    OperationsUrl     base URL of the function app (default http://127.0.0.1:7071)
+    OperationsKey     function key sent as ``x-functions-key`` (default empty: header omitted)
+    OperationSigningKey  HMAC key that outcomes are signed with (required, shared with the function app)
+    PORT              port for ``python -m bot`` (default 3978)
+    BotStateStore     ``memory`` or ``sqlite:<path>`` (default sqlite:.devhost/bot-state.sqlite)
+    OperationsTimeout seconds the bot waits for the function app per call (default 10; a turn has ~15 s)
+    """
+
+    signing_key: str
+    app_id: str = ""
+    app_password: str = ""
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    operations_url: str = DEFAULT_OPERATIONS_URL
+    operations_key: str = ""
+    port: int = DEFAULT_PORT
+    state_store: str = "memory"
+    operations_timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.signing_key:
+            raise SettingsError("OperationSigningKey", "is required (the key the function app signs outcomes with)")
+        if not self.operations_url.startswith(("http://", "https://")):
+            raise SettingsError("OperationsUrl", f"expected an http(s) URL, got {self.operations_url!r}")
+        if not 0 < self.port < 65536:
+            raise SettingsError("PORT", f"expected a port number 1-65535, got {self.port}")
+        if self.operations_timeout <= 0:
+            raise SettingsError("OperationsTimeout", "expected a positive number of seconds")
+        parse_state_store(self.state_store)
+
+    def __repr__(self) -> str:
+        # Secrets never reach logs, even through a repr in a traceback.
+        return (
+            f"BotSettings(app_id={self.app_id!r}, app_type={self.app_type!r}, operations_url={self.operations_url!r}, "
+            f"port={self.port}, state_store={self.state_store!r})"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "BotSettings":
+        return cls(
+            signing_key=env.get("OperationSigningKey", ""),
+            app_id=env.get("MicrosoftAppId", ""),
+            app_password=env.get("MicrosoftAppPassword", ""),
+            app_type=env.get("MicrosoftAppType", "") or "MultiTenant",
+            app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            operations_url=(env.get("OperationsUrl", "") or DEFAULT_OPERATIONS_URL).rstrip("/"),
+            operations_key=env.get("OperationsKey", ""),
+            port=_int(env, "PORT", DEFAULT_PORT),
+            state_store=env.get("BotStateStore", "") or DEFAULT_STATE_STORE,
+            operations_timeout=_float(env, "OperationsTimeout", 10.0),
+        )
+
+
+def parse_state_store(value: str) -> str | None:
+    """None for ``memory``, the database path for ``sqlite:<path>``."""
+    if value == "memory":
+        return None
+    if value.startswith("sqlite:") and value[len("sqlite:"):]:
+        return value[len("sqlite:"):]
+    raise SettingsError("BotStateStore", f"expected 'memory' or 'sqlite:<path>', got {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(name, f"expected an integer, got {text!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingsError(name, f"expected a number, got {text!r}") from None

@@ -1,0 +1,66 @@
+"""Every sentence the bot says, in one place (texts from Microsoft's "Manage a long-running operation" sample)."""
+
+from bot.operations_client import OperationStatus
+from contract import Outcome, OutcomeStatus
+
+OPTIONS = ("option 1", "option 2", "option 3")
+CHOOSE_OPTION = "Please select a long operation test option."
+ONE_MOMENT = "...one moment please...."
+CANCEL_WORDS = frozenset({"cancel", "stop", "abort"})
+STATUS_WORDS = frozenset({"status", "progress"})
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side, so let's start over."
+
+
+def start_failed(reason: str) -> str:
+    return f"Sorry, I could not start the long operation: {reason}. Please try again."
+
+
+def progress_text(status: OperationStatus | None) -> str:
+    """The progress part of a reply: "40% done (step 2 of 5)." or why there is none."""
+    if status is None or status.progress is None:
+        return "(progress is not available right now)"
+    progress = status.progress
+    return f"{progress.percent}% done (step {progress.step} of {progress.steps})."
+
+
+def still_performing(option: str, status: OperationStatus | None) -> str:
+    return f"Still performing the long operation: {option} ... {progress_text(status)}"
+
+
+def status_reply(option: str, status: OperationStatus | None) -> str:
+    if status is None or status.progress is None:
+        return f"Long operation {option}: progress is not available right now."
+    return f"Long operation {option}: {progress_text(status)}"
+
+
+def ended_without_result(option: str, runtime_status: str) -> str:
+    """The orchestration is over, but its outcome never reached this conversation."""
+    if runtime_status == "Terminated":
+        what = "was stopped"
+    elif runtime_status == "Completed":
+        what = "finished, but its result did not reach me"
+    else:
+        what = "failed"
+    return f"The long operation: {option} {what}. Let's start over."
+
+
+def cancelled(option: str) -> str:
+    return f"Cancelled the long operation: {option}."
+
+
+def cancel_too_late(option: str) -> str:
+    return f"The long operation: {option} had already finished, so there was nothing to cancel."
+
+
+def cancel_failed(option: str, reason: str) -> str:
+    return f"Sorry, I could not cancel the long operation: {option}: {reason}. It is still running; please try again."
+
+
+def outcome_text(outcome: Outcome, option: str) -> str:
+    if outcome.status is OutcomeStatus.COMPLETED:
+        return f"Thanks for waiting. {outcome.result}"
+    if outcome.status is OutcomeStatus.TIMED_OUT:
+        reason = f" ({outcome.result})" if outcome.result else ""
+        return f"Sorry, the long operation: {option} took too long and was stopped{reason}."
+    reason = outcome.result or "no reason given"
+    return f"Sorry, the long operation: {option} failed: {reason}."

@@ -1,0 +1,96 @@
+"""The Direct Line 3.0 client face, under ``/v3/directline``: what Web Chat, DirectLineJS and the function app call."""
+
+from typing import Any
+
+from aiohttp import web
+
+from devhost.directline.middleware import read_json_object
+from devhost.directline.service import DirectLineService
+from devhost.directline.state import SERVICE, service_url
+from devhost.directline.tokens import Grant
+
+PREFIX = "/v3/directline"
+
+
+def _service(request: web.Request) -> DirectLineService:
+    return request.app[SERVICE]
+
+
+def _authenticate(request: web.Request) -> Grant:
+    return _service(request).tokens.authenticate(request.headers.get("Authorization"))
+
+
+def _conversation_body(conversation_id: str, grant: Grant, ttl: float) -> dict[str, Any]:
+    # streamUrl is empty: the stand-in has no WebSocket stream, so clients must poll (webSocket: false).
+    return {
+        "conversationId": conversation_id,
+        "token": grant.token,
+        "expires_in": int(ttl),
+        "streamUrl": "",
+    }
+
+
+async def health(request: web.Request) -> web.Response:
+    """Unauthenticated readiness probe for ``devhost up``; not part of Direct Line."""
+    return web.json_response({"status": "ok"})
+
+
+async def generate_token(request: web.Request) -> web.Response:
+    service = _service(request)
+    grant = _authenticate(request)
+    parameters = await read_json_object(request, service.config.max_activity_bytes, optional=True)
+    token = service.generate_token(grant, parameters)
+    assert token.conversation_id is not None
+    return web.json_response({"conversationId": token.conversation_id, "token": token.token,
+                              "expires_in": int(service.tokens.ttl_seconds)})
+
+
+async def refresh_token(request: web.Request) -> web.Response:
+    service = _service(request)
+    token = service.refresh_token(_authenticate(request))
+    return web.json_response({"conversationId": token.conversation_id, "token": token.token,
+                              "expires_in": int(service.tokens.ttl_seconds)})
+
+
+async def start_conversation(request: web.Request) -> web.Response:
+    service = _service(request)
+    grant = _authenticate(request)
+    parameters = await read_json_object(request, service.config.max_activity_bytes, optional=True)
+    started = await service.start_conversation(grant, parameters, service_url(request))
+    body = _conversation_body(started.conversation.id, started.grant, service.tokens.ttl_seconds)
+    return web.json_response(body, status=201 if started.created else 200)
+
+
+async def reconnect(request: web.Request) -> web.Response:
+    service = _service(request)
+    conversation, grant = service.reconnect(_authenticate(request), request.match_info["conversation_id"])
+    return web.json_response(_conversation_body(conversation.id, grant, service.tokens.ttl_seconds))
+
+
+async def get_activities(request: web.Request) -> web.Response:
+    service = _service(request)
+    activities, watermark = service.activities(
+        _authenticate(request), request.match_info["conversation_id"], request.query.get("watermark")
+    )
+    return web.json_response({"activities": activities, "watermark": watermark})
+
+
+async def post_activity(request: web.Request) -> web.Response:
+    service = _service(request)
+    grant = _authenticate(request)
+    activity = await read_json_object(request, service.config.max_activity_bytes)
+    activity_id = await service.post_from_client(
+        grant, request.match_info["conversation_id"], activity, service_url(request)
+    )
+    # Always 200, never the bot's 201: the .NET DirectLineClient throws on a 201 from PostActivity.
+    return web.json_response({"id": activity_id})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(f"{PREFIX}/health", health)
+    app.router.add_post(f"{PREFIX}/tokens/generate", generate_token)
+    app.router.add_post(f"{PREFIX}/tokens/refresh", refresh_token)
+    app.router.add_post(f"{PREFIX}/conversations", start_conversation)
+    app.router.add_get(f"{PREFIX}/conversations/{{conversation_id}}", reconnect)
+    app.router.add_get(f"{PREFIX}/conversations/{{conversation_id}}/activities", get_activities)
+    app.router.add_post(f"{PREFIX}/conversations/{{conversation_id}}/activities", post_activity)

@@ -1,0 +1,37 @@
+"""Settings of the Direct Line stand-in, parsed once (by the CLI or the caller) into a frozen object."""
+
+from dataclasses import dataclass
+
+# Direct Line rejects activities over 256K serialized (docs: "Direct Line API 3.0 - send an activity").
+DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
+# The channel gives up on the bot after about 15 s and reports 504 GatewayTimeout to the client.
+DIRECTLINE_BOT_TIMEOUT_SECONDS = 15.0
+# Lifetime of an issued token (the documented expires_in).
+DIRECTLINE_TOKEN_TTL_SECONDS = 1800
+
+
+@dataclass(frozen=True)
+class DirectLineConfig:
+    """``bot_url`` is the bot's messaging endpoint; ``secret`` is the master key clients and the function app use.
+
+    ``public_url`` is the root the bot replies to (its ``serviceUrl``); by default the address the server bound.
+    """
+
+    bot_url: str
+    secret: str
+    host: str = "127.0.0.1"
+    port: int = 8181
+    bot_timeout_seconds: float = DIRECTLINE_BOT_TIMEOUT_SECONDS
+    token_ttl_seconds: float = DIRECTLINE_TOKEN_TTL_SECONDS
+    max_activity_bytes: int = DIRECTLINE_MAX_ACTIVITY_BYTES
+    bot_id: str = "bot"
+    bot_name: str = "Bot"
+    public_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            raise ValueError("the Direct Line secret must not be empty")
+        if not self.bot_url.startswith(("http://", "https://")):
+            raise ValueError(f"bot_url must be an http(s) URL, got {self.bot_url!r}")
+        if self.bot_timeout_seconds <= 0 or self.token_ttl_seconds <= 0 or self.max_activity_bytes <= 0:
+            raise ValueError("bot_timeout_seconds, token_ttl_seconds and max_activity_bytes must be positive")

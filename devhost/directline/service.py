@@ -1,0 +1,194 @@
+"""What the Direct Line service does, independent of HTTP: conversations, tokens, forwarding and the transcript.
+
+Handlers in ``client_api`` (the Direct Line face) and ``connector_api`` (the Bot Connector face) only parse requests
+and shape responses; the rules live here.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from devhost.directline.config import DirectLineConfig
+from devhost.directline.conversations import Activity, Conversation, ConversationStore
+from devhost.directline.errors import BadRequest, DirectLineError, Forbidden
+from devhost.directline.forwarder import BotForwarder
+from devhost.directline.tokens import Grant, TokenIssuer
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ID = "directline"
+
+
+@dataclass(frozen=True)
+class StartedConversation:
+    conversation: Conversation
+    grant: Grant
+    created: bool
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def user_from_parameters(parameters: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``user`` of a TokenParameters body (tokens/generate, start conversation), validated."""
+    user = parameters.get("user")
+    if user is None:
+        return None
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
+        raise BadRequest("user must be an object with a non-empty string id", code="MissingProperty")
+    return {key: user[key] for key in ("id", "name") if key in user}
+
+
+class DirectLineService:
+    def __init__(self, config: DirectLineConfig, forwarder: BotForwarder) -> None:
+        self.config = config
+        self.conversations = ConversationStore()
+        self.tokens = TokenIssuer(config.secret, config.token_ttl_seconds)
+        self._forwarder = forwarder
+        self.bot_account: dict[str, Any] = {"id": config.bot_id, "name": config.bot_name, "role": "bot"}
+
+    # --- tokens ---------------------------------------------------------------------------------------------
+
+    def generate_token(self, grant: Grant, parameters: dict[str, Any]) -> Grant:
+        """A token for a conversation that starts when the token is first used (tokens/generate)."""
+        if not grant.is_secret:
+            raise Forbidden("tokens/generate needs the secret, not a token")
+        return self.tokens.issue(self.conversations.new_id(), user_from_parameters(parameters))
+
+    def refresh_token(self, grant: Grant) -> Grant:
+        if grant.is_secret or grant.conversation_id is None:
+            raise Forbidden("only a token can be refreshed; the secret does not expire")
+        return self.tokens.issue(grant.conversation_id, grant.user)
+
+    # --- conversations ----------------------------------------------------------------------------------------
+
+    async def start_conversation(
+        self, grant: Grant, parameters: dict[str, Any], service_url: str
+    ) -> StartedConversation:
+        user = grant.user or user_from_parameters(parameters)
+        if grant.conversation_id is not None:
+            existing = self.conversations.find(grant.conversation_id)
+            if existing is not None:
+                return StartedConversation(existing, grant, created=False)
+            conversation = self.conversations.create(grant.conversation_id)
+            token = grant
+        else:
+            conversation = self.conversations.create(self.conversations.new_id())
+            token = self.tokens.issue(conversation.id, user)
+        conversation.members[self.bot_account["id"]] = self.bot_account
+        added = [self.bot_account]
+        if user is not None:
+            conversation.members[user["id"]] = user
+            added.append(user)
+        log.info("conversation started: conversation_id=%s", conversation.id)
+        try:
+            await self._deliver_members_added(conversation, added, user, service_url)
+        except DirectLineError as error:
+            # Direct Line starts the conversation even when the bot is down; the client learns about the bot on
+            # its first post (502). Failing the start would hide that the conversation exists.
+            log.warning("conversationUpdate not delivered: conversation_id=%s error=%s", conversation.id, error.message)
+        return StartedConversation(conversation, token, created=True)
+
+    def reconnect(self, grant: Grant, conversation_id: str) -> tuple[Conversation, Grant]:
+        grant.check_conversation(conversation_id)
+        conversation = self.conversations.get(conversation_id)
+        # The secret holder gets a token for the conversation, as a start would give.
+        return conversation, grant if not grant.is_secret else self.tokens.issue(conversation.id)
+
+    def activities(self, grant: Grant, conversation_id: str, watermark: str | None) -> tuple[list[Activity], str]:
+        grant.check_conversation(conversation_id)
+        return self.conversations.get(conversation_id).activities_after(watermark)
+
+    # --- client -> bot -----------------------------------------------------------------------------------------
+
+    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str) -> str:
+        grant.check_conversation(conversation_id)
+        conversation = self.conversations.get(conversation_id)
+        validate_client_activity(activity)
+        sender = dict(activity["from"])
+        if grant.user is not None:
+            # A user embedded in the token wins over what the client claims (Direct Line enhanced auth).
+            sender["id"] = grant.user["id"]
+        if sender["id"] not in conversation.members:
+            # The user joins on their first post (Direct Line docs), so the bot hears about them first.
+            conversation.members[sender["id"]] = sender
+            try:
+                await self._deliver_members_added(conversation, [sender], sender, service_url)
+            except DirectLineError:
+                del conversation.members[sender["id"]]
+                raise
+        sequence, activity_id = conversation.next_id()
+        forwarded: Activity = {
+            **activity,
+            "from": sender,
+            "channelId": CHANNEL_ID,
+            "serviceUrl": service_url,
+            "conversation": {"id": conversation.id},
+            "id": activity_id,
+            "timestamp": utc_timestamp(),
+            "recipient": self.bot_account,
+        }
+        # The echo goes into the transcript before the bot sees the activity, so it precedes the bot's replies
+        # (Web Chat marks a message "sent" only when its echo, with channelData.clientActivityID, arrives).
+        conversation.record(sequence, forwarded)
+        await self._forwarder.deliver(forwarded)
+        return activity_id
+
+    async def _deliver_members_added(
+        self, conversation: Conversation, added: list[dict[str, Any]], sender: dict[str, Any] | None, service_url: str
+    ) -> None:
+        _, activity_id = conversation.next_id()
+        await self._forwarder.deliver({
+            "type": "conversationUpdate",
+            "membersAdded": added,
+            # botbuilder handlers read from.id, so never leave it out even when no user is known yet.
+            "from": sender or {"id": CHANNEL_ID, "name": "Direct Line"},
+            "channelId": CHANNEL_ID,
+            "serviceUrl": service_url,
+            "conversation": {"id": conversation.id},
+            "id": activity_id,
+            "timestamp": utc_timestamp(),
+            "recipient": self.bot_account,
+        })
+
+    # --- bot -> client (Bot Connector) ---------------------------------------------------------------------
+
+    def receive_from_bot(self, conversation_id: str, activity: Activity, reply_to_id: str | None) -> str:
+        conversation = self.conversations.get(conversation_id)
+        if not isinstance(activity.get("type"), str):
+            raise BadRequest("activity.type is required", code="MissingProperty")
+        sequence, activity_id = conversation.next_id()
+        stamped: Activity = {
+            **activity,
+            "id": activity_id,
+            "channelId": CHANNEL_ID,
+            "conversation": {**(activity.get("conversation") or {}), "id": conversation.id},
+            "timestamp": activity.get("timestamp") or utc_timestamp(),
+        }
+        if reply_to_id is not None:
+            stamped.setdefault("replyToId", reply_to_id)
+        conversation.record(sequence, stamped)
+        return activity_id
+
+    def update_from_bot(self, conversation_id: str, activity_id: str, activity: Activity) -> str:
+        conversation = self.conversations.get(conversation_id)
+        if activity.get("id") not in (None, activity_id):
+            raise BadRequest(f"activity.id {activity.get('id')!r} does not match the URL's {activity_id!r}")
+        conversation.replace(activity_id, {**activity, "id": activity_id, "conversation": {"id": conversation.id}})
+        return activity_id
+
+    def delete_from_bot(self, conversation_id: str, activity_id: str) -> None:
+        self.conversations.get(conversation_id).delete(activity_id)
+
+    def members(self, conversation_id: str) -> list[dict[str, Any]]:
+        return list(self.conversations.get(conversation_id).members.values())
+
+
+def validate_client_activity(activity: Activity) -> None:
+    if not isinstance(activity.get("type"), str) or not activity["type"]:
+        raise BadRequest("activity.type is required", code="MissingProperty")
+    sender = activity.get("from")
+    if not isinstance(sender, dict) or not isinstance(sender.get("id"), str) or not sender["id"]:
+        raise BadRequest("activity.from.id is required", code="MissingProperty")

@@ -1,0 +1,50 @@
+"""``python -m devhost directline``: argument errors and a real process serving until SIGTERM."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from devhost.directline.cli import main
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_missing_secret_is_a_clear_error_and_exit_2() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DIRECTLINE_SECRET"}
+    result = subprocess.run(
+        [sys.executable, "-m", "devhost", "directline", "--port", "0"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert "secret is required" in result.stderr
+
+
+def test_non_http_bot_url_is_rejected() -> None:
+    assert main(["--secret", "s", "--bot-url", "ftp://x"]) == 2
+
+
+def test_process_serves_health_and_stops_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost", "directline", "--port", "0", "--secret", "cli-secret",
+         "--bot-url", "http://127.0.0.1:9/api/messages"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()  # blocks until the server listens (or the process dies: empty line)
+        match = re.search(r"(http://127\.0\.0\.1:\d+/v3/directline)", banner)
+        assert match, banner
+        with urllib.request.urlopen(f"{match.group(1)}/health", timeout=10) as response:
+            assert response.status == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr is not None
+        assert "cli-secret" not in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

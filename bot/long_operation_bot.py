@@ -5,7 +5,7 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import Dialog, DialogExtensions
-from botbuilder.schema import Channels
+from botframework.connector import Channels
 
 from bot import texts
 from bot.long_operation_prompt import awaited_operation

@@ -35,6 +35,8 @@ class FakeOperationsService:
         self.start_answer: tuple[int, Any] | None = None
         # When set, status queries answer this HTTP status with an error body.
         self.status_error: int | None = None
+        # When set, terminate requests answer this HTTP status with an error body.
+        self.terminate_error: int | None = None
         # (path, x-functions-key header or None) of every request.
         self.seen_keys: list[tuple[str, str | None]] = []
         # When set, POST /api/operations waits for this event before answering (a hung service).
@@ -118,6 +120,8 @@ class FakeOperationsService:
         return web.json_response(body, status=202 if running else 200)
 
     async def _terminate(self, request: web.Request) -> web.Response:
+        if self.terminate_error is not None:
+            return web.json_response({"error": "terminate failed"}, status=self.terminate_error)
         instance = self.instances.get(request.match_info["id"])
         if instance is None:
             return web.json_response({"error": "instance not found"}, status=404)

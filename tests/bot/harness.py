@@ -1,0 +1,121 @@
+"""The bot wired to a TestAdapter, a copying MemoryStorage and the loopback fake function app."""
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import jsonpickle
+from botbuilder.core import ConversationState, MemoryStorage, Storage, UserState
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, ConversationReference
+
+from bot.long_operation_bot import LongOperationBot
+from bot.long_operation_dialog import LongOperationDialog
+from bot.operations_client import OperationsClient
+from bot.settings import BotSettings
+from contract import Outcome, OutcomeStatus, sign_outcome
+from tests.bot.fake_operations_service import FakeOperationsService
+
+SIGNING_KEY = "test-signing-key-0123456789"
+USER_CONVERSATION = "Convo1"
+# The function app posts the outcome in its own, throw-away Direct Line conversation.
+FUNCTION_APP_CONVERSATION = "function-app-conversation"
+
+
+class CopyingMemoryStorage(MemoryStorage):  # type: ignore[misc]  # botbuilder ships no type hints
+    """MemoryStorage whose reads are copies, like a real store: a turn that forgets to save loses its changes."""
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        return copy.deepcopy(await super().read(keys))
+
+
+@dataclass
+class BotHarness:
+    service: FakeOperationsService
+    adapter: TestAdapter
+    bot: LongOperationBot
+    storage: Storage
+    settings: BotSettings
+
+    async def say(self, text: str) -> list[Activity]:
+        """Send a user message; the replies of the whole turn."""
+        return await self._turn(text)
+
+    async def post(self, activity: Activity) -> list[Activity]:
+        return await self._turn(activity)
+
+    async def _turn(self, activity: str | Activity) -> list[Activity]:
+        self.adapter.activity_buffer.clear()
+        await self.adapter.receive_activity(activity)
+        replies = list(self.adapter.activity_buffer)
+        self.adapter.activity_buffer.clear()
+        return replies
+
+    def continuation(self) -> dict[str, Any]:
+        """The continuation activity the bot sent with its (only) start request."""
+        return dict(self.service.only_instance()[1].request.continuation)
+
+    def outcome_event(
+        self,
+        status: OutcomeStatus = OutcomeStatus.COMPLETED,
+        result: str = "(Result for long operation one!)",
+        *,
+        instance_id: str | None = None,
+        conversation_id: str | None = None,
+        key: str | None = SIGNING_KEY,
+        continuation: dict[str, Any] | None = None,
+        signature: str | None = None,
+    ) -> Activity:
+        """The LongOperationResponse event as the function app posts it through Direct Line."""
+        continuation = dict(continuation if continuation is not None else self.continuation())
+        outcome = Outcome(
+            instance_id=instance_id or self.service.only_instance()[0],
+            conversation_id=conversation_id or continuation["conversation"]["id"],
+            status=status,
+            result=result,
+            issued_at="2025-01-01T00:00:00Z",
+        )
+        if key is not None:
+            outcome = sign_outcome(outcome, key)
+        if signature is not None:
+            outcome = Outcome(**{**outcome.__dict__, "signature": signature})
+        continuation["value"] = outcome.to_json()
+        return Activity(
+            type=ActivityTypes.event,
+            name="LongOperationResponse",
+            channel_id="directline",
+            conversation=ConversationAccount(id=FUNCTION_APP_CONVERSATION),
+            from_property=ChannelAccount(id="function-app"),
+            value=continuation,
+        )
+
+    def state_snapshot(self) -> str:
+        assert isinstance(self.storage, MemoryStorage)
+        return str(jsonpickle.encode(self.storage.memory))
+
+
+@asynccontextmanager
+async def bot_harness(
+    storage: Storage | None = None, operations_url: str | None = None
+) -> AsyncIterator[BotHarness]:
+    async with FakeOperationsService() as service, aiohttp.ClientSession() as session:
+        settings = BotSettings(signing_key=SIGNING_KEY, operations_url=operations_url or service.url)
+        storage = storage if storage is not None else CopyingMemoryStorage()
+        bot = LongOperationBot(
+            settings,
+            ConversationState(storage),
+            UserState(storage),
+            LongOperationDialog(OperationsClient(session, settings)),
+        )
+        # Channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip, and
+        # choices render as suggested actions, as on the real channel.
+        adapter = TestAdapter(bot.on_turn, ConversationReference(channel_id="directline"))
+        adapter.on_turn_error = bot.on_turn_error
+        yield BotHarness(service, adapter, bot, storage, settings)
+
+
+def texts(replies: list[Activity]) -> list[str]:
+    return [reply.text for reply in replies]

@@ -1,0 +1,228 @@
+"""The proactive path: a LongOperationResponse event reaches the user's conversation exactly once, if genuine."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import pytest
+from botbuilder.schema import Activity
+
+from contract import OutcomeStatus, instance_id_prefix
+from tests.bot.harness import (
+    FUNCTION_APP_CONVERSATION,
+    SIGNING_KEY,
+    USER_CONVERSATION,
+    BotHarness,
+    bot_harness,
+    texts,
+)
+
+CHOOSE = "Please select a long operation test option."
+
+
+def run(test: Callable[[BotHarness], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with bot_harness() as harness:
+            await test(harness)
+
+    asyncio.run(main())
+
+
+async def start_option_1(harness: BotHarness) -> None:
+    await harness.say("hi")
+    assert texts(await harness.say("option 1")) == ["...one moment please...."]
+
+
+def assert_sent_to_user(replies: list[Activity]) -> None:
+    assert replies, "expected replies"
+    assert {reply.conversation.id for reply in replies} == {USER_CONVERSATION}
+
+
+def dropped_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("bot.") and r.levelno == logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("status", "result", "said"),
+    [
+        (OutcomeStatus.COMPLETED, "(Result for long operation one!)",
+         "Thanks for waiting. (Result for long operation one!)"),
+        (OutcomeStatus.FAILED, "step 3 kept failing",
+         "Sorry, the long operation: option 1 failed: step 3 kept failing."),
+        (OutcomeStatus.TIMED_OUT, "no result within 30 seconds",
+         "Sorry, the long operation: option 1 took too long and was stopped (no result within 30 seconds)."),
+    ],
+)
+def test_an_outcome_reaches_the_original_conversation_then_the_choice_prompt(
+    status: OutcomeStatus, result: str, said: str
+) -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        replies = await harness.post(harness.outcome_event(status, result))
+        assert texts(replies) == [said, CHOOSE]
+        assert_sent_to_user(replies)
+        # The continuation turn saved its state: the prompt no longer waits, a new choice starts a new operation.
+        assert texts(await harness.say("option 2")) == ["...one moment please...."]
+
+    run(test)
+
+
+def test_a_duplicate_outcome_is_dropped_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        event = harness.outcome_event()
+        assert texts(await harness.post(event)) == ["Thanks for waiting. (Result for long operation one!)", CHOOSE]
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(event) == []
+        assert harness.state_snapshot() == before
+        instance_id = harness.service.only_instance()[0]
+        [record] = dropped_records(caplog)
+        assert "duplicate" in record.getMessage()
+        assert instance_id in record.getMessage()
+        assert USER_CONVERSATION in record.getMessage()
+
+    run(test)
+
+
+@pytest.mark.parametrize(
+    ("event_options", "why"),
+    [
+        ({"key": "not-the-signing-key"}, "signature"),
+        ({"key": None}, "signature"),
+        ({"signature": "00" * 32}, "signature"),
+        ({"conversation_id": "another-conversation"}, "another conversation"),
+    ],
+    ids=["bad-signature", "missing-signature", "forged-signature", "outcome-for-another-conversation"],
+)
+def test_an_untrustworthy_event_changes_nothing_and_is_logged(
+    event_options: dict[str, object], why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(harness.outcome_event(**event_options)) == []  # type: ignore[arg-type]
+        assert harness.state_snapshot() == before
+        [record] = dropped_records(caplog)
+        message = record.getMessage()
+        assert why in message
+        assert harness.service.only_instance()[0] in message
+        assert SIGNING_KEY not in message
+        # Still waiting for the genuine outcome.
+        assert texts(await harness.post(harness.outcome_event()))[0].startswith("Thanks for waiting.")
+
+    run(test)
+
+
+def test_an_outcome_for_an_instance_nobody_waits_for_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        before = harness.state_snapshot()
+        caplog.clear()
+        unknown = instance_id_prefix("directline", USER_CONVERSATION) + "unknown1"
+        assert await harness.post(harness.outcome_event(instance_id=unknown)) == []
+        assert harness.state_snapshot() == before
+        [record] = dropped_records(caplog)
+        assert "stale" in record.getMessage()
+        assert unknown in record.getMessage()
+        assert USER_CONVERSATION in record.getMessage()
+
+    run(test)
+
+
+def test_an_outcome_after_cancel_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        event = harness.outcome_event()
+        assert texts(await harness.say("cancel")) == ["Cancelled the long operation: option 1.", CHOOSE]
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(event) == []
+        assert harness.state_snapshot() == before
+        assert "stale" in dropped_records(caplog)[0].getMessage()
+
+    run(test)
+
+
+def test_another_conversations_genuine_outcome_reaches_nobody(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        other = {**harness.continuation(), "conversation": {"id": "Convo2"}}
+        instance_id = instance_id_prefix("directline", "Convo2") + "00000001"
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(harness.outcome_event(instance_id=instance_id, continuation=other)) == []
+        assert harness.state_snapshot() == before
+        [record] = dropped_records(caplog)
+        assert "stale" in record.getMessage()
+        assert "Convo2" in record.getMessage()
+
+    run(test)
+
+
+def test_an_instance_id_of_another_conversation_is_rejected(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        before = harness.state_snapshot()
+        caplog.clear()
+        foreign = instance_id_prefix("directline", "Convo2") + "00000001"
+        assert await harness.post(harness.outcome_event(instance_id=foreign)) == []
+        assert harness.state_snapshot() == before
+        assert "does not belong" in dropped_records(caplog)[0].getMessage()
+
+    run(test)
+
+
+def test_a_redirected_service_url_is_rejected(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        # The signature does not cover the continuation, so a replayed outcome could point elsewhere.
+        redirected = {**harness.continuation(), "serviceUrl": "https://attacker.example/"}
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(harness.outcome_event(continuation=redirected)) == []
+        assert harness.state_snapshot() == before
+        assert "serviceUrl" in dropped_records(caplog)[0].getMessage()
+
+    run(test)
+
+
+@pytest.mark.parametrize("value", [None, "text", {"conversation": {"id": "x"}}, {"type": 5}])
+def test_a_malformed_event_value_is_rejected(value: object, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        event = harness.outcome_event()
+        event.value = value
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(event) == []
+        assert harness.state_snapshot() == before
+        assert "rejected" in dropped_records(caplog)[0].getMessage()
+
+    run(test)
+
+
+def test_nothing_is_sent_to_the_function_apps_conversation() -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        replies = await harness.post(harness.outcome_event())
+        assert FUNCTION_APP_CONVERSATION not in {reply.conversation.id for reply in replies}
+
+    run(test)

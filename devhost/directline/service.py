@@ -36,8 +36,13 @@ def user_from_parameters(parameters: dict[str, Any]) -> dict[str, Any] | None:
     user = parameters.get("user")
     if user is None:
         return None
-    if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
-        raise BadRequest("user must be an object with a non-empty string id", code="MissingProperty")
+    if not isinstance(user, dict):
+        raise BadRequest("user must be an object")
+    # DirectLineJS always sends {"user": {"id": <userId or undefined>}}, i.e. {"user": {}} without a user id.
+    if user.get("id") is None:
+        return None
+    if not isinstance(user["id"], str) or not user["id"]:
+        raise BadRequest("user.id must be a non-empty string")
     return {key: user[key] for key in ("id", "name") if key in user}
 
 

@@ -182,6 +182,18 @@ def test_typing_and_conversation_update_are_not_in_the_transcript() -> None:
     asyncio.run(scenario())
 
 
+def test_start_with_a_malformed_user_is_400() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            status, body = await h.call("POST", "/conversations", json={"user": {"id": 5}})
+            assert status == 400
+            assert "user.id" in body["error"]["message"]
+            status, body = await h.call("POST", "/conversations", json={"user": "me"})
+            assert status == 400
+
+    asyncio.run(scenario())
+
+
 def test_bad_watermark_is_400() -> None:
     async def scenario() -> None:
         async with running() as h:

@@ -1,0 +1,137 @@
+"""The aiohttp endpoint with the real CloudAdapter, a fake Bot Connector and the fake function app on loopback."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.settings import BotSettings
+from contract import Outcome, OutcomeStatus, sign_outcome
+from tests.bot.fake_operations_service import FakeOperationsService
+from tests.bot.harness import SIGNING_KEY, CopyingMemoryStorage
+
+
+class FakeBotConnector:
+    """The channel's side of ``serviceUrl``: records what the bot sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities", self._send)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def _send(self, request: web.Request) -> web.Response:
+        activity = await request.json()
+        activity["_posted_to"] = request.match_info["cid"]
+        self.sent.append(activity)
+        return web.json_response({"id": f"sent-{len(self.sent)}"})
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    def texts(self) -> list[str]:
+        return [str(activity.get("text")) for activity in self.sent]
+
+
+Test = Callable[[TestClient[web.Request, web.Application], FakeBotConnector, FakeOperationsService], Awaitable[None]]
+
+
+def run(test: Test, app_id: str = "") -> None:
+    async def main() -> None:
+        connector = FakeBotConnector()
+        await connector.server.start_server()
+        try:
+            async with FakeOperationsService() as service:
+                settings = BotSettings(signing_key=SIGNING_KEY, operations_url=service.url, app_id=app_id,
+                                       app_password="secret" if app_id else "")
+                async with TestClient(TestServer(create_app(settings, CopyingMemoryStorage()))) as client:
+                    await test(client, connector, service)
+        finally:
+            await connector.server.close()
+
+    asyncio.run(main())
+
+
+def message(connector: FakeBotConnector, text: str, conversation: str = "user-conversation") -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": f"in-{text}",
+        "text": text,
+        "channelId": "directline",
+        "serviceUrl": connector.url,
+        "conversation": {"id": conversation},
+        "from": {"id": "user-1"},
+        "recipient": {"id": "bot"},
+    }
+
+
+def test_health_answers_ok() -> None:
+    async def test(client: TestClient[web.Request, web.Application], *_: object) -> None:
+        response = await client.get("/api/health")
+        assert response.status == 200
+        assert await response.json() == {"status": "ok"}
+
+    run(test)
+
+
+def test_a_message_is_accepted_with_201_and_answered_through_the_connector() -> None:
+    async def test(client: TestClient[web.Request, web.Application], connector: FakeBotConnector, *_: object) -> None:
+        response = await client.post("/api/messages", json=message(connector, "hi"))
+        assert response.status == 201
+        assert connector.texts() == ["Please select a long operation test option."]
+        assert connector.sent[0]["_posted_to"] == "user-conversation"
+
+    run(test)
+
+
+def test_a_non_json_body_is_refused_with_415() -> None:
+    async def test(client: TestClient[web.Request, web.Application], *_: object) -> None:
+        response = await client.post("/api/messages", data="hi", headers={"Content-Type": "text/plain"})
+        assert response.status == 415
+
+    run(test)
+
+
+def test_without_authorization_a_bot_with_an_app_id_answers_401() -> None:
+    async def test(client: TestClient[web.Request, web.Application], connector: FakeBotConnector, *_: object) -> None:
+        response = await client.post("/api/messages", json=message(connector, "hi"))
+        assert response.status == 401
+        assert connector.sent == []
+
+    run(test, app_id="00000000-0000-0000-0000-000000000001")
+
+
+def test_the_whole_flow_over_http_delivers_the_outcome_to_the_users_conversation() -> None:
+    async def test(
+        client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
+    ) -> None:
+        for text in ("hi", "option 1"):
+            assert (await client.post("/api/messages", json=message(connector, text))).status == 201
+        instance_id, instance = service.only_instance()
+        continuation = dict(instance.request.continuation)
+        outcome = sign_outcome(
+            Outcome(instance_id, "user-conversation", OutcomeStatus.COMPLETED, "(Result for long operation one!)"),
+            SIGNING_KEY,
+        )
+        continuation["value"] = outcome.to_json()
+        event = {
+            **message(connector, "", conversation="function-app-conversation"),
+            "type": "event",
+            "name": "LongOperationResponse",
+            "value": continuation,
+        }
+        del event["text"]
+        connector.sent.clear()
+        assert (await client.post("/api/messages", json=event)).status == 201
+        assert connector.texts() == [
+            "Thanks for waiting. (Result for long operation one!)",
+            "Please select a long operation test option.",
+        ]
+        assert {activity["_posted_to"] for activity in connector.sent} == {"user-conversation"}
+
+    run(test)

@@ -39,7 +39,7 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute(_SCHEMA)
 
-    async def read(self, keys: list[str]) -> dict[str, object]:
+    async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
         return await asyncio.to_thread(self._read, list(keys))
@@ -59,13 +59,13 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         with self._lock:
             self._connection.close()
 
-    def _read(self, keys: list[str]) -> dict[str, object]:
+    def _read(self, keys: list[str]) -> dict[str, Any]:
         marks = ",".join("?" * len(keys))
         with self._lock:
             rows = self._connection.execute(
                 f"SELECT key, etag, item FROM bot_state WHERE key IN ({marks})", keys
             ).fetchall()
-        items: dict[str, object] = {}
+        items: dict[str, Any] = {}
         for key, etag, text in rows:
             item = jsonpickle.decode(text)
             _set_etag(item, etag)

@@ -102,19 +102,29 @@ async def bot_harness(
     storage: Storage | None = None, operations_url: str | None = None
 ) -> AsyncIterator[BotHarness]:
     async with FakeOperationsService() as service, aiohttp.ClientSession() as session:
-        settings = BotSettings(signing_key=SIGNING_KEY, operations_url=operations_url or service.url)
-        storage = storage if storage is not None else CopyingMemoryStorage()
-        bot = LongOperationBot(
-            settings,
-            ConversationState(storage),
-            UserState(storage),
-            LongOperationDialog(OperationsClient(session, settings)),
-        )
-        # Channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip, and
-        # choices render as suggested actions, as on the real channel.
-        adapter = TestAdapter(bot.on_turn, ConversationReference(channel_id="directline"))
-        adapter.on_turn_error = bot.on_turn_error
-        yield BotHarness(service, adapter, bot, storage, settings)
+        yield make_harness(service, session, storage, operations_url)
+
+
+def make_harness(
+    service: FakeOperationsService,
+    session: aiohttp.ClientSession,
+    storage: Storage | None = None,
+    operations_url: str | None = None,
+) -> BotHarness:
+    """A fresh bot (as after a restart) over ``storage``."""
+    settings = BotSettings(signing_key=SIGNING_KEY, operations_url=operations_url or service.url)
+    storage = storage if storage is not None else CopyingMemoryStorage()
+    bot = LongOperationBot(
+        settings,
+        ConversationState(storage),
+        UserState(storage),
+        LongOperationDialog(OperationsClient(session, settings)),
+    )
+    # Channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip, and
+    # choices render as suggested actions, as on the real channel.
+    adapter = TestAdapter(bot.on_turn, ConversationReference(channel_id="directline"))
+    adapter.on_turn_error = bot.on_turn_error
+    return BotHarness(service, adapter, bot, storage, settings)
 
 
 def texts(replies: list[Activity]) -> list[str]:

@@ -1,0 +1,88 @@
+"""A small Direct Line 3.0 client: start a conversation with the secret, then post one activity.
+
+There is no official Python Direct Line client; this speaks the REST API (reference directline.md §1.3)
+with aiohttp. The endpoint is the full prefix including ``/v3/directline``, as DirectLineJS takes it, so
+global, regional and local stand-in hosts all work. Neither the secret nor the token is ever logged.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from orchestrator.errors import DirectLineError
+
+logger = logging.getLogger(__name__)
+
+# Generous for one HTTP exchange, short enough that a hung service fails the attempt and the retry policy acts.
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+@dataclass(frozen=True)
+class DirectLineConversation:
+    conversation_id: str
+    # The conversation-bound token; None when the service sent none (then the secret is used).
+    token: str | None
+
+
+class DirectLineClient:
+    """Direct Line 3.0 calls over a caller-owned ClientSession (one shared session per process)."""
+
+    def __init__(self, session: aiohttp.ClientSession, endpoint: str, secret: str) -> None:
+        if not secret:
+            raise ValueError("a Direct Line secret is required")
+        self._session = session
+        self._endpoint = endpoint.rstrip("/")
+        self._secret = secret
+
+    async def start_conversation(self) -> DirectLineConversation:
+        """POST {endpoint}/conversations with the secret; Direct Line answers 201 (or 200 for an existing one)."""
+        body = await self._call("start conversation", "/conversations", self._secret, None, {200, 201})
+        conversation_id = body.get("conversationId")
+        if not isinstance(conversation_id, str) or not conversation_id:
+            raise DirectLineError("start conversation", 201, detail="the response has no conversationId")
+        token = body.get("token")
+        return DirectLineConversation(conversation_id, token if isinstance(token, str) and token else None)
+
+    async def post_activity(self, conversation: DirectLineConversation, activity: dict[str, Any]) -> str:
+        """POST the activity into the conversation; returns the id Direct Line gave it."""
+        path = f"/conversations/{conversation.conversation_id}/activities"
+        credential = conversation.token or self._secret
+        body = await self._call("post activity", path, credential, activity, {200, 201, 204})
+        activity_id = body.get("id")
+        return activity_id if isinstance(activity_id, str) else ""
+
+    async def _call(
+        self, operation: str, path: str, credential: str, payload: dict[str, Any] | None, ok: set[int]
+    ) -> dict[str, Any]:
+        url = self._endpoint + path
+        headers = {"Authorization": f"Bearer {credential}"}
+        try:
+            async with self._session.post(url, json=payload, headers=headers, timeout=REQUEST_TIMEOUT) as response:
+                text = await response.text()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as error:
+            # The URL is not secret; the credential lives only in the header.
+            raise DirectLineError(operation, None, detail=f"{type(error).__name__} calling {url}") from error
+        body = _json_object(text)
+        if status not in ok:
+            error_body = body.get("error")
+            if not isinstance(error_body, dict):
+                error_body = {}
+            raise DirectLineError(
+                operation, status, code=str(error_body.get("code") or ""), detail=str(error_body.get("message") or "")
+            )
+        logger.debug("direct line %s answered %d", operation, status)
+        return body
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,165 @@
+"""What the starter, the orchestrator and the activities hand each other (JSON in the durable history).
+
+These shapes never leave the function app, so they live here rather than in contract/. Keys are camelCase
+like every other JSON the Durable host stores.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from contract import Outcome, StartRequest
+from orchestrator.settings import RetryPolicy, Settings
+
+
+def _retry_to_json(policy: RetryPolicy) -> dict[str, Any]:
+    return {"attempts": policy.attempts, "firstRetrySeconds": policy.first_retry_seconds}
+
+
+def _retry_from_json(data: dict[str, Any]) -> RetryPolicy:
+    return RetryPolicy(int(data["attempts"]), float(data["firstRetrySeconds"]))
+
+
+@dataclass(frozen=True)
+class OperationPlan:
+    """The orchestration input: the request plus every number the orchestrator needs from settings."""
+
+    option: str
+    continuation: dict[str, Any]
+    steps: int
+    step_seconds: float
+    timeout_seconds: float
+    step_retry: RetryPolicy
+    notify_retry: RetryPolicy
+
+    @classmethod
+    def of(cls, request: StartRequest, settings: Settings) -> "OperationPlan":
+        return cls(
+            option=request.option,
+            continuation=request.continuation,
+            steps=settings.operation_steps,
+            step_seconds=settings.step_seconds,
+            timeout_seconds=settings.timeout_seconds,
+            step_retry=settings.step_retry,
+            notify_retry=settings.notify_retry,
+        )
+
+    @property
+    def conversation_id(self) -> str:
+        return str(self.continuation["conversation"]["id"])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "option": self.option,
+            "continuation": self.continuation,
+            "steps": self.steps,
+            "stepSeconds": self.step_seconds,
+            "timeoutSeconds": self.timeout_seconds,
+            "stepRetry": _retry_to_json(self.step_retry),
+            "notifyRetry": _retry_to_json(self.notify_retry),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "OperationPlan":
+        return cls(
+            option=str(data["option"]),
+            continuation=dict(data["continuation"]),
+            steps=int(data["steps"]),
+            step_seconds=float(data["stepSeconds"]),
+            timeout_seconds=float(data["timeoutSeconds"]),
+            step_retry=_retry_from_json(data["stepRetry"]),
+            notify_retry=_retry_from_json(data["notifyRetry"]),
+        )
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """Input of ``run_operation_step``: run step ``step`` (1-based) of ``steps``."""
+
+    option: str
+    step: int
+    steps: int
+    step_seconds: float
+    instance_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "option": self.option,
+            "step": self.step,
+            "steps": self.steps,
+            "stepSeconds": self.step_seconds,
+            "instanceId": self.instance_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "StepRequest":
+        return cls(
+            option=str(data["option"]),
+            step=int(data["step"]),
+            steps=int(data["steps"]),
+            step_seconds=float(data["stepSeconds"]),
+            instance_id=str(data["instanceId"]),
+        )
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Output of ``run_operation_step``; only the last step carries the operation's result text."""
+
+    step: int
+    result: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step, "result": self.result}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "StepResult":
+        result = data.get("result")
+        return cls(step=int(data["step"]), result=None if result is None else str(result))
+
+
+@dataclass(frozen=True)
+class NotifyRequest:
+    """Input of ``notify_bot``: the unsigned outcome and where to deliver it.
+
+    The instance id doubles as the bot's dedupe key: activities run at least once, so the bot may
+    receive the same outcome twice and must drop the second.
+    """
+
+    instance_id: str
+    continuation: dict[str, Any]
+    outcome: Outcome
+
+    def to_json(self) -> dict[str, Any]:
+        return {"instanceId": self.instance_id, "continuation": self.continuation, "outcome": self.outcome.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "NotifyRequest":
+        return cls(
+            instance_id=str(data["instanceId"]),
+            continuation=dict(data["continuation"]),
+            outcome=Outcome.from_json(data["outcome"]),
+        )
+
+
+@dataclass(frozen=True)
+class NotifyResult:
+    """Output of ``notify_bot``: the signed outcome exactly as posted, and where Direct Line put it."""
+
+    outcome: Outcome
+    conversation_id: str
+    activity_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome.to_json(),
+            "directLineConversationId": self.conversation_id,
+            "directLineActivityId": self.activity_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "NotifyResult":
+        return cls(
+            outcome=Outcome.from_json(data["outcome"]),
+            conversation_id=str(data["directLineConversationId"]),
+            activity_id=str(data["directLineActivityId"]),
+        )

@@ -1,0 +1,177 @@
+"""The function app's settings, parsed once from the environment (Functions app settings are env vars).
+
+Every setting, its default and meaning:
+
+DirectLineSecret         required to notify. Secret of the bot's Direct Line channel; notify_bot starts a
+                         conversation with it.
+DirectLineEndpoint       default https://directline.botframework.com/v3/directline. The full Direct Line prefix
+                         incl. /v3/directline (as DirectLineJS takes it): a regional host, or
+                         http://127.0.0.1:PORT/v3/directline locally. A trailing slash is tolerated.
+OperationSigningKey      required to notify. HMAC key that signs the outcome; the bot holds the same key.
+OperationSeconds         default 15. Total simulated duration of an operation, split evenly over its steps
+                         (fractions allowed, >= 0).
+OperationSteps           default 5. Checkpointed steps (1-1000); progress is reported after each.
+OperationTimeoutSeconds  default 120. Overall deadline from the orchestration's start; past it the outcome is
+                         timed_out.
+StepRetryAttempts        default 3. Attempts per step (1 = no retry) before the outcome is failed.
+StepFirstRetrySeconds    default 1. Delay before a step is retried (the Python SDK sends no backoff
+                         coefficient, so every retry waits this long).
+NotifyRetryAttempts      default 6. Attempts to deliver the outcome to the bot before the orchestration fails.
+NotifyFirstRetrySeconds  default 5. Delay between delivery attempts.
+OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" items; that step of that
+                         option raises on every attempt, e.g. "option 2@3", to exercise the failure path for real.
+
+The orchestration input carries the numbers the orchestrator needs (steps, step seconds, deadline, retry
+policies), so the orchestrator itself never reads settings: its replay stays deterministic even if the
+settings change while an instance runs.
+"""
+
+import functools
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orchestrator.catalogue import CATALOGUE
+from orchestrator.errors import SettingsError
+
+DEFAULT_DIRECT_LINE_ENDPOINT = "https://directline.botframework.com/v3/directline"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int
+    first_retry_seconds: float
+
+    @property
+    def first_retry_milliseconds(self) -> int:
+        # The SDK rejects 0 ms; sub-millisecond settings round up to the smallest legal delay.
+        return max(1, math.ceil(self.first_retry_seconds * 1000))
+
+
+@dataclass(frozen=True)
+class Settings:
+    direct_line_endpoint: str = DEFAULT_DIRECT_LINE_ENDPOINT
+    operation_seconds: float = 15.0
+    operation_steps: int = 5
+    timeout_seconds: float = 120.0
+    step_retry: RetryPolicy = RetryPolicy(3, 1.0)
+    notify_retry: RetryPolicy = RetryPolicy(6, 5.0)
+    # (option, step) pairs that fail on every attempt: a test/demo setting.
+    faults: frozenset[tuple[str, int]] = frozenset()
+    # Secrets stay out of repr so that logging a Settings object can never leak them.
+    direct_line_secret: str = field(default="", repr=False)
+    signing_key: str = field(default="", repr=False)
+
+    @property
+    def step_seconds(self) -> float:
+        return self.operation_seconds / self.operation_steps
+
+    def require_notify_secrets(self) -> None:
+        """Raise SettingsError naming every secret that notifying the bot needs but is not set."""
+        missing = [
+            name
+            for name, value in (
+                ("DirectLineSecret", self.direct_line_secret),
+                ("OperationSigningKey", self.signing_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise SettingsError(", ".join(missing), "not set; the function app cannot notify the bot without it")
+
+
+def parse_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from an environment mapping; SettingsError names the first bad setting."""
+    return Settings(
+        direct_line_endpoint=_endpoint(env, "DirectLineEndpoint"),
+        operation_seconds=_number(env, "OperationSeconds", 15.0, minimum=0.0),
+        operation_steps=_integer(env, "OperationSteps", 5, minimum=1, maximum=1000),
+        timeout_seconds=_number(env, "OperationTimeoutSeconds", 120.0, minimum=0.0, exclusive=True),
+        step_retry=RetryPolicy(
+            _integer(env, "StepRetryAttempts", 3, minimum=1, maximum=100),
+            _number(env, "StepFirstRetrySeconds", 1.0, minimum=0.0, exclusive=True),
+        ),
+        notify_retry=RetryPolicy(
+            _integer(env, "NotifyRetryAttempts", 6, minimum=1, maximum=100),
+            _number(env, "NotifyFirstRetrySeconds", 5.0, minimum=0.0, exclusive=True),
+        ),
+        faults=_faults(env, "OperationFaults"),
+        direct_line_secret=env.get("DirectLineSecret", "").strip(),
+        signing_key=env.get("OperationSigningKey", "").strip(),
+    )
+
+
+@functools.cache
+def load_settings() -> Settings:
+    """The process's settings, read from os.environ once.
+
+    Triggers cannot receive parameters, so this cached function is the one place that reads the
+    environment; everything below the triggers receives a Settings object.
+    """
+    return parse_settings(os.environ)
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float, exclusive: bool = False) -> float:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(name, f"expected a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
+        bound = f"greater than {minimum:g}" if exclusive else f"at least {minimum:g}"
+        raise SettingsError(name, f"must be {bound}, got {raw!r}")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(name, f"must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _endpoint(env: Mapping[str, str], name: str) -> str:
+    raw = _raw(env, name) or DEFAULT_DIRECT_LINE_ENDPOINT
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(name, f"expected an http(s) URL such as {DEFAULT_DIRECT_LINE_ENDPOINT}, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _faults(env: Mapping[str, str], name: str) -> frozenset[tuple[str, int]]:
+    raw = _raw(env, name)
+    if raw is None:
+        return frozenset()
+    faults: set[tuple[str, int]] = set()
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        option, sep, step_text = item.rpartition("@")
+        option = option.strip()
+        if not sep or not option:
+            raise SettingsError(name, f"expected items like 'option 2@3', got {item!r}")
+        if option not in CATALOGUE:
+            raise SettingsError(name, f"unknown option {option!r} in {item!r}; known: {', '.join(CATALOGUE)}")
+        try:
+            step = int(step_text)
+        except ValueError:
+            raise SettingsError(name, f"expected a step number after '@' in {item!r}") from None
+        if step < 1:
+            raise SettingsError(name, f"steps count from 1, got {item!r}")
+        faults.add((option, step))
+    return frozenset(faults)

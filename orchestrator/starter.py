@@ -1,0 +1,74 @@
+"""The HTTP starter's logic: validate the request, start ``long_operation``, answer with check-status URLs."""
+
+import json
+import logging
+import uuid
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from contract import MAX_START_BODY_BYTES, ContractError, StartRequest, make_instance_id
+from orchestrator.catalogue import CATALOGUE
+from orchestrator.errors import SettingsError
+from orchestrator.names import LONG_OPERATION
+from orchestrator.payloads import OperationPlan
+from orchestrator.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class BadStartRequest(ValueError):
+    """The request is unusable; carries the HTTP status and a message naming what was wrong."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def error_response(status: int, message: str) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({"error": message}), status_code=status, mimetype="application/json")
+
+
+def parse_start_request(body: bytes) -> StartRequest:
+    """The validated start request; BadStartRequest names the problem (size is checked before parsing)."""
+    if len(body) > MAX_START_BODY_BYTES:
+        raise BadStartRequest(413, f"request body is {len(body)} bytes; the limit is {MAX_START_BODY_BYTES} bytes")
+    try:
+        data: Any = json.loads(body)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+        raise BadStartRequest(400, f"body: expected a JSON object ({error})") from None
+    try:
+        request = StartRequest.from_json(data)
+    except ContractError as error:
+        raise BadStartRequest(400, str(error)) from None
+    if request.option not in CATALOGUE:
+        known = ", ".join(repr(option) for option in CATALOGUE)
+        raise BadStartRequest(400, f"option: unknown option {request.option!r}; known options: {known}")
+    return request
+
+
+async def start_operation(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient, settings: Settings
+) -> func.HttpResponse:
+    try:
+        request = parse_start_request(req.get_body())
+    except BadStartRequest as error:
+        return error_response(error.status, str(error))
+    try:
+        # Refuse now rather than fail after the whole operation ran: without these it cannot report back.
+        settings.require_notify_secrets()
+    except SettingsError as error:
+        logger.error("cannot start operations: %s", error)
+        return error_response(500, f"the function app is not configured: {error}")
+
+    instance_id = make_instance_id(request.channel_id, request.conversation_id, uuid.uuid4().hex)
+    plan = OperationPlan.of(request, settings)
+    try:
+        await client.start_new(LONG_OPERATION, instance_id, plan.to_json())
+    except Exception as error:  # the SDK raises bare Exception for every failure, incl. connection errors
+        logger.error("could not start instance_id=%s: %s: %s", instance_id, type(error).__name__, error)
+        return error_response(503, "could not start the operation: the Durable Functions host is unavailable")
+    logger.info("started instance_id=%s option=%s", instance_id, request.option)
+    response: func.HttpResponse = client.create_check_status_response(req, instance_id)
+    return response

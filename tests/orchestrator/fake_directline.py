@@ -1,0 +1,79 @@
+"""A loopback Direct Line 3.0 service, just the two calls the function app makes (directline.md §1.3-1.4).
+
+It records every request and can be told to answer a call with an error status and Direct Line's
+``{"error": {"code", "message"}}`` body.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+SECRET = "dl-secret-for-tests"
+TOKEN = "dl-token-for-tests"
+CONVERSATION_ID = "conv-1234-us"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    authorization: str
+    body: Any
+
+
+@dataclass
+class FakeDirectLine:
+    requests: list[Recorded] = field(default_factory=list)
+    # operation ("start" | "post") -> (status, code, message) to answer with instead of success.
+    failures: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    issue_token: bool = True
+
+    def app(self, prefix: str = "/v3/directline") -> web.Application:
+        app = web.Application()
+        app.router.add_post(f"{prefix}/conversations", self._start)
+        app.router.add_post(f"{prefix}/conversations/{{conversation_id}}/activities", self._post)
+        return app
+
+    async def _record(self, request: web.Request) -> None:
+        body = await request.json() if request.can_read_body else None
+        self.requests.append(Recorded(request.method, request.path, request.headers.get("Authorization", ""), body))
+
+    def _failure(self, operation: str) -> web.Response | None:
+        if operation not in self.failures:
+            return None
+        status, code, message = self.failures[operation]
+        return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+    async def _start(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        if request.headers.get("Authorization") != f"Bearer {SECRET}":
+            return web.json_response({"error": {"code": "BadArgument", "message": "Missing token or secret"}},
+                                     status=401)
+        failure = self._failure("start")
+        if failure is not None:
+            return failure
+        body: dict[str, Any] = {"conversationId": CONVERSATION_ID, "expires_in": 1800}
+        if self.issue_token:
+            body["token"] = TOKEN
+        return web.json_response(body, status=201)
+
+    async def _post(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        expected = TOKEN if self.issue_token else SECRET
+        if request.headers.get("Authorization") != f"Bearer {expected}":
+            return web.json_response({"error": {"code": "BadArgument", "message": "Security token not valid"}},
+                                     status=403)
+        if request.match_info["conversation_id"] != CONVERSATION_ID:
+            return web.json_response({"error": {"code": "BadArgument", "message": "Conversation not found"}},
+                                     status=404)
+        failure = self._failure("post")
+        if failure is not None:
+            return failure
+        return web.json_response({"id": f"{CONVERSATION_ID}|0000001"})
+
+
+def server_for(fake: FakeDirectLine, prefix: str = "/v3/directline") -> TestServer:
+    # TestServer binds 127.0.0.1 on a free port.
+    return TestServer(fake.app(prefix), host="127.0.0.1")

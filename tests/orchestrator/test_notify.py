@@ -1,0 +1,85 @@
+"""The notify_bot activity end to end against a loopback Direct Line service."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from contract import LONG_OPERATION_RESPONSE_EVENT, Outcome, OutcomeStatus, verify_outcome
+from orchestrator import blueprint
+from orchestrator.errors import DirectLineError, SettingsError
+from orchestrator.http_session import shared_session
+from tests.orchestrator.conftest import SIGNING_KEY
+from tests.orchestrator.fake_directline import CONVERSATION_ID, TOKEN, FakeDirectLine, server_for
+
+CONTINUATION = {
+    "type": "event",
+    "channelId": "emulator",
+    "serviceUrl": "http://127.0.0.1:9/",
+    "conversation": {"id": "user-conv-1"},
+    "from": {"id": "user-1"},
+    "recipient": {"id": "bot"},
+}
+UNSIGNED = Outcome("op-abc-1", "user-conv-1", OutcomeStatus.COMPLETED, "(Result for long operation one!)")
+NOTIFY_INPUT = {"instanceId": "op-abc-1", "continuation": CONTINUATION, "outcome": UNSIGNED.to_json()}
+
+
+def run_notify(fake: FakeDirectLine, app_settings: Callable[..., None], endpoint_suffix: str = "/v3/directline",
+               **settings: str) -> Any:
+    activity = blueprint.notify_bot._function.get_user_function()
+
+    async def main() -> Any:
+        async with server_for(fake) as server:
+            app_settings(DirectLineEndpoint=str(server.make_url(endpoint_suffix)), **settings)
+            try:
+                return await activity(request=NOTIFY_INPUT)
+            finally:
+                await shared_session.close()
+
+    return asyncio.run(main())
+
+
+def test_posts_continuation_with_signed_outcome_the_bot_can_verify(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    output = run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+
+    posted = fake.requests[-1]
+    assert posted.authorization == f"Bearer {TOKEN}"
+    event = posted.body
+    assert event["type"] == "event"
+    assert event["name"] == LONG_OPERATION_RESPONSE_EVENT
+    assert event["from"]["id"] == "long-operation-orchestrator"
+    value = event["value"]
+    assert {k: v for k, v in value.items() if k != "value"} == CONTINUATION
+    outcome = Outcome.from_json(value["value"])
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert not verify_outcome(outcome, "another-key")
+    assert outcome.unsigned().to_json() | {"issuedAt": ""} == UNSIGNED.to_json()
+    assert outcome.issued_at.endswith("Z")
+
+    assert output == {
+        "outcome": outcome.to_json(),
+        "directLineConversationId": CONVERSATION_ID,
+        "directLineActivityId": f"{CONVERSATION_ID}|0000001",
+    }
+
+
+def test_local_endpoint_with_trailing_slash_works(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    run_notify(fake, app_settings, endpoint_suffix="/v3/directline/", DirectLineSecret="dl-secret-for-tests",
+               OperationSigningKey=SIGNING_KEY)
+    assert len(fake.requests) == 2
+
+
+def test_direct_line_error_propagates_so_the_retry_policy_acts(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine(failures={"post": (502, "BotRejectedActivity", "bot answered 500")})
+    with pytest.raises(DirectLineError, match="HTTP 502"):
+        run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+
+
+def test_missing_secrets_fail_naming_the_settings(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    with pytest.raises(SettingsError, match="DirectLineSecret, OperationSigningKey"):
+        run_notify(fake, app_settings)
+    assert fake.requests == []

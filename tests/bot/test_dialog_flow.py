@@ -204,3 +204,20 @@ def test_an_unreachable_service_is_explained_and_the_choice_prompt_returns() -> 
         assert_choice_prompt(replies[1])
 
     run(test, operations_url=closed_url)
+
+
+def test_an_error_in_a_turn_is_logged_told_and_the_dialog_starts_over(caplog: pytest.LogCaptureFixture) -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        # Poison the stored state: the waiting prompt loses its operation.
+        state = harness.storage.memory[f"directline/conversations/{USER_CONVERSATION}"]
+        prompt = state["DialogState"].dialog_stack[0].state["dialogs"].dialog_stack[0]
+        del prompt.state["state"]["operation"]
+        assert texts(await harness.say("hello?")) == ["Sorry, something went wrong on my side, so let's start over."]
+        errors = [record for record in caplog.records if record.levelname == "ERROR"]
+        assert errors and errors[0].exc_info is not None
+        assert USER_CONVERSATION in errors[0].getMessage()
+        # The poisoned dialog is gone: the conversation starts afresh.
+        assert_choice_prompt((await harness.say("hi"))[0])
+
+    run(test)

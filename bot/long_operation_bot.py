@@ -5,9 +5,11 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
 from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.schema import ActivityTypes
 from botframework.connector import Channels
 
 from bot import texts
+from bot.conversation_locks import ConversationLocks, conversation_lock_key
 from bot.long_operation_prompt import awaited_operation
 from bot.outcome_event import OutcomeEvent, RejectedEvent, read_outcome_event
 from bot.settings import BotSettings
@@ -36,19 +38,27 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._dialog = dialog
         self._dialog_state = conversation_state.create_property(DIALOG_STATE)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
+        self._locks = ConversationLocks()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await super().on_turn(turn_context)
-        # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
-        await self._conversation_state.save_changes(turn_context)
-        await self._user_state.save_changes(turn_context)
+        activity = turn_context.activity
+        if _is_outcome_event(turn_context):
+            # The outer turn of an outcome event touches no state; its inner turn takes the user's conversation
+            # lock. Taking this conversation's lock too could deadlock an event that names its own conversation.
+            await super().on_turn(turn_context)
+            return
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        async with self._locks.hold(conversation_lock_key(activity.channel_id, conversation_id)):
+            await super().on_turn(turn_context)
+            # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
+            await self._conversation_state.save_changes(turn_context)
+            await self._user_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await DialogExtensions.run_dialog(self._dialog, turn_context, self._dialog_state)
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        if activity.name == LONG_OPERATION_RESPONSE_EVENT and activity.channel_id == Channels.direct_line:
+        if _is_outcome_event(turn_context):
             await self._deliver_outcome(turn_context)
             return
         await super().on_event_activity(turn_context)
@@ -89,7 +99,10 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             return
 
         async def continue_in_original_conversation(context: TurnContext) -> None:
-            await self._deliver_in(context, event)
+            reference = event.reference
+            key = conversation_lock_key(reference.channel_id, reference.conversation.id)
+            async with self._locks.hold(key):
+                await self._deliver_in(context, event)
 
         # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty means auth is off.
         await turn_context.adapter.continue_conversation(
@@ -126,3 +139,12 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
                     outcome.status.value, outcome.instance_id, outcome.conversation_id)
 
+
+
+def _is_outcome_event(turn_context: TurnContext) -> bool:
+    activity = turn_context.activity
+    return bool(
+        activity.type == ActivityTypes.event
+        and activity.name == LONG_OPERATION_RESPONSE_EVENT
+        and activity.channel_id == Channels.direct_line
+    )

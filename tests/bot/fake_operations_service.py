@@ -35,6 +35,9 @@ class FakeOperationsService:
         self.start_answer: tuple[int, Any] | None = None
         # When set, status queries answer this HTTP status with an error body.
         self.status_error: int | None = None
+        # When set, status and terminate requests wait for this event before answering; `gated` counts them.
+        self.gate: asyncio.Event | None = None
+        self.gated = 0
         # When set, terminate requests answer this HTTP status with an error body.
         self.terminate_error: int | None = None
         # (path, x-functions-key header or None) of every request.
@@ -53,8 +56,9 @@ class FakeOperationsService:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self.hang_until is not None:
-            self.hang_until.set()
+        for gate in (self.hang_until, self.gate):
+            if gate is not None:
+                gate.set()
         await self.server.close()
 
     @property
@@ -99,6 +103,7 @@ class FakeOperationsService:
         )
 
     async def _status(self, request: web.Request) -> web.Response:
+        await self._pass_gate()
         if self.status_error is not None:
             return web.json_response({"error": "status unavailable"}, status=self.status_error)
         instance = self.instances.get(request.match_info["id"])
@@ -119,7 +124,13 @@ class FakeOperationsService:
         running = instance.runtime_status in ("Running", "Pending")
         return web.json_response(body, status=202 if running else 200)
 
+    async def _pass_gate(self) -> None:
+        if self.gate is not None:
+            self.gated += 1
+            await self.gate.wait()
+
     async def _terminate(self, request: web.Request) -> web.Response:
+        await self._pass_gate()
         if self.terminate_error is not None:
             return web.json_response({"error": "terminate failed"}, status=self.terminate_error)
         instance = self.instances.get(request.match_info["id"])

@@ -226,3 +226,49 @@ def test_nothing_is_sent_to_the_function_apps_conversation() -> None:
         assert FUNCTION_APP_CONVERSATION not in {reply.conversation.id for reply in replies}
 
     run(test)
+
+
+async def race_outcome_with(harness: BotHarness, text: str) -> list[str]:
+    """The user's turn ``text`` is held inside its call to the function app while the outcome event arrives."""
+    gate = asyncio.Event()
+    harness.service.gate = gate
+    harness.adapter.activity_buffer.clear()
+    user_turn = asyncio.create_task(harness.adapter.receive_activity(text))
+    for _ in range(500):  # until the user's turn is inside its call (bounded)
+        if harness.service.gated:
+            break
+        await asyncio.sleep(0.01)
+    assert harness.service.gated == 1
+    outcome_turn = asyncio.create_task(harness.adapter.receive_activity(harness.outcome_event()))
+    # Give the outcome turn every chance to run ahead; correctness must not depend on how far it gets.
+    await asyncio.wait({outcome_turn}, timeout=0.3)
+    gate.set()
+    await asyncio.gather(user_turn, outcome_turn)
+    harness.service.gate = None
+    sent = texts(harness.adapter.activity_buffer)
+    harness.adapter.activity_buffer.clear()
+    return sent
+
+
+def test_an_outcome_arriving_during_a_status_turn_is_delivered_once() -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        sent = await race_outcome_with(harness, "status")
+        assert sent.count("Thanks for waiting. (Result for long operation one!)") == 1
+        # Neither turn's save undid the other: the outcome is delivered, the choice prompt is active.
+        assert texts(await harness.say("option 2")) == ["...one moment please...."]
+
+    run(test)
+
+
+def test_an_outcome_racing_a_cancel_gives_the_user_exactly_one_ending() -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        sent = await race_outcome_with(harness, "cancel")
+        thanked = "Thanks for waiting. (Result for long operation one!)" in sent
+        cancelled = "Cancelled the long operation: option 1." in sent
+        assert thanked != cancelled, sent
+        assert sent.count(CHOOSE) == 1
+        assert texts(await harness.say("option 2")) == ["...one moment please...."]
+
+    run(test)

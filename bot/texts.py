@@ -17,6 +17,9 @@ def start_failed(reason: str) -> str:
 
 def progress_text(status: OperationStatus | None) -> str:
     """The progress part of a reply: "40% done (step 2 of 5)." or why there is none."""
+    if status is not None and status.runtime_status == "Completed":
+        # Its outcome event was sent before it completed; it is on its way (or "cancel" ends the wait).
+        return "finished; the result is on its way."
     if status is None or status.progress is None:
         return "(progress is not available right now)"
     progress = status.progress
@@ -28,7 +31,7 @@ def still_performing(option: str, status: OperationStatus | None) -> str:
 
 
 def status_reply(option: str, status: OperationStatus | None) -> str:
-    if status is None or status.progress is None:
+    if status is None or (status.progress is None and status.runtime_status != "Completed"):
         return f"Long operation {option}: progress is not available right now."
     return f"Long operation {option}: {progress_text(status)}"
 

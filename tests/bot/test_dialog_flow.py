@@ -221,3 +221,19 @@ def test_an_error_in_a_turn_is_logged_told_and_the_dialog_starts_over(caplog: py
         assert_choice_prompt((await harness.say("hi"))[0])
 
     run(test)
+
+
+def test_a_completed_orchestration_whose_outcome_is_still_on_its_way_keeps_the_prompt_waiting() -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        instance = harness.service.only_instance()[1]
+        instance.runtime_status = "Completed"
+        instance.progress = Progress.of("option 1", Stage.COMPLETED, 5, 5, "done")
+        assert texts(await harness.say("status")) == ["Long operation option 1: finished; the result is on its way."]
+        assert texts(await harness.say("hello?")) == [
+            "Still performing the long operation: option 1 ... finished; the result is on its way."
+        ]
+        replies = await harness.post(harness.outcome_event())
+        assert texts(replies) == ["Thanks for waiting. (Result for long operation one!)", CHOOSE]
+
+    run(test)

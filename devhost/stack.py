@@ -1,0 +1,213 @@
+"""The whole offline system as child processes: functions host, Direct Line stand-in and the bot, wired together.
+
+Used by ``python -m devhost up``, the end-to-end tests and the benchmark. Each part runs in its own process, as it
+does in Azure, so a test can kill and restart one part without touching the others.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import aiohttp
+
+from devhost.secrets import StackSecrets, load_or_create
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class StackError(RuntimeError):
+    """A part of the stack failed to start or died."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    functions_port: int = 7071
+    bot_port: int = 3978
+    directline_port: int = 8181
+    app_root: Path = REPO_ROOT
+    # Settings for the function app and the bot (e.g. short operations in tests); they win over defaults.
+    settings: Mapping[str, str] = field(default_factory=dict)
+    # Where child output goes: a directory of per-part log files, or None to share this process's stdout/stderr.
+    log_dir: Path | None = None
+
+    @property
+    def functions_url(self) -> str:
+        return f"http://{self.host}:{self.functions_port}"
+
+    @property
+    def bot_url(self) -> str:
+        return f"http://{self.host}:{self.bot_port}"
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.bot_url}/api/messages"
+
+    @property
+    def directline_url(self) -> str:
+        return f"http://{self.host}:{self.directline_port}/v3/directline"
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready_url: str
+
+
+def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
+    """The three processes and how each one finds the others."""
+    base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    shared = {"OperationSigningKey": secrets.signing_key}
+    functions_env = {
+        **base_env,
+        "DirectLineSecret": secrets.directline_secret,
+        "DirectLineEndpoint": config.directline_url,
+        **shared,
+        **config.settings,
+    }
+    bot_env = {
+        **base_env,
+        "OperationsUrl": config.functions_url,
+        "BotStateStore": f"sqlite:{config.data_dir / 'bot-state.sqlite'}",
+        "MicrosoftAppId": "",
+        "MicrosoftAppPassword": "",
+        **shared,
+        **config.settings,
+        "PORT": str(config.bot_port),
+    }
+    python = sys.executable
+    return [
+        Part(
+            "functions",
+            [python, "-m", "devhost", "functions", "--app-root", str(config.app_root), "--host", config.host,
+             "--port", str(config.functions_port), "--data-dir", str(config.data_dir / "functions")],
+            functions_env,
+            f"{config.functions_url}/runtime/webhooks/durabletask/instances/?top=1",
+        ),
+        Part(
+            "directline",
+            [python, "-m", "devhost", "directline", "--host", config.host, "--port", str(config.directline_port),
+             "--bot-url", config.messages_url, "--secret", secrets.directline_secret],
+            base_env,
+            f"http://{config.host}:{config.directline_port}/v3/directline/health",
+        ),
+        Part(
+            "bot",
+            [python, "-m", "bot", "--host", config.host, "--port", str(config.bot_port)],
+            bot_env,
+            f"{config.bot_url}/api/health",
+        ),
+    ]
+
+
+class Stack:
+    """Starts, watches and stops the parts. Use ``async with Stack(config) as stack``."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.secrets = load_or_create(config.data_dir)
+        self.parts = {part.name: part for part in plan(config, self.secrets)}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+
+    async def __aenter__(self) -> "Stack":
+        try:
+            for name in self.parts:
+                await self.start(name)
+        except BaseException:
+            self.stop_all()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.stop_all()
+
+    def log_path(self, name: str) -> Path | None:
+        return None if self.config.log_dir is None else self.config.log_dir / f"{name}.log"
+
+    async def start(self, name: str) -> None:
+        """Start one part (again) and wait until it answers HTTP."""
+        self._spawn(name)
+        await self._wait_ready(name)
+
+    def _spawn(self, name: str) -> None:
+        # Spawning is a fork/exec of a few milliseconds; not worth a thread.
+        part = self.parts[name]
+        path = self.log_path(name)
+        stdout: IO[bytes] | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stdout = self._logs.get(name) or open(path, "ab")  # noqa: SIM115 - closed in stop_all
+            self._logs[name] = stdout
+        self.processes[name] = subprocess.Popen(
+            part.argv, env=part.env, cwd=self.config.app_root, stdout=stdout,
+            stderr=subprocess.STDOUT if stdout is not None else None, start_new_session=True,
+        )
+
+    async def _wait_ready(self, name: str) -> None:
+        part, process = self.parts[name], self.processes[name]
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        timeout = aiohttp.ClientTimeout(total=2)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise StackError(f"{name} exited with code {process.returncode}{self._log_hint(name)}")
+                try:
+                    async with session.get(part.ready_url) as response:
+                        if response.status < 500:
+                            return
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                await asyncio.sleep(0.1)
+        raise StackError(f"{name} did not answer {part.ready_url} within {READY_TIMEOUT_SECONDS:.0f} s"
+                         f"{self._log_hint(name)}")
+
+    def _log_hint(self, name: str) -> str:
+        path = self.log_path(name)
+        if path is None or not path.exists():
+            return ""
+        tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
+        return f"; last lines of {path}:\n" + "\n".join(tail)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one part (fault tests): no clean shutdown, as in a crash."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop_all(self) -> None:
+        # The bot first, so nothing it sends in its last moments hits an already stopped service.
+        for name in ("bot", "directline", "functions"):
+            self.stop(name)
+        for handle in self._logs.values():
+            handle.close()
+        self._logs.clear()
+
+    def dead_parts(self) -> list[str]:
+        return [name for name, process in self.processes.items() if process.poll() is not None]

@@ -1,0 +1,76 @@
+"""``python -m devhost up``: the functions host, the Direct Line stand-in and the bot, wired together.
+
+With ``--chat`` the terminal chat runs in the foreground and the parts' logs go to ``<data dir>/logs``.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from devhost.stack import Stack, StackConfig, StackError
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devhost up", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="interface every part binds to (default 127.0.0.1)")
+    parser.add_argument("--functions-port", type=int, default=7071)
+    parser.add_argument("--bot-port", type=int, default=3978)
+    parser.add_argument("--directline-port", type=int, default=8181)
+    parser.add_argument("--data-dir", type=Path, default=Path(".devhost"),
+                        help="durable history, bot state, secrets and logs (default .devhost)")
+    parser.add_argument("--chat", action="store_true", help="open the terminal chat in the foreground")
+    return parser.parse_args(argv)
+
+
+def banner(config: StackConfig) -> str:
+    return "\n".join([
+        "devhost up: the long-operation bot, offline",
+        f"  functions host  {config.functions_url}/api/operations   (Durable API: "
+        f"{config.functions_url}/runtime/webhooks/durabletask/instances/)",
+        f"  Direct Line     {config.directline_url}",
+        f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, no app id)",
+        f"  data            {config.data_dir.resolve()}",
+        f"  logs            {config.log_dir.resolve()}" if config.log_dir else "  logs            this terminal",
+    ])
+
+
+async def run(config: StackConfig, chat: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with Stack(config) as stack:
+            print(banner(config), flush=True)
+            if chat:
+                from devhost.chat.cli import run_interactive
+
+                return await run_interactive(config.messages_url, stop)
+            print("Press Ctrl-C to stop.", flush=True)
+            while not stop.is_set():
+                dead = stack.dead_parts()
+                if dead:
+                    print(f"devhost up: {', '.join(dead)} stopped unexpectedly; shutting down", file=sys.stderr)
+                    return 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=0.5)
+            return 0
+    except StackError as error:
+        print(f"devhost up: {error}", file=sys.stderr)
+        return 1
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    config = StackConfig(
+        data_dir=args.data_dir,
+        host=args.host,
+        functions_port=args.functions_port,
+        bot_port=args.bot_port,
+        directline_port=args.directline_port,
+        log_dir=args.data_dir / "logs" if args.chat else None,
+    )
+    return asyncio.run(run(config, args.chat))

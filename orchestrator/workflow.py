@@ -33,7 +33,8 @@ def _first_line(error: BaseException) -> str:
 
 
 def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    plan = OperationPlan.from_json(context.get_input())
+    # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
+    plan = OperationPlan.from_json(context.get_input(expected_type=dict))
     instance_id = context.instance_id
     # The first episode's clock, on every replay: the deadline is fixed once and for all.
     deadline = decisions.deadline_of(context.current_utc_datetime, plan)
@@ -48,7 +49,9 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
             outcome = decisions.timed_out_outcome(instance_id, plan)
             break
         request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, instance_id)
-        step_task = context.call_activity_with_retry(RUN_OPERATION_STEP, step_retry, request.to_json())
+        step_task = context.call_activity_with_retry(
+            RUN_OPERATION_STEP, step_retry, request.to_json(), expected_type=dict
+        )
         timer = context.create_timer(deadline)
         winner = yield context.task_any([step_task, timer])
         if winner is timer:
@@ -74,7 +77,7 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     notify = NotifyRequest(instance_id, plan.continuation, outcome)
     try:
         delivered = yield context.call_activity_with_retry(
-            NOTIFY_BOT, _retry_options(plan.notify_retry), notify.to_json()
+            NOTIFY_BOT, _retry_options(plan.notify_retry), notify.to_json(), expected_type=dict
         )
     except Exception as error:  # the SDK raises plain Exception once the retries are exhausted
         context.set_custom_status(decisions.undelivered_progress(plan, steps_done).to_json())

@@ -1,0 +1,88 @@
+"""Settings parsed from the environment: defaults, values, and errors that name the setting."""
+
+import pytest
+
+from orchestrator.errors import SettingsError
+from orchestrator.settings import DEFAULT_DIRECT_LINE_ENDPOINT, RetryPolicy, Settings, parse_settings
+
+
+def test_defaults_match_the_documented_ones() -> None:
+    settings = parse_settings({})
+    assert settings == Settings(
+        direct_line_endpoint=DEFAULT_DIRECT_LINE_ENDPOINT,
+        operation_seconds=15.0,
+        operation_steps=5,
+        timeout_seconds=120.0,
+        step_retry=RetryPolicy(3, 1.0),
+        notify_retry=RetryPolicy(6, 5.0),
+        faults=frozenset(),
+        direct_line_secret="",
+        signing_key="",
+    )
+    assert settings.step_seconds == 3.0
+
+
+def test_values_are_read_and_trimmed() -> None:
+    settings = parse_settings({
+        "DirectLineSecret": " secret ",
+        "OperationSigningKey": "key",
+        "DirectLineEndpoint": "http://127.0.0.1:8000/v3/directline/",
+        "OperationSeconds": "0.5",
+        "OperationSteps": "2",
+        "OperationTimeoutSeconds": "3",
+        "StepRetryAttempts": "1",
+        "StepFirstRetrySeconds": "0.0001",
+        "NotifyRetryAttempts": "4",
+        "NotifyFirstRetrySeconds": "0.25",
+        "OperationFaults": "option 2@3, option 1@1",
+    })
+    assert settings.direct_line_secret == "secret"
+    assert settings.direct_line_endpoint == "http://127.0.0.1:8000/v3/directline"
+    assert settings.step_seconds == 0.25
+    assert settings.timeout_seconds == 3.0
+    assert settings.step_retry == RetryPolicy(1, 0.0001)
+    # The SDK rejects a 0 ms retry interval, so tiny delays round up to 1 ms.
+    assert settings.step_retry.first_retry_milliseconds == 1
+    assert settings.notify_retry.first_retry_milliseconds == 250
+    assert settings.faults == {("option 2", 3), ("option 1", 1)}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OperationSeconds", "fifteen"),
+        ("OperationSeconds", "-1"),
+        ("OperationSeconds", "nan"),
+        ("OperationSteps", "0"),
+        ("OperationSteps", "2.5"),
+        ("OperationTimeoutSeconds", "0"),
+        ("StepRetryAttempts", "0"),
+        ("StepFirstRetrySeconds", "0"),
+        ("NotifyRetryAttempts", "x"),
+        ("NotifyFirstRetrySeconds", "-5"),
+        ("DirectLineEndpoint", "directline.botframework.com"),
+        ("OperationFaults", "option 2"),
+        ("OperationFaults", "option 9@1"),
+        ("OperationFaults", "option 2@zero"),
+        ("OperationFaults", "option 2@0"),
+    ],
+)
+def test_bad_value_raises_naming_the_setting(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({name: value})
+    assert caught.value.setting == name
+    assert str(caught.value).startswith(f"{name}: ")
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    settings = parse_settings({"DirectLineSecret": "very-secret", "OperationSigningKey": "signing-secret"})
+    assert "very-secret" not in repr(settings)
+    assert "signing-secret" not in repr(settings)
+
+
+def test_notify_secrets_are_required_by_name() -> None:
+    with pytest.raises(SettingsError, match=r"^DirectLineSecret, OperationSigningKey: not set"):
+        parse_settings({}).require_notify_secrets()
+    with pytest.raises(SettingsError, match=r"^OperationSigningKey: "):
+        parse_settings({"DirectLineSecret": "s"}).require_notify_secrets()
+    parse_settings({"DirectLineSecret": "s", "OperationSigningKey": "k"}).require_notify_secrets()

@@ -1,0 +1,281 @@
+"""The real long_operation orchestrator driven through the SDK's replay with host-shaped histories.
+
+Task ids follow the SDK's order (§A3): step k's attempt and its race timer take the next two ids; a failed
+attempt is followed by a retry timer, then the next attempt; after the last failed attempt one extra
+("dummy") timer must fire before the failure reaches the orchestrator.
+"""
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from contract import Outcome, OutcomeStatus, Progress, Stage
+from orchestrator import decisions
+from orchestrator.payloads import NotifyRequest, OperationPlan
+from orchestrator.settings import RetryPolicy
+from tests.orchestrator.replay import (
+    CALL_ACTIVITY_WITH_RETRY,
+    CREATE_TIMER,
+    T0,
+    WHEN_ALL,
+    WHEN_ANY,
+    History,
+    fire_at,
+    replay,
+)
+
+INSTANCE = "op-0123456789ab-feedc0de"
+CONTINUATION = {
+    "type": "message",
+    "channelId": "emulator",
+    "serviceUrl": "http://127.0.0.1:9000/",
+    "conversation": {"id": "conv-1"},
+    "from": {"id": "user-1"},
+}
+TIMEOUT = 20.0
+DEADLINE = T0 + timedelta(seconds=TIMEOUT)
+STEP_FAILURE = "Activity function 'run_operation_step' failed: InjectedFault: step 2 of option 1 is set to fail"
+NOTIFY_FAILURE = "Activity function 'notify_bot' failed: DirectLineError: Direct Line post activity failed: HTTP 502"
+
+
+def make_plan(steps: int = 3, step_attempts: int = 2, notify_attempts: int = 2) -> OperationPlan:
+    return OperationPlan(
+        option="option 1",
+        continuation=CONTINUATION,
+        steps=steps,
+        step_seconds=1.0,
+        timeout_seconds=TIMEOUT,
+        step_retry=RetryPolicy(step_attempts, 1.0),
+        notify_retry=RetryPolicy(notify_attempts, 5.0),
+    )
+
+
+def at(seconds: float) -> Any:
+    return T0 + timedelta(seconds=seconds)
+
+
+def parsed(actions: Any) -> Any:
+    """Actions with every activity ``input`` (always a JSON string on the wire) parsed, for readable asserts."""
+    if isinstance(actions, list):
+        return [parsed(item) for item in actions]
+    if isinstance(actions, dict):
+        return {key: json.loads(value) if key == "input" else parsed(value) for key, value in actions.items()}
+    return actions
+
+
+def with_retry(name: str, input_: dict[str, Any], policy: RetryPolicy) -> dict[str, Any]:
+    # Under replay schema V3 the SDK wraps a retried call in a WhenAll of one (§A5).
+    call = {
+        "actionType": CALL_ACTIVITY_WITH_RETRY,
+        "functionName": name,
+        "input": input_,
+        "retryOptions": {
+            "firstRetryIntervalInMilliseconds": policy.first_retry_milliseconds,
+            "maxNumberOfAttempts": policy.attempts,
+        },
+    }
+    return {"actionType": WHEN_ALL, "compoundActions": [call]}
+
+
+def race(plan: OperationPlan, step: int, timer_cancelled: bool) -> dict[str, Any]:
+    step_input = {"option": plan.option, "step": step, "steps": plan.steps, "stepSeconds": plan.step_seconds,
+                  "instanceId": INSTANCE}
+    timer = {"actionType": CREATE_TIMER, "fireAt": fire_at(DEADLINE), "isCanceled": timer_cancelled}
+    return {"actionType": WHEN_ANY,
+            "compoundActions": [with_retry("run_operation_step", step_input, plan.step_retry), timer]}
+
+
+def notify(plan: OperationPlan, status: OutcomeStatus, result: str) -> dict[str, Any]:
+    outcome = Outcome(INSTANCE, "conv-1", status, result)
+    return with_retry("notify_bot", NotifyRequest(INSTANCE, CONTINUATION, outcome).to_json(), plan.notify_retry)
+
+
+def progress(stage: Stage, step: int, steps: int, message: str) -> dict[str, Any]:
+    return Progress.of("option 1", stage, step, steps, message).to_json()
+
+
+def delivered(status: OutcomeStatus, result: str) -> dict[str, Any]:
+    signed = Outcome(INSTANCE, "conv-1", status, result, issued_at="2024-05-01T12:00:30Z", signature="ab" * 32)
+    return {"outcome": signed.to_json(), "directLineConversationId": "dl-1", "directLineActivityId": "dl-1|0000001"}
+
+
+def start(plan: OperationPlan) -> History:
+    return History(INSTANCE, plan.to_json())
+
+
+def run_step(history: History, plan: OperationPlan, step: int, task_id: int) -> History:
+    """Record the decisions of a race the orchestrator just asked for: the step attempt and its timer."""
+    return history.scheduled(task_id, "run_operation_step", "{}").timer_created(task_id + 1, DEADLINE)
+
+
+RESULT = "(Result for long operation one!)"
+
+
+def test_success_runs_every_step_reports_progress_then_notifies_and_completes() -> None:
+    plan = make_plan(steps=3)
+    history = start(plan)
+
+    state = replay(history)
+    assert not state.is_done
+    assert parsed(state.actions) == [race(plan, 1, False)]
+    assert state.custom_status == progress(Stage.RUNNING, 0, 3, "Started option 1.")
+
+    run_step(history, plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
+    state = replay(history)
+    # The step won: its timer is cancelled (so it cannot keep the instance open) and step 2 races a fresh one.
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, False)]
+    assert state.custom_status == progress(Stage.RUNNING, 1, 3, "Finished step 1 of 3.")
+    assert state.custom_status["percent"] == 33
+
+    run_step(history, plan, 2, 2).completed(at(2), 2, {"step": 2, "result": None})
+    state = replay(history)
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), race(plan, 3, False)]
+    assert state.custom_status == progress(Stage.RUNNING, 2, 3, "Finished step 2 of 3.")
+
+    run_step(history, plan, 3, 4).completed(at(3), 4, {"step": 3, "result": RESULT})
+    state = replay(history)
+    assert parsed(state.actions) == [
+        race(plan, 1, True), race(plan, 2, True), race(plan, 3, True),
+        notify(plan, OutcomeStatus.COMPLETED, RESULT),
+    ]
+    assert state.custom_status == progress(Stage.NOTIFYING, 3, 3, "Sending the result to the conversation.")
+    assert not state.is_done
+
+    history.scheduled(6, "notify_bot", "{}").completed(at(4), 6, delivered(OutcomeStatus.COMPLETED, RESULT))
+    state = replay(history)
+    assert state.is_done
+    assert state.custom_status == progress(Stage.COMPLETED, 3, 3, RESULT)
+    assert state.output == {**delivered(OutcomeStatus.COMPLETED, RESULT), "detail": None}
+    assert len(state.actions) == 4  # nothing new once notified
+
+
+def test_replaying_the_same_history_gives_the_same_decisions() -> None:
+    plan = make_plan(steps=3)
+    history = start(plan)
+    run_step(history, plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
+    first = replay(history)
+    history.episode(at(1.5))  # an episode with no new message, e.g. a late duplicate wake-up
+    second = replay(history)
+    assert (second.actions, second.custom_status, second.is_done) == (first.actions, first.custom_status, False)
+
+
+def test_a_failed_attempt_is_retried_after_the_retry_timer_then_succeeds() -> None:
+    plan = make_plan(steps=1, step_attempts=3)
+    history = run_step(start(plan), plan, 1, 0)
+
+    history.failed(at(1), 0, STEP_FAILURE, '{"Message": "boom"}').timer_created(2, at(2))
+    state = replay(history)
+    # A failed attempt with retries left changes nothing visible: no new action, timer still racing.
+    assert parsed(state.actions) == [race(plan, 1, False)]
+    assert state.custom_status == progress(Stage.RUNNING, 0, 1, "Started option 1.")
+
+    history.timer_fired(at(2), 2, at(2)).scheduled(3, "run_operation_step", "{}")
+    assert parsed(replay(history).actions) == [race(plan, 1, False)]
+
+    history.completed(at(3), 3, {"step": 1, "result": RESULT})
+    state = replay(history)
+    assert parsed(state.actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.COMPLETED, RESULT)]
+    assert state.custom_status == progress(Stage.NOTIFYING, 1, 1, "Sending the result to the conversation.")
+
+
+def test_exhausted_retries_give_a_failed_outcome_with_a_readable_reason() -> None:
+    plan = make_plan(steps=2, step_attempts=2)
+    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
+    run_step(history, plan, 2, 2)
+    history.failed(at(2), 2, STEP_FAILURE, '{"StackTrace": "Traceback ..."}').timer_created(4, at(3))
+    history.timer_fired(at(3), 4, at(3)).scheduled(5, "run_operation_step", "{}")
+    history.failed(at(4), 5, STEP_FAILURE, '{"StackTrace": "Traceback ..."}').timer_created(6, at(4))
+    # The last failure only counts once the extra "dummy" timer has fired (§A3).
+    assert parsed(replay(history).actions) == [race(plan, 1, True), race(plan, 2, False)]
+
+    history.timer_fired(at(4), 6, at(4))
+    state = replay(history)
+    reason = "Sorry, option 1 failed at step 2 of 2 (tried 2 times)."
+    # The timer raced against the failed step is cancelled too.
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True),
+                                     notify(plan, OutcomeStatus.FAILED, reason)]
+    assert state.custom_status == progress(Stage.NOTIFYING, 1, 2, "Telling the conversation that the operation failed.")
+
+    history.scheduled(7, "notify_bot", "{}").completed(at(5), 7, delivered(OutcomeStatus.FAILED, reason))
+    state = replay(history)
+    assert state.is_done
+    assert state.custom_status == progress(Stage.FAILED, 1, 2, reason)
+    # The technical detail stays in the output (and logs), not in what the user reads.
+    assert state.output["detail"] == STEP_FAILURE
+    assert state.output["outcome"]["status"] == "failed"
+
+
+def test_deadline_timer_winning_gives_timed_out_and_notifies() -> None:
+    plan = make_plan(steps=2)
+    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
+    run_step(history, plan, 2, 2)
+
+    history.timer_fired(at(TIMEOUT), 3, DEADLINE)
+    state = replay(history)
+    reason = "Sorry, option 1 did not finish within 20 seconds."
+    # The winning timer has fired, so it is left as is; the still-running step is abandoned.
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, False),
+                                     notify(plan, OutcomeStatus.TIMED_OUT, reason)]
+    assert state.custom_status == progress(Stage.NOTIFYING, 1, 2,
+                                           "Telling the conversation that the operation timed out.")
+
+    # The abandoned step finishing late changes nothing.
+    history.scheduled(4, "notify_bot", "{}").completed(at(TIMEOUT + 1), 2, {"step": 2, "result": RESULT})
+    assert parsed(replay(history).actions) == parsed(state.actions)
+
+    history.completed(at(TIMEOUT + 2), 4, delivered(OutcomeStatus.TIMED_OUT, reason))
+    state = replay(history)
+    assert state.is_done
+    assert state.custom_status == progress(Stage.TIMED_OUT, 1, 2, reason)
+    assert state.output["outcome"]["status"] == "timed_out"
+
+
+def test_deadline_passed_between_steps_times_out_without_starting_another_step() -> None:
+    plan = make_plan(steps=2)
+    # Step 1 completes after the deadline, before the timer's message was processed.
+    history = run_step(start(plan), plan, 1, 0).completed(at(TIMEOUT + 5), 0, {"step": 1, "result": None})
+    state = replay(history)
+    assert parsed(state.actions) == [
+        race(plan, 1, True),
+        notify(plan, OutcomeStatus.TIMED_OUT, "Sorry, option 1 did not finish within 20 seconds."),
+    ]
+    assert state.custom_status["stage"] == "notifying"
+    assert state.custom_status["step"] == 1
+
+
+def test_notify_input_carries_the_continuation_and_the_unsigned_outcome() -> None:
+    plan = make_plan(steps=1)
+    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    notify_call = replay(history).actions[-1]["compoundActions"][0]
+    request = NotifyRequest.from_json(json.loads(notify_call["input"]))
+    assert request.instance_id == INSTANCE
+    assert request.continuation == CONTINUATION
+    assert request.outcome == Outcome(INSTANCE, "conv-1", OutcomeStatus.COMPLETED, RESULT)
+    # Signing happens in the activity: neither a signature nor the key is in the history.
+    assert request.outcome.signature == "" and request.outcome.issued_at == ""
+    assert notify_call["retryOptions"] == {"firstRetryIntervalInMilliseconds": 5000, "maxNumberOfAttempts": 2}
+
+
+def test_notify_exhausting_its_retries_fails_the_orchestration_with_a_clear_message() -> None:
+    plan = make_plan(steps=1, notify_attempts=2)
+    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    history.scheduled(2, "notify_bot", "{}")
+    history.failed(at(2), 2, NOTIFY_FAILURE, "{}").timer_created(3, at(7))
+    history.timer_fired(at(7), 3, at(7)).scheduled(4, "notify_bot", "{}")
+    history.failed(at(8), 4, NOTIFY_FAILURE, "{}").timer_created(5, at(8))
+    assert replay(history).error is None
+
+    history.timer_fired(at(8), 5, at(8))
+    state = replay(history)
+    assert not state.is_done
+    assert state.error == (
+        "Could not deliver the completed outcome to the bot after 2 attempts: " + NOTIFY_FAILURE
+    )
+    undelivered = "The outcome could not be delivered to the conversation."
+    assert state.custom_status == progress(Stage.FAILED, 1, 1, undelivered)
+
+
+def test_plan_round_trips_through_json() -> None:
+    plan = make_plan()
+    assert OperationPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+    assert decisions.deadline_of(T0, plan) == DEADLINE

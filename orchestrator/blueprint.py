@@ -10,6 +10,7 @@ import azure.functions as func
 
 from orchestrator import notify, starter, steps, workflow
 from orchestrator.directline import DirectLineClient
+from orchestrator.errors import SettingsError
 from orchestrator.http_session import shared_session
 from orchestrator.payloads import NotifyRequest, StepRequest
 from orchestrator.settings import load_settings
@@ -23,7 +24,7 @@ bp = df.Blueprint()
 async def start_operation(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     try:
         settings = load_settings()
-    except Exception as error:  # SettingsError: answer with its message (names the setting, never a value)
+    except SettingsError as error:  # its message names the setting, never a value
         return starter.error_response(500, f"the function app is not configured: {error}")
     return await starter.start_operation(req, client, settings)
 

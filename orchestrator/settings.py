@@ -11,8 +11,8 @@ OperationSigningKey      required to notify. HMAC key that signs the outcome; th
 OperationSeconds         default 15. Total simulated duration of an operation, split evenly over its steps
                          (fractions allowed, >= 0).
 OperationSteps           default 5. Checkpointed steps (1-1000); progress is reported after each.
-OperationTimeoutSeconds  default 120. Overall deadline from the orchestration's start; past it the outcome is
-                         timed_out.
+OperationTimeoutSeconds  default 120 (at most 86400). Overall deadline from the orchestration's start; past it
+                         the outcome is timed_out.
 StepRetryAttempts        default 3. Attempts per step (1 = no retry) before the outcome is failed.
 StepFirstRetrySeconds    default 1. Delay before a step is retried (the Python SDK sends no backoff
                          coefficient, so every retry waits this long).
@@ -36,6 +36,8 @@ from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import SettingsError
 
 DEFAULT_DIRECT_LINE_ENDPOINT = "https://directline.botframework.com/v3/directline"
+# One day. Durable timers beyond 6 days become chained "long timers" (§A1); no operation here needs that.
+MAX_TIMEOUT_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         direct_line_endpoint=_endpoint(env, "DirectLineEndpoint"),
         operation_seconds=_number(env, "OperationSeconds", 15.0, minimum=0.0),
         operation_steps=_integer(env, "OperationSteps", 5, minimum=1, maximum=1000),
-        timeout_seconds=_number(env, "OperationTimeoutSeconds", 120.0, minimum=0.0, exclusive=True),
+        timeout_seconds=_number(
+            env, "OperationTimeoutSeconds", 120.0, minimum=0.0, exclusive=True, maximum=MAX_TIMEOUT_SECONDS
+        ),
         step_retry=RetryPolicy(
             _integer(env, "StepRetryAttempts", 3, minimum=1, maximum=100),
             _number(env, "StepFirstRetrySeconds", 1.0, minimum=0.0, exclusive=True),
@@ -119,7 +123,15 @@ def _raw(env: Mapping[str, str], name: str) -> str | None:
     return value.strip()
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float, exclusive: bool = False) -> float:
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    minimum: float,
+    exclusive: bool = False,
+    maximum: float = math.inf,
+) -> float:
     raw = _raw(env, name)
     if raw is None:
         return default
@@ -130,6 +142,8 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     if not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
         bound = f"greater than {minimum:g}" if exclusive else f"at least {minimum:g}"
         raise SettingsError(name, f"must be {bound}, got {raw!r}")
+    if value > maximum:
+        raise SettingsError(name, f"must be at most {maximum:g}, got {raw!r}")
     return value
 
 

@@ -41,9 +41,10 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     step_retry = _retry_options(plan.step_retry)
     context.set_custom_status(decisions.started_progress(plan).to_json())
 
-    outcome: Outcome | None = None
+    outcome: Outcome
     detail: str | None = None
     steps_done = 0
+    result_text = ""
     for step in range(1, plan.steps + 1):
         if context.current_utc_datetime >= deadline:
             outcome = decisions.timed_out_outcome(instance_id, plan)
@@ -67,11 +68,10 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
             outcome = decisions.failed_outcome(instance_id, plan, step)
             break
         steps_done = step
-        result = StepResult.from_json(step_task.result)
+        result_text = StepResult.from_json(step_task.result).result or result_text
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
-        if step == plan.steps:
-            outcome = decisions.completed_outcome(instance_id, plan, result.result or "")
-    assert outcome is not None  # every path through the loop decides one
+    else:
+        outcome = decisions.completed_outcome(instance_id, plan, result_text)
 
     context.set_custom_status(decisions.notifying_progress(plan, steps_done, outcome).to_json())
     notify = NotifyRequest(instance_id, plan.continuation, outcome)

@@ -56,6 +56,7 @@ def test_values_are_read_and_trimmed() -> None:
         ("OperationSteps", "0"),
         ("OperationSteps", "2.5"),
         ("OperationTimeoutSeconds", "0"),
+        ("OperationTimeoutSeconds", "86401"),
         ("StepRetryAttempts", "0"),
         ("StepFirstRetrySeconds", "0"),
         ("NotifyRetryAttempts", "x"),

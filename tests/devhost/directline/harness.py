@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 from botbuilder.core import ActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter
 
 from devhost.directline import DirectLineConfig, RunningDirectLine, serve
 from tests.devhost.directline.echo_bot import EchoBot, RunningBot, serve_bot
@@ -59,9 +60,11 @@ def closed_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running(bot: ActivityHandler | None = None, *, bot_down: bool = False, **overrides: Any
-                  ) -> AsyncIterator[Harness]:
-    served_bot = None if bot_down else await serve_bot(bot or EchoBot())
+async def running(bot: ActivityHandler | None = None, *, adapter: CloudAdapter | None = None, bot_down: bool = False,
+                  **overrides: Any) -> AsyncIterator[Harness]:
+    """The stand-in in front of ``bot`` (an EchoBot by default; ``adapter`` if the bot needs its own), or in front
+    of nothing listening with ``bot_down``. ``overrides`` replace DirectLineConfig fields."""
+    served_bot = None if bot_down else await serve_bot(bot or EchoBot(), adapter)
     bot_url = served_bot.url if served_bot else f"http://127.0.0.1:{closed_port()}/api/messages"
     config = replace(DirectLineConfig(bot_url=bot_url, secret=SECRET, port=0), **overrides)
     directline = await serve(config)

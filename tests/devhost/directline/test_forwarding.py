@@ -4,7 +4,8 @@ import asyncio
 import re
 from datetime import datetime
 
-from tests.devhost.directline.echo_bot import EchoBot, poll_until
+from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
+from tests.devhost.directline.echo_bot import EchoBot, make_adapter, poll_until
 from tests.devhost.directline.harness import running
 
 
@@ -134,5 +135,23 @@ def test_slow_bot_is_504_and_its_late_reply_still_lands() -> None:
                 return "echo: slow" in texts
 
             await poll_until(reply_arrived)
+
+    asyncio.run(scenario())
+
+
+def test_proactive_continue_conversation_reaches_the_transcript() -> None:
+    """The bot's later continue_conversation uses the trailing-slash serviceUrl it was given."""
+
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter, proactive_delay=0.05), adapter=adapter) as h:
+            conversation_id = (await h.start())["conversationId"]
+            assert (await h.say(conversation_id, "later"))[0] == 200
+
+            async def proactive_arrived() -> bool:
+                texts = [a.get("text") for a in (await h.activities(conversation_id))["activities"]]
+                return PROACTIVE_TEXT in texts
+
+            await poll_until(proactive_arrived)
 
     asyncio.run(scenario())

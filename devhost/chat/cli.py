@@ -1,0 +1,160 @@
+"""``python -m devhost chat``: chat with a bot from the terminal, as the Bot Framework Emulator would.
+
+Interactive: type lines; a number picks one of the bot's numbered choices; ``/quit`` or end of input exits.
+With ``--script FILE`` the lines come from a file (see ``devhost.chat.script``) and the transcript is printed.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from devhost.chat.choices import pick
+from devhost.chat.client import ChatClient
+from devhost.chat.config import DEFAULT_BOT_URL, ChatConfig
+from devhost.chat.conversation import Conversation
+from devhost.chat.errors import ChatError, ScriptError
+from devhost.chat.script import Pause, Say, Step, WaitFor, parse_script
+from devhost.chat.view import TerminalView
+
+PROG = "devhost chat"
+DEFAULT_WAIT_TIMEOUT = 30.0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devhost chat", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bot-url", default=DEFAULT_BOT_URL, help=f"the bot's messaging endpoint ({DEFAULT_BOT_URL})")
+    parser.add_argument("--script", type=Path, help="send the lines of FILE instead of reading the terminal")
+    parser.add_argument("--wait-timeout", type=float, default=DEFAULT_WAIT_TIMEOUT,
+                        help="seconds a 'wait-for' line waits (default 30)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface for the routes the bot replies to")
+    parser.add_argument("--port", type=int, default=0, help="port for the routes the bot replies to (0: free port)")
+    parser.add_argument("--channel-id", default="emulator", help="channelId to send (default emulator)")
+    parser.add_argument("--debug", action="store_true", help="also show trace and other non-message activities")
+    return parser.parse_args(argv)
+
+
+async def run_script(config: ChatConfig, steps: list[Step], wait_timeout: float, out: TextIO,
+                     *, debug: bool = False) -> int:
+    """Play ``steps`` against the bot, printing the transcript; 0 on success, 1 with a message on failure."""
+    view = TerminalView(out, show_user=True, debug=debug)
+    try:
+        async with ChatClient(config) as client:
+            conversation = await client.start_conversation(view)
+            for step in steps:
+                if isinstance(step, Say):
+                    await conversation.send_line(step.text)
+                elif isinstance(step, Pause):
+                    await asyncio.sleep(step.seconds)
+                elif isinstance(step, WaitFor):
+                    try:
+                        await conversation.wait_for_text(step.text, wait_timeout)
+                    except ChatError as error:
+                        raise ScriptError(f"line {step.line}: {error}") from None
+    except ChatError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _read_stdin_into(queue: "asyncio.Queue[str | None]", loop: asyncio.AbstractEventLoop) -> None:
+    """Blocking stdin reads live in a daemon thread, so the loop keeps showing bot messages while the user types."""
+
+    def put(item: str | None) -> bool:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the loop has closed: the chat is over
+            return False
+        return True
+
+    def read() -> None:
+        for line in sys.stdin:
+            if not put(line.rstrip("\n")):
+                return
+        put(None)
+
+    threading.Thread(target=read, name="chat-stdin", daemon=True).start()
+
+
+async def run_interactive(messages_url: str, stop: asyncio.Event | None = None, *, config: ChatConfig | None = None,
+                          lines: "asyncio.Queue[str | None] | None" = None, out: TextIO | None = None,
+                          debug: bool = False) -> int:
+    """Chat until ``/quit``, end of input or ``stop``. ``lines`` replaces stdin (None items mean end of input)."""
+    config = config or ChatConfig(bot_url=messages_url)
+    stream = out or sys.stdout
+    view = TerminalView(stream, show_user=False, debug=debug)
+    stop = stop or asyncio.Event()
+    if lines is None:
+        lines = asyncio.Queue()
+        _read_stdin_into(lines, asyncio.get_running_loop())
+    try:
+        async with ChatClient(config) as client:
+            view.write([f"Chatting with {config.bot_url}. Type a message, a choice's number, or /quit."])
+            conversation = await client.start_conversation(view)
+            return await _converse(conversation, lines, stop, view)
+    except ChatError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 1
+
+
+async def _converse(conversation: Conversation, lines: "asyncio.Queue[str | None]", stop: asyncio.Event,
+                    view: TerminalView) -> int:
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            next_line = asyncio.ensure_future(lines.get())
+            await asyncio.wait({next_line, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not next_line.done():
+                next_line.cancel()
+                return 0
+            line = next_line.result()
+            if line is None or line.strip() == "/quit":
+                return 0
+            if not line.strip():
+                continue
+            choice = pick(conversation.choices, line)
+            if choice is not None:
+                # The user typed a number; show what it stands for before the bot's answer arrives.
+                view.write([f"user: {choice.as_message()['text']}"])
+            try:
+                await conversation.send_line(line)
+            except ChatError as error:
+                # The bot may be restarting; the chat stays open so the user can try again.
+                view.write([f"(not delivered: {error})"])
+    finally:
+        stopped.cancel()
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        config = ChatConfig(bot_url=args.bot_url, host=args.host, port=args.port, channel_id=args.channel_id)
+    except ValueError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    if args.script is not None:
+        try:
+            steps = parse_script(args.script.read_text(encoding="utf-8"), str(args.script))
+        except OSError as error:
+            print(f"{PROG}: cannot read the script: {error}", file=sys.stderr)
+            return 2
+        except ScriptError as error:
+            print(f"{PROG}: {error}", file=sys.stderr)
+            return 2
+        return asyncio.run(run_script(config, steps, args.wait_timeout, sys.stdout, debug=args.debug))
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(_interactive_main(config, args.debug))
+    return 0
+
+
+async def _interactive_main(config: ChatConfig, debug: bool) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return await run_interactive(config.bot_url, stop, config=config, debug=debug)

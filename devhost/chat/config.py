@@ -1,0 +1,28 @@
+"""Settings of the terminal chat client, parsed once into a frozen object."""
+
+from dataclasses import dataclass
+
+DEFAULT_BOT_URL = "http://127.0.0.1:3978/api/messages"
+
+
+@dataclass(frozen=True)
+class ChatConfig:
+    """``host``/``port`` is where the client serves the Bot Connector routes the bot replies to (0: a free port).
+
+    ``channel_id`` is "emulator" as the Bot Framework Emulator sends it (botbuilder then also sends trace activities).
+    """
+
+    bot_url: str = DEFAULT_BOT_URL
+    host: str = "127.0.0.1"
+    port: int = 0
+    channel_id: str = "emulator"
+    locale: str = "en-US"
+    bot_id: str = "bot"
+    bot_name: str = "Bot"
+    user_name: str = "User"
+    # How long one POST to the bot may take; the bot answers only after its whole turn.
+    bot_timeout_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not self.bot_url.startswith(("http://", "https://")):
+            raise ValueError(f"the bot URL must be an http(s) URL, got {self.bot_url!r}")

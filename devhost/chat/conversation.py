@@ -1,0 +1,173 @@
+"""One conversation between the terminal user and the bot: what was sent, what arrived, and waiting for it."""
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from devhost.chat.choices import Choice, choices_of, pick
+from devhost.chat.errors import WaitTimeout
+
+Activity = dict[str, Any]
+Change = Literal["new", "updated", "deleted"]
+
+
+@dataclass(frozen=True)
+class TranscriptEntry:
+    sender: Literal["user", "bot"]
+    activity: Activity
+    change: Change = "new"
+
+
+Listener = Callable[[TranscriptEntry], None]
+PostToBot = Callable[[Activity], Awaitable[None]]
+
+
+class Conversation:
+    """Created by ``ChatClient.start_conversation``; the client routes the bot's activities here.
+
+    ``transcript`` holds every entry in arrival order; ``inbox`` queues the bot's new activities for consumers that
+    prefer a queue; ``wait_for`` waits for a matching bot activity.
+    """
+
+    def __init__(self, conversation_id: str, *, user: dict[str, Any], bot: dict[str, Any], channel_id: str,
+                 service_url: str, locale: str, post: PostToBot) -> None:
+        self.id = conversation_id
+        self.user = user
+        self.bot = bot
+        self.channel_id = channel_id
+        self.service_url = service_url
+        self.locale = locale
+        self.transcript: list[TranscriptEntry] = []
+        self.inbox: asyncio.Queue[Activity] = asyncio.Queue()
+        self.listeners: list[Listener] = []
+        # The options of the bot's latest message; a later message without options withdraws them, as suggested
+        # actions vanish in the Emulator once something new arrives.
+        self.choices: list[Choice] = []
+        self._post = post
+        self._changed = asyncio.Event()
+        self._bot_count_at_last_send = 0
+
+    # --- sending -------------------------------------------------------------------------------------------
+
+    def stamp(self, activity: Activity) -> Activity:
+        """The Emulator's fields (reference §2.1) around a client activity."""
+        now = datetime.now(UTC)
+        return {
+            "from": self.user,
+            "locale": self.locale,
+            **activity,
+            "channelId": self.channel_id,
+            "conversation": {"id": self.id},
+            "id": str(uuid.uuid1()),
+            "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "localTimestamp": now.astimezone().isoformat(timespec="milliseconds"),
+            "recipient": self.bot,
+            "serviceUrl": self.service_url,
+        }
+
+    async def send_activity(self, activity: Activity) -> Activity:
+        """Send any activity to the bot; returns it as sent. Returns once the bot has finished its turn."""
+        stamped = self.stamp(activity)
+        if stamped.get("type") != "conversationUpdate":
+            self._bot_count_at_last_send = self.bot_activity_count
+            self._add(TranscriptEntry("user", stamped))
+        await self._post(stamped)
+        return stamped
+
+    async def say(self, text: str) -> Activity:
+        return await self.send_activity({"type": "message", "text": text})
+
+    async def send_line(self, line: str) -> Activity:
+        """What typing ``line`` does: a number picks one of the offered choices, anything else is said as is."""
+        choice = pick(self.choices, line)
+        if choice is not None:
+            return await self.send_activity(choice.as_message())
+        return await self.say(line)
+
+    async def choose(self, number: int) -> Activity:
+        choice = pick(self.choices, str(number))
+        if choice is None:
+            raise ValueError(f"there is no choice {number}; the bot offers {len(self.choices)}")
+        return await self.send_activity(choice.as_message())
+
+    # --- receiving (called by the client's Bot Connector routes) ---------------------------------------
+
+    def receive(self, activity: Activity) -> None:
+        if activity.get("type") == "message":
+            self.choices = choices_of(activity)
+        self._add(TranscriptEntry("bot", activity))
+        self.inbox.put_nowait(activity)
+
+    def update(self, activity_id: str, activity: Activity) -> bool:
+        for index, entry in enumerate(self.transcript):
+            if entry.sender == "bot" and entry.activity.get("id") == activity_id:
+                self.transcript[index] = TranscriptEntry("bot", activity, "updated")
+                self._notify(self.transcript[index])
+                return True
+        return False
+
+    def delete(self, activity_id: str) -> bool:
+        for index, entry in enumerate(self.transcript):
+            if entry.sender == "bot" and entry.activity.get("id") == activity_id:
+                self.transcript[index] = TranscriptEntry("bot", entry.activity, "deleted")
+                self._notify(self.transcript[index])
+                return True
+        return False
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    @property
+    def bot_activities(self) -> list[Activity]:
+        return [entry.activity for entry in self.transcript if entry.sender == "bot" and entry.change != "deleted"]
+
+    @property
+    def bot_activity_count(self) -> int:
+        return sum(1 for entry in self.transcript if entry.sender == "bot")
+
+    def bot_texts(self) -> list[str]:
+        return [a.get("text") or "" for a in self.bot_activities if a.get("type") == "message"]
+
+    async def wait_for(self, predicate: Callable[[Activity], bool], timeout: float,  # noqa: ASYNC109
+                       *, since: int | None = None, description: str = "a matching activity") -> Activity:
+        """The first bot activity matching ``predicate`` among those that arrived since the last send (or since
+        the ``since``-th bot activity, 0 meaning all); waits up to ``timeout`` seconds for one."""
+        start = self._bot_count_at_last_send if since is None else since
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            bot_entries = [entry.activity for entry in self.transcript if entry.sender == "bot"]
+            for activity in bot_entries[start:]:
+                if predicate(activity):
+                    return activity
+            changed = self._changed
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise WaitTimeout(f"{description} did not arrive from the bot within {timeout:g} s")
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                raise WaitTimeout(f"{description} did not arrive from the bot within {timeout:g} s") from None
+
+    async def wait_for_text(self, fragment: str, timeout: float, *, since: int | None = None) -> Activity:  # noqa: ASYNC109
+        """A bot message whose text contains ``fragment`` (case-insensitive)."""
+        needle = fragment.casefold()
+        return await self.wait_for(
+            lambda a: a.get("type") == "message" and needle in (a.get("text") or "").casefold(), timeout, since=since,
+            description=f"a message containing {fragment!r}",
+        )
+
+    # --- internals ------------------------------------------------------------------------------------------
+
+    def _add(self, entry: TranscriptEntry) -> None:
+        self.transcript.append(entry)
+        self._notify(entry)
+
+    def _notify(self, entry: TranscriptEntry) -> None:
+        # Wake every waiter, then arm a fresh event for the next change.
+        self._changed.set()
+        self._changed = asyncio.Event()
+        for listener in list(self.listeners):
+            listener(entry)

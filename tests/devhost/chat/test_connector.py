@@ -1,0 +1,51 @@
+"""The Bot Connector routes the chat client serves: send, reply, update, delete, members, errors."""
+
+import asyncio
+from urllib.parse import quote
+
+import aiohttp
+
+from tests.devhost.chat.harness import chatting
+
+
+def test_update_delete_members_and_errors_on_the_connector_routes() -> None:
+    async def scenario() -> None:
+        async with chatting() as h:
+            conversation = await h.client.start_conversation(h.view)
+            base = f"{h.client.service_url}/v3/conversations/{quote(conversation.id, safe='')}"
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"{base}/activities", json={"type": "message", "text": "hello"}) as response:
+                    assert response.status == 200
+                    activity_id = (await response.json())["id"]
+                assert conversation.bot_texts()[-1] == "hello"
+                async with http.put(f"{base}/activities/{activity_id}",
+                                    json={"type": "message", "text": "hello again"}) as response:
+                    assert response.status == 200
+                assert conversation.bot_texts()[-1] == "hello again"
+                assert h.lines()[-1] == "bot (edited): hello again"
+                async with http.put(f"{base}/activities/{activity_id}", json={"type": "message", "id": "x"}) as r:
+                    assert r.status == 400
+                async with http.put(f"{base}/activities/unknown", json={"type": "message"}) as response:
+                    assert response.status == 404
+                async with http.delete(f"{base}/activities/{activity_id}") as response:
+                    assert response.status == 200
+                assert "hello again" not in conversation.bot_texts()
+                assert h.lines()[-1] == "bot deleted a message"
+                async with http.get(f"{base}/members") as response:
+                    assert [m["id"] for m in await response.json()] == [conversation.user["id"], "bot"]
+                async with http.get(f"{base}/members/bot") as response:
+                    assert (await response.json())["role"] == "bot"
+                async with http.post(f"{base}/activities", data=b"{oops",
+                                     headers={"Content-Type": "application/json"}) as response:
+                    assert response.status == 400
+                    assert "not valid JSON" in (await response.json())["error"]["message"]
+                unknown = f"{h.client.service_url}/v3/conversations/nope/activities"
+                async with http.post(unknown, json={"type": "message"}) as response:
+                    assert response.status == 404
+                # A trailing-slash serviceUrl glued to an absolute path.
+                async with http.post(f"{h.client.service_url}//v3/conversations/{quote(conversation.id, safe='')}"
+                                     "/activities", json={"type": "message", "text": "slashes"}) as response:
+                    assert response.status == 200
+                assert conversation.bot_texts()[-1] == "slashes"
+
+    asyncio.run(scenario())

@@ -1,0 +1,96 @@
+"""The whole function app flow in one process: the real orchestrator replayed by a minimal host loop, the
+real activities (steps from the catalogue, notify_bot over a loopback Direct Line service)."""
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from contract import Outcome, OutcomeStatus, StartRequest, verify_outcome
+from orchestrator.http_session import shared_session
+from orchestrator.payloads import OperationPlan
+from orchestrator.settings import load_settings
+from tests.orchestrator.conftest import SIGNING_KEY
+from tests.orchestrator.fake_directline import SECRET, FakeDirectLine, server_for
+from tests.orchestrator.host_driver import HostDriver
+from tests.orchestrator.replay import History, OrchestratorState
+
+DirectLine = tuple[asyncio.Runner, FakeDirectLine, str]
+
+INSTANCE = "op-0123456789ab-0a1b2c3d"
+CONTINUATION = {"type": "message", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
+                "conversation": {"id": "conv-7"}, "from": {"id": "user-7"}}
+
+
+@pytest.fixture
+def direct_line() -> Iterator[DirectLine]:
+    fake = FakeDirectLine()
+    with asyncio.Runner() as runner:
+        server = server_for(fake)
+        runner.run(server.start_server())
+        try:
+            yield runner, fake, str(server.make_url("/v3/directline"))
+        finally:
+            runner.run(shared_session.close())
+            runner.run(server.close())
+
+
+def drive(direct_line: DirectLine, app_settings: Callable[..., None], option: str,
+          **settings: str) -> tuple[HostDriver, OrchestratorState]:
+    runner, _, endpoint = direct_line
+    app_settings(DirectLineSecret=SECRET, OperationSigningKey=SIGNING_KEY, DirectLineEndpoint=endpoint,
+                 OperationSeconds="0.03", OperationSteps="3", StepFirstRetrySeconds="0.01",
+                 NotifyFirstRetrySeconds="0.01", **settings)
+    # What the starter would put in the orchestration input.
+    plan = OperationPlan.of(StartRequest(option, CONTINUATION), load_settings())
+    driver = HostDriver(runner, History(INSTANCE, plan.to_json()))
+    return driver, driver.run()
+
+
+def posted_outcome(fake: FakeDirectLine) -> Outcome:
+    event = fake.requests[-1].body
+    assert event["value"]["conversation"] == {"id": "conv-7"}
+    return Outcome.from_json(event["value"]["value"])
+
+
+def test_operation_completes_and_the_bot_receives_a_signed_result(
+    direct_line: DirectLine, app_settings: Callable[..., None]
+) -> None:
+    driver, state = drive(direct_line, app_settings, "option 3")
+    assert state.is_done
+    assert driver.attempts == {"run_operation_step": 3, "notify_bot": 1}
+    outcome = posted_outcome(direct_line[1])
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert (outcome.status, outcome.result) == (
+        OutcomeStatus.COMPLETED, "(Yet another result, this one for operation three!)"
+    )
+    assert state.output["outcome"] == outcome.to_json()
+    assert state.custom_status["stage"] == "completed"
+    assert state.custom_status["percent"] == 100
+
+
+def test_injected_fault_exhausts_retries_and_the_bot_is_told_it_failed(
+    direct_line: DirectLine, app_settings: Callable[..., None]
+) -> None:
+    driver, state = drive(direct_line, app_settings, "option 2", OperationFaults="option 2@2", StepRetryAttempts="2")
+    assert state.is_done
+    assert driver.attempts == {"run_operation_step": 1 + 2, "notify_bot": 1}
+    outcome = posted_outcome(direct_line[1])
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.result == "Sorry, option 2 failed at step 2 of 3 (tried 2 times)."
+    assert "InjectedFault" in state.output["detail"]
+    assert (state.custom_status["stage"], state.custom_status["step"]) == ("failed", 1)
+
+
+def test_bot_unreachable_fails_the_orchestration_after_notify_retries(
+    direct_line: DirectLine, app_settings: Callable[..., None]
+) -> None:
+    direct_line[1].failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
+    driver, state = drive(direct_line, app_settings, "option 1", NotifyRetryAttempts="3")
+    assert driver.attempts["notify_bot"] == 3
+    assert not state.is_done
+    assert state.error is not None
+    assert state.error.startswith("Could not deliver the completed outcome to the bot after 3 attempts: ")
+    assert "HTTP 502" in state.error and "BotRejectedActivity" in state.error
+    assert SECRET not in state.error

@@ -157,7 +157,9 @@ class OperationsClient:
         except TimeoutError:
             raise OperationsUnavailable(NO_ANSWER_IN_TIME) from None
         except aiohttp.ClientError as error:
-            logger.warning("operations service call failed: %s %s: %s", method, _origin(url), type(error).__name__)
+            # Only scheme and host: the URL's query may carry a Durable system key (code=...).
+            scheme, host = _origin(url)
+            logger.warning("operations service call failed: %s %s://%s: %s", method, scheme, host, type(error).__name__)
             raise OperationsUnavailable(NOT_REACHABLE) from None
 
 

@@ -47,4 +47,4 @@ def test_process_serves_health_and_stops_on_sigterm() -> None:
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait()
+        process.communicate()  # reaps the process and closes its pipes

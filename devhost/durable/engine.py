@@ -1,0 +1,176 @@
+"""The engine: dispatches inbox messages, activities and timers on one event loop, state in SQLite.
+
+Threads: ONE database thread owns the SQLite connection and also runs orchestrator replays (an episode is read
+history -> replay -> commit, so one thread hop per episode). SQLite has a single writer anyway and replay is
+CPU-only Python (the GIL would serialise it), so more threads would only add contention; the event loop stays
+free for HTTP and async activities. Sync activities run in the worker's own thread pool.
+
+New work is dispatched the moment its commit returns (in-process notification, no polling); timers are loop
+``call_later`` handles. Per-instance serialisation: at most one episode per instance runs at a time.
+"""
+
+import asyncio
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from devhost.durable import history as h
+from devhost.durable import runtime_status as rs
+from devhost.durable.episode import run_episode
+from devhost.durable.store import ActivityItem, Changes, Committed, NewMessage, Store
+from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.durable.worker import ActivityFailure, Worker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    db_path: Path
+    # host.json functionTimeout: activities running longer fail with a clear reason (None = no limit).
+    function_timeout: timedelta | None = None
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings, worker: Worker) -> None:
+        self.settings = settings
+        self.worker = worker
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devhost-durable-db")
+        self._store: Store | None = None
+        self._driving: set[str] = set()
+        self._dirty: set[str] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._closed = False
+
+    async def start(self) -> None:
+        """Open the task hub and re-dispatch everything that was pending when the last process stopped."""
+        loop = asyncio.get_running_loop()
+        self._store = await loop.run_in_executor(self._pool, Store, self.settings.db_path)
+        activities = await self.run_db(lambda store: store.all_activities())
+        due = await self.run_db(lambda store: store.all_messages())
+        if activities or due:
+            log.info("recovering %d activities and %d instances with messages", len(activities), len(due))
+        for item in activities:
+            self._start_activity(item)
+        for instance_id, at in due:
+            self._wake(instance_id, at)
+
+    async def close(self) -> None:
+        self._closed = True
+        for handle in self._timers:
+            handle.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._store is not None:
+            await self.run_db(lambda store: store.close())
+        self._pool.shutdown(wait=True)
+
+    # -- database thread ------------------------------------------------------------------------------------
+
+    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(store, *args)`` on the database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, fn, self._require_store(), *args)
+
+    def _require_store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the engine is not started")
+        return self._store
+
+    # -- dispatch -------------------------------------------------------------------------------------------
+
+    def dispatch(self, committed: Committed) -> None:
+        """Act on what a commit created: start activities, wake instances (now or at their timer)."""
+        for item in committed.activities:
+            self._start_activity(item)
+        for message in committed.messages:
+            self._wake(message.instance_id, message.due)
+
+    def _wake(self, instance_id: str, due: float) -> None:
+        delay = due - time.time()
+        if delay <= 0:
+            self.poke(instance_id)
+            return
+        loop = asyncio.get_running_loop()
+        # Timers fire late rather than early: a hair of slack covers clock rounding.
+        handle = loop.call_later(delay + 0.002, self._timer_fired, instance_id)
+        self._timers.add(handle)
+
+    def _timer_fired(self, instance_id: str) -> None:
+        self._timers = {t for t in self._timers if not t.cancelled() and t.when() > asyncio.get_running_loop().time()}
+        self.poke(instance_id)
+
+    def poke(self, instance_id: str) -> None:
+        if self._closed:
+            return
+        if instance_id in self._driving:
+            self._dirty.add(instance_id)
+            return
+        self._driving.add(instance_id)
+        self._spawn(self._drive(instance_id))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drive(self, instance_id: str) -> None:
+        try:
+            while not self._closed:
+                self._dirty.discard(instance_id)
+                committed = await self.run_db(run_episode, self.worker, instance_id, utc_now())
+                if committed is not None:
+                    self.dispatch(committed)
+                elif instance_id not in self._dirty:
+                    break
+        except Exception:
+            # A bug must not take the host down; the messages stay and are retried on the next wake-up.
+            log.exception("episode failed", extra={"instance_id": instance_id})
+        finally:
+            self._driving.discard(instance_id)
+
+    # -- activities -----------------------------------------------------------------------------------------
+
+    def _start_activity(self, item: ActivityItem) -> None:
+        self._spawn(self._run_activity(item))
+
+    async def _run_activity(self, item: ActivityItem) -> None:
+        timeout = self.settings.function_timeout
+        try:
+            run = self.worker.run_activity(item.name, item.input, item.instance_id)
+            result = await (asyncio.wait_for(run, timeout.total_seconds()) if timeout else run)
+            event = h.task_completed(utc_now(), item.task_id, result)
+        except ActivityFailure as failure:
+            event = h.task_failed(utc_now(), item.task_id, failure.reason, failure.details)
+        except TimeoutError:
+            reason = (f"Activity function '{item.name}' failed: Timeout value of {timeout} was exceeded by "
+                      f"function: Functions.{item.name}")
+            event = h.task_failed(utc_now(), item.task_id, reason, "")
+        except Exception as exc:  # the worker wraps user errors; this is a host bug, still report it
+            event = h.task_failed(utc_now(), item.task_id, f"Activity function '{item.name}' failed: {exc!r}",
+                                  traceback.format_exc())
+        changes = Changes(done_activities=[item.id],
+                          new_messages=[NewMessage(item.instance_id, item.execution_id, to_epoch(utc_now()), event)])
+        self.dispatch(await self.run_db(lambda store: store.commit(changes)))
+
+    # -- waiting (used by the HTTP API's start-and-wait and by tests) --------------------------------------------
+
+    async def wait_for_terminal(self, instance_id: str, wait_seconds: float, interval: float = 0.05) -> str | None:
+        """The runtime status once it is terminal, or the last status seen when ``wait_seconds`` run out."""
+        deadline = time.monotonic() + wait_seconds
+        status: str | None = None
+        while True:
+            inst = await self.run_db(lambda store: store.instance(instance_id))
+            status = None if inst is None else inst.status
+            if status in rs.TERMINAL or time.monotonic() >= deadline:
+                return status
+            await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))

@@ -1,0 +1,25 @@
+"""The engine's one exception tree; the HTTP API maps each class to the status code the extension uses."""
+
+
+class DurableError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class InvalidRequest(DurableError):
+    """Bad input: unknown orchestrator, bad instance id, malformed filter (HTTP 400)."""
+
+
+class InstanceNotFound(DurableError):
+    """No instance with that id (HTTP 404)."""
+
+
+class InstanceGone(DurableError):
+    """The instance has finished, so the operation no longer applies (HTTP 410)."""
+
+
+class InstanceConflict(DurableError):
+    """An instance with that id is still running (HTTP 500, as the extension answers)."""
+
+
+class InvalidInstanceState(DurableError):
+    """The operation does not fit the instance's state, e.g. resume of a running one (HTTP 500)."""

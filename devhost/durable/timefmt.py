@@ -1,0 +1,52 @@
+"""Time stamps in the shapes the SDK and the status API expect."""
+
+from datetime import UTC, datetime, timedelta
+
+from dateutil import parser as _dateutil
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_dotnet(moment: datetime) -> str:
+    """.NET round-trip style with 7 fraction digits and a Z: what DTFx writes into history events."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+def to_status(moment: datetime) -> str:
+    """``yyyy-MM-ddTHH:mm:ssZ``: the whole-second form of createdTime/lastUpdatedTime in the status API."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse(text: str) -> datetime:
+    """Any ISO-8601 time stamp; naive ones are taken as UTC (the SDK always sends UTC)."""
+    moment: datetime = _dateutil.isoparse(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def to_epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def parse_timespan(text: str) -> timedelta:
+    """.NET TimeSpan ``[-][d.]hh:mm:ss[.fffffff]`` (host.json functionTimeout)."""
+    sign = -1 if text.startswith("-") else 1
+    body = text.lstrip("-")
+    days = 0
+    head, _, rest = body.partition(":")
+    if "." in head:
+        day_text, head = head.split(".", 1)
+        days = int(day_text)
+    parts = [head, *rest.split(":")]
+    if len(parts) != 3:
+        raise ValueError(f"not a TimeSpan: {text!r}")
+    hours, minutes, seconds = int(parts[0]), int(parts[1]), float(parts[2])
+    return sign * timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)

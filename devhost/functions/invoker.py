@@ -1,0 +1,125 @@
+"""Calling user functions as the Python worker does (reference §B3).
+
+Keyword arguments named after the bindings, an optional ``context`` (func.Context); coroutine functions run on
+the host's ONE event loop (the SDK's aiohttp session binds to the first loop it sees), sync ones in a thread pool.
+"""
+
+import asyncio
+import functools
+import json
+import threading
+import traceback
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import azure.functions as func
+from azure.functions._abc import TraceContext
+from azure.functions.durable_functions import ActivityTriggerConverter
+from azure.functions.meta import Datum
+
+from devhost.durable.worker import ActivityFailure
+from devhost.functions.loader import ACTIVITY, ORCHESTRATOR, FunctionSpec, LoadedApp
+
+
+class _TraceContext(TraceContext):
+    @property
+    def trace_state(self) -> str:
+        return ""
+
+    @property
+    def trace_parent(self) -> str:
+        return ""
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        return {}
+
+
+class InvocationContext(func.Context):
+    """The ``context`` argument: a concrete func.Context for one invocation."""
+
+    def __init__(self, function_name: str, function_directory: str) -> None:
+        self._invocation_id = str(uuid.uuid4())
+        self._function_name = function_name
+        self._function_directory = function_directory
+        self._thread_local = threading.local()
+
+    @property
+    def invocation_id(self) -> str:
+        return self._invocation_id
+
+    @property
+    def thread_local_storage(self) -> Any:
+        return self._thread_local
+
+    @property
+    def function_name(self) -> str:
+        return self._function_name
+
+    @property
+    def function_directory(self) -> str:
+        return self._function_directory
+
+    @property
+    def trace_context(self) -> TraceContext:
+        return _TraceContext()
+
+    @property
+    def retry_context(self) -> Any:
+        return None
+
+
+class AppWorker:
+    """Runs one loaded app's functions; implements the engine's ``Worker`` protocol."""
+
+    def __init__(self, app: LoadedApp, threads: int) -> None:
+        self.app = app
+        self._directory = str(app.script.parent)
+        self._orchestrators = {f.durable_name: f for f in app.of_kind(ORCHESTRATOR)}
+        self._activities = {f.durable_name: f for f in app.of_kind(ACTIVITY)}
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="devhost-worker")
+
+    def close(self) -> None:
+        # Running sync functions cannot be cancelled; don't wait for them (like a recycled worker).
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def orchestrator_names(self) -> list[str]:
+        return sorted(self._orchestrators)
+
+    def activity_names(self) -> list[str]:
+        return sorted(self._activities)
+
+    def run_orchestrator(self, name: str, request_json: str) -> str:
+        spec = self._orchestrators.get(name)
+        if spec is None:
+            raise LookupError(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
+                              "function.")
+        # ``handle`` takes the trigger value positionally; the worker passes it as ``context``.
+        result = spec.user_function(func.OrchestrationContext(request_json))
+        return str(result)
+
+    async def run_activity(self, name: str, input_json: str | None, instance_id: str) -> str | None:
+        spec = self._activities.get(name)
+        if spec is None:
+            known = ", ".join(f"'{n}'" for n in sorted(self._activities))
+            raise ActivityFailure(f"Activity function '{name}' failed: The function '{name}' doesn't exist, is "
+                                  f"disabled, or is not an activity function. Known activities: {known}.", "")
+        try:
+            value = ActivityTriggerConverter.decode(Datum(input_json or "null", "string"), trigger_metadata=None)
+            result = await self.call(spec, {spec.trigger_param: value})
+            encoded: str | None = ActivityTriggerConverter.encode(result, expected_type=None).value
+        except Exception as exc:
+            reason = f"Activity function '{name}' failed: {type(exc).__name__}: {exc}"
+            details = json.dumps({"Message": f"{type(exc).__name__}: {exc}", "StackTrace": traceback.format_exc()})
+            raise ActivityFailure(reason, details) from exc
+        return encoded
+
+    async def call(self, spec: FunctionSpec, kwargs: dict[str, Any]) -> Any:
+        """Invoke a user function with binding kwargs (+ ``context`` when it asks for one)."""
+        if "context" in spec.params and "context" not in kwargs:
+            kwargs["context"] = InvocationContext(spec.name, self._directory)
+        if spec.is_async:
+            return await spec.user_function(**kwargs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(spec.user_function, **kwargs))

@@ -1,0 +1,126 @@
+"""The functions host in-process: ``host = await serve(config)`` ... ``await host.close()``.
+
+One aiohttp application on one event loop serves HTTP triggers under ``/<routePrefix>/`` and the Durable API
+under ``/runtime/webhooks/durabletask/``; the engine runs on the same loop.
+"""
+
+import errno
+import logging
+import socket
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from devhost.durable.client import TaskHubClient
+from devhost.durable.engine import Engine, EngineSettings
+from devhost.functions.binding import WEBHOOK_PATH
+from devhost.functions.config import HostConfig, HostJson, load_local_settings
+from devhost.functions.durable_api import DurableApi
+from devhost.functions.errors import FunctionsHostError
+from devhost.functions.http_triggers import HttpTriggerHandler, http_routes
+from devhost.functions.invoker import AppWorker
+from devhost.functions.loader import ACTIVITY, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
+
+log = logging.getLogger(__name__)
+
+
+class PortInUseError(FunctionsHostError):
+    """The port is taken by another process."""
+
+
+@dataclass
+class RunningHost:
+    base_url: str
+    app: LoadedApp
+    host_json: HostJson
+    engine: Engine
+    client: TaskHubClient
+    _runner: web.AppRunner
+    _worker: AppWorker
+
+    def describe(self) -> str:
+        """The function listing ``func start`` prints."""
+        lines = ["Functions:", ""]
+        prefix = f"/{self.host_json.route_prefix}" if self.host_json.route_prefix else ""
+        for spec in self.app.functions:
+            if spec.kind == HTTP:
+                methods = ",".join(spec.methods) or "GET,POST,DELETE,HEAD,PATCH,PUT,OPTIONS"
+                lines.append(f"        {spec.name}: [{methods}] {self.base_url}{prefix}/{spec.route.strip('/')}")
+            else:
+                lines.append(f"        {spec.name}: {spec.trigger_type}")
+            lines.append("")
+        return "\n".join(lines)
+
+    async def close(self) -> None:
+        await self._runner.cleanup()
+        await self.engine.close()
+        self._worker.close()
+        await _close_sdk_session()
+
+
+async def _close_sdk_session() -> None:
+    # The SDK keeps a module-global aiohttp session bound to this loop; close it so a later loop (another
+    # in-process host, e.g. in tests) gets a fresh one instead of "Event loop is closed".
+    from azure.durable_functions.models.utils import http_utils
+
+    await http_utils._close_session()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(f"Port {port} on {host} is unavailable: another process is using it. Choose "
+                                 "another with --port.") from None
+        raise FunctionsHostError(f"Cannot listen on {host}:{port}: {exc}") from None
+    return sock
+
+
+async def serve(config: HostConfig) -> RunningHost:
+    """Load the app, open the task hub and listen. Raises FunctionsHostError with a message for the user."""
+    load_local_settings(config.app_root)
+    host_json = HostJson.load(config.app_root)
+    app = load_app(config.app_root)
+    sock = _bind(config.host, config.port)
+    try:
+        bound = sock.getsockname()
+        display_host = f"[{config.host}]" if ":" in config.host else config.host
+        base_url = f"http://{display_host}:{bound[1]}"
+        worker = AppWorker(app, config.worker_threads)
+        engine = Engine(EngineSettings(config.data_dir / f"{host_json.hub_name}.sqlite",
+                                       host_json.function_timeout), worker)
+        client = TaskHubClient(engine)
+        web_app = create_app(app, worker, client, host_json, base_url)
+        await engine.start()
+        runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+    except BaseException:
+        sock.close()
+        raise
+    log.info("functions host listening on %s (%d functions: %d http, %d orchestrators, %d activities, %d entities)",
+             base_url, len(app.functions), len(app.of_kind(HTTP)), len(app.of_kind(ORCHESTRATOR)),
+             len(app.of_kind(ACTIVITY)), len(app.of_kind(ENTITY)))
+    return RunningHost(base_url, app, host_json, engine, client, runner, worker)
+
+
+def create_app(app: LoadedApp, worker: AppWorker, client: TaskHubClient, host_json: HostJson,
+               base_url: str) -> web.Application:
+    web_app = web.Application(client_max_size=100 * 1024 * 1024)
+    web_app.add_routes(DurableApi(client, host_json.hub_name).routes())
+    triggers = HttpTriggerHandler(http_routes(app), worker, host_json.route_prefix, base_url, host_json.hub_name)
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        sub_path = triggers.owns(request.path)
+        if sub_path is None or request.path.startswith(WEBHOOK_PATH):
+            return web.json_response({"error": f"nothing is served at {request.path}"}, status=404)
+        return await triggers.handle(request, sub_path)
+
+    web_app.router.add_route("*", "/{path:.*}", dispatch)
+    return web_app

@@ -1,0 +1,77 @@
+"""Test helpers: an in-process functions host on its own event-loop thread, and the SDK client for it.
+
+The host keeps ONE loop for its lifetime, like the Python worker; tests submit coroutines to it. The SDK's
+module-global aiohttp session therefore always lives on the loop that uses it.
+"""
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import azure.durable_functions as df
+
+from devhost.functions import HostConfig, RunningHost, serve
+from devhost.functions.binding import client_binding
+
+APPS = Path(__file__).parent / "apps"
+T = TypeVar("T")
+WAIT_SECONDS = 20.0
+
+
+class HostThread:
+    def __init__(self, app_root: Path, data_dir: Path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="test-host-loop", daemon=True)
+        self._thread.start()
+        self.host: RunningHost = self.run(serve(HostConfig(app_root=app_root, port=0, data_dir=data_dir)))
+
+    @property
+    def base_url(self) -> str:
+        return self.host.base_url
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def client(self) -> df.DurableOrchestrationClient:
+        return df.DurableOrchestrationClient(client_binding(self.base_url, self.host.host_json.hub_name))
+
+    def scenario(self, body: Callable[[df.DurableOrchestrationClient], Awaitable[T]]) -> T:
+        async def go() -> T:
+            return await body(self.client())
+
+        return self.run(go())
+
+    def close(self) -> None:
+        try:
+            self.run(self.host.close())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+            self.loop.close()
+
+
+async def wait_status(client: df.DurableOrchestrationClient, instance_id: str, *wanted: str,
+                      seconds: float = WAIT_SECONDS) -> Any:
+    """Poll until the runtime status is one of ``wanted`` (default: any terminal one); fail after ``seconds``."""
+    targets = set(wanted) or {"Completed", "Failed", "Terminated", "Canceled"}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        status = await client.get_status(instance_id)
+        if status and status.runtime_status is not None and status.runtime_status.value in targets:
+            return status
+        if loop.time() > deadline:
+            raise AssertionError(f"{instance_id} did not reach {sorted(targets)}; last: "
+                                 f"{status.runtime_status if status else None} {status.to_json() if status else ''}")
+        await asyncio.sleep(0.02)
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: float = WAIT_SECONDS) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -180,7 +180,7 @@ def nondeterministic(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def timeout_activity(context: df.DurableOrchestrationContext):
     try:
-        yield context.call_activity("slow", 30)
+        yield context.call_activity("slow", 3)
     except Exception as exc:
         return {"error": str(exc)}
     return None
@@ -220,3 +220,10 @@ def flaky(spec: dict) -> str:
 def slow(seconds: float) -> float:
     time.sleep(seconds)
     return seconds
+
+
+@app.orchestration_trigger(context_name="context")
+def rewindable(context: df.DurableOrchestrationContext):
+    first = yield context.call_activity("hello", "one")
+    second = yield context.call_activity("flaky", context.get_input())
+    return [first, second]

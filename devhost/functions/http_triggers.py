@@ -97,9 +97,10 @@ def to_aiohttp(result: Any, function_name: str) -> web.StreamResponse:
         return web.json_response({"error": f"Function {function_name} returned {type(result).__name__}, expected "
                                            "func.HttpResponse, str or bytes"}, status=500)
     response = web.Response(status=result.status_code, body=result.get_body())
+    # werkzeug Headers: items() gives every (name, value) pair, repeated names included (e.g. Set-Cookie).
     for name, value in result.headers.items():
-        response.headers[name] = value
-    if "content-type" not in {k.lower() for k in result.headers}:
+        response.headers.add(name, value)
+    if "content-type" not in {name.lower() for name, _ in result.headers.items()}:
         mimetype = result.mimetype or "text/plain"
         charset = result.charset or "utf-8"
         response.headers["Content-Type"] = f"{mimetype}; charset={charset}" if mimetype.startswith("text/") \

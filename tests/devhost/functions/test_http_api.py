@@ -1,0 +1,230 @@
+"""The public Durable HTTP API and HTTP triggers, over loopback with a plain aiohttp client."""
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import azure.durable_functions as df
+import pytest
+
+from tests.devhost.functions.hosting import APPS, HostThread, wait_status
+
+API = "/runtime/webhooks/durabletask"
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostThread]:
+    running = HostThread(APPS / "patterns", Path(tmp_path_factory.mktemp("http-api-data")))
+    yield running
+    running.close()
+
+
+def call(host: HostThread, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+    async def go() -> tuple[int, dict[str, str], Any]:
+        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path,
+                                                                        **kwargs) as response:
+            text = await response.text()
+            try:
+                body: Any = json.loads(text) if text else None
+            except json.JSONDecodeError:
+                body = text
+            return response.status, dict(response.headers), body
+
+    return host.run(go())
+
+
+def finished(host: HostThread, name: str, payload: Any = None, instance_id: str | None = None) -> str:
+    async def body(client: df.DurableOrchestrationClient) -> str:
+        started = await client.start_new(name, instance_id, payload)
+        await wait_status(client, started)
+        return started
+
+    return host.scenario(body)
+
+
+def test_start_answers_202_with_the_check_status_payload(host: HostThread) -> None:
+    status, headers, body = call(host, "POST", f"{API}/orchestrators/chain", json="api")
+    assert status == 202
+    assert headers["Location"] == body["statusQueryGetUri"]
+    assert headers["Retry-After"] == "10"
+    assert body["statusQueryGetUri"] == f"{host.base_url}{API}/instances/{body['id']}?taskHub=PatternsHub" \
+                                        "&connection=Storage"
+    assert body["sendEventPostUri"].endswith(f"/instances/{body['id']}/raiseEvent/{{eventName}}?taskHub="
+                                             "PatternsHub&connection=Storage")
+
+
+def test_start_of_an_unknown_orchestrator_is_400_listing_the_known_ones(host: HostThread) -> None:
+    status, _, body = call(host, "POST", f"{API}/orchestrators/nope")
+    assert status == 400
+    assert body["Message"] == "One or more of the arguments submitted is incorrect"
+    assert body["ExceptionMessage"].startswith("The function 'nope' doesn't exist, is disabled, or is not an "
+                                               "orchestrator function. Additional info: The following are the known "
+                                               "orchestrator functions: 'approval', 'big_status', 'catching'")
+    assert body["ExceptionType"] == "System.ArgumentException"
+
+
+def test_start_with_bad_json_or_bad_id_is_400(host: HostThread) -> None:
+    status, _, body = call(host, "POST", f"{API}/orchestrators/chain", data="{not json",
+                           headers={"Content-Type": "application/json"})
+    assert status == 400
+    assert "not valid JSON" in body["ExceptionMessage"]
+    status, _, body = call(host, "POST", f"{API}/orchestrators/chain/@entity")
+    assert status == 400
+    assert "must not start with '@'" in body["ExceptionMessage"]
+
+
+def test_start_of_a_running_id_is_500_conflict(host: HostThread) -> None:
+    assert call(host, "POST", f"{API}/orchestrators/waiting/api-conflict")[0] == 202
+    status, _, body = call(host, "POST", f"{API}/orchestrators/waiting/api-conflict")
+    assert status == 500
+    assert body["Message"] == "Something went wrong while processing your request"
+    assert body["ExceptionMessage"] == "An Orchestration instance with the status Running already exists." or \
+        body["ExceptionMessage"] == "An Orchestration instance with the status Pending already exists."
+
+
+def test_start_and_wait_returns_the_output_when_done_in_time(host: HostThread) -> None:
+    status, _, body = call(host, "POST", f"{API}/orchestrators/fan_out_in?timeout=10&pollingInterval=0.05", json=4)
+    assert status == 200
+    assert body == 12
+
+
+def test_start_and_wait_gives_the_check_status_payload_on_timeout(host: HostThread) -> None:
+    status, _, body = call(host, "POST", f"{API}/orchestrators/waiting?timeout=0.1&pollingInterval=0.05")
+    assert status == 202
+    assert "statusQueryGetUri" in body
+
+
+def test_status_codes_follow_the_runtime_status(host: HostThread) -> None:
+    status, headers, body = call(host, "POST", f"{API}/orchestrators/waiting/api-running")
+    status, headers, body = call(host, "GET", f"{API}/instances/api-running")
+    assert status == 202
+    assert headers["Retry-After"] == "5"
+    assert body["runtimeStatus"] in ("Pending", "Running")
+    assert set(body) == {"name", "instanceId", "runtimeStatus", "input", "customStatus", "output", "createdTime",
+                         "lastUpdatedTime"}
+    assert body["createdTime"].endswith("Z") and len(body["createdTime"]) == 20
+    failed = finished(host, "failing")
+    assert call(host, "GET", f"{API}/instances/{failed}")[0] == 200
+    assert call(host, "GET", f"{API}/instances/{failed}?returnInternalServerErrorOnFailure=true")[0] == 500
+    status, _, body = call(host, "GET", f"{API}/instances/no-such-instance")
+    assert (status, body) == (404, None)
+
+
+def test_status_with_history_condenses_events_like_the_extension(host: HostThread) -> None:
+    instance_id = finished(host, "chain", "hist")
+    _, _, body = call(host, "GET", f"{API}/instances/{instance_id}?showHistory=true&showHistoryOutput=true"
+                                   "&showInput=false")
+    events = body["historyEvents"]
+    assert body["input"] is None
+    assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskCompleted", "TaskCompleted",
+                                                "TaskCompleted", "ExecutionCompleted"]
+    assert events[0]["FunctionName"] == "chain"
+    assert events[1]["FunctionName"] == "hello" and events[1]["Result"] == "Hello hist"
+    assert "ScheduledTime" in events[1] and "EventId" not in events[1] and "TaskScheduledId" not in events[1]
+    _, _, plain = call(host, "GET", f"{API}/instances/{instance_id}?showHistory=true")
+    assert "Result" not in plain["historyEvents"][1]
+
+
+def test_list_filters_by_prefix_status_and_time_and_pages(host: HostThread) -> None:
+    for i in range(5):
+        finished(host, "plain_function", i, f"page-{i}")
+    status, headers, body = call(host, "GET", f"{API}/instances?instanceIdPrefix=page-&top=2")
+    assert status == 200
+    assert [b["instanceId"] for b in body] == ["page-0", "page-1"]
+    token = headers["x-ms-continuation-token"]
+    _, headers, body = call(host, "GET", f"{API}/instances?instanceIdPrefix=page-&top=2",
+                            headers={"x-ms-continuation-token": token})
+    assert [b["instanceId"] for b in body] == ["page-2", "page-3"]
+    _, headers, body = call(host, "GET", f"{API}/instances?instanceIdPrefix=page-&top=2",
+                            headers={"x-ms-continuation-token": headers["x-ms-continuation-token"]})
+    assert [b["instanceId"] for b in body] == ["page-4"]
+    assert "x-ms-continuation-token" not in headers
+    _, _, body = call(host, "GET", f"{API}/instances/?instanceIdPrefix=page-&runtimeStatus=Running,Failed")
+    assert body == []
+    future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    _, _, body = call(host, "GET", f"{API}/instances/?createdTimeFrom={future}")
+    assert body == []
+    status, _, body = call(host, "GET", f"{API}/instances/?runtimeStatus=Sleeping")
+    assert status == 400 and "Sleeping" in body["ExceptionMessage"]
+    assert call(host, "GET", f"{API}/instances/?top=0")[0] == 400
+    assert call(host, "GET", f"{API}/instances/", headers={"x-ms-continuation-token": "garbage!"})[0] == 400
+
+
+def test_raise_event_status_codes(host: HostThread) -> None:
+    call(host, "POST", f"{API}/orchestrators/waiting/api-events")
+    assert call(host, "POST", f"{API}/instances/api-events/raiseEvent/Go", json="x")[0] == 202
+    status, _, body = call(host, "POST", f"{API}/instances/api-events/raiseEvent/Go", data="plain",
+                           headers={"Content-Type": "text/plain"})
+    assert status == 400 and body["Message"] == "Only application/json request content is supported"
+    assert call(host, "POST", f"{API}/instances/api-events/raiseEvent/Go", data="{bad",
+                headers={"Content-Type": "application/json"})[0] == 400
+    assert call(host, "POST", f"{API}/instances/missing/raiseEvent/Go", json=1)[0] == 404
+    done = finished(host, "plain_function", 1)
+    assert call(host, "POST", f"{API}/instances/{done}/raiseEvent/Go", json=1)[0] == 410
+
+
+def test_terminate_suspend_resume_rewind_status_codes(host: HostThread) -> None:
+    call(host, "POST", f"{API}/orchestrators/waiting/api-ops")
+    assert call(host, "POST", f"{API}/instances/api-ops/resume?reason=x")[0] == 500
+    assert call(host, "POST", f"{API}/instances/api-ops/rewind?reason=x")[0] == 500
+    assert call(host, "POST", f"{API}/instances/api-ops/terminate?reason=stop")[0] == 202
+    assert call(host, "POST", f"{API}/instances/missing/terminate?reason=stop")[0] == 404
+    done = finished(host, "plain_function", 2)
+    for operation in ("terminate", "suspend", "resume", "rewind"):
+        assert call(host, "POST", f"{API}/instances/{done}/{operation}?reason=x")[0] == 410, operation
+    assert call(host, "POST", f"{API}/instances/missing/restart")[0] == 400
+
+
+def test_purge_one_and_by_filter(host: HostThread) -> None:
+    done = finished(host, "plain_function", 3, "purge-me")
+    status, _, body = call(host, "DELETE", f"{API}/instances/{done}")
+    assert (status, body) == (200, {"instancesDeleted": 1})
+    assert call(host, "DELETE", f"{API}/instances/{done}")[0] == 404
+    assert call(host, "DELETE", f"{API}/instances/")[0] == 400
+    finished(host, "plain_function", 4, "purge-by")
+    since = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status, _, body = call(host, "DELETE", f"{API}/instances/?createdTimeFrom={since}&runtimeStatus=Completed")
+    assert status == 200 and body["instancesDeleted"] >= 1
+    assert call(host, "GET", f"{API}/instances/purge-by")[0] == 404
+    assert call(host, "DELETE", f"{API}/instances/?createdTimeFrom={since}&runtimeStatus=Completed")[0] == 404
+
+
+def test_unknown_durable_routes_are_404_json(host: HostThread) -> None:
+    status, _, body = call(host, "GET", f"{API}/nothing/here")
+    assert status == 404 and "No Durable API route" in body["Message"]
+    assert call(host, "PUT", f"{API}/instances/x")[0] in (404, 405)
+
+
+def test_http_trigger_gets_route_params_query_headers_and_body(host: HostThread) -> None:
+    status, headers, body = call(host, "POST", "/api/echo/ann/3?q=1", data=b"hello", headers={"x-test": "t"})
+    assert status == 201
+    assert headers["x-echo"] == "yes"
+    assert headers["Content-Type"].startswith("application/json")
+    assert body["method"] == "POST" and body["name"] == "ann" and body["count"] == "3"
+    assert body["query"] == {"q": "1"} and body["header"] == "t" and body["body"] == "hello"
+    assert body["function"] == "echo"
+    assert body["url"] == f"{host.base_url}/api/echo/ann/3?q=1"
+    _, _, body = call(host, "GET", "/api/echo/bob")
+    assert body["name"] == "bob" and body["count"] is None
+
+
+def test_http_trigger_routing_errors(host: HostThread) -> None:
+    assert call(host, "GET", "/api/echo/ann/notanumber")[0] == 404
+    assert call(host, "DELETE", "/api/echo/ann")[0] == 405
+    assert call(host, "GET", "/api/nothing")[0] == 404
+    assert call(host, "GET", "/elsewhere")[0] == 404
+    status, _, body = call(host, "GET", "/api/boom")
+    assert status == 500 and "Functions.boom" in body["error"]
+
+
+def test_generic_starter_and_wait_for_completion_helpers(host: HostThread) -> None:
+    status, headers, body = call(host, "POST", "/api/orchestrators/chain", json="starter")
+    assert status == 202
+    assert headers["Location"].startswith(f"{host.base_url}{API}/instances/")
+    status, _, body = call(host, "POST", "/api/run/fan_out_in", json=5)
+    assert (status, body) == (200, 20)
+    status, _, body = call(host, "POST", "/api/run/failing", json={"x": 1})
+    assert status == 500 and body["runtimeStatus"] == "Failed"

@@ -1,0 +1,44 @@
+"""Test helpers for the functions host as a child process (``python -m devhost functions``)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+READY_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "devhost", "functions", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def start_host(app_root: Path, data_dir: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devhost", "functions", "--app-root", str(app_root), "--data-dir", str(data_dir),
+             "--port", str(port)],
+            cwd=REPO, env={**os.environ, **env, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + READY_SECONDS
+    url = f"http://127.0.0.1:{port}/runtime/webhooks/durabletask/instances/?top=1"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"host exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return process
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"host did not answer within {READY_SECONDS}s:\n{log.read_text()}")

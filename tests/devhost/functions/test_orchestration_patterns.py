@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import azure.durable_functions as df
@@ -290,5 +291,36 @@ def test_start_with_an_existing_running_id_conflicts(host: HostThread) -> None:
         # A finished instance can be replaced.
         assert await client.start_new("plain_function", "conflict-1", 5) == "conflict-1"
         assert (await wait_status(client, "conflict-1", "Completed")).output["input"] == 5
+
+    host.scenario(body)
+
+
+def test_client_queries_and_purges(host: HostThread) -> None:
+    async def body(client: df.DurableOrchestrationClient) -> None:
+        ids = [await client.start_new("plain_function", f"query-{i}", i) for i in range(3)]
+        for instance_id in ids:
+            await wait_status(client, instance_id)
+        running = await client.start_new("waiting", "query-running")
+        await wait_status(client, running, "Running")
+        everything = await client.get_status_all()
+        assert set(ids) | {running} <= {s.instance_id for s in everything}
+        since = datetime.now(UTC) - timedelta(hours=1)
+        completed = await client.get_status_by(since, None, [df.OrchestrationRuntimeStatus.Completed])
+        assert set(ids) <= {s.instance_id for s in completed}
+        assert running not in {s.instance_id for s in completed}
+        prefixed = await client.get_status_by(instance_id_prefix="query-")
+        assert sorted(s.instance_id for s in prefixed) == sorted([*ids, running])
+        missing = await client.get_status("query-missing")
+        assert not missing
+        purged = await client.purge_instance_history(ids[0])
+        assert purged.instances_deleted == 1
+        assert (await client.purge_instance_history(ids[0])).instances_deleted == 0
+        # Purge by filter only removes finished instances.
+        purged = await client.purge_instance_history_by(since, None, [df.OrchestrationRuntimeStatus.Completed,
+                                                                      df.OrchestrationRuntimeStatus.Running])
+        assert purged.instances_deleted >= 2
+        assert not await client.get_status(ids[1])
+        assert (await client.get_status(running)).runtime_status.value == "Running"
+        await client.terminate(running, "cleanup")
 
     host.scenario(body)

@@ -1,0 +1,36 @@
+"""``python -m bench [<benchmark> ...]``: run one benchmark by name, or all of them.
+
+Add a benchmark by adding a line to BENCHMARKS: the module must expose ``main(argv: list[str]) -> int``.
+"""
+
+import importlib
+import sys
+
+BENCHMARKS: dict[str, tuple[str, str]] = {
+    "durable": ("bench.durable", "throughput and latency of chained orchestrations on the devhost functions host"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m bench [<benchmark> [options]]", "", "benchmarks (none given = all):"]
+    lines += [f"  {name:<10} {summary}" for name, (_, summary) in BENCHMARKS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if not argv:
+        results = [importlib.import_module(module).main([]) for module, _ in BENCHMARKS.values()]
+        return max(results, default=0)
+    chosen = BENCHMARKS.get(argv[0])
+    if chosen is None:
+        print(f"bench: unknown benchmark {argv[0]!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    result: int = importlib.import_module(chosen[0]).main(argv[1:])
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

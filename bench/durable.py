@@ -1,0 +1,227 @@
+"""``python -m bench durable``: throughput and latency of chained orchestrations on the devhost functions host.
+
+The host runs as a child process (as under ``devhost up``); this process is the load generator, talking to the
+public Durable HTTP API. Each orchestration chains three instant activities that return the time they started;
+"hop" latency is an activity's start minus the recorded completion (TaskCompleted timestamp) of the one before,
+i.e. the host's full round trip: commit the result, replay the orchestrator, commit the decision, dispatch.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+
+BENCH_DIR = Path(__file__).resolve().parent
+APP_ROOT = BENCH_DIR / "durable_app"
+RESULTS_DIR = BENCH_DIR / "results"
+API = "/runtime/webhooks/durabletask"
+TIMEOUT_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    orchestrations: int
+    seconds: float
+    per_second: float
+    hop_p50_ms: float
+    hop_p95_ms: float
+    hop_max_ms: float
+    e2e_p50_ms: float
+    e2e_p95_ms: float
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ms(seconds: list[float], q: float) -> float:
+    if not seconds:
+        return float("nan")
+    ordered = sorted(seconds)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+
+def _ts(text: str) -> float:
+    # .NET style with 7 fraction digits: keep microseconds.
+    head, _, frac = text.rstrip("Z").partition(".")
+    moment = datetime.fromisoformat(f"{head}.{(frac + '000000')[:6]}+00:00")
+    return moment.timestamp()
+
+
+async def _start(session: aiohttp.ClientSession, base: str, instance_id: str) -> None:
+    async with session.post(f"{base}{API}/orchestrators/chain3/{instance_id}") as response:
+        if response.status != 202:
+            raise RuntimeError(f"start failed: {response.status} {await response.text()}")
+
+
+async def _wait_all(session: aiohttp.ClientSession, base: str, prefix: str, count: int) -> float:
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        url = f"{base}{API}/instances/?instanceIdPrefix={prefix}&runtimeStatus=Completed&showInput=false"
+        async with session.get(url) as response:
+            done = len(await response.json())
+        if done >= count:
+            return time.monotonic()
+        await asyncio.sleep(0.02)
+    raise RuntimeError(f"only {done} of {count} orchestrations completed in {TIMEOUT_SECONDS}s")
+
+
+async def _measure(session: aiohttp.ClientSession, base: str, ids: list[str]) -> tuple[list[float], list[float]]:
+    hops: list[float] = []
+    e2e: list[float] = []
+    semaphore = asyncio.Semaphore(32)
+
+    async def one(instance_id: str) -> None:
+        async with semaphore, session.get(f"{base}{API}/instances/{instance_id}?showHistory=true"
+                                          "&showHistoryOutput=true") as response:
+            body = await response.json()
+        started: list[float] = body["output"]
+        events = body["historyEvents"]
+        completed = [_ts(e["Timestamp"]) for e in events if e["EventType"] == "TaskCompleted"]
+        hops.extend(started[i + 1] - completed[i] for i in range(len(completed) - 1))
+        begin = next(_ts(e["Timestamp"]) for e in events if e["EventType"] == "ExecutionStarted")
+        end = next(_ts(e["Timestamp"]) for e in events if e["EventType"] == "ExecutionCompleted")
+        e2e.append(end - begin)
+
+    await asyncio.gather(*(one(i) for i in ids))
+    return hops, e2e
+
+
+async def _burst(base: str, count: int, in_flight: int) -> Scenario:
+    prefix = f"burst-{uuid.uuid4().hex[:8]}-"
+    ids = [f"{prefix}{i}" for i in range(count)]
+    connector = aiohttp.TCPConnector(limit=in_flight)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        semaphore = asyncio.Semaphore(in_flight)
+
+        async def start(instance_id: str) -> None:
+            async with semaphore:
+                await _start(session, base, instance_id)
+
+        began = time.monotonic()
+        await asyncio.gather(*(start(i) for i in ids))
+        ended = await _wait_all(session, base, prefix, count)
+        hops, e2e = await _measure(session, base, ids)
+    seconds = ended - began
+    return Scenario(f"burst of {count}", count, round(seconds, 3), round(count / seconds, 1), _ms(hops, 0.5),
+                    _ms(hops, 0.95), _ms(hops, 1.0), _ms(e2e, 0.5), _ms(e2e, 0.95))
+
+
+async def _steady(base: str, rate: float, seconds: float) -> Scenario:
+    """Start orchestrations at a fixed rate: the latency a sustained load sees (no burst queueing)."""
+    prefix = f"steady-{uuid.uuid4().hex[:8]}-"
+    count = int(rate * seconds)
+    ids = [f"{prefix}{i}" for i in range(count)]
+    async with aiohttp.ClientSession() as session:
+        began = time.monotonic()
+        pending = []
+        for index, instance_id in enumerate(ids):
+            delay = began + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            pending.append(asyncio.ensure_future(_start(session, base, instance_id)))
+        await asyncio.gather(*pending)
+        ended = await _wait_all(session, base, prefix, count)
+        hops, e2e = await _measure(session, base, ids)
+    elapsed = ended - began
+    return Scenario(f"steady {rate:g}/s for {seconds:g}s", count, round(elapsed, 3), round(count / elapsed, 1),
+                    _ms(hops, 0.5), _ms(hops, 0.95), _ms(hops, 1.0), _ms(e2e, 0.5), _ms(e2e, 0.95))
+
+
+async def _sequential(base: str, count: int) -> Scenario:
+    prefix = f"seq-{uuid.uuid4().hex[:8]}-"
+    ids = [f"{prefix}{i}" for i in range(count)]
+    async with aiohttp.ClientSession() as session:
+        began = time.monotonic()
+        for index, instance_id in enumerate(ids):
+            await _start(session, base, instance_id)
+            await _wait_all(session, base, prefix, index + 1)
+        ended = time.monotonic()
+        hops, e2e = await _measure(session, base, ids)
+    seconds = ended - began
+    return Scenario(f"one at a time ({count})", count, round(seconds, 3), round(count / seconds, 1),
+                    _ms(hops, 0.5), _ms(hops, 0.95), _ms(hops, 1.0), _ms(e2e, 0.5), _ms(e2e, 0.95))
+
+
+def _table(results: list[Scenario]) -> str:
+    header = ("scenario", "orch", "seconds", "orch/s", "hop p50 ms", "hop p95 ms", "hop max ms", "e2e p50 ms",
+              "e2e p95 ms")
+    rows = [header] + [(r.name, str(r.orchestrations), f"{r.seconds:.2f}", f"{r.per_second:.1f}",
+                        f"{r.hop_p50_ms:.1f}", f"{r.hop_p95_ms:.1f}", f"{r.hop_max_ms:.1f}", f"{r.e2e_p50_ms:.1f}",
+                        f"{r.e2e_p95_ms:.1f}") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)) for row in rows)
+
+
+async def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the functions host exited with {process.returncode}")
+            try:
+                async with session.get(f"{base}{API}/instances/?top=1") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the functions host did not start within 60 s")
+
+
+async def run(base: str, process: subprocess.Popen[bytes], *, count: int, in_flight: int, sequential: int,
+              rate: float) -> list[Scenario]:
+    await _wait_ready(base, process)
+    return [await _sequential(base, sequential), await _steady(base, rate, 3.0), await _burst(base, count, in_flight)]
+
+
+def _run_with_host(count: int, in_flight: int, sequential: int, rate: float) -> list[Scenario]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="bench-durable-") as data_dir, \
+            open(Path(data_dir, "host.log"), "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devhost", "functions", "--app-root", str(APP_ROOT), "--data-dir", data_dir,
+             "--port", str(port)], cwd=BENCH_DIR.parent, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        try:
+            return asyncio.run(run(base, process, count=count, in_flight=in_flight, sequential=sequential, rate=rate))
+        except BaseException:
+            print(Path(data_dir, "host.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        finally:
+            process.terminate()
+            process.wait(30)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench durable", description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=500, help="orchestrations in the burst (default 500)")
+    parser.add_argument("--in-flight", type=int, default=50, help="concurrent start requests (default 50)")
+    parser.add_argument("--sequential", type=int, default=30, help="orchestrations run one at a time (default 30)")
+    parser.add_argument("--rate", type=float, default=100.0, help="starts per second, steady load (default 100)")
+    args = parser.parse_args(argv)
+    results = _run_with_host(args.count, args.in_flight, args.sequential, args.rate)
+    print(_table(results))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = RESULTS_DIR / f"durable-{stamp}.json"
+    path.write_text(json.dumps({"benchmark": "durable", "cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                "scenarios": [asdict(r) for r in results]}, indent=2) + "\n")
+    print(f"\nwritten to {path}")
+    return 0

@@ -1,0 +1,20 @@
+"""The durable benchmark's app: a chain of three instant activities, each reporting when it started."""
+
+import time
+
+import azure.durable_functions as df
+
+app = df.DFApp()
+
+
+@app.orchestration_trigger(context_name="context")
+def chain3(context: df.DurableOrchestrationContext):
+    started = []
+    for step in range(3):
+        started.append((yield context.call_activity("instant", step)))
+    return started
+
+
+@app.activity_trigger(input_name="step")
+def instant(step: int) -> float:
+    return time.time()

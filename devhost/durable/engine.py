@@ -57,7 +57,7 @@ class Engine:
         activities = await self.run_db(lambda store: store.all_activities())
         due = await self.run_db(lambda store: store.all_messages())
         if activities or due:
-            log.info("recovering %d activities and %d instances with messages", len(activities), len(due))
+            log.info("recovering %d activities and %d pending message times", len(activities), len(due))
         for item in activities:
             self._start_activity(item)
         for instance_id, at in due:
@@ -101,13 +101,16 @@ class Engine:
             self.poke(instance_id)
             return
         loop = asyncio.get_running_loop()
-        # Timers fire late rather than early: a hair of slack covers clock rounding.
-        handle = loop.call_later(delay + 0.002, self._timer_fired, instance_id)
-        self._timers.add(handle)
+        handle: asyncio.TimerHandle | None = None
 
-    def _timer_fired(self, instance_id: str) -> None:
-        self._timers = {t for t in self._timers if not t.cancelled() and t.when() > asyncio.get_running_loop().time()}
-        self.poke(instance_id)
+        def fire() -> None:
+            if handle is not None:
+                self._timers.discard(handle)
+            self.poke(instance_id)
+
+        # Timers fire late rather than early: a hair of slack covers clock rounding.
+        handle = loop.call_later(delay + 0.002, fire)
+        self._timers.add(handle)
 
     def poke(self, instance_id: str) -> None:
         if self._closed:

@@ -149,7 +149,8 @@ class Store:
         return [Message(i, inst, ex, due, json.loads(ev)) for i, inst, ex, due, ev in rows]
 
     def all_messages(self) -> list[tuple[str, float]]:
-        return [(i, d) for i, d in self._db.execute("SELECT instance_id, MIN(due) FROM messages GROUP BY instance_id")]
+        """Every instance with messages and each distinct due time (so every pending timer gets a wake-up)."""
+        return [(i, d) for i, d in self._db.execute("SELECT DISTINCT instance_id, due FROM messages")]
 
     def next_due(self, instance_id: str) -> float | None:
         row = self._db.execute("SELECT MIN(due) FROM messages WHERE instance_id = ?", (instance_id,)).fetchone()

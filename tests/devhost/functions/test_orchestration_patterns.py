@@ -324,3 +324,17 @@ def test_client_queries_and_purges(host: HostThread) -> None:
         await client.terminate(running, "cleanup")
 
     host.scenario(body)
+
+
+def test_a_blocked_activity_does_not_hold_up_other_orchestrations(host: HostThread, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+
+    async def body(client: df.DurableOrchestrationClient) -> None:
+        blocked = await client.start_new("gated", None, str(gate))
+        quick = await client.start_new("chain", None, "meanwhile")
+        assert (await wait_status(client, quick)).runtime_status.value == "Completed"
+        assert (await client.get_status(blocked)).runtime_status.value == "Running"
+        gate.touch()
+        assert (await wait_status(client, blocked)).output == "opened"
+
+    host.scenario(body)

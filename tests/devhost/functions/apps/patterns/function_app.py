@@ -227,3 +227,19 @@ def rewindable(context: df.DurableOrchestrationContext):
     first = yield context.call_activity("hello", "one")
     second = yield context.call_activity("flaky", context.get_input())
     return [first, second]
+
+
+@app.orchestration_trigger(context_name="context")
+def gated(context: df.DurableOrchestrationContext):
+    return (yield context.call_activity("wait_for_gate", context.get_input()))
+
+
+@app.activity_trigger(input_name="path")
+def wait_for_gate(path: str) -> str:
+    """Blocks its thread until the test creates ``path``: a slow activity the test controls."""
+    from pathlib import Path
+
+    deadline = time.monotonic() + 30
+    while not Path(path).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "opened"

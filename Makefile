@@ -32,7 +32,13 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json
 	cd $(NODE_DIR) && (test -f package-lock.json && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent)
 	touch $@
 
-node-deps: $(NODE_DIR)/node_modules/.installed
+# Azurite (Azure Storage emulator) that the bot's blob state store tests start on loopback.
+AZURITE_DIR := tests/azurite
+$(AZURITE_DIR)/node_modules/.installed: $(AZURITE_DIR)/package.json
+	cd $(AZURITE_DIR) && (test -f package-lock.json && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent)
+	touch $@
+
+node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed
 
 pytest: venv node-deps
 	$(PY) -m pytest

@@ -13,8 +13,7 @@ from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
-from bot.sqlite_storage import SqliteStorage
-from bot.storage import create_storage
+from bot.storage import close_storage, create_storage
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ def create_app(settings: BotSettings, storage: Storage | None = None) -> web.App
     """The bot's web application. ``storage`` overrides the BotStateStore setting (tests share one)."""
     app = web.Application(middlewares=[aiohttp_error_middleware])
     app[SETTINGS] = settings
-    app[STORAGE] = storage if storage is not None else create_storage(settings.state_store)
+    app[STORAGE] = storage if storage is not None else create_storage(settings)
     app[ADAPTER] = create_adapter(settings)
     app.cleanup_ctx.append(_bot_lifecycle)
     app.router.add_post("/api/messages", _messages)
@@ -57,8 +56,7 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await session.close()
-        if isinstance(storage, SqliteStorage):
-            storage.close()
+        await close_storage(storage)
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:

@@ -1,7 +1,9 @@
 """The bot's settings, parsed once from the environment into a frozen object that handlers receive."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.errors import SettingsError
 
@@ -21,7 +23,8 @@ class BotSettings:
     OperationsKey     function key sent as ``x-functions-key`` (default empty: header omitted)
     OperationSigningKey  HMAC key that outcomes are signed with (required, shared with the function app)
     PORT              port for ``python -m bot`` (default 3978)
-    BotStateStore     ``memory`` or ``sqlite:<path>`` (default sqlite:.devhost/bot-state.sqlite)
+    BotStateStore     ``memory``, ``sqlite:<path>`` or ``blob:<container>`` (default sqlite:.devhost/bot-state.sqlite)
+    BotStateConnection  Azure Storage connection string for ``blob:<container>`` (required then; a secret)
     OperationsTimeout seconds the bot waits for the function app per call (default 10; a turn has ~15 s)
     """
 
@@ -35,6 +38,7 @@ class BotSettings:
     port: int = DEFAULT_PORT
     state_store: str = "memory"
     operations_timeout: float = 10.0
+    state_connection: str = ""
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -45,7 +49,9 @@ class BotSettings:
             raise SettingsError("PORT", f"expected a port number 1-65535, got {self.port}")
         if self.operations_timeout <= 0:
             raise SettingsError("OperationsTimeout", "expected a positive number of seconds")
-        parse_state_store(self.state_store)
+        store = parse_state_store(self.state_store)
+        if store.kind == "blob":
+            _check_connection_string(self.state_store, self.state_connection)
 
     def __repr__(self) -> str:
         # Secrets never reach logs, even through a repr in a traceback.
@@ -67,16 +73,53 @@ class BotSettings:
             port=_int(env, "PORT", DEFAULT_PORT),
             state_store=env.get("BotStateStore", "") or DEFAULT_STATE_STORE,
             operations_timeout=_float(env, "OperationsTimeout", 10.0),
+            state_connection=env.get("BotStateConnection", ""),
         )
 
 
-def parse_state_store(value: str) -> str | None:
-    """None for ``memory``, the database path for ``sqlite:<path>``."""
+@dataclass(frozen=True)
+class StateStore:
+    """Where the bot keeps its state: ``location`` is the SQLite path or the blob container ("" for memory)."""
+
+    kind: Literal["memory", "sqlite", "blob"]
+    location: str = ""
+
+
+# Azure's container naming rules, checked here so a bad name stops start-up instead of failing the first turn.
+_CONTAINER_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
+_STORE_FORMS = "'memory', 'sqlite:<path>' or 'blob:<container>'"
+
+
+def parse_state_store(value: str) -> StateStore:
+    """The store named by a BotStateStore value: ``memory``, ``sqlite:<path>`` or ``blob:<container>``."""
     if value == "memory":
-        return None
-    if value.startswith("sqlite:") and value[len("sqlite:"):]:
-        return value[len("sqlite:"):]
-    raise SettingsError("BotStateStore", f"expected 'memory' or 'sqlite:<path>', got {value!r}")
+        return StateStore("memory")
+    kind, _, location = value.partition(":")
+    if kind == "sqlite" and location:
+        return StateStore("sqlite", location)
+    if kind == "blob" and location:
+        if not _CONTAINER_NAME.match(location):
+            raise SettingsError(
+                "BotStateStore",
+                f"{location!r} is not a valid blob container name (3-63 characters: lowercase letters, digits and "
+                "single hyphens, starting and ending with a letter or digit)",
+            )
+        return StateStore("blob", location)
+    raise SettingsError("BotStateStore", f"expected {_STORE_FORMS}, got {value!r}")
+
+
+def _check_connection_string(state_store: str, value: str) -> None:
+    """The shape the Azure SDK parses (``Key=Value;...`` naming an account or a blob endpoint), so a malformed
+    string stops start-up rather than the first turn. Messages never quote the value: it holds the account key."""
+    name = "BotStateConnection"
+    if not value:
+        raise SettingsError(name, f"is required when BotStateStore is {state_store!r} (an Azure connection string)")
+    pairs = [part.split("=", 1) for part in value.rstrip(";").split(";")]
+    if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+        raise SettingsError(name, "is not a connection string (expected Key=Value pairs separated by ';')")
+    keys = {key.strip().lower(): val for key, val in pairs}
+    if keys.get("usedevelopmentstorage", "").lower() != "true" and not ({"accountname", "blobendpoint"} & keys.keys()):
+        raise SettingsError(name, "names no storage account (expected AccountName=... or BlobEndpoint=...)")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.errors import SettingsError
-from bot.settings import DEFAULT_STATE_STORE, BotSettings, parse_state_store
+from bot.settings import DEFAULT_STATE_STORE, BotSettings, StateStore, parse_state_store
 
 
 def test_defaults_need_only_the_signing_key() -> None:
@@ -66,6 +66,52 @@ def test_the_repr_holds_no_secret() -> None:
     assert "secret" not in repr(settings)
 
 
-def test_state_store_names_memory_or_a_sqlite_path() -> None:
-    assert parse_state_store("memory") is None
-    assert parse_state_store("sqlite:/tmp/x.sqlite") == "/tmp/x.sqlite"
+def test_state_store_names_memory_a_sqlite_path_or_a_blob_container() -> None:
+    assert parse_state_store("memory") == StateStore("memory")
+    assert parse_state_store("sqlite:/tmp/x.sqlite") == StateStore("sqlite", "/tmp/x.sqlite")
+    assert parse_state_store("blob:bot-state") == StateStore("blob", "bot-state")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "disk", "sqlite:", "blob:", "blob:ab", "blob:Bot-State", "blob:bot--state", "blob:-bot", "blob:bot_state",
+     "blob:" + "a" * 64],
+)
+def test_a_bad_state_store_names_the_setting(value: str) -> None:
+    with pytest.raises(SettingsError, match="BotStateStore"):
+        parse_state_store(value)
+
+
+AZURITE = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+)
+
+
+def test_a_blob_store_reads_its_connection_string_and_keeps_it_out_of_the_repr() -> None:
+    settings = BotSettings.from_env(
+        {"OperationSigningKey": "k", "BotStateStore": "blob:bot-state", "BotStateConnection": AZURITE}
+    )
+    assert (settings.state_store, settings.state_connection) == ("blob:bot-state", AZURITE)
+    assert "a2V5" not in repr(settings) and "AccountKey" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("connection", "problem"),
+    [
+        ("", "is required when BotStateStore is 'blob:bot-state'"),
+        ("just-a-secret-word", "is not a connection string"),
+        ("AccountKey=secret-key;EndpointSuffix=core.windows.net", "names no storage account"),
+    ],
+)
+def test_a_blob_store_without_a_usable_connection_string_stops_start_up(connection: str, problem: str) -> None:
+    env = {"OperationSigningKey": "k", "BotStateStore": "blob:bot-state", "BotStateConnection": connection}
+    with pytest.raises(SettingsError, match=f"BotStateConnection: {problem}") as raised:
+        BotSettings.from_env(env)
+    assert "secret" not in str(raised.value)
+
+
+def test_the_connection_string_is_needed_only_by_a_blob_store() -> None:
+    assert BotSettings.from_env({"OperationSigningKey": "k", "BotStateStore": "memory"}).state_connection == ""
+    development = {"BotStateStore": "blob:bot-state", "BotStateConnection": "UseDevelopmentStorage=true"}
+    assert BotSettings.from_env({"OperationSigningKey": "k", **development}).state_store == "blob:bot-state"

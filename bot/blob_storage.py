@@ -1,0 +1,246 @@
+"""A botbuilder ``Storage`` on Azure Blob Storage (``BotStateStore=blob:<container>``), async all the way.
+
+Each key is one block blob in the container, named by ``blob_name(key)``; its content is
+``jsonpickle.encode(item)`` without the eTag, exactly what SqliteStorage keeps in its ``item`` column, so a
+container reads the same way as a SQLite file (and, as there, jsonpickle must never decode anyone else's data).
+
+eTags mirror SqliteStorage: ``read`` puts the blob's ETag into each item; ``write`` of an item that carries an
+eTag other than "*" succeeds only if the blob still has that ETag (``If-Match``), otherwise it raises
+``ETagConflict`` and the blob keeps its value; items without an eTag, or with "*", are last-writer-wins (no
+create-only mode: SqliteStorage has none). After a write the caller's eTag is refreshed, so a second save in
+the same turn does not conflict with the first.
+
+Unlike botbuilder-azure's BlobStorage, every failure other than "this blob does not exist" is raised as
+``StorageError``: an unreachable or misconfigured store must never look like "no state" (the dialog would
+silently restart). Azure cannot write several blobs in one transaction; a batch is checked up front (see
+``write``), which covers a stale eTag but not a writer racing between the check and the writes. The bot saves
+one key per ``save_changes``, so batches do not occur in practice.
+
+The connection string is a secret: it is never logged nor put in an error message.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+import jsonpickle
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob.aio import BlobServiceClient, LinearRetry
+from botbuilder.core import Storage
+
+from bot.errors import ETagConflict, StorageError
+
+# The eTag helpers are SqliteStorage's own, so that the two backends cannot drift apart in what they store.
+from bot.sqlite_storage import _get_etag, _set_etag, _without_etag
+
+logger = logging.getLogger(__name__)
+
+_ANY = "*"
+_MAX_BLOB_NAME = 1024
+_CONTAINER_NOT_FOUND = "ContainerNotFound"
+_CONDITION_FAILED = 412
+
+
+def blob_name(key: str) -> str:
+    """The blob that holds ``key``: percent-escaped, so "/" makes no virtual folders and no name ends in "." or "/".
+
+    Reversible (``urllib.parse.unquote``), so a container listing shows the keys.
+    """
+    if not key:
+        raise StorageError("a state key must not be empty")
+    name = quote(key, safe="").replace(".", "%2E")
+    if len(name) > _MAX_BLOB_NAME:
+        raise StorageError(f"the state key {key[:80]!r}... is too long for a blob name (over {_MAX_BLOB_NAME})")
+    return name
+
+
+class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hints
+    """Bot state in one blob container. One instance (one BlobServiceClient) per process; ``await close()`` it.
+
+    The timeouts and retries default to what fits a bot turn (a channel waits ~15 s for the reply), not the
+    SDK's defaults (15 s backoff between retries, 20 s connection timeout).
+    """
+
+    def __init__(
+        self,
+        connection_string: str,
+        container: str,
+        *,
+        retry_total: int = 2,
+        retry_backoff: int = 1,
+        connection_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+    ) -> None:
+        super().__init__()
+        try:
+            # Only parses: no I/O here, so the client may be built before the event loop runs.
+            self._service = BlobServiceClient.from_connection_string(
+                connection_string,
+                retry_policy=LinearRetry(backoff=retry_backoff, retry_total=retry_total, random_jitter_range=1),
+                connection_timeout=connection_timeout,
+                read_timeout=read_timeout,
+            )
+        except ValueError:
+            # The SDK's message can quote the string; ours must not.
+            raise StorageError("the blob storage connection string is malformed") from None
+        self._container = self._service.get_container_client(container)
+        self._container_name = container
+        self._container_ready = False
+        self._container_lock = asyncio.Lock()
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        if keys is None:
+            raise StorageError("keys are required when reading")
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        await self._ensure_container()
+        found = await _gather(self._read_one(key) for key in keys)
+        return {key: item for key, item in zip(keys, found, strict=True) if item is not None}
+
+    async def write(self, changes: dict[str, object]) -> None:
+        if changes is None:
+            raise StorageError("changes are required when writing")
+        if not changes:
+            return
+        for key, item in changes.items():
+            blob_name(key)
+            if _get_etag(item) == "":
+                raise StorageError(f"the item for {key!r} has an empty eTag")
+        await self._ensure_container()
+        conditional = {key: item for key, item in changes.items() if _get_etag(item) not in (None, _ANY)}
+        if len(changes) > 1 and conditional:
+            # No multi-blob transaction in Azure: check every eTag first, so a stale batch writes nothing
+            # (SqliteStorage's all-or-nothing, up to a writer racing between this check and the writes).
+            await _gather(self._check_etag(key, item) for key, item in conditional.items())
+        new_etags = await _gather(self._write_one(key, item) for key, item in changes.items())
+        for item, etag in zip(changes.values(), new_etags, strict=True):
+            if _get_etag(item) is not None:
+                _set_etag(item, etag)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return
+        await self._ensure_container()
+        await _gather(self._delete_one(key) for key in keys)
+
+    async def close(self) -> None:
+        await self._service.close()
+
+    async def _ensure_container(self) -> None:
+        # Created lazily, once per process: the lock keeps concurrent first turns from racing to create it.
+        if self._container_ready:
+            return
+        async with self._container_lock:
+            if self._container_ready:
+                return
+            try:
+                await self._container.create_container()
+                logger.info("created blob container %s for the bot state", self._container_name)
+            except ResourceExistsError:
+                pass
+            except AzureError as error:
+                what = f"could not create or open blob container {self._container_name!r}"
+                raise _storage_error(what, error) from None
+            self._container_ready = True
+
+    async def _read_one(self, key: str) -> Any:
+        blob = self._container.get_blob_client(blob_name(key))
+        try:
+            download = await blob.download_blob()
+            text = await download.readall()
+        except ResourceNotFoundError as error:
+            if _error_code(error) == _CONTAINER_NOT_FOUND:
+                raise self._container_lost(error) from None
+            return None
+        except AzureError as error:
+            raise _storage_error(f"could not read {key!r}", error) from None
+        item = jsonpickle.decode(text.decode("utf-8"))
+        etag = download.properties.etag
+        _set_etag(item, etag)
+        return item
+
+    async def _check_etag(self, key: str, item: object) -> None:
+        blob = self._container.get_blob_client(blob_name(key))
+        try:
+            properties = await blob.get_blob_properties()
+        except ResourceNotFoundError as error:
+            if _error_code(error) == _CONTAINER_NOT_FOUND:
+                raise self._container_lost(error) from None
+            raise ETagConflict(key) from None
+        except AzureError as error:
+            raise _storage_error(f"could not check the eTag of {key!r}", error) from None
+        if properties.etag != _get_etag(item):
+            raise ETagConflict(key)
+
+    async def _write_one(self, key: str, item: object) -> str:
+        blob = self._container.get_blob_client(blob_name(key))
+        expected = _get_etag(item)
+        condition: dict[str, Any] = {}
+        if expected is not None and expected != _ANY:
+            condition = {"etag": expected, "match_condition": MatchConditions.IfNotModified}
+        text = jsonpickle.encode(_without_etag(item))
+        try:
+            result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, **condition)
+        except (ResourceModifiedError, ResourceNotFoundError) as error:
+            if _error_code(error) == _CONTAINER_NOT_FOUND:
+                raise self._container_lost(error) from None
+            # If-Match on a changed blob is 412; on a deleted one Azure answers 404 or 412: both mean stale.
+            if condition:
+                raise ETagConflict(key) from None
+            raise _storage_error(f"could not write {key!r}", error) from None
+        except AzureError as error:
+            if condition and getattr(error, "status_code", None) == _CONDITION_FAILED:
+                raise ETagConflict(key) from None
+            raise _storage_error(f"could not write {key!r}", error) from None
+        etag = result["etag"]
+        assert isinstance(etag, str)
+        return etag
+
+    async def _delete_one(self, key: str) -> None:
+        blob = self._container.get_blob_client(blob_name(key))
+        try:
+            await blob.delete_blob()
+        except ResourceNotFoundError as error:
+            if _error_code(error) == _CONTAINER_NOT_FOUND:
+                raise self._container_lost(error) from None
+            # Deleting what is not there is done, as with the other stores.
+        except AzureError as error:
+            raise _storage_error(f"could not delete {key!r}", error) from None
+
+    def _container_lost(self, error: AzureError) -> StorageError:
+        # Somebody deleted the container: its state is gone, which is an error, not "no state". The next
+        # call creates it again rather than failing until a restart.
+        self._container_ready = False
+        return _storage_error(f"blob container {self._container_name!r} disappeared", error)
+
+
+async def _gather(calls: Iterable[Any]) -> list[Any]:
+    """Run the calls together; raise the first failure only after all have finished (none is left running)."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+def _error_code(error: AzureError) -> str | None:
+    code = getattr(error, "error_code", None)
+    return code if isinstance(code, str) else None
+
+
+def _storage_error(what: str, error: AzureError) -> StorageError:
+    # Status and service error code, never the SDK's message: it can carry the request URL (with a SAS token).
+    status = getattr(error, "status_code", None)
+    detail = f"HTTP {status} {_error_code(error) or ''}".strip() if status else type(error).__name__
+    logger.warning("blob state store: %s (%s)", what, detail)
+    return StorageError(f"the bot state store failed: {what} ({detail})")

@@ -338,3 +338,24 @@ def test_a_blocked_activity_does_not_hold_up_other_orchestrations(host: HostThre
         assert (await wait_status(client, blocked)).output == "opened"
 
     host.scenario(body)
+
+
+def test_retried_activity_raced_against_a_cancelled_timer_is_non_deterministic(host: HostThread) -> None:
+    # On replay the cancelled timer completes the WhenAny at once, so the shim reaches the next action before
+    # the retry's timers and re-attempts take their ids: the extension's replay diverges (reference §A7.1, §A3).
+    async def body(client: df.DurableOrchestrationClient) -> None:
+        instance_id = await client.start_new("retry_race", None, {"key": "race-hazard", "failures": 1})
+        status = await wait_status(client, instance_id)
+        assert status.runtime_status.value == "Failed"
+        assert "Non-Deterministic workflow detected" in status.output
+
+    host.scenario(body)
+
+
+def test_manual_retries_raced_against_fresh_timers_complete(host: HostThread) -> None:
+    async def body(client: df.DurableOrchestrationClient) -> None:
+        instance_id = await client.start_new("manual_retry_race", None, {"key": "race-safe", "failures": 1})
+        status = await wait_status(client, instance_id)
+        assert status.output == [2, "ok after 2", "Hello after"]
+
+    host.scenario(body)

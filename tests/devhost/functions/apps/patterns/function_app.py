@@ -243,3 +243,31 @@ def wait_for_gate(path: str) -> str:
     while not Path(path).exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     return "opened"
+
+
+@app.orchestration_trigger(context_name="context")
+def retry_race(context: df.DurableOrchestrationContext):
+    """A retried activity raced against a timer that is cancelled afterwards: replay hazard (reference §A7.1)."""
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=20, max_number_of_attempts=3)
+    work = context.call_activity_with_retry("flaky", options, context.get_input())
+    timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=60))
+    winner = yield context.task_any([work, timer])
+    timer.cancel()
+    after = yield context.call_activity("hello", "after")
+    return [winner == work, after]
+
+
+@app.orchestration_trigger(context_name="context")
+def manual_retry_race(context: df.DurableOrchestrationContext):
+    """The safe shape: each attempt is a plain activity raced against a fresh timer; back-off is a plain timer."""
+    spec = context.get_input()
+    for attempt in range(1, 4):
+        work = context.call_activity("flaky", spec)
+        timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=60))
+        winner = yield context.task_any([work, timer])
+        timer.cancel()
+        if winner == work and not isinstance(work.result, Exception):
+            after = yield context.call_activity("hello", "after")
+            return [attempt, work.result, after]
+        yield context.create_timer(context.current_utc_datetime + timedelta(milliseconds=20))
+    return None

@@ -33,6 +33,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
+from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from botbuilder.core import Storage
 
@@ -47,6 +48,7 @@ _ANY = "*"
 _MAX_BLOB_NAME = 1024
 _CONTAINER_NOT_FOUND = "ContainerNotFound"
 _CONDITION_FAILED = 412
+_JSON = ContentSettings(content_type="application/json; charset=utf-8")
 
 
 def blob_name(key: str) -> str:
@@ -87,6 +89,8 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
                 retry_policy=LinearRetry(backoff=retry_backoff, retry_total=retry_total, random_jitter_range=1),
                 connection_timeout=connection_timeout,
                 read_timeout=read_timeout,
+                # The SDK logs every request at INFO (headers redacted); two per turn would drown the bot's log.
+                http_logging_level=logging.DEBUG,
             )
         except ValueError:
             # The SDK's message can quote the string; ours must not.
@@ -190,7 +194,7 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             condition = {"etag": expected, "match_condition": MatchConditions.IfNotModified}
         text = jsonpickle.encode(_without_etag(item))
         try:
-            result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, **condition)
+            result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, content_settings=_JSON, **condition)
         except (ResourceModifiedError, ResourceNotFoundError) as error:
             if _error_code(error) == _CONTAINER_NOT_FOUND:
                 raise self._container_lost(error) from None
@@ -202,9 +206,7 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             if condition and getattr(error, "status_code", None) == _CONDITION_FAILED:
                 raise ETagConflict(key) from None
             raise _storage_error(f"could not write {key!r}", error) from None
-        etag = result["etag"]
-        assert isinstance(etag, str)
-        return etag
+        return str(result["etag"])
 
     async def _delete_one(self, key: str) -> None:
         blob = self._container.get_blob_client(blob_name(key))

@@ -5,6 +5,7 @@ module-global aiohttp session therefore always lives on the loop that uses it.
 """
 
 import asyncio
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -22,6 +23,11 @@ WAIT_SECONDS = 20.0
 
 class HostThread:
     def __init__(self, app_root: Path, data_dir: Path) -> None:
+        # The loader imports the app as `function_app` with its root first on sys.path, as the worker does;
+        # put both back afterwards so other tests still import the project's own modules.
+        self._saved_path = list(sys.path)
+        self._saved_modules = dict(sys.modules)
+        self._app_root = app_root
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-host-loop", daemon=True)
         self._thread.start()
@@ -50,6 +56,13 @@ class HostThread:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
             self.loop.close()
+            sys.path[:] = self._saved_path
+            root = str(self._app_root.resolve())
+            for name in set(sys.modules) - set(self._saved_modules):
+                origin = getattr(sys.modules[name], "__file__", None) or ""
+                if name == "function_app" or origin.startswith(root):
+                    del sys.modules[name]
+            sys.modules.update({k: v for k, v in self._saved_modules.items() if k == "function_app"})
 
 
 async def wait_status(client: df.DurableOrchestrationClient, instance_id: str, *wanted: str,

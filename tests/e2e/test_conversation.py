@@ -1,0 +1,188 @@
+"""The whole conversation, end to end, over loopback: chat client → bot → functions host → Direct Line → bot.
+
+One stack for the module, with short operations: 3 steps of 0.5 s for "option 1" and "option 3", and "option 2"
+failing at step 2 through the real fault-injection setting.
+"""
+
+import asyncio
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from contract import instance_id_prefix
+from devhost.chat import ChatClient, ChatConfig, Conversation
+from devhost.stack import Stack, StackConfig
+from tests.e2e.stack_fixture import stack_config
+
+SETTINGS = {
+    "OperationSeconds": "1.5",
+    "OperationSteps": "3",
+    "OperationTimeoutSeconds": "60",
+    "StepRetryAttempts": "2",
+    "StepFirstRetrySeconds": "0.2",
+    "OperationFaults": "option 2@2",
+}
+RESULTS = {
+    "option 1": "Thanks for waiting. (Result for long operation one!)",
+    "option 3": "Thanks for waiting. (Yet another result, this one for operation three!)",
+}
+WAIT = 60.0
+CHOOSE = "Please select a long operation test option."
+
+
+class RunningStack:
+    """The stack plus one event loop that outlives the tests of the module (the chat client lives on it)."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.loop = asyncio.new_event_loop()
+        self.stack = Stack(config)
+
+    def run(self, coroutine: Any) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+    async def instances(self, conversation: Conversation) -> list[dict[str, Any]]:
+        prefix = instance_id_prefix(conversation.channel_id, conversation.id)
+        url = f"{self.config.functions_url}/runtime/webhooks/durabletask/instances/"
+        async with aiohttp.ClientSession() as session, session.get(url, params={"instanceIdPrefix": prefix}) as r:
+            assert r.status == 200, await r.text()
+            found: list[dict[str, Any]] = await r.json()
+            return found
+
+    async def wait_for_runtime_status(self, conversation: Conversation, wanted: str) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while asyncio.get_running_loop().time() < deadline:
+            instances = await self.instances(conversation)
+            if instances and all(i["runtimeStatus"] == wanted for i in instances):
+                assert len(instances) == 1
+                return instances[0]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no instance of {conversation.id} reached {wanted}: {await self.instances(conversation)}")
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    data_dir: Path = tmp_path_factory.mktemp("stack")
+    running = RunningStack(stack_config(data_dir, SETTINGS))
+    running.run(running.stack.__aenter__())
+    try:
+        yield running
+    finally:
+        running.run(running.stack.__aexit__(None, None, None))
+        running.loop.close()
+
+
+async def _converse_to_choice(client: ChatClient) -> Conversation:
+    conversation = await client.start_conversation()
+    await conversation.say("hi")
+    await conversation.wait_for_text(CHOOSE, WAIT)
+    return conversation
+
+
+def _texts(conversation: Conversation) -> list[str]:
+    return conversation.bot_texts()
+
+
+def test_original_transcript_with_progress_and_result(running: RunningStack) -> None:
+    async def scenario() -> list[str]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            conversation = await _converse_to_choice(client)
+            assert [c.value for c in conversation.choices] == ["option 1", "option 2", "option 3"]
+            await conversation.choose(1)
+            await conversation.wait_for_text("...one moment please....", WAIT)
+            await conversation.say("are you done yet?")
+            await conversation.wait_for_text("Still performing the long operation: option 1 ...", WAIT)
+            await conversation.wait_for_text(RESULTS["option 1"], WAIT, since=0)
+            await conversation.wait_for(lambda a: a.get("text") == CHOOSE, WAIT, since=0)
+            await running.wait_for_runtime_status(conversation, "Completed")
+            return _texts(conversation)
+
+    texts = running.run(scenario())
+    assert texts[0] == CHOOSE
+    assert texts[1] == "...one moment please...."
+    assert texts[2].startswith("Still performing the long operation: option 1 ...")
+    assert texts.count(RESULTS["option 1"]) == 1
+    assert texts[-2:] == [RESULTS["option 1"], CHOOSE]
+
+
+def test_status_reports_real_progress(running: RunningStack) -> None:
+    async def scenario() -> list[str]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            conversation = await _converse_to_choice(client)
+            await conversation.say("option 3")
+            await conversation.wait_for_text("...one moment please....", WAIT)
+            replies = []
+            # Ask until a step has been checkpointed: the progress comes from the orchestration's custom status.
+            while not any("% done (step" in r and "(step 0 of" not in r for r in replies):
+                await conversation.say("status")
+                reply = await conversation.wait_for(lambda a: a.get("type") == "message", WAIT)
+                replies.append(reply.get("text") or "")
+                if "Thanks for waiting" in replies[-1]:
+                    break
+            await conversation.wait_for_text(RESULTS["option 3"], WAIT, since=0)
+            return replies
+
+    replies = running.run(scenario())
+    progress = [r for r in replies if r.startswith("Long operation option 3: ")]
+    assert progress, replies
+    assert any(p.endswith(("33% done (step 1 of 3).", "66% done (step 2 of 3).")) for p in progress), progress
+
+
+def test_cancel_terminates_the_orchestration_and_starts_over(running: RunningStack) -> None:
+    async def scenario() -> tuple[list[str], dict[str, Any]]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            conversation = await _converse_to_choice(client)
+            await conversation.say("option 1")
+            await conversation.wait_for_text("...one moment please....", WAIT)
+            await conversation.say("cancel")
+            await conversation.wait_for_text("Cancelled the long operation: option 1.", WAIT)
+            await conversation.wait_for(lambda a: a.get("text") == CHOOSE, WAIT)
+            instance = await running.wait_for_runtime_status(conversation, "Terminated")
+            return _texts(conversation), instance
+
+    texts, instance = running.run(scenario())
+    assert instance["runtimeStatus"] == "Terminated"
+    assert not any(t.startswith("Thanks for waiting") for t in texts)
+
+
+def test_failing_operation_reports_failure_and_starts_over(running: RunningStack) -> None:
+    async def scenario() -> list[str]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            conversation = await _converse_to_choice(client)
+            await conversation.say("option 2")
+            await conversation.wait_for_text("Sorry, the long operation: option 2 failed", WAIT)
+            await conversation.wait_for(lambda a: a.get("text") == CHOOSE, WAIT)
+            instance = await running.wait_for_runtime_status(conversation, "Completed")
+            assert instance["customStatus"]["stage"] == "failed"
+            return _texts(conversation)
+
+    texts = running.run(scenario())
+    failure = [t for t in texts if t.startswith("Sorry, the long operation: option 2 failed")]
+    assert len(failure) == 1
+    assert "step 2 of 3" in failure[0]
+
+
+@pytest.mark.parametrize("users", [2, 20])
+def test_concurrent_conversations_each_get_only_their_own_result_once(running: RunningStack, users: int) -> None:
+    chosen = [random.Random(users * 100 + i).choice(["option 1", "option 3"]) for i in range(users)]
+
+    async def one_user(client: ChatClient, option: str) -> Conversation:
+        conversation = await _converse_to_choice(client)
+        await conversation.say(option)
+        await conversation.wait_for_text(RESULTS[option], WAIT * 2, since=0)
+        await running.wait_for_runtime_status(conversation, "Completed")
+        return conversation
+
+    async def scenario() -> list[Conversation]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            return list(await asyncio.gather(*(one_user(client, option) for option in chosen)))
+
+    conversations = running.run(scenario())
+    for option, conversation in zip(chosen, conversations, strict=True):
+        texts = _texts(conversation)
+        outcomes = [t for t in texts if t.startswith("Thanks for waiting")]
+        assert outcomes == [RESULTS[option]], (conversation.id, texts)

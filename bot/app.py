@@ -9,6 +9,7 @@ from botbuilder.core import ConversationState, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middleware
 
 from bot.adapter import create_adapter
+from bot.inbound import MalformedRequest, check_content_type, parse_activity
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
@@ -22,11 +23,14 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", LongOperationBot)
 STORAGE = web.AppKey("storage", Storage)
 HTTP_SESSION = web.AppKey("http_session", aiohttp.ClientSession)
+# aiohttp's default body limit, made explicit so the 413 can name it. Channels send far less (Direct Line caps an
+# activity at 256 KB), so anything larger is refused before it is parsed.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 def create_app(settings: BotSettings, storage: Storage | None = None) -> web.Application:
     """The bot's web application. ``storage`` overrides the BotStateStore setting (tests share one)."""
-    app = web.Application(middlewares=[aiohttp_error_middleware])
+    app = web.Application(middlewares=[aiohttp_error_middleware], client_max_size=MAX_REQUEST_BYTES)
     app[SETTINGS] = settings
     app[STORAGE] = storage if storage is not None else create_storage(settings)
     app[ADAPTER] = create_adapter(settings)
@@ -60,6 +64,16 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
+    try:
+        check_content_type(request.headers.get("Content-Type"))
+        try:
+            body = await request.read()  # cached: the adapter's request.json() reads it again for free
+        except web.HTTPRequestEntityTooLarge:
+            raise MalformedRequest(413, f"the request body exceeds the limit of {MAX_REQUEST_BYTES} bytes") from None
+        parse_activity(body)
+    except MalformedRequest as error:
+        logger.info("refused a malformed request to /api/messages: %s", error)
+        return web.json_response(error.body(), status=error.status)
     response = await request.app[ADAPTER].process(request, request.app[BOT])
     return response if response is not None else web.Response(status=201)
 

@@ -29,6 +29,29 @@ def step_progress(plan: OperationPlan, step: int) -> Progress:
     return Progress.of(plan.option, Stage.RUNNING, step, plan.steps, f"Finished step {step} of {plan.steps}.")
 
 
+def retrying_progress(plan: OperationPlan, step: int, next_attempt: int) -> Progress:
+    message = (f"Step {step} of {plan.steps} failed; trying again "
+               f"(attempt {next_attempt} of {plan.step_retry.attempts}).")
+    return Progress.of(plan.option, Stage.RUNNING, step - 1, plan.steps, message)
+
+
+def after_failed_attempt(
+    plan: OperationPlan, attempt: int, now: datetime, deadline: datetime
+) -> datetime | OutcomeStatus:
+    """What follows a step's failed attempt number ``attempt``: when to try again, or how the operation ends.
+
+    FAILED once every attempt is used; TIMED_OUT when the back-off would end at or past the deadline (the next
+    attempt could not start in time); otherwise the moment the back-off ends. The delay is the same before every
+    retry (StepFirstRetrySeconds, no backoff coefficient).
+    """
+    if attempt >= plan.step_retry.attempts:
+        return OutcomeStatus.FAILED
+    retry_at = now + timedelta(seconds=plan.step_retry.first_retry_seconds)
+    if retry_at >= deadline:
+        return OutcomeStatus.TIMED_OUT
+    return retry_at
+
+
 def notifying_progress(plan: OperationPlan, steps_done: int, outcome: Outcome) -> Progress:
     message = {
         OutcomeStatus.COMPLETED: "Sending the result to the conversation.",
@@ -57,6 +80,15 @@ def failed_outcome(instance_id: str, plan: OperationPlan, step: int) -> Outcome:
     tried = "once" if attempts == 1 else f"{attempts} times"
     reason = f"Sorry, {plan.option} failed at step {step} of {plan.steps} (tried {tried})."
     return Outcome(instance_id, plan.conversation_id, OutcomeStatus.FAILED, reason)
+
+
+def stopped_outcome(instance_id: str, plan: OperationPlan, step: int, status: OutcomeStatus) -> Outcome:
+    """The outcome of an operation that stopped at ``step`` with ``status`` (FAILED or TIMED_OUT)."""
+    if status is OutcomeStatus.FAILED:
+        return failed_outcome(instance_id, plan, step)
+    if status is OutcomeStatus.TIMED_OUT:
+        return timed_out_outcome(instance_id, plan)
+    raise ValueError(f"an operation does not stop with status {status.value!r}")
 
 
 def timed_out_outcome(instance_id: str, plan: OperationPlan) -> Outcome:

@@ -73,13 +73,18 @@ class OperationPlan:
 
 @dataclass(frozen=True)
 class StepRequest:
-    """Input of ``run_operation_step``: run step ``step`` (1-based) of ``steps``."""
+    """Input of ``run_operation_step``: attempt ``attempt`` at step ``step`` (both 1-based) of ``steps``.
+
+    The orchestrator retries steps itself, so each attempt is its own activity call and knows its number
+    (for logs and for ``OperationFaults`` items that fail only the first attempts).
+    """
 
     option: str
     step: int
     steps: int
     step_seconds: float
     instance_id: str
+    attempt: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +93,7 @@ class StepRequest:
             "steps": self.steps,
             "stepSeconds": self.step_seconds,
             "instanceId": self.instance_id,
+            "attempt": self.attempt,
         }
 
     @classmethod
@@ -98,6 +104,8 @@ class StepRequest:
             steps=int(data["steps"]),
             step_seconds=float(data["stepSeconds"]),
             instance_id=str(data["instanceId"]),
+            # Absent in inputs written before attempts were numbered.
+            attempt=int(data.get("attempt", 1)),
         )
 
 

@@ -13,13 +13,14 @@ OperationSeconds         default 15. Total simulated duration of an operation, s
 OperationSteps           default 5. Checkpointed steps (1-1000); progress is reported after each.
 OperationTimeoutSeconds  default 120 (at most 86400). Overall deadline from the orchestration's start; past it
                          the outcome is timed_out.
-StepRetryAttempts        default 3. Attempts per step (1 = no retry) before the outcome is failed.
-StepFirstRetrySeconds    default 1. Delay before a step is retried (the Python SDK sends no backoff
-                         coefficient, so every retry waits this long).
+StepRetryAttempts        default 3. Attempts per step in all (1 = no retry) before the outcome is failed.
+StepFirstRetrySeconds    default 1. Delay between two attempts of a step (no backoff: every retry waits this
+                         long). A retry whose delay would end at or past the deadline is not made: timed_out.
 NotifyRetryAttempts      default 6. Attempts to deliver the outcome to the bot before the orchestration fails.
 NotifyFirstRetrySeconds  default 5. Delay between delivery attempts.
-OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" items; that step of that
-                         option raises on every attempt, e.g. "option 2@3", to exercise the failure path for real.
+OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" or "<option>@<step>x<n>"
+                         items. "option 2@3" makes step 3 of option 2 raise on every attempt (the failure path);
+                         "option 2@3x1" makes only its first attempt raise, "x2" its first two (the retry path).
 
 The orchestration input carries the numbers the orchestrator needs (steps, step seconds, deadline, retry
 policies), so the orchestrator itself never reads settings: its replay stays deterministic even if the
@@ -52,6 +53,21 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class StepFault:
+    """An injected failure (``OperationFaults``): step ``step`` of ``option`` raises on its first
+    ``failing_attempts`` attempts, or on every attempt when that is None."""
+
+    option: str
+    step: int
+    failing_attempts: int | None = None
+
+    def fails(self, option: str, step: int, attempt: int) -> bool:
+        if (option, step) != (self.option, self.step):
+            return False
+        return self.failing_attempts is None or attempt <= self.failing_attempts
+
+
+@dataclass(frozen=True)
 class Settings:
     direct_line_endpoint: str = DEFAULT_DIRECT_LINE_ENDPOINT
     operation_seconds: float = 15.0
@@ -59,8 +75,8 @@ class Settings:
     timeout_seconds: float = 120.0
     step_retry: RetryPolicy = RetryPolicy(3, 1.0)
     notify_retry: RetryPolicy = RetryPolicy(6, 5.0)
-    # (option, step) pairs that fail on every attempt: a test/demo setting.
-    faults: frozenset[tuple[str, int]] = frozenset()
+    # Steps set to fail: a test/demo setting.
+    faults: frozenset[StepFault] = frozenset()
     # Secrets stay out of repr so that logging a Settings object can never leak them.
     direct_line_secret: str = field(default="", repr=False)
     signing_key: str = field(default="", repr=False)
@@ -68,6 +84,10 @@ class Settings:
     @property
     def step_seconds(self) -> float:
         return self.operation_seconds / self.operation_steps
+
+    def injects_fault(self, option: str, step: int, attempt: int) -> bool:
+        """Whether attempt ``attempt`` (1-based) of step ``step`` of ``option`` is set to fail."""
+        return any(fault.fails(option, step, attempt) for fault in self.faults)
 
     def require_notify_secrets(self) -> None:
         """Raise SettingsError naming every secret that notifying the bot needs but is not set."""
@@ -167,25 +187,36 @@ def _endpoint(env: Mapping[str, str], name: str) -> str:
     return raw.rstrip("/")
 
 
-def _faults(env: Mapping[str, str], name: str) -> frozenset[tuple[str, int]]:
+def _faults(env: Mapping[str, str], name: str) -> frozenset[StepFault]:
     raw = _raw(env, name)
     if raw is None:
         return frozenset()
-    faults: set[tuple[str, int]] = set()
+    faults: set[StepFault] = set()
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue
-        option, sep, step_text = item.rpartition("@")
+        option, sep, where = item.rpartition("@")
         option = option.strip()
         if not sep or not option:
-            raise SettingsError(name, f"expected items like 'option 2@3', got {item!r}")
+            raise SettingsError(name, f"expected items like 'option 2@3' or 'option 2@3x1', got {item!r}")
         if option not in CATALOGUE:
             raise SettingsError(name, f"unknown option {option!r} in {item!r}; known: {', '.join(CATALOGUE)}")
+        step_text, times_sep, times_text = where.partition("x")
         try:
             step = int(step_text)
         except ValueError:
             raise SettingsError(name, f"expected a step number after '@' in {item!r}") from None
         if step < 1:
             raise SettingsError(name, f"steps count from 1, got {item!r}")
-        faults.add((option, step))
+        failing_attempts: int | None = None
+        if times_sep:
+            try:
+                failing_attempts = int(times_text)
+            except ValueError:
+                raise SettingsError(name, f"expected a number of failing attempts after 'x' in {item!r}") from None
+            if failing_attempts < 1:
+                raise SettingsError(name, f"the number of failing attempts must be at least 1, got {item!r}")
+        if any((fault.option, fault.step) == (option, step) for fault in faults):
+            raise SettingsError(name, f"step {step} of {option!r} is listed twice")
+        faults.add(StepFault(option, step, failing_attempts))
     return frozenset(faults)

@@ -14,11 +14,13 @@ async def run_operation_step(request: StepRequest, settings: Settings) -> StepRe
     operation = CATALOGUE.get(request.option)
     if operation is None:
         raise UnknownOperationError(f"unknown option {request.option!r}; known: {', '.join(CATALOGUE)}")
-    if (request.option, request.step) in settings.faults:
-        # Fails the same way on every attempt, so the retries run out through the real code path.
-        raise InjectedFault(f"step {request.step} of {request.option} is set to fail by OperationFaults")
+    if settings.injects_fault(request.option, request.step, request.attempt):
+        # Raised from the real activity, so retries and the failed outcome go through the real code path.
+        raise InjectedFault(
+            f"step {request.step} of {request.option} is set to fail by OperationFaults (attempt {request.attempt})"
+        )
     logger.info(
-        "running step instance_id=%s option=%s step=%d/%d", request.instance_id, request.option, request.step,
-        request.steps,
+        "running step instance_id=%s option=%s step=%d/%d attempt=%d", request.instance_id, request.option,
+        request.step, request.steps, request.attempt,
     )
     return StepResult(request.step, await operation.run_step(request))

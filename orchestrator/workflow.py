@@ -2,18 +2,37 @@
 
 Replay rules (durable-host-protocol §A7, §E): this generator re-runs from the top on every episode, so it
 uses only ``context.current_utc_datetime`` for time, does no I/O, reads no settings (everything comes from
-the input), races every step against a FRESH timer (never re-yielding a running task in a new task_any),
-and cancels every timer it raced once the step has won, whether the step succeeded or failed, so no open
+the input), races every attempt against a FRESH timer (never re-yielding a running task in a new task_any),
+and cancels every timer it raced once the attempt has won, whether it succeeded or failed, so no open
 timer keeps the instance Running.
+
+Why steps are retried by hand instead of with ``call_activity_with_retry``: the SDK emits no actions for
+retries; the host makes each retry's timer and re-attempt and gives them the next sequence number when it
+processes their TaskFailed/TimerFired (§A3). The Durable extension's OutOfProcOrchestrationShim re-runs the
+whole action list on every episode with sequential awaits (§A7.1), and a WhenAny whose timer child is sent
+back as ``isCanceled: true`` (we cancel it once the step has won) completes at once on that replay. So the
+shim reaches the NEXT action (the next step, or notify_bot) before the retry's timer and re-attempt, gives
+it their ids, and the replay diverges: the instance fails with NonDeterministicOrchestrationException and
+the user never hears back. The devhost reproduces this
+(tests/devhost/functions/test_orchestration_patterns.py::
+test_retried_activity_raced_against_a_cancelled_timer_is_non_deterministic), and
+tests/orchestrator/test_on_devhost.py runs this orchestrator through the same shim. Here every attempt is a
+plain ``call_activity`` raced against its own deadline timer, and the back-off between attempts is a plain
+timer awaited alone, so every id is one the SDK assigns in yield order.
+
+``notify_bot`` keeps ``call_activity_with_retry``: it is awaited alone, as the last action, so its host-made
+timers and re-attempts come after every other action and nothing can take their ids.
 """
 
 import logging
 from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
 
-from contract import Outcome
+from contract import Outcome, OutcomeStatus
 from orchestrator import decisions
 from orchestrator.errors import NotificationError
 from orchestrator.names import NOTIFY_BOT, RUN_OPERATION_STEP
@@ -21,6 +40,15 @@ from orchestrator.payloads import NotifyRequest, NotifyResult, OperationPlan, St
 from orchestrator.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StepStopped:
+    """A step that did not succeed: the status that stops the operation (FAILED or TIMED_OUT)."""
+
+    status: OutcomeStatus
+    # First line of the last failed attempt's error (None if none failed), for the orchestration output.
+    detail: str | None
 
 
 def _retry_options(policy: RetryPolicy) -> df.RetryOptions:
@@ -32,13 +60,45 @@ def _first_line(error: BaseException) -> str:
     return str(error).split("\n", 1)[0].strip()
 
 
+def run_step(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, deadline: datetime
+) -> Generator[Any, Any, StepResult | StepStopped]:
+    """Attempt ``step`` until it succeeds, its attempts run out or the deadline passes (see the module doc)."""
+    detail: str | None = None
+    attempt = 1
+    while True:
+        # Also catches a step or a back-off that ended after the deadline, before its timer's message arrived.
+        if context.current_utc_datetime >= deadline:
+            return StepStopped(OutcomeStatus.TIMED_OUT, detail)
+        request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt)
+        step_task = context.call_activity(RUN_OPERATION_STEP, request.to_json(), expected_type=dict)
+        timer = context.create_timer(deadline)
+        winner = yield context.task_any([step_task, timer])
+        if winner is timer:
+            # The attempt keeps running (activities cannot be cancelled); its late result is ignored.
+            return StepStopped(OutcomeStatus.TIMED_OUT, detail)
+        timer.cancel()
+        # task_any hands back a failed task as the winner instead of raising (§E4).
+        if not isinstance(step_task.result, Exception):
+            return StepResult.from_json(step_task.result)
+        detail = _first_line(step_task.result)
+        if not context.is_replaying:
+            logger.warning("operation step failed instance_id=%s step=%d attempt=%d: %s",
+                           context.instance_id, step, attempt, detail)
+        retry_at = decisions.after_failed_attempt(plan, attempt, context.current_utc_datetime, deadline)
+        if isinstance(retry_at, OutcomeStatus):
+            return StepStopped(retry_at, detail)
+        attempt += 1
+        context.set_custom_status(decisions.retrying_progress(plan, step, attempt).to_json())
+        yield context.create_timer(retry_at)
+
+
 def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
     plan = OperationPlan.from_json(context.get_input(expected_type=dict))
     instance_id = context.instance_id
     # The first episode's clock, on every replay: the deadline is fixed once and for all.
     deadline = decisions.deadline_of(context.current_utc_datetime, plan)
-    step_retry = _retry_options(plan.step_retry)
     context.set_custom_status(decisions.started_progress(plan).to_json())
 
     outcome: Outcome
@@ -46,29 +106,13 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     steps_done = 0
     result_text = ""
     for step in range(1, plan.steps + 1):
-        if context.current_utc_datetime >= deadline:
-            outcome = decisions.timed_out_outcome(instance_id, plan)
-            break
-        request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, instance_id)
-        step_task = context.call_activity_with_retry(
-            RUN_OPERATION_STEP, step_retry, request.to_json(), expected_type=dict
-        )
-        timer = context.create_timer(deadline)
-        winner = yield context.task_any([step_task, timer])
-        if winner is timer:
-            # The step keeps running (activities cannot be cancelled); its late result is ignored.
-            outcome = decisions.timed_out_outcome(instance_id, plan)
-            break
-        timer.cancel()
-        # task_any hands back a failed task as the winner instead of raising (§E4).
-        if isinstance(step_task.result, Exception):
-            detail = _first_line(step_task.result)
-            if not context.is_replaying:
-                logger.warning("operation step failed for good instance_id=%s step=%d: %s", instance_id, step, detail)
-            outcome = decisions.failed_outcome(instance_id, plan, step)
+        ended = yield from run_step(context, plan, step, deadline)
+        if isinstance(ended, StepStopped):
+            outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status)
+            detail = ended.detail
             break
         steps_done = step
-        result_text = StepResult.from_json(step_task.result).result or result_text
+        result_text = ended.result or result_text
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
     else:
         outcome = decisions.completed_outcome(instance_id, plan, result_text)

@@ -1,7 +1,7 @@
 """A loopback Direct Line 3.0 service, just the two calls the function app makes (directline.md §1.3-1.4).
 
 It records every request and can be told to answer a call with an error status and Direct Line's
-``{"error": {"code", "message"}}`` body.
+``{"error": {"code", "message"}}`` body, every time or only the first few times.
 """
 
 from dataclasses import dataclass, field
@@ -28,6 +28,8 @@ class FakeDirectLine:
     requests: list[Recorded] = field(default_factory=list)
     # operation ("start" | "post") -> (status, code, message) to answer with instead of success.
     failures: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    # operation -> how many calls fail before it succeeds again; an operation not listed fails every time.
+    failure_budget: dict[str, int] = field(default_factory=dict)
     issue_token: bool = True
 
     def app(self, prefix: str = "/v3/directline") -> web.Application:
@@ -43,6 +45,10 @@ class FakeDirectLine:
     def _failure(self, operation: str) -> web.Response | None:
         if operation not in self.failures:
             return None
+        if operation in self.failure_budget:
+            if self.failure_budget[operation] <= 0:
+                return None
+            self.failure_budget[operation] -= 1
         status, code, message = self.failures[operation]
         return web.json_response({"error": {"code": code, "message": message}}, status=status)
 

@@ -1,21 +1,30 @@
 """A minimal Durable host loop for tests: replays the real orchestrator and runs the real activities.
 
 It covers what long_operation needs, one message per episode (§A7's recommended loop): each new leaf action
-gets the next id in the order it appears (compound children left to right), the activity runs through its
-registered trigger function with the wire encoding (input JSON text in, JSON text out), a failed attempt
-is followed by a retry timer that fires at once and then the next attempt, and after the last failed
-attempt the extra "dummy" timer (§A3). Race timers never fire here: tests that need the deadline use the
-replay histories in test_workflow.py.
+gets the next id in the order it appears (compound children left to right). A plain activity runs once
+through its registered trigger function with the wire encoding (input JSON text in, JSON text out) and its
+TaskCompleted or TaskFailed is the next message. A timer awaited alone (a back-off between two attempts)
+fires at its fireAt. An activity with retry options is retried the way the host does it (§A3): a failed
+attempt is followed by a host-made retry timer that fires at once and then the next attempt, and after the
+last failed attempt the extra "dummy" timer. Timers raced in a task_any never fire here: tests that need
+the deadline use the replay histories in test_workflow.py and the devhost in test_on_devhost.py.
 """
 
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrator import blueprint
-from tests.orchestrator.replay import CALL_ACTIVITY_WITH_RETRY, CREATE_TIMER, History, OrchestratorState, replay
+from tests.orchestrator.replay import (
+    CALL_ACTIVITY,
+    CALL_ACTIVITY_WITH_RETRY,
+    CREATE_TIMER,
+    History,
+    OrchestratorState,
+    replay,
+)
 
 ACTIVITIES: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
     "run_operation_step": blueprint.run_operation_step._function.get_user_function(),
@@ -23,13 +32,14 @@ ACTIVITIES: dict[str, Callable[..., Coroutine[Any, Any, Any]]] = {
 }
 
 
-def leaves(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def leaves(actions: list[dict[str, Any]], top_level: bool = True) -> list[tuple[dict[str, Any], bool]]:
+    """Every leaf action in id order, each with whether it was yielded on its own (not inside a compound)."""
+    found: list[tuple[dict[str, Any], bool]] = []
     for action in actions:
-        if action["actionType"] in (CALL_ACTIVITY_WITH_RETRY, CREATE_TIMER):
-            found.append(action)
+        if action["actionType"] in (CALL_ACTIVITY, CALL_ACTIVITY_WITH_RETRY, CREATE_TIMER):
+            found.append((action, top_level))
         else:
-            found.extend(leaves(action.get("compoundActions", [])))
+            found.extend(leaves(action.get("compoundActions", []), top_level=False))
     return found
 
 
@@ -39,9 +49,10 @@ class HostDriver:
         self.history = history
         self.next_id = 0
         self.known = 0
+        # Activity name -> how many times it ran.
         self.attempts: dict[str, int] = {}
 
-    def _tick(self) -> Any:
+    def _tick(self) -> datetime:
         return self.history.now + timedelta(milliseconds=100)
 
     def run(self, max_episodes: int = 100) -> OrchestratorState:
@@ -51,36 +62,50 @@ class HostDriver:
                 return state
             new = leaves(state.actions)[self.known:]
             self.known += len(new)
-            calls = []
-            for leaf in new:
+            awaited: list[tuple[int, dict[str, Any]]] = []
+            for leaf, alone in new:
                 if leaf["actionType"] == CREATE_TIMER:
-                    self.history.timer_created(self.next_id, self.history.now)
+                    self.history.timer_created(self.next_id, datetime.fromisoformat(leaf["fireAt"]))
+                    if alone:
+                        awaited.append((self.next_id, leaf))
                 else:
                     self.history.scheduled(self.next_id, leaf["functionName"], leaf["input"])
-                    calls.append((self.next_id, leaf))
+                    awaited.append((self.next_id, leaf))
                 self.next_id += 1
-            assert len(calls) == 1, f"long_operation waits on one activity at a time, got {calls}"
-            self._run_with_retries(*calls[0])
+            assert len(awaited) == 1, f"long_operation waits on one activity or back-off at a time, got {awaited}"
+            task_id, action = awaited[0]
+            if action["actionType"] == CREATE_TIMER:
+                fire = datetime.fromisoformat(action["fireAt"])
+                self.history.timer_fired(max(self._tick(), fire), task_id, fire)
+            elif action["actionType"] == CALL_ACTIVITY:
+                self._attempt(task_id, action)
+            else:
+                self._run_with_retries(task_id, action)
         raise AssertionError("the orchestration did not finish")
 
-    def _run_with_retries(self, task_id: int, call: dict[str, Any]) -> None:
+    def _attempt(self, task_id: int, call: dict[str, Any]) -> bool:
+        """Run the activity once and record its TaskCompleted or TaskFailed; whether it succeeded."""
         name = call["functionName"]
+        self.attempts[name] = self.attempts.get(name, 0) + 1
+        try:
+            result: Any = self.runner.run(ACTIVITIES[name](request=json.loads(call["input"])))
+        except Exception as error:
+            reason = f"Activity function '{name}' failed: {type(error).__name__}: {error}"
+            self.history.failed(self._tick(), task_id, reason, json.dumps({"Message": str(error)}))
+            return False
+        self.history.completed(self._tick(), task_id, result)
+        return True
+
+    def _run_with_retries(self, task_id: int, call: dict[str, Any]) -> None:
         attempts = call["retryOptions"]["maxNumberOfAttempts"]
         for attempt in range(1, attempts + 1):
-            self.attempts[name] = self.attempts.get(name, 0) + 1
-            try:
-                result: Any = self.runner.run(ACTIVITIES[name](request=json.loads(call["input"])))
-            except Exception as error:
-                reason = f"Activity function '{name}' failed: {type(error).__name__}: {error}"
-                self.history.failed(self._tick(), task_id, reason, json.dumps({"Message": str(error)}))
-                timer_id = self.next_id
+            if self._attempt(task_id, call):
+                return
+            timer_id = self.next_id
+            self.next_id += 1
+            self.history.timer_created(timer_id, self.history.now)
+            self.history.timer_fired(self._tick(), timer_id, self.history.now)
+            if attempt < attempts:
+                task_id = self.next_id
                 self.next_id += 1
-                self.history.timer_created(timer_id, self.history.now)
-                self.history.timer_fired(self._tick(), timer_id, self.history.now)
-                if attempt < attempts:
-                    task_id = self.next_id
-                    self.next_id += 1
-                    self.history.scheduled(task_id, name, call["input"])
-                continue
-            self.history.completed(self._tick(), task_id, result)
-            return
+                self.history.scheduled(task_id, call["functionName"], call["input"])

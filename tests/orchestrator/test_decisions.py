@@ -1,5 +1,9 @@
 """Pure decisions: progress messages and user-readable outcomes."""
 
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
 from contract import OutcomeStatus, Stage
 from orchestrator import decisions
 from orchestrator.payloads import OperationPlan
@@ -39,3 +43,41 @@ def test_progress_stages_follow_the_outcome() -> None:
     assert (final.stage, final.step, final.message) == (Stage.FAILED, 1, failed.result)
     timed_out = decisions.timed_out_outcome("op-1", PLAN)
     assert decisions.final_progress(PLAN, 1, timed_out).stage is Stage.TIMED_OUT
+
+
+RETRYING = OperationPlan(**{**PLAN.__dict__, "timeout_seconds": 60.0, "step_retry": RetryPolicy(3, 2.0)})
+NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def test_a_failed_attempt_with_attempts_and_time_left_is_retried_after_the_delay() -> None:
+    deadline = NOW + timedelta(seconds=10)
+    assert decisions.after_failed_attempt(RETRYING, 1, NOW, deadline) == NOW + timedelta(seconds=2)
+    # No backoff coefficient: the second retry waits as long as the first.
+    assert decisions.after_failed_attempt(RETRYING, 2, NOW, deadline) == NOW + timedelta(seconds=2)
+
+
+def test_the_last_attempt_failing_fails_the_operation() -> None:
+    assert decisions.after_failed_attempt(RETRYING, 3, NOW, NOW + timedelta(seconds=10)) is OutcomeStatus.FAILED
+    assert decisions.after_failed_attempt(PLAN, 1, NOW, NOW + timedelta(seconds=10)) is OutcomeStatus.FAILED
+
+
+def test_a_back_off_ending_at_or_after_the_deadline_times_out() -> None:
+    assert decisions.after_failed_attempt(RETRYING, 1, NOW, NOW + timedelta(seconds=2)) is OutcomeStatus.TIMED_OUT
+    assert decisions.after_failed_attempt(RETRYING, 1, NOW, NOW + timedelta(seconds=1)) is OutcomeStatus.TIMED_OUT
+    # Out of attempts counts first: the user learns it failed, not that it ran out of time.
+    assert decisions.after_failed_attempt(RETRYING, 3, NOW, NOW) is OutcomeStatus.FAILED
+
+
+def test_retrying_progress_names_the_step_and_the_next_attempt() -> None:
+    shown = decisions.retrying_progress(RETRYING, 2, 3)
+    assert (shown.stage, shown.step, shown.steps) == (Stage.RUNNING, 1, 4)
+    assert shown.message == "Step 2 of 4 failed; trying again (attempt 3 of 3)."
+
+
+def test_stopped_outcome_is_failed_or_timed_out_only() -> None:
+    assert decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.FAILED) == decisions.failed_outcome("op-1", PLAN, 2)
+    assert decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.TIMED_OUT) == decisions.timed_out_outcome(
+        "op-1", PLAN
+    )
+    with pytest.raises(ValueError, match="completed"):
+        decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.COMPLETED)

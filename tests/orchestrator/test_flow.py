@@ -1,5 +1,8 @@
 """The whole function app flow in one process: the real orchestrator replayed by a minimal host loop, the
-real activities (steps from the catalogue, notify_bot over a loopback Direct Line service)."""
+real activities (steps from the catalogue, notify_bot over a loopback Direct Line service).
+
+The loop gives ids in yield order and does not emulate the extension's shim; test_on_devhost.py runs the
+same flows on the devhost, which does."""
 
 import asyncio
 from collections.abc import Callable, Iterator
@@ -81,6 +84,19 @@ def test_injected_fault_exhausts_retries_and_the_bot_is_told_it_failed(
     assert outcome.result == "Sorry, option 2 failed at step 2 of 3 (tried 2 times)."
     assert "InjectedFault" in state.output["detail"]
     assert (state.custom_status["stage"], state.custom_status["step"]) == ("failed", 1)
+
+
+def test_a_step_failing_once_is_tried_again_and_the_bot_receives_the_result(
+    direct_line: DirectLine, app_settings: Callable[..., None]
+) -> None:
+    driver, state = drive(direct_line, app_settings, "option 2", OperationFaults="option 2@2x1", StepRetryAttempts="2")
+    assert state.is_done
+    assert driver.attempts == {"run_operation_step": 3 + 1, "notify_bot": 1}
+    outcome = posted_outcome(direct_line[1])
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, "(A different result for operation two!)")
+    assert state.output["detail"] is None
+    assert state.custom_status["stage"] == "completed"
 
 
 def test_bot_unreachable_fails_the_orchestration_after_notify_retries(

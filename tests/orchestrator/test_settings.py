@@ -3,7 +3,7 @@
 import pytest
 
 from orchestrator.errors import SettingsError
-from orchestrator.settings import DEFAULT_DIRECT_LINE_ENDPOINT, RetryPolicy, Settings, parse_settings
+from orchestrator.settings import DEFAULT_DIRECT_LINE_ENDPOINT, RetryPolicy, Settings, StepFault, parse_settings
 
 
 def test_defaults_match_the_documented_ones() -> None:
@@ -44,7 +44,20 @@ def test_values_are_read_and_trimmed() -> None:
     # The SDK rejects a 0 ms retry interval, so tiny delays round up to 1 ms.
     assert settings.step_retry.first_retry_milliseconds == 1
     assert settings.notify_retry.first_retry_milliseconds == 250
-    assert settings.faults == {("option 2", 3), ("option 1", 1)}
+    assert settings.faults == {StepFault("option 2", 3), StepFault("option 1", 1)}
+
+
+def test_faults_fail_every_attempt_or_only_the_first_n() -> None:
+    settings = parse_settings({"OperationFaults": "option 2@3, option 1@2x1 ,option 3@1x2,"})
+    assert settings.faults == {StepFault("option 2", 3), StepFault("option 1", 2, 1), StepFault("option 3", 1, 2)}
+    # "@3": every attempt.
+    assert [settings.injects_fault("option 2", 3, attempt) for attempt in (1, 2, 50)] == [True, True, True]
+    # "x1" / "x2": only the first one or two attempts.
+    assert [settings.injects_fault("option 1", 2, attempt) for attempt in (1, 2, 3)] == [True, False, False]
+    assert [settings.injects_fault("option 3", 1, attempt) for attempt in (1, 2, 3)] == [True, True, False]
+    # Other steps and options are untouched.
+    assert not settings.injects_fault("option 2", 2, 1)
+    assert not settings.injects_fault("option 1", 3, 1)
 
 
 @pytest.mark.parametrize(
@@ -66,6 +79,11 @@ def test_values_are_read_and_trimmed() -> None:
         ("OperationFaults", "option 9@1"),
         ("OperationFaults", "option 2@zero"),
         ("OperationFaults", "option 2@0"),
+        ("OperationFaults", "option 2@2x"),
+        ("OperationFaults", "option 2@2x0"),
+        ("OperationFaults", "option 2@2xtwo"),
+        ("OperationFaults", "option 2@x1"),
+        ("OperationFaults", "option 2@2, option 2@2x1"),
     ],
 )
 def test_bad_value_raises_naming_the_setting(name: str, value: str) -> None:

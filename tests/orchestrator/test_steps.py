@@ -11,7 +11,7 @@ from orchestrator import blueprint
 from orchestrator.catalogue import CATALOGUE, known_options
 from orchestrator.errors import InjectedFault, UnknownOperationError
 from orchestrator.payloads import StepRequest, StepResult
-from orchestrator.settings import Settings
+from orchestrator.settings import Settings, StepFault
 from orchestrator.steps import run_operation_step
 
 EXPECTED_RESULTS = {
@@ -21,8 +21,8 @@ EXPECTED_RESULTS = {
 }
 
 
-def request(option: str, step: int, steps: int = 3, step_seconds: float = 0.0) -> StepRequest:
-    return StepRequest(option, step, steps, step_seconds, "op-abc-1")
+def request(option: str, step: int, steps: int = 3, step_seconds: float = 0.0, attempt: int = 1) -> StepRequest:
+    return StepRequest(option, step, steps, step_seconds, "op-abc-1", attempt)
 
 
 def test_catalogue_offers_the_three_options() -> None:
@@ -48,17 +48,38 @@ def test_unknown_option_raises_naming_the_known_ones() -> None:
 
 
 def test_configured_fault_fails_that_step_of_that_option_only() -> None:
-    settings = Settings(faults=frozenset({("option 2", 2)}))
-    with pytest.raises(InjectedFault, match="step 2 of option 2"):
-        asyncio.run(run_operation_step(request("option 2", 2), settings))
+    settings = Settings(faults=frozenset({StepFault("option 2", 2)}))
+    for attempt in (1, 2, 3):
+        with pytest.raises(InjectedFault, match=rf"step 2 of option 2 .*\(attempt {attempt}\)"):
+            asyncio.run(run_operation_step(request("option 2", 2, attempt=attempt), settings))
     assert asyncio.run(run_operation_step(request("option 2", 1), settings)) == StepResult(1, None)
     assert asyncio.run(run_operation_step(request("option 1", 2), settings)) == StepResult(2, None)
 
 
+def test_fault_limited_to_first_attempts_lets_a_later_attempt_succeed() -> None:
+    settings = Settings(faults=frozenset({StepFault("option 2", 3, 2)}))
+    for attempt in (1, 2):
+        with pytest.raises(InjectedFault):
+            asyncio.run(run_operation_step(request("option 2", 3, attempt=attempt), settings))
+    result = asyncio.run(run_operation_step(request("option 2", 3, attempt=3), settings))
+    assert result == StepResult(3, EXPECTED_RESULTS["option 2"])
+
+
+def test_step_request_without_an_attempt_is_the_first_attempt() -> None:
+    payload: dict[str, Any] = {"option": "option 1", "step": 2, "steps": 2, "stepSeconds": 0, "instanceId": "op-x"}
+    assert StepRequest.from_json(payload).attempt == 1
+    numbered = StepRequest("option 1", 2, 2, 0.0, "op-x", attempt=3)
+    assert StepRequest.from_json(numbered.to_json()) == numbered
+
+
 def test_activity_trigger_reads_settings_and_speaks_json(app_settings: Callable[..., None]) -> None:
     activity = blueprint.run_operation_step._function.get_user_function()
-    app_settings(OperationFaults="option 3@1")
-    payload: dict[str, Any] = {"option": "option 1", "step": 2, "steps": 2, "stepSeconds": 0, "instanceId": "op-x"}
+    app_settings(OperationFaults="option 3@1x1")
+    payload: dict[str, Any] = {"option": "option 1", "step": 2, "steps": 2, "stepSeconds": 0, "instanceId": "op-x",
+                               "attempt": 1}
     assert asyncio.run(activity(request=payload)) == {"step": 2, "result": EXPECTED_RESULTS["option 1"]}
     with pytest.raises(InjectedFault):
         asyncio.run(activity(request={**payload, "option": "option 3", "step": 1}))
+    assert asyncio.run(activity(request={**payload, "option": "option 3", "step": 1, "attempt": 2})) == {
+        "step": 1, "result": None,
+    }

@@ -1,12 +1,15 @@
 """The real long_operation orchestrator driven through the SDK's replay with host-shaped histories.
 
-Task ids follow the SDK's order (§A3): step k's attempt and its race timer take the next two ids; a failed
-attempt is followed by a retry timer, then the next attempt; after the last failed attempt one extra
+Task ids are the SDK's own, in yield order (§A3): each attempt at a step is a plain activity and its race
+timer (the next two ids); a failed attempt with attempts left is followed by a plain back-off timer (the next
+id) and then a new attempt with a fresh race timer. No id is ever made by the host for a step, which is what
+keeps the shim's replay deterministic (see orchestrator/workflow.py). notify_bot alone keeps the SDK retry:
+a failed delivery is followed by a host-made retry timer, and after the last failed attempt one extra
 ("dummy") timer must fire before the failure reaches the orchestrator.
 """
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from contract import Outcome, OutcomeStatus, Progress, Stage
@@ -14,6 +17,7 @@ from orchestrator import decisions
 from orchestrator.payloads import NotifyRequest, OperationPlan
 from orchestrator.settings import RetryPolicy
 from tests.orchestrator.replay import (
+    CALL_ACTIVITY,
     CALL_ACTIVITY_WITH_RETRY,
     CREATE_TIMER,
     T0,
@@ -36,6 +40,8 @@ TIMEOUT = 20.0
 DEADLINE = T0 + timedelta(seconds=TIMEOUT)
 STEP_FAILURE = "Activity function 'run_operation_step' failed: InjectedFault: step 2 of option 1 is set to fail"
 NOTIFY_FAILURE = "Activity function 'notify_bot' failed: DirectLineError: Direct Line post activity failed: HTTP 502"
+RESULT = "(Result for long operation one!)"
+TIMED_OUT_REASON = "Sorry, option 1 did not finish within 20 seconds."
 
 
 def make_plan(steps: int = 3, step_attempts: int = 2, notify_attempts: int = 2) -> OperationPlan:
@@ -50,7 +56,7 @@ def make_plan(steps: int = 3, step_attempts: int = 2, notify_attempts: int = 2) 
     )
 
 
-def at(seconds: float) -> Any:
+def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
@@ -77,12 +83,18 @@ def with_retry(name: str, input_: dict[str, Any], policy: RetryPolicy) -> dict[s
     return {"actionType": WHEN_ALL, "compoundActions": [call]}
 
 
-def race(plan: OperationPlan, step: int, timer_cancelled: bool) -> dict[str, Any]:
+def race(plan: OperationPlan, step: int, timer_cancelled: bool, attempt: int = 1) -> dict[str, Any]:
+    """One attempt at a step: a PLAIN activity call raced against a fresh timer for the deadline."""
     step_input = {"option": plan.option, "step": step, "steps": plan.steps, "stepSeconds": plan.step_seconds,
-                  "instanceId": INSTANCE}
+                  "instanceId": INSTANCE, "attempt": attempt}
+    call = {"actionType": CALL_ACTIVITY, "functionName": "run_operation_step", "input": step_input}
     timer = {"actionType": CREATE_TIMER, "fireAt": fire_at(DEADLINE), "isCanceled": timer_cancelled}
-    return {"actionType": WHEN_ANY,
-            "compoundActions": [with_retry("run_operation_step", step_input, plan.step_retry), timer]}
+    return {"actionType": WHEN_ANY, "compoundActions": [call, timer]}
+
+
+def back_off(until: datetime) -> dict[str, Any]:
+    """The plain timer awaited alone between two attempts."""
+    return {"actionType": CREATE_TIMER, "fireAt": fire_at(until), "isCanceled": False}
 
 
 def notify(plan: OperationPlan, status: OutcomeStatus, result: str) -> dict[str, Any]:
@@ -103,12 +115,9 @@ def start(plan: OperationPlan) -> History:
     return History(INSTANCE, plan.to_json())
 
 
-def run_step(history: History, plan: OperationPlan, step: int, task_id: int) -> History:
+def run_attempt(history: History, task_id: int) -> History:
     """Record the decisions of a race the orchestrator just asked for: the step attempt and its timer."""
     return history.scheduled(task_id, "run_operation_step", "{}").timer_created(task_id + 1, DEADLINE)
-
-
-RESULT = "(Result for long operation one!)"
 
 
 def test_success_runs_every_step_reports_progress_then_notifies_and_completes() -> None:
@@ -120,19 +129,19 @@ def test_success_runs_every_step_reports_progress_then_notifies_and_completes() 
     assert parsed(state.actions) == [race(plan, 1, False)]
     assert state.custom_status == progress(Stage.RUNNING, 0, 3, "Started option 1.")
 
-    run_step(history, plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
+    run_attempt(history, 0).completed(at(1), 0, {"step": 1, "result": None})
     state = replay(history)
     # The step won: its timer is cancelled (so it cannot keep the instance open) and step 2 races a fresh one.
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, False)]
     assert state.custom_status == progress(Stage.RUNNING, 1, 3, "Finished step 1 of 3.")
     assert state.custom_status["percent"] == 33
 
-    run_step(history, plan, 2, 2).completed(at(2), 2, {"step": 2, "result": None})
+    run_attempt(history, 2).completed(at(2), 2, {"step": 2, "result": None})
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), race(plan, 3, False)]
     assert state.custom_status == progress(Stage.RUNNING, 2, 3, "Finished step 2 of 3.")
 
-    run_step(history, plan, 3, 4).completed(at(3), 4, {"step": 3, "result": RESULT})
+    run_attempt(history, 4).completed(at(3), 4, {"step": 3, "result": RESULT})
     state = replay(history)
     assert parsed(state.actions) == [
         race(plan, 1, True), race(plan, 2, True), race(plan, 3, True),
@@ -152,48 +161,53 @@ def test_success_runs_every_step_reports_progress_then_notifies_and_completes() 
 def test_replaying_the_same_history_gives_the_same_decisions() -> None:
     plan = make_plan(steps=3)
     history = start(plan)
-    run_step(history, plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
+    run_attempt(history, 0).completed(at(1), 0, {"step": 1, "result": None})
     first = replay(history)
     history.episode(at(1.5))  # an episode with no new message, e.g. a late duplicate wake-up
     second = replay(history)
     assert (second.actions, second.custom_status, second.is_done) == (first.actions, first.custom_status, False)
 
 
-def test_a_failed_attempt_is_retried_after_the_retry_timer_then_succeeds() -> None:
+def test_a_failed_attempt_backs_off_on_a_plain_timer_then_a_new_plain_attempt_succeeds() -> None:
     plan = make_plan(steps=1, step_attempts=3)
-    history = run_step(start(plan), plan, 1, 0)
+    history = run_attempt(start(plan), 0)
 
-    history.failed(at(1), 0, STEP_FAILURE, '{"Message": "boom"}').timer_created(2, at(2))
+    history.failed(at(1), 0, STEP_FAILURE, '{"Message": "boom"}')
     state = replay(history)
-    # A failed attempt with retries left changes nothing visible: no new action, timer still racing.
-    assert parsed(state.actions) == [race(plan, 1, False)]
-    assert state.custom_status == progress(Stage.RUNNING, 0, 1, "Started option 1.")
+    # The failed attempt's race timer is cancelled and the back-off is a timer of its own (id 2), 1 s later.
+    assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2))]
+    assert state.custom_status == progress(Stage.RUNNING, 0, 1, "Step 1 of 1 failed; trying again (attempt 2 of 3).")
 
-    history.timer_fired(at(2), 2, at(2)).scheduled(3, "run_operation_step", "{}")
-    assert parsed(replay(history).actions) == [race(plan, 1, False)]
-
-    history.completed(at(3), 3, {"step": 1, "result": RESULT})
+    history.timer_created(2, at(2)).timer_fired(at(2), 2, at(2))
     state = replay(history)
-    assert parsed(state.actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.COMPLETED, RESULT)]
+    # Attempt 2: a new plain call (id 3) raced against a fresh deadline timer (id 4).
+    assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, False, attempt=2)]
+
+    run_attempt(history, 3).completed(at(3), 3, {"step": 1, "result": RESULT})
+    state = replay(history)
+    assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, True, attempt=2),
+                                     notify(plan, OutcomeStatus.COMPLETED, RESULT)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 1, "Sending the result to the conversation.")
 
+    history.scheduled(5, "notify_bot", "{}").completed(at(4), 5, delivered(OutcomeStatus.COMPLETED, RESULT))
+    state = replay(history)
+    assert state.is_done
+    # A failure that a retry made good is not reported.
+    assert state.output["detail"] is None
 
-def test_exhausted_retries_give_a_failed_outcome_with_a_readable_reason() -> None:
+
+def test_exhausted_attempts_give_a_failed_outcome_with_a_readable_reason_and_notify_it() -> None:
     plan = make_plan(steps=2, step_attempts=2)
-    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
-    run_step(history, plan, 2, 2)
-    history.failed(at(2), 2, STEP_FAILURE, '{"StackTrace": "Traceback ..."}').timer_created(4, at(3))
-    history.timer_fired(at(3), 4, at(3)).scheduled(5, "run_operation_step", "{}")
-    history.failed(at(4), 5, STEP_FAILURE, '{"StackTrace": "Traceback ..."}').timer_created(6, at(4))
-    # The last failure only counts once the extra "dummy" timer has fired (§A3).
-    assert parsed(replay(history).actions) == [race(plan, 1, True), race(plan, 2, False)]
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": None})
+    run_attempt(history, 2).failed(at(2), 2, STEP_FAILURE, '{"StackTrace": "Traceback ..."}')
+    history.timer_created(4, at(3)).timer_fired(at(3), 4, at(3))
+    run_attempt(history, 5).failed(at(4), 5, STEP_FAILURE, '{"StackTrace": "Traceback ..."}')
 
-    history.timer_fired(at(4), 6, at(4))
     state = replay(history)
     reason = "Sorry, option 1 failed at step 2 of 2 (tried 2 times)."
-    # The timer raced against the failed step is cancelled too.
-    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True),
-                                     notify(plan, OutcomeStatus.FAILED, reason)]
+    # The last failure counts at once (no "dummy" timer as with the SDK retry), and its race timer is cancelled.
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), back_off(at(3)),
+                                     race(plan, 2, True, attempt=2), notify(plan, OutcomeStatus.FAILED, reason)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 2, "Telling the conversation that the operation failed.")
 
     history.scheduled(7, "notify_bot", "{}").completed(at(5), 7, delivered(OutcomeStatus.FAILED, reason))
@@ -205,17 +219,23 @@ def test_exhausted_retries_give_a_failed_outcome_with_a_readable_reason() -> Non
     assert state.output["outcome"]["status"] == "failed"
 
 
-def test_deadline_timer_winning_gives_timed_out_and_notifies() -> None:
+def test_a_single_attempt_policy_fails_without_any_back_off() -> None:
+    plan = make_plan(steps=1, step_attempts=1)
+    history = run_attempt(start(plan), 0).failed(at(1), 0, STEP_FAILURE)
+    reason = "Sorry, option 1 failed at step 1 of 1 (tried once)."
+    assert parsed(replay(history).actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.FAILED, reason)]
+
+
+def test_deadline_timer_winning_during_a_step_gives_timed_out_and_notifies() -> None:
     plan = make_plan(steps=2)
-    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": None})
-    run_step(history, plan, 2, 2)
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": None})
+    run_attempt(history, 2)
 
     history.timer_fired(at(TIMEOUT), 3, DEADLINE)
     state = replay(history)
-    reason = "Sorry, option 1 did not finish within 20 seconds."
     # The winning timer has fired, so it is left as is; the still-running step is abandoned.
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, False),
-                                     notify(plan, OutcomeStatus.TIMED_OUT, reason)]
+                                     notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 2,
                                            "Telling the conversation that the operation timed out.")
 
@@ -223,29 +243,68 @@ def test_deadline_timer_winning_gives_timed_out_and_notifies() -> None:
     history.scheduled(4, "notify_bot", "{}").completed(at(TIMEOUT + 1), 2, {"step": 2, "result": RESULT})
     assert parsed(replay(history).actions) == parsed(state.actions)
 
-    history.completed(at(TIMEOUT + 2), 4, delivered(OutcomeStatus.TIMED_OUT, reason))
+    history.completed(at(TIMEOUT + 2), 4, delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
     state = replay(history)
     assert state.is_done
-    assert state.custom_status == progress(Stage.TIMED_OUT, 1, 2, reason)
+    assert state.custom_status == progress(Stage.TIMED_OUT, 1, 2, TIMED_OUT_REASON)
     assert state.output["outcome"]["status"] == "timed_out"
+    assert state.output["detail"] is None
+
+
+def test_deadline_timer_winning_during_a_retry_gives_timed_out_with_the_last_failure_as_detail() -> None:
+    plan = make_plan(steps=1, step_attempts=3)
+    history = run_attempt(start(plan), 0).failed(at(1), 0, STEP_FAILURE)
+    history.timer_created(2, at(2)).timer_fired(at(2), 2, at(2))
+    run_attempt(history, 3).timer_fired(at(TIMEOUT), 4, DEADLINE)
+    state = replay(history)
+    assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, False, attempt=2),
+                                     notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+    history.scheduled(5, "notify_bot", "{}").completed(at(TIMEOUT + 1), 5,
+                                                       delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
+    assert replay(history).output["detail"] == STEP_FAILURE
 
 
 def test_deadline_passed_between_steps_times_out_without_starting_another_step() -> None:
     plan = make_plan(steps=2)
     # Step 1 completes after the deadline, before the timer's message was processed.
-    history = run_step(start(plan), plan, 1, 0).completed(at(TIMEOUT + 5), 0, {"step": 1, "result": None})
+    history = run_attempt(start(plan), 0).completed(at(TIMEOUT + 5), 0, {"step": 1, "result": None})
     state = replay(history)
-    assert parsed(state.actions) == [
-        race(plan, 1, True),
-        notify(plan, OutcomeStatus.TIMED_OUT, "Sorry, option 1 did not finish within 20 seconds."),
-    ]
+    assert parsed(state.actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
     assert state.custom_status["stage"] == "notifying"
     assert state.custom_status["step"] == 1
 
 
+def test_a_back_off_that_would_end_at_or_past_the_deadline_times_out_at_once() -> None:
+    plan = make_plan(steps=1, step_attempts=3)
+    # Failed at 19 s: the 1 s back-off would end exactly at the 20 s deadline, too late for another attempt.
+    history = run_attempt(start(plan), 0).failed(at(TIMEOUT - 1), 0, STEP_FAILURE)
+    state = replay(history)
+    assert parsed(state.actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+    assert state.custom_status == progress(Stage.NOTIFYING, 0, 1,
+                                           "Telling the conversation that the operation timed out.")
+
+
+def test_deadline_passing_during_a_back_off_times_out_without_another_attempt() -> None:
+    plan = make_plan(steps=1, step_attempts=3)
+    history = run_attempt(start(plan), 0).failed(at(TIMEOUT - 2), 0, STEP_FAILURE)
+    assert parsed(replay(history).actions) == [race(plan, 1, True), back_off(at(TIMEOUT - 1))]
+    # The back-off timer's message is processed late, after the deadline (TimerFired comes at >= FireAt).
+    history.timer_created(2, at(TIMEOUT - 1)).timer_fired(at(TIMEOUT + 3), 2, at(TIMEOUT - 1))
+    state = replay(history)
+    assert parsed(state.actions) == [race(plan, 1, True), back_off(at(TIMEOUT - 1)),
+                                     notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+
+    history.scheduled(3, "notify_bot", "{}").completed(at(TIMEOUT + 4), 3,
+                                                       delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
+    state = replay(history)
+    assert state.is_done
+    assert state.custom_status == progress(Stage.TIMED_OUT, 0, 1, TIMED_OUT_REASON)
+    assert state.output["detail"] == STEP_FAILURE
+
+
 def test_notify_input_carries_the_continuation_and_the_unsigned_outcome() -> None:
     plan = make_plan(steps=1)
-    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
     notify_call = replay(history).actions[-1]["compoundActions"][0]
     request = NotifyRequest.from_json(json.loads(notify_call["input"]))
     assert request.instance_id == INSTANCE
@@ -256,9 +315,23 @@ def test_notify_input_carries_the_continuation_and_the_unsigned_outcome() -> Non
     assert notify_call["retryOptions"] == {"firstRetryIntervalInMilliseconds": 5000, "maxNumberOfAttempts": 2}
 
 
+def test_notify_retried_by_the_sdk_then_delivered_completes() -> None:
+    plan = make_plan(steps=1, notify_attempts=3)
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    history.scheduled(2, "notify_bot", "{}")
+    # The host makes the retry timer (id 3) and the second attempt (id 4); the SDK only replays them.
+    history.failed(at(2), 2, NOTIFY_FAILURE, "{}").timer_created(3, at(7))
+    history.timer_fired(at(7), 3, at(7)).scheduled(4, "notify_bot", "{}")
+    history.completed(at(8), 4, delivered(OutcomeStatus.COMPLETED, RESULT))
+    state = replay(history)
+    assert state.is_done
+    assert state.output["outcome"]["status"] == "completed"
+    assert state.custom_status == progress(Stage.COMPLETED, 1, 1, RESULT)
+
+
 def test_notify_exhausting_its_retries_fails_the_orchestration_with_a_clear_message() -> None:
     plan = make_plan(steps=1, notify_attempts=2)
-    history = run_step(start(plan), plan, 1, 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
     history.scheduled(2, "notify_bot", "{}")
     history.failed(at(2), 2, NOTIFY_FAILURE, "{}").timer_created(3, at(7))
     history.timer_fired(at(7), 3, at(7)).scheduled(4, "notify_bot", "{}")

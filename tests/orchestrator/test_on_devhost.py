@@ -1,0 +1,175 @@
+"""The project's real function_app.py on the devhost (in process), which replays the orchestrator the way the
+Durable extension's OutOfProcOrchestrationShim does (durable-host-protocol §A7), with a loopback Direct Line.
+
+These are the regression tests for the step-retry replay hazard: a step retried by the SDK
+(call_activity_with_retry) inside a task_any ended the instance Failed as non-deterministic as soon as an
+attempt failed. Each test starts an operation over HTTP as the bot does, waits for a terminal runtime
+status and checks what reached Direct Line.
+"""
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from contract import Outcome, OutcomeStatus, verify_outcome
+from orchestrator.http_session import shared_session
+from tests.orchestrator.conftest import SIGNING_KEY
+from tests.orchestrator.devhost_thread import ProjectHost
+from tests.orchestrator.fake_directline import SECRET, FakeDirectLine, server_for
+
+WAIT_SECONDS = 30.0
+CONTINUATION = {"type": "message", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
+                "conversation": {"id": "conv-devhost"}, "from": {"id": "user-1"}, "recipient": {"id": "bot"}}
+TERMINAL = {"Completed", "Failed", "Terminated", "Canceled"}
+RESULT_TWO = "(A different result for operation two!)"
+
+
+class Stack:
+    """The in-process functions host and the fake Direct Line, both on the host's event loop."""
+
+    def __init__(self, host: ProjectHost, direct_line: FakeDirectLine) -> None:
+        self.host = host
+        self.direct_line = direct_line
+
+    def run_operation(self, option: str) -> dict[str, Any]:
+        """Start ``option`` through the HTTP starter; the final status (with history) once it is terminal."""
+        return self.host.run(self._run_operation(option), timeout=WAIT_SECONDS + 10)
+
+    async def _run_operation(self, option: str) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{self.host.base_url}/api/operations", headers={"x-functions-key": "local"},
+                                    json={"option": option, "continuation": CONTINUATION}) as response:
+                assert response.status == 202, await response.text()
+                started = await response.json()
+            status_url = started["statusQueryGetUri"] + "&showHistory=true"
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + WAIT_SECONDS
+            while True:
+                async with session.get(status_url) as response:
+                    status: dict[str, Any] = await response.json()
+                if status["runtimeStatus"] in TERMINAL:
+                    return status
+                if loop.time() > deadline:
+                    raise AssertionError(f"{started['id']} did not finish: {status}")
+                await asyncio.sleep(0.02)
+
+    def delivered(self) -> list[Outcome]:
+        """Every outcome the function app posted to Direct Line, in order (only successful posts count)."""
+        posts = [r for r in self.direct_line.requests if r.path.endswith("/activities")]
+        return [Outcome.from_json(r.body["value"]["value"]) for r in posts]
+
+
+@pytest.fixture
+def stack(app_settings: Callable[..., None], tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    started: list[tuple[ProjectHost, TestServer]] = []
+
+    def start(**settings: str) -> Stack:
+        host = ProjectHost(tmp_path / "data")
+        direct_line = FakeDirectLine()
+        server = server_for(direct_line)
+        started.append((host, server))
+        host.run(server.start_server())
+        # Every setting explicitly, so a developer's local.settings.json cannot change the test.
+        app_settings(**{
+            "DirectLineSecret": SECRET, "OperationSigningKey": SIGNING_KEY,
+            "DirectLineEndpoint": str(server.make_url("/v3/directline")),
+            "OperationSeconds": "0.06", "OperationSteps": "3", "OperationTimeoutSeconds": "30",
+            "StepRetryAttempts": "3", "StepFirstRetrySeconds": "0.05",
+            "NotifyRetryAttempts": "3", "NotifyFirstRetrySeconds": "0.05", "OperationFaults": "",
+            **settings,
+        })
+        return Stack(host, direct_line)
+
+    yield start
+    for host, server in started:
+        try:
+            # notify_bot made the process's shared session on the host's loop; close it there.
+            host.run(shared_session.close())
+            host.run(server.close())
+        finally:
+            host.close()
+
+
+def results_of(status: dict[str, Any], activity: str) -> list[str]:
+    """TaskCompleted or TaskFailed for every run of ``activity``, in history order."""
+    return [event["EventType"] for event in status["historyEvents"] if event.get("FunctionName") == activity]
+
+
+def test_a_step_failing_for_good_ends_completed_with_the_failed_outcome_delivered(stack: Callable[..., Stack]) -> None:
+    running = stack(OperationFaults="option 2@2", StepRetryAttempts="2")
+    status = running.run_operation("option 2")
+
+    # Before the fix this was Failed: "Non-Deterministic workflow detected: ... scheduled a timer with
+    # sequence number 4, but the replay now schedules activity 'notify_bot'".
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert (outcome.status, outcome.result) == (OutcomeStatus.FAILED,
+                                                "Sorry, option 2 failed at step 2 of 3 (tried 2 times).")
+    assert status["output"]["outcome"] == outcome.to_json()
+    assert "InjectedFault" in status["output"]["detail"]
+    assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskFailed", "TaskFailed"]
+    assert (status["customStatus"]["stage"], status["customStatus"]["step"]) == ("failed", 1)
+
+
+def test_a_step_failing_once_is_tried_again_and_the_result_is_delivered(stack: Callable[..., Stack]) -> None:
+    running = stack(OperationFaults="option 2@2x1", StepRetryAttempts="2")
+    status = running.run_operation("option 2")
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, RESULT_TWO)
+    assert status["output"]["detail"] is None
+    assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskFailed", "TaskCompleted",
+                                                            "TaskCompleted"]
+    assert (status["customStatus"]["stage"], status["customStatus"]["percent"]) == ("completed", 100)
+
+
+def test_notify_retried_by_the_sdk_after_step_retries_still_completes(stack: Callable[..., Stack]) -> None:
+    # notify_bot keeps call_activity_with_retry: awaited alone as the last action, its host-made retry timers
+    # and re-attempts come after every other action, so the shim's replay cannot diverge (§A7.1, §A3).
+    running = stack(OperationFaults="option 2@1x2, option 2@3x1", StepRetryAttempts="3")
+    running.direct_line.failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
+    running.direct_line.failure_budget["post"] = 2
+    status = running.run_operation("option 2")
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()[-1:]
+    assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, RESULT_TWO)
+    assert results_of(status, "run_operation_step") == [
+        "TaskFailed", "TaskFailed", "TaskCompleted", "TaskCompleted", "TaskFailed", "TaskCompleted",
+    ]
+    assert results_of(status, "notify_bot") == ["TaskFailed", "TaskFailed", "TaskCompleted"]
+
+
+def test_the_deadline_passing_during_a_step_delivers_timed_out(stack: Callable[..., Stack]) -> None:
+    # One step of 1 s against a 0.3 s deadline: the race timer wins, the bot is told at once, and the instance
+    # completes once the abandoned activity has finished (an open activity keeps it Running, §A7.5).
+    running = stack(OperationSeconds="1", OperationSteps="1", OperationTimeoutSeconds="0.3")
+    status = running.run_operation("option 1")
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()
+    assert (outcome.status, outcome.result) == (OutcomeStatus.TIMED_OUT,
+                                                "Sorry, option 1 did not finish within 0.3 seconds.")
+    assert status["customStatus"]["stage"] == "timed_out"
+
+
+def test_a_back_off_that_would_pass_the_deadline_delivers_timed_out_at_once(stack: Callable[..., Stack]) -> None:
+    # The first attempt fails at once; a 5 s back-off cannot end before the 1 s deadline, so no timer is made.
+    running = stack(OperationFaults="option 1@1x1", OperationSteps="1", OperationTimeoutSeconds="1",
+                    StepFirstRetrySeconds="5")
+    status = running.run_operation("option 1")
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()
+    assert (outcome.status, outcome.result) == (OutcomeStatus.TIMED_OUT,
+                                                "Sorry, option 1 did not finish within 1 second.")
+    assert "InjectedFault" in status["output"]["detail"]
+    assert results_of(status, "run_operation_step") == ["TaskFailed"]

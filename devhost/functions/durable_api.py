@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -229,6 +230,9 @@ def _number(request: web.Request, name: str) -> float | None:
         number = float(value)
     except ValueError:
         raise InvalidRequest(f"Query parameter {name} must be a number, got {value!r}.") from None
+    # float() accepts "nan" and "inf": top=inf crashed int() (500) and timeout=nan|inf made start-and-wait poll forever.
+    if not math.isfinite(number):
+        raise InvalidRequest(f"Query parameter {name} must be a finite number, got {value!r}.")
     if number < 0:
         raise InvalidRequest(f"Query parameter {name} must not be negative.")
     return number

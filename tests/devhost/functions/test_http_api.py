@@ -228,3 +228,14 @@ def test_generic_starter_and_wait_for_completion_helpers(host: HostThread) -> No
     assert (status, body) == (200, 20)
     status, _, body = call(host, "POST", "/api/run/failing", json={"x": 1})
     assert status == 500 and body["runtimeStatus"] == "Failed"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "Infinity"])
+def test_non_finite_numbers_in_the_query_are_400_not_500_or_a_hang(host: HostThread, value: str) -> None:
+    # Found by tests/fuzz: float() accepts these; top=inf was a 500, timeout=nan|inf a start-and-wait that never ended.
+    for path in (f"{API}/instances?top={value}", f"{API}/orchestrators/plain_function?timeout={value}",
+                 f"{API}/orchestrators/plain_function?timeout=1&pollingInterval={value}"):
+        method = "GET" if "/instances" in path else "POST"
+        status, _, body = call(host, method, path, timeout=aiohttp.ClientTimeout(total=30))
+        assert status == 400, path
+        assert "must be a finite number" in body["ExceptionMessage"], path

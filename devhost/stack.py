@@ -102,8 +102,9 @@ def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
         Part(
             "directline",
             [python, "-m", "devhost", "directline", "--host", config.host, "--port", str(config.directline_port),
-             "--bot-url", config.messages_url, "--secret", secrets.directline_secret],
-            base_env,
+             "--bot-url", config.messages_url],
+            # The secret goes by environment, not argv: argv is visible to every user in `ps`.
+            {**base_env, "DIRECTLINE_SECRET": secrets.directline_secret},
             f"http://{config.host}:{config.directline_port}/v3/directline/health",
         ),
         Part(

@@ -1,0 +1,54 @@
+"""Issue 5, fault 1: the functions host is killed (SIGKILL) during a step and restarted.
+
+The Durable history survives in SQLite; the restarted host replays the orchestration, runs the interrupted step
+again (activities are at least once) and the user gets the result exactly once.
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from tests.faults.harness import CHOOSE, RESULT_1, WAIT, count, log_lines, running_stack, runtime_status_is
+
+# Three steps of 1 s: long enough to see step 2 in flight and kill the host in the middle of it.
+SETTINGS = {"OperationSeconds": "3", "OperationSteps": "3", "OperationTimeoutSeconds": "120"}
+
+
+def _step_in_progress(status: dict[str, Any]) -> bool:
+    # The custom status after step 1 is checkpointed: step 2's activity has just been scheduled and is running.
+    custom = status.get("customStatus") or {}
+    return status.get("runtimeStatus") == "Running" and custom.get("stage") == "running" and custom.get("step") == 1
+
+
+def _completed_steps(status: dict[str, Any]) -> list[int]:
+    return [
+        int(event["Result"]["step"]) for event in status["historyEvents"]
+        if event.get("EventType") == "TaskCompleted" and event.get("FunctionName") == "run_operation_step"
+    ]
+
+
+def test_functions_host_killed_during_a_step_completes_and_tells_the_user_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_stack(tmp_path, SETTINGS) as faults:
+            conversation, instance_id = await faults.user_waiting("option 1")
+            await faults.wait_for_status(instance_id, _step_in_progress, "step 2 in progress")
+            faults.stack.kill("functions")
+            await faults.stack.start("functions")
+
+            await conversation.wait_for_text(RESULT_1, WAIT, since=0)
+            final = await faults.wait_for_status(instance_id, runtime_status_is("Completed", "Failed"), "finished",
+                                                 history=True)
+            # Completed means notify_bot returned, and Direct Line answers only after the bot's turn, in which the
+            # proactive message was posted to the chat client: every message the user will get has arrived.
+            assert final["runtimeStatus"] == "Completed", final
+            assert final["customStatus"]["stage"] == "completed"
+            # Checkpoints: each step's result is in the history once; step 1 was not lost with the host.
+            assert _completed_steps(final) == [1, 2, 3]
+            # The kill really hit step 2 in flight: the restarted host ran it again (at least once).
+            runs = [line for line in log_lines(faults.stack, "functions")
+                    if "running step" in line and instance_id in line and "step=2/3" in line]
+            assert len(runs) == 2, runs
+            assert count(conversation, RESULT_1) == 1, conversation.bot_texts()
+            assert conversation.bot_texts()[-2:] == [RESULT_1, CHOOSE]
+
+    asyncio.run(scenario())

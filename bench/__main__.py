@@ -7,6 +7,7 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
+    "system": ("bench.system", "the whole offline system under N concurrent users, against a bare echo bot floor"),
     "durable": ("bench.durable", "throughput and latency of chained orchestrations on the devhost functions host"),
 }
 

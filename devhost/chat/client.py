@@ -51,7 +51,10 @@ class ChatClient:
         port = runner.addresses[0][1]
         host = "127.0.0.1" if self.config.host in ("0.0.0.0", "") else self.config.host
         self._service_url = f"http://{host}:{port}"
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.config.bot_timeout_seconds))
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.config.connection_limit),
+            timeout=aiohttp.ClientTimeout(total=self.config.bot_timeout_seconds),
+        )
 
     async def close(self) -> None:
         if self._session is not None:

@@ -22,7 +22,12 @@ class ChatConfig:
     user_name: str = "User"
     # How long one POST to the bot may take; the bot answers only after its whole turn.
     bot_timeout_seconds: float = 60.0
+    # Concurrent connections to the bot (aiohttp's TCPConnector limit; 0 = no limit). aiohttp's default of 100
+    # would queue a load generator's 101st user inside the client and count that wait as the bot's latency.
+    connection_limit: int = 100
 
     def __post_init__(self) -> None:
         if not self.bot_url.startswith(("http://", "https://")):
             raise ValueError(f"the bot URL must be an http(s) URL, got {self.bot_url!r}")
+        if self.connection_limit < 0:
+            raise ValueError(f"the connection limit must be 0 (none) or more, got {self.connection_limit}")

@@ -1,0 +1,100 @@
+"""The processes of a run: peak memory from /proc, free ports, and the echo bot as a child process."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+READY_TIMEOUT_SECONDS = 60.0
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def parse_vm_hwm(status_text: str) -> float | None:
+    """Peak resident memory in MB from the text of /proc/<pid>/status (its ``VmHWM: <n> kB`` line)."""
+    for line in status_text.splitlines():
+        if line.startswith("VmHWM:"):
+            fields = line.split()
+            if len(fields) >= 2 and fields[1].isdigit():
+                return round(int(fields[1]) / 1024, 1)
+    return None
+
+
+def peak_memory_mb(pid: int | str) -> float | None:
+    """VmHWM of a running process ("self" for this one); None once it has gone or off Linux."""
+    try:
+        return parse_vm_hwm(Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace"))
+    except OSError:
+        return None
+
+
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()
+
+
+class EchoBotProcess:
+    """``python -m bench.echo_bot`` on a free loopback port, for ``async with``."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.port = free_port()
+        self.messages_url = f"http://127.0.0.1:{self.port}/api/messages"
+        self._log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def __aenter__(self) -> "EchoBotProcess":
+        self._spawn()
+        try:
+            await self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _spawn(self) -> None:
+        # A fork/exec of a few milliseconds, as in devhost.stack: not worth a thread.
+        self._log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bench.echo_bot", "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                cwd=REPO_ROOT,
+            )
+
+    async def _wait_ready(self) -> None:
+        assert self.process is not None
+        url = f"http://127.0.0.1:{self.port}/api/health"
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the echo bot exited with code {self.process.returncode}; see {self._log_path}")
+                try:
+                    async with session.get(url) as response:
+                        if response.status == 200:
+                            return
+                except (aiohttp.ClientError, TimeoutError):
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"the echo bot did not answer {url} within {READY_TIMEOUT_SECONDS:.0f} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,71 @@
+"""The targets of issue 6 and the printed table of a system run."""
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.system import SystemFigures
+
+RATIO_TARGET = 3.0
+OVERHEAD_P99_TARGET_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class Targets:
+    zero_lost_duplicated_misrouted: bool
+    start_turn_p99_within_3x_echo: bool | None
+    completion_overhead_p99_under_1s: bool
+
+    @classmethod
+    def of(cls, system: "SystemFigures", ratios: dict[str, float]) -> "Targets":
+        p99_ratio = ratios.get("p99")
+        within = None if p99_ratio is None or math.isnan(p99_ratio) else p99_ratio <= RATIO_TARGET
+        overhead = system.overhead.p99_ms
+        return cls(
+            zero_lost_duplicated_misrouted=system.delivery.faults == 0 and system.delivery.user_errors == 0,
+            start_turn_p99_within_3x_echo=within,
+            completion_overhead_p99_under_1s=not math.isnan(overhead) and overhead < OVERHEAD_P99_TARGET_MS,
+        )
+
+
+def _latency_row(name: str, summary: dict[str, Any]) -> list[str]:
+    return [name, str(summary["count"]), *(f"{summary[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))]
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)) for row in rows)
+
+
+def render(result: dict[str, Any]) -> str:
+    system, echo, machine = result["system"], result["echo"], result["machine"]
+    settings = result["settings"]
+    rows = [["latency (ms)", "n", "p50", "p95", "p99", "max"],
+            _latency_row("start turn (option -> 'one moment')", system["start_turn"]),
+            _latency_row("busy turn (message -> progress)", system["busy_turn"]),
+            _latency_row("completion overhead (from option)", system["overhead"]),
+            _latency_row("completion overhead (from ack)", system["overhead_after_ack"])]
+    if echo is not None:
+        rows += [_latency_row("echo bot: start turn", echo["start_turn"]),
+                 _latency_row("echo bot: second turn", echo["busy_turn"])]
+    delivery = system["delivery"]
+    memory = {**system["peak_memory_mb"], **(echo or {}).get("peak_memory_mb", {})}
+    lines = [
+        f"system benchmark, {settings['users']} concurrent users, operations of {settings['operation_seconds']:g} s "
+        f"in {settings['steps']} steps; {machine['cpus']} CPUs, load average before "
+        f"{machine['load_average_before'][0]:.2f} ({machine['note']})",
+        "",
+        _table(rows),
+        "",
+        f"start-turn ratio to echo: {result['start_turn_ratio_to_echo'] or 'not measured'}",
+        f"operations completed per second: {system['operations_per_second']}",
+        f"delivered {delivery['delivered']} of {delivery['users']}: lost {delivery['lost']}, duplicated "
+        f"{delivery['duplicated']}, misrouted {delivery['misrouted']}, instance faults {delivery['instance_faults']}, "
+        f"user errors {delivery['user_errors']}",
+        "peak memory (MB): " + ", ".join(f"{name} {mb}" for name, mb in memory.items()),
+        "targets: " + ", ".join(f"{name} {value}" for name, value in result["targets"].items()),
+    ]
+    lines += [f"  problem: {example}" for example in delivery["examples"]]
+    return "\n".join(lines)

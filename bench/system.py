@@ -1,0 +1,227 @@
+"""``python -m bench system [--users N]``: the whole offline system under N concurrent users, against an echo floor.
+
+The stack (functions host, Direct Line stand-in, bot) runs as child processes on free loopback ports with short
+operations; this process is the load generator (the chat client, Emulator protocol). The machine is shared: the load
+generator and the three parts use the same cores, so the figures are for this machine as a whole.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.accounting import Delivery, UserRecord, account
+from bench.load import OPTIONS, UserRun, echo_all, operate_all, set_up_users
+from bench.processes import EchoBotProcess, free_port, load_average, peak_memory_mb
+from bench.report import Targets, render
+from bench.stats import LatencySummary, rate, ratio
+from contract import instance_id_prefix
+from devhost.chat import ChatClient, ChatConfig
+from devhost.stack import Stack, StackConfig
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+STATUS_API = "/runtime/webhooks/durabletask/instances/"
+SETTLE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    users: int
+    operation_seconds: float
+    steps: int
+    timeout: float
+    echo: bool
+    keep_dir: Path | None
+
+
+@dataclass(frozen=True)
+class SystemFigures:
+    start_turn: LatencySummary
+    busy_turn: LatencySummary
+    # Result arrival minus option sent minus the nominal duration: what the user waits beyond the work itself.
+    overhead: LatencySummary
+    # The same from the acknowledgement's arrival: the back end's share (Durable, Direct Line, proactive turn).
+    overhead_after_ack: LatencySummary
+    operations_per_second: float
+    delivery: Delivery
+    peak_memory_mb: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class EchoFigures:
+    start_turn: LatencySummary
+    busy_turn: LatencySummary
+    user_errors: int
+    peak_memory_mb: dict[str, float | None]
+
+
+def _settings(options: RunOptions) -> dict[str, str]:
+    return {
+        "OperationSeconds": f"{options.operation_seconds:g}",
+        "OperationSteps": str(options.steps),
+        # Generous: a slow run must show up as overhead, not as a timed-out outcome.
+        "OperationTimeoutSeconds": str(int(options.operation_seconds + options.timeout)),
+    }
+
+
+def _chat_config(bot_url: str, options: RunOptions) -> ChatConfig:
+    # No client-side connection limit: every user's POST is in flight at once, as N real Emulators would be.
+    return ChatConfig(bot_url=bot_url, connection_limit=0, bot_timeout_seconds=options.timeout)
+
+
+async def _instances(session: aiohttp.ClientSession, functions_url: str, run: UserRun) -> list[dict[str, Any]]:
+    assert run.conversation is not None
+    prefix = instance_id_prefix(run.conversation.channel_id, run.conversation.id)
+    async with session.get(f"{functions_url}{STATUS_API}", params={"instanceIdPrefix": prefix}) as response:
+        response.raise_for_status()
+        found: list[dict[str, Any]] = await response.json()
+        return found
+
+
+async def _settled_instances(functions_url: str, runs: list[UserRun]) -> list[list[dict[str, Any]]]:
+    """Each user's instances once none is still running (they complete just after the bot got the outcome)."""
+    gate = asyncio.Semaphore(20)
+    deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+    async with aiohttp.ClientSession() as session:
+        async def settled(run: UserRun) -> list[dict[str, Any]]:
+            while True:
+                async with gate:
+                    found = await _instances(session, functions_url, run)
+                busy = any(i.get("runtimeStatus") in ("Pending", "Running") for i in found)
+                if not busy or time.monotonic() > deadline:
+                    return found
+                await asyncio.sleep(0.2)
+
+        return list(await asyncio.gather(*(settled(run) for run in runs)))
+
+
+def _expected_result(option: str) -> str:
+    from bot.texts import outcome_text
+    from contract import Outcome, OutcomeStatus
+    from orchestrator.catalogue import CATALOGUE
+
+    result = getattr(CATALOGUE[option], "result", "")
+    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, result), option)
+
+
+def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]]) -> list[UserRecord]:
+    expected = {option: _expected_result(option) for option in OPTIONS}
+    return [
+        UserRecord(run.conversation.id if run.conversation else f"(user {index} never connected)",
+                   expected[run.option], run.arrivals.outcome_texts(), found, run.error)
+        for index, (run, found) in enumerate(zip(runs, instances, strict=True))
+    ]
+
+
+def _summary(values: list[float | None]) -> LatencySummary:
+    return LatencySummary.of_seconds([v for v in values if v is not None])
+
+
+async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
+    config = StackConfig(data_dir=data_dir, functions_port=free_port(), bot_port=free_port(),
+                         directline_port=free_port(),
+                         settings=_settings(options), log_dir=data_dir / "logs")
+    async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
+        runs = await set_up_users(client, options.users, "Please select a long operation test option.",
+                                  options.timeout)
+        await operate_all(runs, options.operation_seconds + options.timeout)
+        instances = await _settled_instances(config.functions_url, runs)
+        memory = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
+    memory["load generator"] = peak_memory_mb("self")
+    nominal = options.operation_seconds
+    sent = [r.option_sent for r in runs if r.option_sent is not None]
+    arrived = [r.result_arrived for r in runs if r.result_arrived is not None]
+    window = (max(arrived) - min(sent)) if sent and arrived else 0.0
+    return SystemFigures(
+        start_turn=_summary([r.start_turn for r in runs]),
+        busy_turn=_summary([r.busy_turn for r in runs]),
+        overhead=_summary([r.result_arrived - r.option_sent - nominal for r in runs
+                           if r.result_arrived is not None and r.option_sent is not None]),
+        overhead_after_ack=_summary([r.result_arrived - r.ack_arrived - nominal for r in runs
+                                     if r.result_arrived is not None and r.ack_arrived is not None]),
+        operations_per_second=rate(len(arrived), window),
+        delivery=account(_records(runs, instances)),
+        peak_memory_mb=memory,
+    )
+
+
+async def run_echo(options: RunOptions, data_dir: Path) -> EchoFigures:
+    async with EchoBotProcess(data_dir / "logs" / "echo.log") as echo, \
+            ChatClient(_chat_config(echo.messages_url, options)) as client:
+        runs = await set_up_users(client, options.users, "Echo: hi", options.timeout)
+        await echo_all(runs, options.timeout)
+        assert echo.process is not None
+        memory = {"echo bot": peak_memory_mb(echo.process.pid)}
+    return EchoFigures(_summary([r.start_turn for r in runs]), _summary([r.busy_turn for r in runs]),
+                       sum(1 for r in runs if r.error is not None), memory)
+
+
+def _machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_average()],
+        "note": "shared machine: the load generator and every part of the system run on the same cores",
+    }
+
+
+def run(options: RunOptions) -> dict[str, Any]:
+    load_before = load_average()
+    with tempfile.TemporaryDirectory(prefix="bench-system-") as temp:
+        data_dir = options.keep_dir or Path(temp)
+        echo = asyncio.run(run_echo(options, data_dir)) if options.echo else None
+        system = asyncio.run(run_system(options, data_dir))
+    ratios = {} if echo is None else {
+        f"p{q}": ratio(getattr(system.start_turn, f"p{q}_ms"), getattr(echo.start_turn, f"p{q}_ms"))
+        for q in (50, 95, 99)
+    }
+    return {
+        "benchmark": "system",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": _machine(load_before),
+        "settings": {"users": options.users, "operation_seconds": options.operation_seconds,
+                     "steps": options.steps},
+        "system": {**asdict(system), "delivery": {**asdict(system.delivery), "faults": system.delivery.faults}},
+        "echo": None if echo is None else asdict(echo),
+        "start_turn_ratio_to_echo": ratios,
+        "targets": asdict(Targets.of(system, ratios)),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench system", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=200, help="concurrent users, one operation each (default 200)")
+    parser.add_argument("--operation-seconds", type=float, default=5.0,
+                        help="nominal duration of each operation (default 5)")
+    parser.add_argument("--steps", type=int, default=2, help="checkpointed steps per operation (default 2)")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="how long a user waits for any one reply beyond the operation (default 120)")
+    parser.add_argument("--no-echo", action="store_true", help="skip the echo bot floor")
+    parser.add_argument("--keep-dir", type=Path, help="keep the stack's data and logs in this directory")
+    args = parser.parse_args(argv)
+    for name in ("users", "steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.operation_seconds <= 0 or args.timeout <= 0:
+        parser.error("--operation-seconds and --timeout must be positive")
+    options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
+                         args.keep_dir)
+    result = run(options)
+    print(render(result))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"system-{args.users}u-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {path}")
+    delivery = result["system"]["delivery"]
+    return 0 if delivery["faults"] == 0 and delivery["user_errors"] == 0 else 1

@@ -1,0 +1,59 @@
+import os
+
+from bench.processes import parse_vm_hwm, peak_memory_mb
+from bench.report import render
+
+STATUS = """Name:\tpython
+VmPeak:\t  400000 kB
+VmHWM:\t   51200 kB
+VmRSS:\t   40000 kB
+"""
+
+
+def test_peak_memory_is_vm_hwm_in_megabytes() -> None:
+    assert parse_vm_hwm(STATUS) == 50.0
+    assert parse_vm_hwm("VmRSS:\t 1 kB\n") is None
+    assert parse_vm_hwm("VmHWM:\t lots kB\n") is None
+
+
+def test_peak_memory_of_this_process_is_read_from_proc() -> None:
+    mine = peak_memory_mb(os.getpid())
+    assert mine is not None and mine > 1.0
+    assert peak_memory_mb("self") is not None
+
+
+def test_peak_memory_of_a_gone_process_is_none() -> None:
+    assert peak_memory_mb(2**22 + 12345) is None
+
+
+def _summary(p50: float) -> dict[str, float]:
+    return {"count": 3, "p50_ms": p50, "p95_ms": p50 * 2, "p99_ms": p50 * 3, "max_ms": p50 * 4}
+
+
+def test_the_table_shows_latencies_ratios_delivery_and_memory() -> None:
+    result = {
+        "settings": {"users": 3, "operation_seconds": 5.0, "steps": 2},
+        "machine": {"cpus": 2, "load_average_before": [0.5, 0.4, 0.3], "note": "shared machine"},
+        "system": {
+            "start_turn": _summary(40.0), "busy_turn": _summary(20.0), "overhead": _summary(300.0),
+            "overhead_after_ack": _summary(250.0), "operations_per_second": 12.5,
+            "delivery": {"users": 3, "delivered": 2, "lost": 1, "duplicated": 0, "misrouted": 0,
+                         "instance_faults": 0, "user_errors": 0, "faults": 1,
+                         "examples": ["c: its result never arrived"]},
+            "peak_memory_mb": {"bot": 80.5},
+        },
+        "echo": {"start_turn": _summary(20.0), "busy_turn": _summary(10.0), "user_errors": 0,
+                 "peak_memory_mb": {"echo bot": 60.0}},
+        "start_turn_ratio_to_echo": {"p50": 2.0, "p95": 2.0, "p99": 2.0},
+        "targets": {"zero_lost_duplicated_misrouted": False},
+    }
+    text = render(result)
+    assert "3 concurrent users" in text
+    row = next(line for line in text.splitlines() if line.startswith("start turn"))
+    assert row.split()[-5:] == ["3", "40.0", "80.0", "120.0", "160.0"]
+    assert "echo bot: start turn" in text
+    assert "{'p50': 2.0, 'p95': 2.0, 'p99': 2.0}" in text
+    assert "delivered 2 of 3: lost 1" in text
+    assert "bot 80.5, echo bot 60.0" in text
+    assert "problem: c: its result never arrived" in text
+    assert "zero_lost_duplicated_misrouted False" in text

@@ -136,7 +136,9 @@ class Stack:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.stop_all()
+        # In a thread: stopping waits for each part to exit, and a part finishing its last request may need a
+        # server on this very loop (the chat client's connector routes) to answer first.
+        await asyncio.to_thread(self.stop_all)
 
     def log_path(self, name: str) -> Path | None:
         return None if self.config.log_dir is None else self.config.log_dir / f"{name}.log"

@@ -95,8 +95,9 @@ class FaultStack:
 
     async def wait_for_failed_notify(self, instance_id: str) -> dict[str, Any]:
         """Until the history shows a failed ``notify_bot`` attempt: proof the outcome met the outage."""
-        return await self.wait_for_status(instance_id, failed_notify_attempts, "a failed notify_bot attempt",
-                                          history=True)
+        return await self.wait_for_status(
+            instance_id, lambda status: failed_notify_attempts(status) > 0, "a failed notify_bot attempt", history=True
+        )
 
 
 def failed_notify_attempts(status: dict[str, Any]) -> int:
@@ -152,9 +153,11 @@ async def running_stack(data_dir: Path, settings: Mapping[str, str]) -> AsyncIte
     """A fresh stack per test (it starts in about a second), so a test's faults cannot leak into the next one."""
     config = stack_config(data_dir, settings)
     timeout = aiohttp.ClientTimeout(total=10)
+    # The chat client outlives the stack: a bot still replying while the test ends must find its user there
+    # (else botbuilder's connector retries for seconds against a closed port).
     async with (
-        Stack(config) as stack,
         ChatClient(ChatConfig(bot_url=config.messages_url)) as chat,
         aiohttp.ClientSession(timeout=timeout) as session,
+        Stack(config) as stack,
     ):
         yield FaultStack(stack, chat, session)

@@ -89,19 +89,23 @@ class DurableApi:
     def routes(self) -> list[web.RouteDef]:
         p = WEBHOOK_PATH
         w = self._wrap
+        # Explicit segment patterns: aiohttp's default for {name} is [^{}/]+, so an instance id or event name with a
+        # brace (valid in Durable Functions) fell through to "no route"; and "." skips newlines in the catch-all.
+        seg = "[^/]+"
+        name, instance, event = f"{{name:{seg}}}", f"{{instance_id:{seg}}}", f"{{event:{seg}}}"
         return [
-            web.post(p + "/orchestrators/{name}", w(self.start)),
-            web.post(p + "/orchestrators/{name}/{instance_id}", w(self.start)),
+            web.post(p + f"/orchestrators/{name}", w(self.start)),
+            web.post(p + f"/orchestrators/{name}/{instance}", w(self.start)),
             web.get(p + "/instances", w(self.list_instances)),
             web.get(p + "/instances/", w(self.list_instances)),
             web.delete(p + "/instances", w(self.purge_by)),
             web.delete(p + "/instances/", w(self.purge_by)),
-            web.get(p + "/instances/{instance_id}", w(self.status)),
-            web.delete(p + "/instances/{instance_id}", w(self.purge)),
-            web.post(p + "/instances/{instance_id}/raiseEvent/{event}", w(self.raise_event)),
-            web.post(p + "/instances/{instance_id}/{operation:terminate|suspend|resume|rewind}", w(self.operate)),
-            web.post(p + "/instances/{instance_id}/restart", w(self.restart)),
-            web.route("*", p + "/{tail:.*}", self.not_found),
+            web.get(p + f"/instances/{instance}", w(self.status)),
+            web.delete(p + f"/instances/{instance}", w(self.purge)),
+            web.post(p + f"/instances/{instance}/raiseEvent/{event}", w(self.raise_event)),
+            web.post(p + f"/instances/{instance}/{{operation:terminate|suspend|resume|rewind}}", w(self.operate)),
+            web.post(p + f"/instances/{instance}/restart", w(self.restart)),
+            web.route("*", p + "/{tail:(?s:.*)}", self.not_found),
         ]
 
     def _wrap(self, handler: Handler) -> Handler:

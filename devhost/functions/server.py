@@ -122,5 +122,6 @@ def create_app(app: LoadedApp, worker: AppWorker, client: TaskHubClient, host_js
             return web.json_response({"error": f"nothing is served at {request.path}"}, status=404)
         return await triggers.handle(request, sub_path)
 
-    web_app.router.add_route("*", "/{path:.*}", dispatch)
+    # (?s): a path with an encoded newline (%0A) is still "not found" in JSON, not aiohttp's plain-text 404.
+    web_app.router.add_route("*", "/{path:(?s:.*)}", dispatch)
     return web_app

@@ -239,3 +239,21 @@ def test_non_finite_numbers_in_the_query_are_400_not_500_or_a_hang(host: HostThr
         status, _, body = call(host, method, path, timeout=aiohttp.ClientTimeout(total=30))
         assert status == 400, path
         assert "must be a finite number" in body["ExceptionMessage"], path
+
+
+def test_ids_and_event_names_with_braces_reach_their_routes(host: HostThread) -> None:
+    # Found by tests/fuzz: aiohttp's default {param} pattern excludes braces, so these fell through to "no route".
+    status, _, body = call(host, "POST", f"{API}/orchestrators/waiting/%7Bbraced%7D-id")
+    assert (status, body["id"]) == (202, "{braced}-id")
+    assert call(host, "GET", f"{API}/instances/%7Bbraced%7D-id")[0] == 202
+    assert call(host, "POST", f"{API}/instances/%7Bbraced%7D-id/raiseEvent/%7Bodd%7D", json=1)[0] == 202
+    status, _, body = call(host, "GET", f"{API}/instances/%7Bnobody%7D")
+    assert (status, body) == (404, None)
+
+
+def test_a_path_with_an_encoded_newline_is_a_json_404(host: HostThread) -> None:
+    for path in ("/%0A", f"{API}/x%0Ay", "/api/%0A"):
+        status, headers, body = call(host, "GET", path)
+        assert status == 404, path
+        assert headers["Content-Type"].startswith("application/json"), path
+        assert isinstance(body, dict), path

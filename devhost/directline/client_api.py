@@ -10,6 +10,8 @@ from devhost.directline.state import SERVICE, service_url
 from devhost.directline.tokens import Grant
 
 PREFIX = "/v3/directline"
+# Ids are opaque: aiohttp's default {param} pattern ([^{}/]+) would send an id with a brace to "no route".
+CONVERSATION = "{conversation_id:[^/]+}"
 
 
 def _service(request: web.Request) -> DirectLineService:
@@ -91,6 +93,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/tokens/generate", generate_token)
     app.router.add_post(f"{PREFIX}/tokens/refresh", refresh_token)
     app.router.add_post(f"{PREFIX}/conversations", start_conversation)
-    app.router.add_get(f"{PREFIX}/conversations/{{conversation_id}}", reconnect)
-    app.router.add_get(f"{PREFIX}/conversations/{{conversation_id}}/activities", get_activities)
-    app.router.add_post(f"{PREFIX}/conversations/{{conversation_id}}/activities", post_activity)
+    app.router.add_get(f"{PREFIX}/conversations/{CONVERSATION}", reconnect)
+    app.router.add_get(f"{PREFIX}/conversations/{CONVERSATION}/activities", get_activities)
+    app.router.add_post(f"{PREFIX}/conversations/{CONVERSATION}/activities", post_activity)

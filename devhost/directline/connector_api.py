@@ -11,7 +11,9 @@ from devhost.directline.middleware import read_json_object
 from devhost.directline.service import DirectLineService
 from devhost.directline.state import SERVICE
 
-PREFIX = "/v3/conversations/{conversation_id}"
+# Ids are opaque: aiohttp's default {param} pattern ([^{}/]+) would send an id with a brace to "no route".
+PREFIX = "/v3/conversations/{conversation_id:[^/]+}"
+ACTIVITY = "{activity_id:[^/]+}"
 
 
 def _service(request: web.Request) -> DirectLineService:
@@ -63,9 +65,9 @@ async def get_member(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post(f"{PREFIX}/activities", send_to_conversation)
-    app.router.add_post(f"{PREFIX}/activities/{{activity_id}}", reply_to_activity)
-    app.router.add_put(f"{PREFIX}/activities/{{activity_id}}", update_activity)
-    app.router.add_delete(f"{PREFIX}/activities/{{activity_id}}", delete_activity)
-    app.router.add_get(f"{PREFIX}/activities/{{activity_id}}/members", get_members)
+    app.router.add_post(f"{PREFIX}/activities/{ACTIVITY}", reply_to_activity)
+    app.router.add_put(f"{PREFIX}/activities/{ACTIVITY}", update_activity)
+    app.router.add_delete(f"{PREFIX}/activities/{ACTIVITY}", delete_activity)
+    app.router.add_get(f"{PREFIX}/activities/{ACTIVITY}/members", get_members)
     app.router.add_get(f"{PREFIX}/members", get_members)
-    app.router.add_get(f"{PREFIX}/members/{{member_id}}", get_member)
+    app.router.add_get(f"{PREFIX}/members/{{member_id:[^/]+}}", get_member)

@@ -282,3 +282,19 @@ def test_secret_is_the_configured_one() -> None:
             assert (await h.call("POST", "/conversations", credential="another-secret"))[0] == 201
 
     asyncio.run(scenario())
+
+
+def test_a_conversation_id_with_braces_reaches_its_route_on_both_faces() -> None:
+    # Found by tests/fuzz: aiohttp's default {param} pattern excludes braces, so such ids got "no route" (NotFound)
+    # instead of the conversation lookup's answer.
+    async def scenario() -> None:
+        async with running() as h:
+            status, body = await h.call("GET", "/conversations/%7Bodd%7D/activities")
+            assert (status, body["error"]["message"]) == (404, "conversation '{odd}' not found")
+            root = h.directline.base_url
+            async with h.http.post(f"{root}/v3/conversations/%7Bodd%7D/activities/%7Ba%7D",
+                                   json={"type": "message"}) as response:
+                assert response.status == 404
+                assert (await response.json())["error"]["message"] == "conversation '{odd}' not found"
+
+    asyncio.run(scenario())

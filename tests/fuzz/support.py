@@ -23,6 +23,7 @@ FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # A server that stops answering fails the example instead of hanging the suite.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=20)
+NO_JSON: Any = object()  # json_body's default: None is a JSON value (null) a test may want to send
 
 
 class LoopThread:
@@ -68,11 +69,11 @@ class Http:
         return aiohttp.ClientSession(timeout=REQUEST_TIMEOUT)
 
     def request(self, method: str, url: str | URL, *, body: bytes | None = None, headers: dict[str, str] | None = None,
-                params: dict[str, str] | None = None, json_body: Any = None) -> Reply:
+                params: dict[str, str] | None = None, json_body: Any = NO_JSON) -> Reply:
         async def go() -> Reply:
-            data = json.dumps(json_body).encode() if json_body is not None else body
+            data = json.dumps(json_body).encode() if json_body is not NO_JSON else body
             all_headers = dict(headers or {})
-            if json_body is not None:
+            if json_body is not NO_JSON:
                 all_headers.setdefault("Content-Type", "application/json")
             # No Content-Type unless the test sets one: aiohttp would add application/octet-stream to bytes.
             async with self._session.request(method, url, data=data, headers=all_headers, params=params,

@@ -1,0 +1,201 @@
+"""Bad input at the Durable HTTP API (/runtime/webhooks/durabletask/, reference §C3) and at unknown host routes.
+
+The answers are the extension's own: 400 with ``{"Message", "ExceptionMessage", "ExceptionType":
+"System.ArgumentException"}`` for bad arguments, 404 ``{"Message"}`` for unknown instances and routes (an empty
+404 for a status query, as documented), never a 5xx or a hang. After each example the live instance's status and a
+listing still answer.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tests.fuzz.hosts import GOOD_START, WEBHOOK, project_host
+from tests.fuzz.strategies import (
+    invalid_instance_ids,
+    json_values,
+    not_json_bodies,
+    query_values,
+    unknown_instance_ids,
+)
+from tests.fuzz.support import FUZZ, Http, LoopThread, Reply, assert_client_error, durable_error, segment, url
+
+
+@dataclass
+class Host:
+    base_url: str
+    http: Http
+    live_id: str  # a running long_operation instance
+
+    def call(self, method: str, path: str, **kwargs: object) -> Reply:
+        return self.http.request(method, url(self.base_url, path), **kwargs)  # type: ignore[arg-type]
+
+    def still_serves(self) -> None:
+        status = self.call("GET", f"{WEBHOOK}/instances/{self.live_id}")
+        assert status.status == 202 and status.json()["runtimeStatus"] == "Running", f"status after bad input: {status}"
+        listing = self.call("GET", f"{WEBHOOK}/instances", params={"instanceIdPrefix": self.live_id})
+        assert listing.status == 200 and [item["instanceId"] for item in listing.json()] == [self.live_id], listing
+
+
+@pytest.fixture(scope="module")
+def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
+    loop = LoopThread()
+    http = Http(loop)
+    try:
+        with project_host(Path(tmp_path_factory.mktemp("fuzz-durable"))) as base_url:
+            started = http.request("POST", base_url + "/api/operations", json_body=GOOD_START)
+            assert started.status == 202, started
+            yield Host(base_url, http, started.json()["id"])
+    finally:
+        http.close()
+        loop.close()
+
+
+@FUZZ
+@given(instance_id=unknown_instance_ids, operation=st.sampled_from(
+    ["status", "purge", "terminate", "suspend", "resume", "rewind", "restart", "raiseEvent"]))
+def test_an_unknown_or_malformed_instance_id_is_a_4xx(host: Host, instance_id: str, operation: str) -> None:
+    base = f"{WEBHOOK}/instances/{segment(instance_id)}"
+    if operation == "status":
+        reply = host.call("GET", base, params={"showHistory": "true"})
+        # §C3: a status query for an unknown id is 404 with an EMPTY body (the Python client turns it into a falsy
+        # status); it must not be a JSON error here.
+        assert (reply.status, reply.text) == (404, ""), reply
+    elif operation == "purge":
+        reply = host.call("DELETE", base)
+        assert_client_error(reply, 404)
+        assert reply.json() == {"instancesDeleted": 0}
+    elif operation == "raiseEvent":
+        reply = host.call("POST", f"{base}/raiseEvent/Go", json_body={"x": 1})
+        assert_client_error(reply, 404)
+        assert instance_id in durable_error(reply)["Message"]
+    else:
+        reply = host.call("POST", f"{base}/{operation}", params={"reason": "fuzz"})
+        # restart of an unknown id is an ArgumentException (400) in the extension; the others are 404.
+        assert_client_error(reply, 400 if operation == "restart" else 404)
+        assert any(instance_id in str(text) for text in durable_error(reply).values()), reply
+    host.still_serves()
+
+
+@FUZZ
+@given(instance_id=invalid_instance_ids, body=st.one_of(st.none(), json_values))
+def test_starting_with_a_malformed_instance_id_is_a_400_naming_the_id(host: Host, instance_id: str,
+                                                                       body: object) -> None:
+    reply = host.call("POST", f"{WEBHOOK}/orchestrators/long_operation/{segment(instance_id)}",
+                      body=None if body is None else json.dumps(body).encode(),
+                      headers={"Content-Type": "application/json"})
+    assert_client_error(reply, 400)
+    assert durable_error(reply)["ExceptionMessage"].startswith("Instance ID"), reply
+    host.still_serves()
+
+
+@FUZZ
+@given(body=not_json_bodies)
+def test_starting_with_a_body_that_is_not_json_is_a_400(host: Host, body: bytes) -> None:
+    reply = host.call("POST", f"{WEBHOOK}/orchestrators/long_operation", body=body,
+                      headers={"Content-Type": "application/json"})
+    assert_client_error(reply, 400)
+    assert "not valid JSON" in durable_error(reply)["ExceptionMessage"]
+    host.still_serves()
+
+
+@FUZZ
+@given(name=st.text(min_size=1, max_size=40).filter(lambda name: name != "long_operation"))
+def test_starting_an_unknown_orchestrator_is_a_400_listing_the_known_one(host: Host, name: str) -> None:
+    reply = host.call("POST", f"{WEBHOOK}/orchestrators/{segment(name)}")
+    assert_client_error(reply, 400)
+    assert "'long_operation'" in durable_error(reply)["ExceptionMessage"]
+    host.still_serves()
+
+
+_LIST_PARAMETERS = ["top", "createdTimeFrom", "createdTimeTo", "runtimeStatus", "showInput"]
+
+
+@FUZZ
+@given(name=st.sampled_from(_LIST_PARAMETERS), value=query_values)
+def test_a_bad_list_query_is_a_400_naming_the_parameter(host: Host, name: str, value: str) -> None:
+    reply = host.call("GET", f"{WEBHOOK}/instances", params={name: value, "instanceIdPrefix": "fuzz-none-"})
+    # Some generated values are valid ("5", "true", an ISO time, a status name): those list (nothing) with 200.
+    assert reply.status in (200, 400), reply
+    if reply.status == 400:
+        message = durable_error(reply)["ExceptionMessage"]
+        assert name in message or (name == "runtimeStatus" and "runtimeStatus" in message), reply
+    else:
+        assert reply.json() == []
+    host.still_serves()
+
+
+@FUZZ
+@given(token=st.text(max_size=60).filter(lambda token: token.isprintable() and token.strip() != ""))
+def test_a_foreign_continuation_token_is_a_400(host: Host, token: str) -> None:
+    reply = host.call("GET", f"{WEBHOOK}/instances", params={"top": "1"},
+                      headers={"x-ms-continuation-token": token.encode("utf-8").decode("latin-1")})
+    assert_client_error(reply, 400)
+    assert "x-ms-continuation-token" in durable_error(reply)["ExceptionMessage"]
+    host.still_serves()
+
+
+@FUZZ
+@given(event=st.text(min_size=1, max_size=60), body=st.one_of(not_json_bodies.map(lambda b: ("json", b)),
+                                                               st.binary(max_size=40).map(lambda b: ("text", b))))
+def test_raising_an_event_with_a_bad_body_is_a_400(host: Host, event: str, body: tuple[str, bytes]) -> None:
+    kind, data = body
+    content_type = "application/json" if kind == "json" else "text/plain"
+    reply = host.call("POST", f"{WEBHOOK}/instances/{host.live_id}/raiseEvent/{segment(event)}", body=data,
+                      headers={"Content-Type": content_type})
+    assert_client_error(reply, 400)
+    message = durable_error(reply)["Message"]
+    assert ("not valid JSON" in message) if kind == "json" else message == \
+        "Only application/json request content is supported"
+    host.still_serves()
+
+
+@FUZZ
+@given(event=st.text(min_size=1, max_size=80), value=json_values)
+def test_any_event_name_is_accepted_and_the_instance_keeps_running(host: Host, event: str, value: object) -> None:
+    # Event names are free text in Durable Functions (matched by the orchestrator, case-insensitively); odd ones
+    # must be stored and replayed without breaking the instance (still_serves reads its status afterwards).
+    reply = host.call("POST", f"{WEBHOOK}/instances/{host.live_id}/raiseEvent/{segment(event)}", json_body=value)
+    assert reply.status == 202, reply
+    host.still_serves()
+
+
+_SEGMENTS = st.text(min_size=1, max_size=20).map(segment)
+
+
+@FUZZ
+@given(method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE"]),
+       tail=st.lists(_SEGMENTS, min_size=1, max_size=4).map("/".join))
+def test_unknown_durable_routes_are_a_404_naming_the_route(host: Host, method: str, tail: str) -> None:
+    # "zz-" keeps the first segment away from the real ones (orchestrators, instances).
+    reply = host.call(method, f"{WEBHOOK}/zz-{tail}")
+    assert_client_error(reply, 404)
+    assert durable_error(reply)["Message"].startswith(f"No Durable API route matches {method}")
+    host.still_serves()
+
+
+@FUZZ
+@given(method=st.sampled_from(["PUT", "PATCH"]), path=st.sampled_from(
+    ["/instances", "/instances/{id}", "/instances/{id}/terminate", "/orchestrators/long_operation"]))
+def test_a_wrong_method_on_a_durable_route_is_a_404_json(host: Host, method: str, path: str) -> None:
+    reply = host.call(method, WEBHOOK + path.replace("{id}", host.live_id))
+    assert_client_error(reply, 404, 405)
+    durable_error(reply)
+    host.still_serves()
+
+
+@FUZZ
+@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+       path=st.lists(_SEGMENTS, min_size=1, max_size=3).map("/".join))
+def test_unknown_routes_on_the_host_are_a_404_json(host: Host, method: str, path: str) -> None:
+    assume(not path.lower().startswith(("operations", "runtime")))
+    for prefix in ("/api/", "/"):
+        reply = host.call(method, prefix + path)
+        assert_client_error(reply, 404)
+        assert "nothing is served at" in (message := str(reply.json()["error"])) or "no HTTP function" in message
+    host.still_serves()

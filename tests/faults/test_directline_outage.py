@@ -1,0 +1,71 @@
+"""Issue 5, fault 3: the Direct Line service is down when the orchestration notifies the bot.
+
+``notify_bot`` is retried (NotifyRetryAttempts attempts, NotifyFirstRetrySeconds apart): Direct Line back inside that
+window -> the user gets the result once; still down after it -> the orchestration ends Failed with an output saying
+why, and the bot, asked by the user, reads that from the status API, says so and starts over.
+"""
+
+import asyncio
+from pathlib import Path
+
+from tests.faults.harness import (
+    CHOOSE,
+    RESULT_1,
+    WAIT,
+    count,
+    failed_notify_attempts,
+    running_stack,
+    runtime_status_is,
+)
+
+OPERATION = {"OperationSeconds": "0.5", "OperationSteps": "1"}
+# Window 19 x 0.5 s = 9.5 s: ample for restarting Direct Line, short retries so the test is quick.
+WIDE_WINDOW = {**OPERATION, "NotifyRetryAttempts": "20", "NotifyFirstRetrySeconds": "0.5"}
+# Window 2 x 0.5 s = 1 s: over while Direct Line stays down.
+NARROW_WINDOW = {**OPERATION, "NotifyRetryAttempts": "3", "NotifyFirstRetrySeconds": "0.5"}
+FAILED_TEXT = "The long operation: option 1 failed. Let's start over."
+
+
+def test_directline_back_within_the_retry_window_delivers_the_result_once(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_stack(tmp_path, WIDE_WINDOW) as faults:
+            conversation, instance_id = await faults.user_waiting("option 1")
+            faults.stack.kill("directline")
+            await faults.wait_for_failed_notify(instance_id)
+            # A restarted stand-in has forgotten every conversation; notify_bot starts a new one per attempt.
+            await faults.stack.start("directline")
+
+            final = await faults.wait_for_status(instance_id, runtime_status_is("Completed", "Failed"), "finished",
+                                                 history=True)
+            assert final["runtimeStatus"] == "Completed", final
+            assert failed_notify_attempts(final) >= 1
+            assert final["output"]["outcome"]["instanceId"] == instance_id
+            assert count(conversation, RESULT_1) == 1, conversation.bot_texts()
+            assert conversation.bot_texts()[-2:] == [RESULT_1, CHOOSE]
+
+    asyncio.run(scenario())
+
+
+def test_directline_down_past_the_retry_window_fails_the_orchestration_and_the_bot_says_so(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_stack(tmp_path, NARROW_WINDOW) as faults:
+            conversation, instance_id = await faults.user_waiting("option 1")
+            faults.stack.kill("directline")
+            final = await faults.wait_for_status(instance_id, runtime_status_is("Completed", "Failed"), "finished",
+                                                 history=True)
+            assert final["runtimeStatus"] == "Failed", final
+            assert failed_notify_attempts(final) == 3
+            output = str(final["output"])
+            assert "Could not deliver the completed outcome to the bot after 3 attempts" in output, output
+            assert "Direct Line start conversation failed" in output, output
+            assert final["customStatus"]["stage"] == "failed"
+            assert final["customStatus"]["message"] == "The outcome could not be delivered to the conversation."
+            assert conversation.bot_texts() == [CHOOSE, "...one moment please...."]
+
+            # Direct Line stays down: the user talks to the bot directly, and the bot asks the status API.
+            await conversation.say("are you done yet?")
+            await conversation.wait_for_text(CHOOSE, WAIT)
+            assert conversation.bot_texts()[-2:] == [FAILED_TEXT, CHOOSE]
+            assert not any(text.startswith("Thanks for waiting") for text in conversation.bot_texts())
+
+    asyncio.run(scenario())

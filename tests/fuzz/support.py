@@ -19,7 +19,7 @@ from yarl import URL
 T = TypeVar("T")
 
 # Reproducible in CI: the same examples every run, nothing read from or written to a local example database.
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # A server that stops answering fails the example instead of hanging the suite.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=20)

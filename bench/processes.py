@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -98,3 +99,38 @@ class EchoBotProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class Profiler:
+    """``py-spy record`` attached to each process of a run (``--profile DIR``): collapsed stacks per process.
+
+    py-spy is a sampling profiler outside the process, so the profiled code runs unchanged; ``--nonblocking`` keeps
+    it from pausing the process at each sample (the figures of a profiled run are still not the ones to report).
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self._recorders: list[subprocess.Popen[bytes]] = []
+
+    def attach(self, pids: dict[str, int]) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        py_spy = Path(sys.executable).with_name("py-spy")
+        for name, pid in pids.items():
+            output = self.out_dir / f"{name.replace(' ', '-')}.txt"
+            self._recorders.append(subprocess.Popen(
+                [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--output", str(output),
+                 "--rate", "200", "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+
+    def detach(self) -> None:
+        # SIGINT makes py-spy write what it sampled and exit.
+        for recorder in self._recorders:
+            recorder.send_signal(signal.SIGINT)
+        for recorder in self._recorders:
+            try:
+                recorder.wait(30)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+                recorder.wait()
+        self._recorders.clear()

@@ -21,7 +21,7 @@ import aiohttp
 
 from bench.accounting import Delivery, UserRecord, account
 from bench.load import OPTIONS, UserRun, echo_all, operate_all, set_up_users
-from bench.processes import EchoBotProcess, free_port, load_average, peak_memory_mb
+from bench.processes import EchoBotProcess, Profiler, free_port, load_average, peak_memory_mb
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from contract import instance_id_prefix
@@ -41,6 +41,7 @@ class RunOptions:
     timeout: float
     echo: bool
     keep_dir: Path | None
+    profile_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,15 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
         runs = await set_up_users(client, options.users, "Please select a long operation test option.",
                                   options.timeout)
-        await operate_all(runs, options.operation_seconds + options.timeout)
+        profiler = None
+        if options.profile_dir is not None:
+            profiler = Profiler(options.profile_dir)
+            profiler.attach({name: process.pid for name, process in stack.processes.items()})
+        try:
+            await operate_all(runs, options.operation_seconds + options.timeout)
+        finally:
+            if profiler is not None:
+                profiler.detach()
         instances = await _settled_instances(config.functions_url, runs)
         memory = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
     memory["load generator"] = peak_memory_mb("self")
@@ -209,6 +218,8 @@ def main(argv: list[str]) -> int:
                         help="how long a user waits for any one reply beyond the operation (default 120)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot floor")
     parser.add_argument("--keep-dir", type=Path, help="keep the stack's data and logs in this directory")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy record each part while the users operate; collapsed stacks go to DIR")
     args = parser.parse_args(argv)
     for name in ("users", "steps"):
         if getattr(args, name) < 1:
@@ -216,7 +227,7 @@ def main(argv: list[str]) -> int:
     if args.operation_seconds <= 0 or args.timeout <= 0:
         parser.error("--operation-seconds and --timeout must be positive")
     options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
-                         args.keep_dir)
+                         args.keep_dir, args.profile)
     result = run(options)
     print(render(result))
     RESULTS_DIR.mkdir(exist_ok=True)

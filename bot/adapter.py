@@ -2,6 +2,7 @@
 
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
+from bot.connector_clients import ReusingBotFrameworkAuthentication
 from bot.settings import BotSettings
 
 
@@ -16,5 +17,9 @@ class _AuthConfiguration:
 
 
 def create_adapter(settings: BotSettings) -> CloudAdapter:
-    """An empty app id disables auth both ways (Emulator, devhost); otherwise tokens are checked and sent."""
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfiguration(settings)))
+    """An empty app id disables auth both ways (Emulator, devhost); otherwise tokens are checked and sent.
+
+    Connector clients are reused across turns (bot/connector_clients.py): building one per turn was the bot's
+    main cost under load."""
+    authentication = ConfigurationBotFrameworkAuthentication(_AuthConfiguration(settings))
+    return CloudAdapter(ReusingBotFrameworkAuthentication(authentication))

@@ -39,6 +39,22 @@ def peak_memory_mb(pid: int | str) -> float | None:
         return None
 
 
+def parse_cpu_seconds(stat_text: str, ticks_per_second: int) -> float:
+    """User + system CPU seconds from the text of /proc/<pid>/stat (utime and stime, fields 14 and 15)."""
+    # The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    fields = stat_text[stat_text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / ticks_per_second
+
+
+def cpu_seconds(pid: int | str) -> float | None:
+    """CPU time a process has used so far; None once it has gone or off Linux."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return parse_cpu_seconds(text, os.sysconf("SC_CLK_TCK"))
+
+
 def load_average() -> tuple[float, float, float]:
     return os.getloadavg()
 
@@ -106,6 +122,7 @@ class Profiler:
 
     py-spy is a sampling profiler outside the process, so the profiled code runs unchanged; ``--nonblocking`` keeps
     it from pausing the process at each sample (the figures of a profiled run are still not the ones to report).
+    ``--gil`` samples only the thread holding the GIL: Python CPU time, not threads waiting on sockets or locks.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -119,7 +136,7 @@ class Profiler:
             output = self.out_dir / f"{name.replace(' ', '-')}.txt"
             self._recorders.append(subprocess.Popen(
                 [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--output", str(output),
-                 "--rate", "200", "--nonblocking"],
+                 "--rate", "200", "--nonblocking", "--gil"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
 

@@ -65,6 +65,8 @@ def render(result: dict[str, Any]) -> str:
         f"{delivery['duplicated']}, misrouted {delivery['misrouted']}, instance faults {delivery['instance_faults']}, "
         f"user errors {delivery['user_errors']}",
         "peak memory (MB): " + ", ".join(f"{name} {mb}" for name, mb in memory.items()),
+        "CPU seconds while operating: " + ", ".join(
+            f"{name} {seconds}" for name, seconds in system.get("cpu_seconds", {}).items()),
         "targets: " + ", ".join(f"{name} {value}" for name, value in result["targets"].items()),
     ]
     lines += [f"  problem: {example}" for example in delivery["examples"]]

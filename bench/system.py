@@ -21,7 +21,7 @@ import aiohttp
 
 from bench.accounting import Delivery, UserRecord, account
 from bench.load import OPTIONS, UserRun, echo_all, operate_all, set_up_users
-from bench.processes import EchoBotProcess, Profiler, free_port, load_average, peak_memory_mb
+from bench.processes import EchoBotProcess, Profiler, cpu_seconds, free_port, load_average, peak_memory_mb
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from contract import instance_id_prefix
@@ -55,6 +55,8 @@ class SystemFigures:
     operations_per_second: float
     delivery: Delivery
     peak_memory_mb: dict[str, float | None]
+    # CPU seconds each process used while the users operated: where the machine's time went.
+    cpu_seconds: dict[str, float | None]
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,10 @@ def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]]) -> list
     ]
 
 
+def _difference(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else round(after - before, 2)
+
+
 def _summary(values: list[float | None]) -> LatencySummary:
     return LatencySummary.of_seconds([v for v in values if v is not None])
 
@@ -138,11 +144,15 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         if options.profile_dir is not None:
             profiler = Profiler(options.profile_dir)
             profiler.attach({name: process.pid for name, process in stack.processes.items()})
+        pids: dict[str, int | str] = {name: process.pid for name, process in stack.processes.items()}
+        pids["load generator"] = "self"
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         try:
             await operate_all(runs, options.operation_seconds + options.timeout)
         finally:
             if profiler is not None:
                 profiler.detach()
+        cpu_used = {name: _difference(cpu_seconds(pid), cpu_before[name]) for name, pid in pids.items()}
         instances = await _settled_instances(config.functions_url, runs)
         memory = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
     memory["load generator"] = peak_memory_mb("self")
@@ -160,6 +170,7 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         operations_per_second=rate(len(arrived), window),
         delivery=account(_records(runs, instances)),
         peak_memory_mb=memory,
+        cpu_seconds=cpu_used,
     )
 
 

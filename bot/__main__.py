@@ -1,14 +1,19 @@
 """``python -m bot [--port N] [--host H]``: serve the bot (settings from the environment, see bot/settings.py)."""
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from bot.errors import SettingsError
 from bot.settings import BotSettings
+
+# Threads for blocking I/O; mostly waiting on sockets and SQLite, so many more than cores is right.
+EXECUTOR_THREADS = 64
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +32,12 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.app import create_app  # after settings: a bad setting is reported without loading botbuilder
 
-    web.run_app(create_app(settings), host=args.host, port=settings.port, print=None)
+    loop = asyncio.new_event_loop()
+    # The default executor carries the state store's calls (asyncio.to_thread) and every Bot Connector call
+    # (botbuilder's msrest client sends with `requests` in run_in_executor). Its default of cpu_count + 4 threads
+    # (6 here) queued every reply and state save of a busy bot behind a handful of slow sends (bench/system.py).
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="bot-io"))
+    web.run_app(create_app(settings), host=args.host, port=settings.port, print=None, loop=loop)
     return 0
 
 

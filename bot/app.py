@@ -42,7 +42,9 @@ def create_app(settings: BotSettings, storage: Storage | None = None) -> web.App
 
 async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
     # The one shared client session of the process: created on start-up inside the running loop, closed last.
-    session = aiohttp.ClientSession()
+    # No connection cap (aiohttp's default is 100): each turn makes at most one call to the function app at a time,
+    # and a cap queued the 101st concurrent user's start behind the others (bench/system.py at 500 users).
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     app[HTTP_SESSION] = session
     settings = app[SETTINGS]
     storage = app[STORAGE]

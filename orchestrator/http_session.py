@@ -19,7 +19,9 @@ class SharedSession:
     async def get(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
-            self._session = aiohttp.ClientSession()
+            # No connection cap (aiohttp's default is 100): the host bounds concurrent activities, and a cap made
+            # the 101st concurrent notification wait for a free connection (bench/system.py at 500 operations).
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
             self._loop = loop
         return self._session
 

@@ -22,7 +22,9 @@ class BotForwarder:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        self._session = aiohttp.ClientSession()
+        # No connection cap (aiohttp's default is 100): every client's POST waits for the bot's whole turn, so a cap
+        # queued the 101st concurrent activity behind others' turns (bench/system.py at 500 operations).
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
     async def close(self) -> None:
         if self._session is not None:

@@ -1,0 +1,21 @@
+"""The bot's one client session to the function app."""
+
+import asyncio
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import HTTP_SESSION, create_app
+from bot.settings import BotSettings
+
+
+def test_the_session_does_not_cap_concurrent_operation_calls_at_aiohttps_100() -> None:
+    async def main() -> None:
+        app = create_app(BotSettings(signing_key="k"))
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/api/health")
+            assert response.status == 200
+            connector = app[HTTP_SESSION].connector
+            assert connector is not None
+            assert connector.limit == 0
+
+    asyncio.run(main())

@@ -123,15 +123,6 @@ async def poll(
         await asyncio.sleep(POLL)
 
 
-async def wait_for_log(stack: Stack, part: str, *fragments: str) -> str:
-    """The first line of ``part``'s log holding every fragment (the log is written as the part goes)."""
-
-    async def check() -> str | None:
-        return next((line for line in log_lines(stack, part) if all(f in line for f in fragments)), None)
-
-    return await poll(check, lambda: f"a line with {fragments} in the {part} log")
-
-
 def runtime_status_is(*wanted: str) -> Callable[[dict[str, Any]], bool]:
     return lambda status: status.get("runtimeStatus") in wanted
 

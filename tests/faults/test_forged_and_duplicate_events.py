@@ -71,11 +71,12 @@ class Poster:
         return len(log_lines(self.faults.stack, "bot"))
 
     async def logged_since(self, mark: int, *fragments: str) -> str:
+        """The first warning line the bot logged after ``mark`` that holds every fragment."""
         async def check() -> str | None:
             lines = log_lines(self.faults.stack, "bot")[mark:]
-            return next((line for line in lines if all(f in line for f in fragments)), None)
+            return next((line for line in lines if all(f in line for f in ("WARNING", *fragments))), None)
 
-        return await poll(check, lambda: f"a bot log line with {fragments}")
+        return await poll(check, lambda: f"a bot log warning with {fragments}")
 
 
 def _snapshot(*conversations: Conversation) -> list[int]:

@@ -123,6 +123,16 @@ async def poll(
         await asyncio.sleep(POLL)
 
 
+async def wait_for_bot_warning(faults: FaultStack, *fragments: str, since_line: int = 0) -> str:
+    """The first warning in the bot's log (from line ``since_line``) that holds every fragment."""
+
+    async def check() -> str | None:
+        lines = log_lines(faults.stack, "bot")[since_line:]
+        return next((line for line in lines if all(f in line for f in ("WARNING", *fragments))), None)
+
+    return await poll(check, lambda: f"a bot log warning with {fragments}")
+
+
 def runtime_status_is(*wanted: str) -> Callable[[dict[str, Any]], bool]:
     return lambda status: status.get("runtimeStatus") in wanted
 

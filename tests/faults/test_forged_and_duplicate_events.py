@@ -22,7 +22,7 @@ from orchestrator.directline import DirectLineClient
 from orchestrator.notify import notify_bot, outcome_event
 from orchestrator.payloads import NotifyRequest
 from orchestrator.settings import parse_settings
-from tests.faults.harness import CHOOSE, FaultStack, log_lines, poll, running_stack
+from tests.faults.harness import CHOOSE, FaultStack, log_lines, running_stack, wait_for_bot_warning
 
 # Operations far longer than the test: both users wait for their own operation the whole time.
 SETTINGS = {"OperationSeconds": "600", "OperationSteps": "300", "OperationTimeoutSeconds": "900"}
@@ -71,12 +71,7 @@ class Poster:
         return len(log_lines(self.faults.stack, "bot"))
 
     async def logged_since(self, mark: int, *fragments: str) -> str:
-        """The first warning line the bot logged after ``mark`` that holds every fragment."""
-        async def check() -> str | None:
-            lines = log_lines(self.faults.stack, "bot")[mark:]
-            return next((line for line in lines if all(f in line for f in ("WARNING", *fragments))), None)
-
-        return await poll(check, lambda: f"a bot log warning with {fragments}")
+        return await wait_for_bot_warning(self.faults, *fragments, since_line=mark)
 
 
 def _snapshot(*conversations: Conversation) -> list[int]:

@@ -8,7 +8,17 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from tests.faults.harness import CHOOSE, RESULT_1, WAIT, count, log_lines, running_stack, runtime_status_is
+from devhost.chat import TranscriptEntry
+from tests.faults.harness import (
+    CHOOSE,
+    RESULT_1,
+    WAIT,
+    count,
+    log_lines,
+    running_stack,
+    runtime_status_is,
+    wait_for_bot_warning,
+)
 
 # Three steps of 1 s: long enough to see a step in flight and kill the host in the middle of it.
 SETTINGS = {"OperationSeconds": "3", "OperationSteps": "3", "OperationTimeoutSeconds": "120"}
@@ -51,6 +61,37 @@ def test_functions_host_killed_during_a_step_completes_and_tells_the_user_once(t
             runs = [line for line in log_lines(faults.stack, "functions")
                     if "running step" in line and instance_id in line and f"step={in_flight}/3" in line]
             assert len(runs) == 2, runs
+            assert count(conversation, RESULT_1) == 1, conversation.bot_texts()
+            assert conversation.bot_texts()[-2:] == [RESULT_1, CHOOSE]
+
+    asyncio.run(scenario())
+
+
+def test_functions_host_killed_while_notifying_posts_again_and_the_bot_drops_the_duplicate(tmp_path: Path) -> None:
+    """At least once inside, exactly once to the user: the outcome reached the bot, but the host died before
+    ``notify_bot`` returned, so the restarted host runs ``notify_bot`` again and the bot gets the outcome twice."""
+
+    async def scenario() -> None:
+        async with running_stack(tmp_path, SETTINGS) as faults:
+            conversation, instance_id = await faults.user_waiting("option 1")
+
+            def kill_on_result(entry: TranscriptEntry) -> None:
+                # Called as the result arrives, inside the bot's delivery turn: Direct Line has not answered
+                # notify_bot's POST yet, so its completion is not in the history when the host dies.
+                if entry.sender == "bot" and entry.activity.get("text") == RESULT_1 and not killed:
+                    killed.append(True)
+                    faults.stack.kill("functions")
+
+            killed: list[bool] = []
+            conversation.listeners.append(kill_on_result)
+            await conversation.wait_for_text(RESULT_1, WAIT, since=0)
+            assert killed
+            await faults.stack.start("functions")
+
+            final = await faults.wait_for_status(instance_id, runtime_status_is("Completed", "Failed"), "finished",
+                                                 history=True)
+            assert final["runtimeStatus"] == "Completed", final
+            await wait_for_bot_warning(faults, "duplicate outcome dropped", f"instance_id={instance_id}")
             assert count(conversation, RESULT_1) == 1, conversation.bot_texts()
             assert conversation.bot_texts()[-2:] == [RESULT_1, CHOOSE]
 

@@ -113,6 +113,19 @@ def test_starting_an_unknown_orchestrator_is_a_400_listing_the_known_one(host: H
     host.still_serves()
 
 
+@FUZZ
+@given(name=st.sampled_from(["timeout", "pollingInterval"]), value=query_values)
+def test_bad_wait_parameters_on_start_are_a_400_never_a_hang(host: Host, name: str, value: str) -> None:
+    # An unknown orchestrator, so a valid value starts nothing: it reaches the name check (also a 400) instead.
+    # timeout=nan|inf once made start-and-wait poll forever; the client's 20 s timeout turns a hang into a failure.
+    reply = host.call("POST", f"{WEBHOOK}/orchestrators/fuzz_no_such_orchestrator",
+                      params={"timeout": "1", name: value})
+    assert_client_error(reply, 400)
+    message = durable_error(reply)["ExceptionMessage"]
+    assert name in message or "doesn't exist" in message, reply
+    host.still_serves()
+
+
 _LIST_PARAMETERS = ["top", "createdTimeFrom", "createdTimeTo", "runtimeStatus", "showInput"]
 
 

@@ -1,0 +1,89 @@
+"""``python -m devhost instances`` against a real functions host running the project's function app."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from devhost.instances import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTINUATION = {"type": "event", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
+                "conversation": {"id": "conv-instances"}, "from": {"id": "user"}, "recipient": {"id": "bot"}}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def functions_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DirectLineSecret": "s", "OperationSigningKey": "k", "OperationSeconds": "600",
+           "OperationSteps": "4", "DirectLineEndpoint": "http://127.0.0.1:9/v3/directline"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost", "functions", "--app-root", str(ROOT), "--port", str(port),
+         "--data-dir", str(tmp_path_factory.mktemp("functions"))],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{url}/runtime/webhooks/durabletask/instances/?top=1", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, "functions host did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_lists_a_running_operation_with_its_progress(functions_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    started = requests.post(f"{functions_url}/api/operations", json={"option": "option 1",
+                                                                       "continuation": CONTINUATION}, timeout=10)
+    assert started.status_code == 202, started.text
+    instance_id = started.json()["id"]
+    # Poll until the orchestrator's first episode has set its progress.
+    deadline = time.monotonic() + 30
+    while requests.get(started.json()["statusQueryGetUri"], timeout=5).json().get("customStatus") is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    assert main(["--functions-url", functions_url, "--prefix", instance_id]) == 0
+    header, line = capsys.readouterr().out.strip().splitlines()
+    assert header.split() == ["instance", "name", "status", "stage", "progress", "updated", "message"]
+    assert line.split()[:5] == [instance_id, "long_operation", "Running", "running", "0%"]
+    assert "(0/4)" in line
+
+
+def test_an_empty_selection_says_so(functions_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--functions-url", functions_url, "--prefix", "nothing-has-this-prefix"]) == 0
+    assert capsys.readouterr().out.strip() == "(no orchestration instances)"
+
+
+def test_an_unreachable_host_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--functions-url", f"http://127.0.0.1:{_free_port()}"]) == 1
+    assert "cannot reach the functions host" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--status", "Sleeping"], "unknown runtime status Sleeping"),
+    (["--top", "0"], "--top must be at least 1"),
+    (["--functions-url", "ftp://x"], "must be an http(s) URL"),
+])
+def test_bad_arguments_exit_2_naming_the_problem(argv: list[str], message: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

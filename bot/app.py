@@ -9,6 +9,7 @@ from botbuilder.core import ConversationState, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middleware
 
 from bot.adapter import create_adapter
+from bot.connector_clients import ReusingBotFrameworkAuthentication
 from bot.inbound import MalformedRequest, check_content_type, parse_activity
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
@@ -46,6 +47,10 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
     # and a cap queued the 101st concurrent user's start behind the others (bench/system.py at 500 users).
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     app[HTTP_SESSION] = session
+    authentication = app[ADAPTER].bot_framework_authentication
+    if isinstance(authentication, ReusingBotFrameworkAuthentication):
+        # Replies to the channel go through this same session (bot/connector_transport.py).
+        authentication.attach_session(session)
     settings = app[SETTINGS]
     storage = app[STORAGE]
     conversation_state = ConversationState(storage)

@@ -9,12 +9,16 @@ users that was 60% of the bot's CPU (py-spy, bench/system.py), and the bot was t
 The clients hold no per-turn state (the conversation is a parameter of each call; the credentials object caches
 and refreshes its own token), so one client per (app id, service URL, audience) serves every turn. The cache is
 bounded: a bot talks to a handful of service URLs per channel, but a client may invent any number of them.
+
+Once the app attaches its session (``attach_session``), new connector clients send through it with aiohttp
+(bot/connector_transport.py) instead of msrest's ``requests`` in threads.
 """
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import aiohttp
 from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
@@ -26,6 +30,8 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.skills import BotFrameworkClient
+
+from bot.connector_transport import use_aiohttp
 
 CLIENTS_KEPT = 256
 
@@ -62,17 +68,25 @@ def _app_id(claims_identity: ClaimsIdentity) -> str:
 
 
 class _ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]  # botbuilder ships no type hints
-    def __init__(self, inner: ConnectorFactory, app_id: str, default_audience: str, cache: _LruCache) -> None:
+    def __init__(self, inner: ConnectorFactory, app_id: str, default_audience: str, cache: _LruCache,
+                 session: aiohttp.ClientSession | None) -> None:
         self._inner = inner
         self._app_id = app_id
         self._default_audience = default_audience
         self._cache = cache
+        self._session = session
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         # A proactive turn passes no audience and botbuilder's factory then uses the originating audience, which an
         # incoming turn passes explicitly: both mean the same client.
         key = ("connector", self._app_id, service_url, audience or self._default_audience)
-        return await self._cache.get_or_create(key, lambda: self._inner.create(service_url, audience))
+        return await self._cache.get_or_create(key, lambda: self._create(service_url, audience))
+
+    async def _create(self, service_url: str, audience: str | None) -> ConnectorClient:
+        client = await self._inner.create(service_url, audience)
+        if self._session is not None:
+            use_aiohttp(client, self._session)
+        return client
 
 
 class ReusingBotFrameworkAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
@@ -83,13 +97,24 @@ class ReusingBotFrameworkAuthentication(BotFrameworkAuthentication):  # type: ig
         super().__init__()
         self._inner = inner
         self._clients = _LruCache(clients_kept)
+        self._session: aiohttp.ClientSession | None = None
+
+    def attach_session(self, session: aiohttp.ClientSession) -> None:
+        """Send Bot Connector calls through ``session`` (the app's, in its event loop) from now on."""
+        self._session = session
+
+    @property
+    def attached_session(self) -> aiohttp.ClientSession | None:
+        return self._session
 
     @property
     def cached_clients(self) -> int:
         return len(self._clients)
 
     def _factory(self, inner: ConnectorFactory, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return _ReusingConnectorFactory(inner, _app_id(claims_identity), self.get_originating_audience(), self._clients)
+        return _ReusingConnectorFactory(
+            inner, _app_id(claims_identity), self.get_originating_audience(), self._clients, self._session
+        )
 
     def _reusing(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
         if result.connector_factory is not None:

@@ -4,7 +4,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import HTTP_SESSION, create_app
+from bot.app import ADAPTER, HTTP_SESSION, create_app
 from bot.settings import BotSettings
 
 
@@ -17,5 +17,15 @@ def test_the_session_does_not_cap_concurrent_operation_calls_at_aiohttps_100() -
             connector = app[HTTP_SESSION].connector
             assert connector is not None
             assert connector.limit == 0
+
+    asyncio.run(main())
+
+
+def test_replies_to_the_channel_go_through_the_same_session() -> None:
+    async def main() -> None:
+        app = create_app(BotSettings(signing_key="k"))
+        async with TestClient(TestServer(app)) as client:
+            assert (await client.get("/api/health")).status == 200
+            assert app[ADAPTER].bot_framework_authentication.attached_session is app[HTTP_SESSION]
 
     asyncio.run(main())

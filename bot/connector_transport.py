@@ -1,0 +1,129 @@
+"""Send botbuilder's Bot Connector calls through the bot's aiohttp session instead of ``requests`` in threads.
+
+Why: msrest's async client, as botbuilder 4.17 builds it, sends every reply with the blocking ``requests`` library
+in the event loop's default executor. Under load that cost the bot a fifth of its CPU (requests, urllib3,
+http.client), a thread hop per reply and GIL contention between the sending threads and the event loop
+(py-spy, bench/system.py). The pipeline below keeps msrest's own policies (user agent, raw deserializer, HTTP
+logger) and replaces only the credentials policy and the sender.
+
+Kept from msrest's requests transport: the 100 s timeout of its connection settings, and retries of idempotent
+failures as its ``ClientRetryPolicy`` does (3 retries, backoff 0.8 s doubling, on connection errors and on 408, 429,
+500, 502, 503, 504). Not supported: file uploads (``files``), which the Bot Connector calls never use.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+from msrest.pipeline import Request, Response
+from msrest.pipeline.async_abc import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
+from msrest.universal_http.async_abc import AsyncClientResponse
+
+logger = logging.getLogger(__name__)
+
+RETRIES = 3
+BACKOFF_SECONDS = 0.8
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+_Request = Request[ClientRequest]
+_Response = Response[ClientRequest, AsyncClientResponse]
+
+
+class _BufferedResponse(AsyncClientResponse):
+    """A response whose body was read in full (Bot Connector answers are small JSON documents)."""
+
+    def __init__(self, request: ClientRequest, response: aiohttp.ClientResponse, body: bytes) -> None:
+        super().__init__(request, response)
+        self.status_code = response.status
+        self.headers = dict(response.headers)
+        self.reason = response.reason
+        self._body = body
+
+    def body(self) -> bytes:
+        return self._body
+
+
+class _Headers:
+    """What AppCredentials.signed_session needs of a requests session: a mutable ``headers`` mapping."""
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+
+
+class CredentialsPolicy(AsyncHTTPPolicy[ClientRequest, AsyncClientResponse]):
+    """Adds the Bot Framework token, as msrest's requests credentials policy does through ``signed_session``.
+
+    With an empty app id (Emulator, devhost) ``signed_session`` sets no header and needs no network; otherwise it may
+    fetch a token from AAD with a blocking call, so it runs in a thread.
+    """
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: _Request, **kwargs: Any) -> _Response:
+        holder = _Headers()
+        if getattr(self._credentials, "microsoft_app_id", None):
+            await asyncio.to_thread(self._credentials.signed_session, holder)
+        else:
+            self._credentials.signed_session(holder)
+        authorization = holder.headers.get("Authorization")
+        if authorization:
+            request.http_request.headers["Authorization"] = authorization
+        assert self.next is not None  # the pipeline links every policy to the next one or to the sender
+        return await self.next.send(request, **kwargs)
+
+
+class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
+    def __init__(self, session: aiohttp.ClientSession, timeout_seconds: float,
+                 backoff_seconds: float = BACKOFF_SECONDS) -> None:
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._backoff = backoff_seconds
+
+    async def __aenter__(self) -> "AiohttpSender":
+        return self
+
+    async def __aexit__(self, *exc_details: object) -> None:
+        # The session is the bot's, closed by the app's lifecycle.
+        return None
+
+    def build_context(self) -> None:
+        return None
+
+    async def send(self, request: _Request, **kwargs: Any) -> _Response:
+        http_request: ClientRequest = request.http_request
+        if http_request.files:
+            raise ValueError("file uploads are not supported by the bot's Bot Connector transport")
+        attempt = 0
+        while True:
+            try:
+                async with self._session.request(
+                    http_request.method, http_request.url, headers=dict(http_request.headers),
+                    data=http_request.data, timeout=self._timeout,
+                ) as response:
+                    body = await response.read()
+                if response.status not in RETRY_STATUSES or attempt >= RETRIES:
+                    return Response(request, _BufferedResponse(http_request, response, body))
+                logger.warning("Bot Connector call answered %s, retrying (attempt %d)", response.status, attempt + 1)
+            except (aiohttp.ClientConnectionError, TimeoutError) as error:
+                if attempt >= RETRIES:
+                    raise
+                logger.warning("Bot Connector call failed: %s, retrying (attempt %d)", type(error).__name__,
+                               attempt + 1)
+            await asyncio.sleep(self._backoff * 2**attempt)
+            attempt += 1
+
+
+def use_aiohttp(client: Any, session: aiohttp.ClientSession, backoff_seconds: float = BACKOFF_SECONDS) -> None:
+    """Re-plumb an msrest SDK client (ConnectorClient) to send through ``session``; its operations are unchanged."""
+    config = client.config
+    policies = [config.user_agent_policy, RawDeserializer(), config.http_logger_policy]
+    if config.credentials is not None:
+        policies.insert(1, CredentialsPolicy(config.credentials))
+    client._client.config.pipeline = AsyncPipeline(
+        policies, AiohttpSender(session, config.connection.timeout, backoff_seconds)
+    )

@@ -143,7 +143,8 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         profiler = None
         if options.profile_dir is not None:
             profiler = Profiler(options.profile_dir)
-            profiler.attach({name: process.pid for name, process in stack.processes.items()})
+            profiler.attach({**{name: process.pid for name, process in stack.processes.items()},
+                             "load generator": os.getpid()})
         pids: dict[str, int | str] = {name: process.pid for name, process in stack.processes.items()}
         pids["load generator"] = "self"
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}

@@ -16,6 +16,15 @@ from bot.settings import BotSettings
 EXECUTOR_THREADS = 64
 
 
+def io_event_loop() -> asyncio.AbstractEventLoop:
+    """The bot's event loop. Its default executor carries the state store's calls (asyncio.to_thread) and whatever
+    else botbuilder runs in threads; the stock size of cpu_count + 4 threads (6 here) queued a busy bot's state reads
+    and saves behind each other's waits (bench/system.py)."""
+    loop = asyncio.new_event_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="bot-io"))
+    return loop
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--port", type=int, help="port to listen on (default: PORT or 3978)")
@@ -32,11 +41,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.app import create_app  # after settings: a bad setting is reported without loading botbuilder
 
-    loop = asyncio.new_event_loop()
-    # The default executor carries the state store's calls (asyncio.to_thread) and every Bot Connector call
-    # (botbuilder's msrest client sends with `requests` in run_in_executor). Its default of cpu_count + 4 threads
-    # (6 here) queued every reply and state save of a busy bot behind a handful of slow sends (bench/system.py).
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="bot-io"))
+    loop = io_event_loop()
     web.run_app(create_app(settings), host=args.host, port=settings.port, print=None, loop=loop)
     return 0
 

@@ -70,3 +70,23 @@ async def _wait_for_health(url: str, process: subprocess.Popen[bytes]) -> object
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError("the bot never answered /api/health")
+
+
+def test_the_bots_loop_runs_many_blocking_calls_at_once() -> None:
+    import threading
+
+    from bot.__main__ import EXECUTOR_THREADS, io_event_loop
+
+    # More blocking calls than the stock executor's cpu_count + 4 threads: each waits for all the others, so they
+    # only finish if they all run at once.
+    calls = (os.cpu_count() or 1) + 4 + 10
+    assert calls <= EXECUTOR_THREADS
+    barrier = threading.Barrier(calls, timeout=30)
+    loop = io_event_loop()
+    try:
+        async def all_at_once() -> None:
+            await asyncio.gather(*(asyncio.to_thread(barrier.wait) for _ in range(calls)))
+
+        loop.run_until_complete(all_at_once())
+    finally:
+        loop.close()

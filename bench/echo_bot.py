@@ -1,14 +1,18 @@
 """``python -m bench.echo_bot --port N``: the floor. A bare botbuilder echo bot (ActivityHandler, CloudAdapter, empty
 app id, no state, no dialogs), measured with the same chat-client load as the real bot.
 
-Same SDK, same aiohttp server and same connector client as the real bot, so the ratio of the two start-turn
-latencies is what our dialogs, state and the call to the function app cost on top of what botbuilder costs anyway.
+Same SDK and aiohttp server as the real bot. Bare, botbuilder builds new Bot Connector clients every turn and sends
+replies with ``requests`` in threads; the real bot avoids both (bot/connector_clients.py, bot/connector_transport.py).
+``--tuned`` gives the echo bot the same two fixes, so the ratio to it is what our dialogs, state and the call to the
+function app cost on top of the least a botbuilder bot costs.
 """
 
 import argparse
 import logging
 import sys
+from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -33,8 +37,13 @@ class _NoAuth:
     APP_TENANTID = ""
 
 
-def create_app() -> web.Application:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_NoAuth()))
+def create_app(tuned: bool = False) -> web.Application:
+    authentication = ConfigurationBotFrameworkAuthentication(_NoAuth())
+    if tuned:
+        from bot.connector_clients import ReusingBotFrameworkAuthentication
+
+        authentication = ReusingBotFrameworkAuthentication(authentication)
+    adapter = CloudAdapter(authentication)
     bot = EchoBot()
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -44,9 +53,16 @@ def create_app() -> web.Application:
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def session_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            authentication.attach_session(session)
+            yield
+
     app = web.Application(middlewares=[aiohttp_error_middleware])
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/api/health", health)
+    if tuned:
+        app.cleanup_ctx.append(session_lifecycle)
     return app
 
 
@@ -54,10 +70,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.echo_bot", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--tuned", action="store_true",
+                        help="reuse connector clients and send replies with aiohttp, as the real bot does")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The floor is the least botbuilder costs: no access log, warnings only.
-    web.run_app(create_app(), host=args.host, port=args.port, print=None, access_log=None)
+    web.run_app(create_app(args.tuned), host=args.host, port=args.port, print=None, access_log=None)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Simulated users speaking the Emulator protocol (devhost.chat): the load of ``python -m bench system``.
 
 Every user first gets to the choice prompt (set-up, not measured, with bounded concurrency), then all users act
-at once, so N users means N operations in flight together. Arrival times come from a transcript listener, called
+at once (or, with a ramp, at evenly spaced moments within it), so N users means N operations in flight together as
+long as the ramp is shorter than an operation. Arrival times come from a transcript listener, called
 when the chat client's Bot Connector route receives the bot's activity, not when a waiter wakes up.
 """
 
@@ -91,9 +92,17 @@ async def set_up_users(client: ChatClient, count: int, ready_text: str, timeout:
     return runs
 
 
-async def _operate(run: UserRun, timeout: float) -> None:  # noqa: ASYNC109
+def start_delays(count: int, ramp_seconds: float) -> list[float]:
+    """When each of ``count`` users acts, spread evenly over ``[0, ramp_seconds)``; all at 0 for no ramp."""
+    if ramp_seconds <= 0 or count <= 0:
+        return [0.0] * max(count, 0)
+    return [ramp_seconds * index / count for index in range(count)]
+
+
+async def _operate(run: UserRun, timeout: float, delay: float) -> None:  # noqa: ASYNC109
     conversation = run.conversation
     assert conversation is not None
+    await asyncio.sleep(delay)
     run.option_sent = time.monotonic()
     await conversation.say(run.option)
     await conversation.wait_for_text(ONE_MOMENT, timeout)
@@ -110,14 +119,18 @@ async def _operate(run: UserRun, timeout: float) -> None:  # noqa: ASYNC109
     run.result_arrived = run.arrivals.first(is_outcome_text, run.option_sent)
 
 
-async def operate_all(runs: Sequence[UserRun], timeout: float) -> None:  # noqa: ASYNC109
-    """Every ready user at once: choose, get the acknowledgement, ask while it runs, wait for the result."""
-    await asyncio.gather(*(_guarded(run, _operate(run, timeout)) for run in runs if run.error is None))
+async def operate_all(runs: Sequence[UserRun], timeout: float, ramp_seconds: float = 0.0) -> None:  # noqa: ASYNC109
+    """Every ready user: choose, get the acknowledgement, ask while it runs, wait for the result."""
+    ready = [run for run in runs if run.error is None]
+    delays = start_delays(len(ready), ramp_seconds)
+    await asyncio.gather(*(_guarded(run, _operate(run, timeout, delay))
+                           for run, delay in zip(ready, delays, strict=True)))
 
 
-async def _echo(run: UserRun, timeout: float) -> None:  # noqa: ASYNC109
+async def _echo(run: UserRun, timeout: float, delay: float) -> None:  # noqa: ASYNC109
     conversation = run.conversation
     assert conversation is not None
+    await asyncio.sleep(delay)
     run.option_sent = time.monotonic()
     await conversation.say(run.option)
     echo = f"Echo: {run.option}"
@@ -129,6 +142,9 @@ async def _echo(run: UserRun, timeout: float) -> None:  # noqa: ASYNC109
     run.busy_reply_arrived = run.arrivals.first(_contains("are you done yet?"), run.busy_sent)
 
 
-async def echo_all(runs: Sequence[UserRun], timeout: float) -> None:  # noqa: ASYNC109
+async def echo_all(runs: Sequence[UserRun], timeout: float, ramp_seconds: float = 0.0) -> None:  # noqa: ASYNC109
     """The same two user turns against the echo bot: its start-turn latency is option message to its echo."""
-    await asyncio.gather(*(_guarded(run, _echo(run, timeout)) for run in runs if run.error is None))
+    ready = [run for run in runs if run.error is None]
+    delays = start_delays(len(ready), ramp_seconds)
+    await asyncio.gather(*(_guarded(run, _echo(run, timeout, delay))
+                           for run, delay in zip(ready, delays, strict=True)))

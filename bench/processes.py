@@ -62,7 +62,8 @@ def load_average() -> tuple[float, float, float]:
 class EchoBotProcess:
     """``python -m bench.echo_bot`` on a free loopback port, for ``async with``."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, tuned: bool = False) -> None:
+        self.tuned = tuned
         self.port = free_port()
         self.messages_url = f"http://127.0.0.1:{self.port}/api/messages"
         self._log_path = log_path
@@ -85,7 +86,8 @@ class EchoBotProcess:
         self._log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self._log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.echo_bot", "--port", str(self.port)],
+                [sys.executable, "-m", "bench.echo_bot", "--port", str(self.port),
+                 *(["--tuned"] if self.tuned else [])],
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
                 cwd=REPO_ROOT,
             )

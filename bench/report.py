@@ -39,6 +39,10 @@ def _table(rows: list[list[str]]) -> str:
                                for i, cell in enumerate(row)) for row in rows)
 
 
+def _arrival(ramp_seconds: float) -> str:
+    return "all at once" if ramp_seconds <= 0 else f"arriving over {ramp_seconds:g} s"
+
+
 def render(result: dict[str, Any]) -> str:
     system, echo, machine = result["system"], result["echo"], result["machine"]
     settings = result["settings"]
@@ -47,19 +51,24 @@ def render(result: dict[str, Any]) -> str:
             _latency_row("busy turn (message -> progress)", system["busy_turn"]),
             _latency_row("completion overhead (from option)", system["overhead"]),
             _latency_row("completion overhead (from ack)", system["overhead_after_ack"])]
-    if echo is not None:
-        rows += [_latency_row("echo bot: start turn", echo["start_turn"]),
-                 _latency_row("echo bot: second turn", echo["busy_turn"])]
+    for variant, figures in echo.items():
+        rows += [_latency_row(f"echo bot ({variant}): start turn", figures["start_turn"]),
+                 _latency_row(f"echo bot ({variant}): second turn", figures["busy_turn"])]
     delivery = system["delivery"]
-    memory = {**system["peak_memory_mb"], **(echo or {}).get("peak_memory_mb", {})}
+    memory = dict(system["peak_memory_mb"])
+    for figures in echo.values():
+        memory.update(figures["peak_memory_mb"])
     lines = [
         f"system benchmark, {settings['users']} concurrent users, operations of {settings['operation_seconds']:g} s "
-        f"in {settings['steps']} steps; {machine['cpus']} CPUs, load average before "
+        f"in {settings['steps']} steps, {_arrival(settings.get('ramp_seconds', 0.0))}; {machine['cpus']} CPUs, load "
+        f"average before "
         f"{machine['load_average_before'][0]:.2f} ({machine['note']})",
         "",
         _table(rows),
         "",
-        f"start-turn ratio to echo: {result['start_turn_ratio_to_echo'] or 'not measured'}",
+        "start-turn ratio to echo: " + ("; ".join(
+            f"{variant} " + ", ".join(f"{q} {value}" for q, value in ratios.items())
+            for variant, ratios in result["start_turn_ratio_to_echo"].items()) or "not measured"),
         f"operations completed per second: {system['operations_per_second']}",
         f"delivered {delivery['delivered']} of {delivery['users']}: lost {delivery['lost']}, duplicated "
         f"{delivery['duplicated']}, misrouted {delivery['misrouted']}, instance faults {delivery['instance_faults']}, "

@@ -42,18 +42,18 @@ def test_the_table_shows_latencies_ratios_delivery_and_memory() -> None:
                          "examples": ["c: its result never arrived"]},
             "peak_memory_mb": {"bot": 80.5},
         },
-        "echo": {"start_turn": _summary(20.0), "busy_turn": _summary(10.0), "user_errors": 0,
-                 "peak_memory_mb": {"echo bot": 60.0}},
-        "start_turn_ratio_to_echo": {"p50": 2.0, "p95": 2.0, "p99": 2.0},
+        "echo": {"bare": {"start_turn": _summary(20.0), "busy_turn": _summary(10.0), "user_errors": 0,
+                          "peak_memory_mb": {"echo bot (bare)": 60.0}}},
+        "start_turn_ratio_to_echo": {"bare": {"p50": 2.0, "p95": 2.0, "p99": 2.0}},
         "targets": {"zero_lost_duplicated_misrouted": False},
     }
     text = render(result)
     assert "3 concurrent users" in text
     row = next(line for line in text.splitlines() if line.startswith("start turn"))
     assert row.split()[-5:] == ["3", "40.0", "80.0", "120.0", "160.0"]
-    assert "echo bot: start turn" in text
-    assert "{'p50': 2.0, 'p95': 2.0, 'p99': 2.0}" in text
+    assert "echo bot (bare): start turn" in text
+    assert "start-turn ratio to echo: bare p50 2.0, p95 2.0, p99 2.0" in text
     assert "delivered 2 of 3: lost 1" in text
-    assert "bot 80.5, echo bot 60.0" in text
+    assert "bot 80.5, echo bot (bare) 60.0" in text
     assert "problem: c: its result never arrived" in text
     assert "zero_lost_duplicated_misrouted False" in text

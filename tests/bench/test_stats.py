@@ -45,3 +45,11 @@ def test_ratio_to_the_floor() -> None:
 def test_rate_per_second() -> None:
     assert rate(200, 8.0) == 25.0
     assert math.isnan(rate(5, 0.0))
+
+
+def test_a_ramp_spreads_users_evenly_and_no_ramp_means_all_at_once() -> None:
+    from bench.load import start_delays
+
+    assert start_delays(4, 2.0) == [0.0, 0.5, 1.0, 1.5]
+    assert start_delays(3, 0.0) == [0.0, 0.0, 0.0]
+    assert start_delays(0, 5.0) == []

@@ -1,8 +1,9 @@
 """Issue 5, fault 3: the Direct Line service is down when the orchestration notifies the bot.
 
-``notify_bot`` is retried (NotifyRetryAttempts attempts, NotifyFirstRetrySeconds apart): Direct Line back inside that
-window -> the user gets the result once; still down after it -> the orchestration ends Failed with an output saying
-why, and the bot, asked by the user, reads that from the status API, says so and starts over.
+``notify_bot`` is retried with backoff (NotifyRetryAttempts attempts; the first delay NotifyFirstRetrySeconds, each next
+one NotifyBackoffCoefficient times longer, at most NotifyMaxRetrySeconds): Direct Line back inside that window -> the
+user gets the result once; still down after it -> the orchestration ends Failed with an output saying why, and the
+bot, asked by the user, reads that from the status API, says so and starts over.
 """
 
 import asyncio
@@ -18,11 +19,14 @@ from tests.faults.harness import (
     runtime_status_is,
 )
 
-OPERATION = {"OperationSeconds": "0.5", "OperationSteps": "1"}
-# Window 19 x 0.5 s = 9.5 s: ample for restarting Direct Line, short retries so the test is quick.
-WIDE_WINDOW = {**OPERATION, "NotifyRetryAttempts": "20", "NotifyFirstRetrySeconds": "0.5"}
-# Window 2 x 0.5 s = 1 s: over while Direct Line stays down.
-NARROW_WINDOW = {**OPERATION, "NotifyRetryAttempts": "3", "NotifyFirstRetrySeconds": "0.5"}
+# Long enough that Direct Line is down before the outcome is ready, even on a loaded machine.
+OPERATION = {"OperationSeconds": "2", "OperationSteps": "1"}
+# Window 0.25 + 0.5 + 10 x 1 s = 10.75 s: ample for restarting Direct Line; capped at 1 s so the test stays quick.
+WIDE_WINDOW = {**OPERATION, "NotifyRetryAttempts": "13", "NotifyFirstRetrySeconds": "0.25",
+               "NotifyBackoffCoefficient": "2", "NotifyMaxRetrySeconds": "1"}
+# Window 0.5 + 1 s = 1.5 s: over while Direct Line stays down.
+NARROW_WINDOW = {**OPERATION, "NotifyRetryAttempts": "3", "NotifyFirstRetrySeconds": "0.5",
+                 "NotifyBackoffCoefficient": "2", "NotifyMaxRetrySeconds": "60"}
 FAILED_TEXT = "The long operation: option 1 failed. Let's start over."
 
 

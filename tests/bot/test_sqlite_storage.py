@@ -21,3 +21,13 @@ def test_the_database_file_and_its_directories_are_created(tmp_path: Path) -> No
         reopened.close()
 
     asyncio.run(main())
+
+
+def test_commits_are_durable_against_a_killed_process_without_an_fsync_each(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "state.sqlite")
+    try:
+        journal = storage._connection.execute("PRAGMA journal_mode").fetchone()[0]
+        synchronous = storage._connection.execute("PRAGMA synchronous").fetchone()[0]
+    finally:
+        storage.close()
+    assert (journal, synchronous) == ("wal", 1)  # 1 = NORMAL

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 BENCHMARKS: dict[str, tuple[str, str]] = {
-    "system": ("bench.system", "the whole offline system under N concurrent users, against a bare echo bot floor"),
+    "system": ("bench.system", "the whole offline system under N concurrent users, against echo-bot floors"),
     "durable": ("bench.durable", "throughput and latency of chained orchestrations on the devhost functions host"),
 }
 

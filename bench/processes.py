@@ -13,6 +13,7 @@ import aiohttp
 
 READY_TIMEOUT_SECONDS = 60.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PY_SPY = Path(sys.executable).with_name("py-spy")
 
 
 def free_port() -> int:
@@ -133,11 +134,10 @@ class Profiler:
 
     def attach(self, pids: dict[str, int]) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        py_spy = Path(sys.executable).with_name("py-spy")
         for name, pid in pids.items():
             output = self.out_dir / f"{name.replace(' ', '-')}.txt"
             self._recorders.append(subprocess.Popen(
-                [str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--output", str(output),
+                [str(PY_SPY), "record", "--pid", str(pid), "--format", "raw", "--output", str(output),
                  "--rate", "200", "--nonblocking", "--gil"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))

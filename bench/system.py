@@ -21,7 +21,7 @@ import aiohttp
 
 from bench.accounting import Delivery, UserRecord, account
 from bench.load import OPTIONS, UserRun, echo_all, operate_all, set_up_users
-from bench.processes import EchoBotProcess, Profiler, cpu_seconds, free_port, load_average, peak_memory_mb
+from bench.processes import PY_SPY, EchoBotProcess, Profiler, cpu_seconds, free_port, load_average, peak_memory_mb
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from contract import instance_id_prefix
@@ -250,6 +250,8 @@ def main(argv: list[str]) -> int:
         parser.error("--operation-seconds and --timeout must be positive")
     if args.ramp < 0:
         parser.error("--ramp must not be negative")
+    if args.profile is not None and not PY_SPY.exists():
+        parser.error(f"--profile needs py-spy at {PY_SPY} (it is in requirements-dev.txt)")
     options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
                          args.keep_dir, args.ramp, args.profile)
     result = run(options)

@@ -1,0 +1,24 @@
+import pytest
+
+from bench.__main__ import main as bench_main
+from bench.system import main as system_main
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--users", "0"], "--users"),
+    (["--steps", "0"], "--steps"),
+    (["--ramp", "-1"], "--ramp"),
+    (["--operation-seconds", "0"], "--operation-seconds"),
+])
+def test_bad_options_exit_2_naming_the_option(argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        system_main(argv)
+    assert exit_info.value.code == 2
+    assert named in capsys.readouterr().err
+
+
+def test_an_unknown_benchmark_exits_2_listing_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_main(["nope"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown benchmark 'nope'" in err
+    assert "system" in err and "durable" in err

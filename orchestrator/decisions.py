@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from contract import Outcome, OutcomeStatus, Progress, Stage
 from orchestrator.payloads import OperationPlan
+from orchestrator.settings import RetryPolicy
 
 _FINAL_STAGE = {
     OutcomeStatus.COMPLETED: Stage.COMPLETED,
@@ -41,15 +42,52 @@ def after_failed_attempt(
     """What follows a step's failed attempt number ``attempt``: when to try again, or how the operation ends.
 
     FAILED once every attempt is used; TIMED_OUT when the back-off would end at or past the deadline (the next
-    attempt could not start in time); otherwise the moment the back-off ends. The delay is the same before every
-    retry (StepFirstRetrySeconds, no backoff coefficient).
+    attempt could not start in time); otherwise the moment the back-off ends (``retry_delay``: the same
+    StepFirstRetrySeconds before every retry, as steps have no backoff coefficient).
     """
     if attempt >= plan.step_retry.attempts:
         return OutcomeStatus.FAILED
-    retry_at = now + timedelta(seconds=plan.step_retry.first_retry_seconds)
+    retry_at = now + timedelta(seconds=retry_delay(plan.step_retry, attempt))
     if retry_at >= deadline:
         return OutcomeStatus.TIMED_OUT
     return retry_at
+
+
+def retry_delay(policy: RetryPolicy, failed_attempt: int) -> float:
+    """Seconds to wait after failed attempt ``failed_attempt`` (1-based) before the next one.
+
+    ``first_retry_seconds * backoff_coefficient ** (failed_attempt - 1)``, capped at ``max_retry_seconds``. Multiplied
+    step by step, under the cap, so that a large coefficient or many attempts cannot overflow.
+    """
+    if failed_attempt < 1:
+        raise ValueError(f"attempts count from 1, got {failed_attempt}")
+    cap = policy.max_retry_seconds
+    delay = policy.first_retry_seconds if cap is None else min(cap, policy.first_retry_seconds)
+    for _ in range(failed_attempt - 1):
+        delay *= policy.backoff_coefficient
+        if cap is not None:
+            delay = min(cap, delay)
+    return delay
+
+
+def retry_delays(policy: RetryPolicy) -> list[float]:
+    """Every delay between two attempts, in order: ``attempts - 1`` of them."""
+    return [retry_delay(policy, attempt) for attempt in range(1, policy.attempts)]
+
+
+def retry_window(policy: RetryPolicy) -> float:
+    """Seconds of back-off between the first attempt and the last: the sum of the delays.
+
+    The documented retry window (135 s for notify_bot with the defaults: 5 + 10 + 20 + 40 + 60). The attempts'
+    own run time comes on top.
+    """
+    return sum(retry_delays(policy))
+
+
+def notify_retrying_progress(plan: OperationPlan, steps_done: int, delay: float, next_attempt: int) -> Progress:
+    message = (f"Could not reach the bot yet; trying again in {describe_seconds(delay)} "
+               f"(attempt {next_attempt} of {plan.notify_retry.attempts}).")
+    return Progress.of(plan.option, Stage.NOTIFYING, steps_done, plan.steps, message)
 
 
 def notifying_progress(plan: OperationPlan, steps_done: int, outcome: Outcome) -> Progress:

@@ -12,11 +12,23 @@ from orchestrator.settings import RetryPolicy, Settings
 
 
 def _retry_to_json(policy: RetryPolicy) -> dict[str, Any]:
-    return {"attempts": policy.attempts, "firstRetrySeconds": policy.first_retry_seconds}
+    return {
+        "attempts": policy.attempts,
+        "firstRetrySeconds": policy.first_retry_seconds,
+        "backoffCoefficient": policy.backoff_coefficient,
+        "maxRetrySeconds": policy.max_retry_seconds,
+    }
 
 
 def _retry_from_json(data: dict[str, Any]) -> RetryPolicy:
-    return RetryPolicy(int(data["attempts"]), float(data["firstRetrySeconds"]))
+    # Inputs written before backoff existed have neither key: a constant delay, as they were started with.
+    max_retry = data.get("maxRetrySeconds")
+    return RetryPolicy(
+        int(data["attempts"]),
+        float(data["firstRetrySeconds"]),
+        float(data.get("backoffCoefficient", 1.0)),
+        None if max_retry is None else float(max_retry),
+    )
 
 
 @dataclass(frozen=True)

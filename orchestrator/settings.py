@@ -17,7 +17,11 @@ StepRetryAttempts        default 3. Attempts per step in all (1 = no retry) befo
 StepFirstRetrySeconds    default 1. Delay between two attempts of a step (no backoff: every retry waits this
                          long). A retry whose delay would end at or past the deadline is not made: timed_out.
 NotifyRetryAttempts      default 6. Attempts to deliver the outcome to the bot before the orchestration fails.
-NotifyFirstRetrySeconds  default 5. Delay between delivery attempts.
+NotifyFirstRetrySeconds  default 5. Delay before the second delivery attempt.
+NotifyBackoffCoefficient default 2 (>= 1). Each later delay is the previous one times this (1 = constant delay).
+NotifyMaxRetrySeconds    default 60. No delay between delivery attempts is longer than this. The retry window is
+                         the sum of the delays: 5 + 10 + 20 + 40 + 60 = 135 s with the defaults
+                         (orchestrator.decisions.retry_window).
 OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" or "<option>@<step>x<n>"
                          items. "option 2@3" makes step 3 of option 2 raise on every attempt (the failure path);
                          "option 2@3x1" makes only its first attempt raise, "x2" its first two (the retry path).
@@ -43,13 +47,16 @@ MAX_TIMEOUT_SECONDS = 86400.0
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often to try and how long to wait in between (the delays: orchestrator.decisions.retry_delay).
+
+    The delay after failed attempt ``n`` is ``first_retry_seconds * backoff_coefficient ** (n - 1)``, capped at
+    ``max_retry_seconds`` (None: no cap). Steps keep a constant delay (coefficient 1, no cap).
+    """
+
     attempts: int
     first_retry_seconds: float
-
-    @property
-    def first_retry_milliseconds(self) -> int:
-        # The SDK rejects 0 ms; sub-millisecond settings round up to the smallest legal delay.
-        return max(1, math.ceil(self.first_retry_seconds * 1000))
+    backoff_coefficient: float = 1.0
+    max_retry_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ class Settings:
     operation_steps: int = 5
     timeout_seconds: float = 120.0
     step_retry: RetryPolicy = RetryPolicy(3, 1.0)
-    notify_retry: RetryPolicy = RetryPolicy(6, 5.0)
+    notify_retry: RetryPolicy = RetryPolicy(6, 5.0, 2.0, 60.0)
     # Steps set to fail: a test/demo setting.
     faults: frozenset[StepFault] = frozenset()
     # Secrets stay out of repr so that logging a Settings object can never leak them.
@@ -119,6 +126,8 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         notify_retry=RetryPolicy(
             _integer(env, "NotifyRetryAttempts", 6, minimum=1, maximum=100),
             _number(env, "NotifyFirstRetrySeconds", 5.0, minimum=0.0, exclusive=True),
+            _number(env, "NotifyBackoffCoefficient", 2.0, minimum=1.0, what="a number"),
+            _number(env, "NotifyMaxRetrySeconds", 60.0, minimum=0.0, exclusive=True, maximum=MAX_TIMEOUT_SECONDS),
         ),
         faults=_faults(env, "OperationFaults"),
         direct_line_secret=env.get("DirectLineSecret", "").strip(),
@@ -151,6 +160,7 @@ def _number(
     minimum: float,
     exclusive: bool = False,
     maximum: float = math.inf,
+    what: str = "a number of seconds",
 ) -> float:
     raw = _raw(env, name)
     if raw is None:
@@ -158,7 +168,7 @@ def _number(
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(name, f"expected a number of seconds, got {raw!r}") from None
+        raise SettingsError(name, f"expected {what}, got {raw!r}") from None
     if not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
         bound = f"greater than {minimum:g}" if exclusive else f"at least {minimum:g}"
         raise SettingsError(name, f"must be {bound}, got {raw!r}")

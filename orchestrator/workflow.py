@@ -2,7 +2,7 @@
 
 Replay rules (durable-host-protocol §A7, §E): this generator re-runs from the top on every episode, so it
 uses only ``context.current_utc_datetime`` for time, does no I/O, reads no settings (everything comes from
-the input), races every attempt against a FRESH timer (never re-yielding a running task in a new task_any),
+the input), races every step attempt against a FRESH timer (never re-yielding a running task in a new task_any),
 and cancels every timer it raced once the attempt has won, whether it succeeded or failed, so no open
 timer keeps the instance Running.
 
@@ -20,14 +20,19 @@ tests/orchestrator/test_on_devhost.py runs this orchestrator through the same sh
 plain ``call_activity`` raced against its own deadline timer, and the back-off between attempts is a plain
 timer awaited alone, so every id is one the SDK assigns in yield order.
 
-``notify_bot`` keeps ``call_activity_with_retry``: it is awaited alone, as the last action, so its host-made
-timers and re-attempts come after every other action and nothing can take their ids.
+``notify_bot`` is retried by hand as well, for another reason: backoff. Being the last action, awaited alone,
+its SDK retries were replay-safe, but the Python SDK's ``RetryOptions`` sends no backoff coefficient, so the
+extension waited the same delay before every retry. Now, in the same shape as the steps, each delivery attempt
+is a plain ``call_activity`` awaited alone (notify has no deadline, so nothing to race), and the wait before
+the next is a plain timer awaited alone, ``decisions.retry_delay`` long: NotifyFirstRetrySeconds x
+NotifyBackoffCoefficient^(n-1) after failed attempt n, capped at NotifyMaxRetrySeconds. Once the last attempt
+has failed the orchestration fails with NotificationError, whose message names the attempts and the last error.
 """
 
 import logging
 from collections.abc import Generator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -37,7 +42,6 @@ from orchestrator import decisions
 from orchestrator.errors import NotificationError
 from orchestrator.names import NOTIFY_BOT, RUN_OPERATION_STEP
 from orchestrator.payloads import NotifyRequest, NotifyResult, OperationPlan, StepRequest, StepResult
-from orchestrator.settings import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +53,6 @@ class StepStopped:
     status: OutcomeStatus
     # First line of the last failed attempt's error (None if none failed), for the orchestration output.
     detail: str | None
-
-
-def _retry_options(policy: RetryPolicy) -> df.RetryOptions:
-    return df.RetryOptions(policy.first_retry_milliseconds, policy.attempts)
 
 
 def _first_line(error: BaseException) -> str:
@@ -93,6 +93,34 @@ def run_step(
         yield context.create_timer(retry_at)
 
 
+def deliver_outcome(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, notify: NotifyRequest, steps_done: int
+) -> Generator[Any, Any, NotifyResult]:
+    """Deliver the outcome, backing off between failed attempts; NotificationError once none is left."""
+    attempt = 1
+    while True:
+        try:
+            delivered = yield context.call_activity(NOTIFY_BOT, notify.to_json(), expected_type=dict)
+        except Exception as error:  # the SDK throws a plain Exception("<Reason> \n <Details>") into the generator
+            detail = _first_line(error)
+        else:
+            return NotifyResult.from_json(delivered)
+        if not context.is_replaying:
+            logger.warning("notify_bot failed instance_id=%s attempt=%d of %d: %s",
+                           context.instance_id, attempt, plan.notify_retry.attempts, detail)
+        if attempt >= plan.notify_retry.attempts:
+            context.set_custom_status(decisions.undelivered_progress(plan, steps_done).to_json())
+            attempts = plan.notify_retry.attempts
+            raise NotificationError(
+                f"Could not deliver the {notify.outcome.status.value} outcome to the bot after "
+                f"{attempts} attempt{'' if attempts == 1 else 's'}: {detail}"
+            )
+        delay = decisions.retry_delay(plan.notify_retry, attempt)
+        attempt += 1
+        context.set_custom_status(decisions.notify_retrying_progress(plan, steps_done, delay, attempt).to_json())
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
+
+
 def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
     # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
     plan = OperationPlan.from_json(context.get_input(expected_type=dict))
@@ -119,16 +147,7 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
 
     context.set_custom_status(decisions.notifying_progress(plan, steps_done, outcome).to_json())
     notify = NotifyRequest(instance_id, plan.continuation, outcome)
-    try:
-        delivered = yield context.call_activity_with_retry(
-            NOTIFY_BOT, _retry_options(plan.notify_retry), notify.to_json(), expected_type=dict
-        )
-    except Exception as error:  # the SDK raises plain Exception once the retries are exhausted
-        context.set_custom_status(decisions.undelivered_progress(plan, steps_done).to_json())
-        raise NotificationError(
-            f"Could not deliver the {outcome.status.value} outcome to the bot after "
-            f"{plan.notify_retry.attempts} attempts: {_first_line(error)}"
-        ) from error
+    delivered = yield from deliver_outcome(context, plan, notify, steps_done)
 
     context.set_custom_status(decisions.final_progress(plan, steps_done, outcome).to_json())
-    return {**NotifyResult.from_json(delivered).to_json(), "detail": detail}
+    return {**delivered.to_json(), "detail": detail}

@@ -12,7 +12,7 @@ SIGNING_KEY = "signing-key-for-tests"
 ALL_SETTINGS = (
     "DirectLineSecret", "DirectLineEndpoint", "OperationSigningKey", "OperationSeconds", "OperationSteps",
     "OperationTimeoutSeconds", "StepRetryAttempts", "StepFirstRetrySeconds", "NotifyRetryAttempts",
-    "NotifyFirstRetrySeconds", "OperationFaults",
+    "NotifyFirstRetrySeconds", "NotifyBackoffCoefficient", "NotifyMaxRetrySeconds", "OperationFaults",
 )
 
 

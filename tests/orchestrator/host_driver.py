@@ -3,11 +3,11 @@
 It covers what long_operation needs, one message per episode (§A7's recommended loop): each new leaf action
 gets the next id in the order it appears (compound children left to right). A plain activity runs once
 through its registered trigger function with the wire encoding (input JSON text in, JSON text out) and its
-TaskCompleted or TaskFailed is the next message. A timer awaited alone (a back-off between two attempts)
-fires at its fireAt. An activity with retry options is retried the way the host does it (§A3): a failed
-attempt is followed by a host-made retry timer that fires at once and then the next attempt, and after the
-last failed attempt the extra "dummy" timer. Timers raced in a task_any never fire here: tests that need
-the deadline use the replay histories in test_workflow.py and the devhost in test_on_devhost.py.
+TaskCompleted or TaskFailed is the next message. A timer awaited alone (a back-off between two attempts, of a
+step or of notify_bot) fires at its fireAt, and the driver records how long after the orchestrator's clock it
+was set. long_operation makes no call with retry options (the host would make those retries' ids), and the
+driver refuses one. Timers raced in a task_any never fire here: tests that need the deadline use the replay
+histories in test_workflow.py and the devhost in test_on_devhost.py.
 """
 
 import asyncio
@@ -51,6 +51,9 @@ class HostDriver:
         self.known = 0
         # Activity name -> how many times it ran.
         self.attempts: dict[str, int] = {}
+        # Every back-off timer awaited alone, in order: (activity it followed, seconds from the clock to its fireAt).
+        self.back_offs: list[tuple[str, float]] = []
+        self.last_activity = ""
 
     def _tick(self) -> datetime:
         return self.history.now + timedelta(milliseconds=100)
@@ -76,16 +79,19 @@ class HostDriver:
             task_id, action = awaited[0]
             if action["actionType"] == CREATE_TIMER:
                 fire = datetime.fromisoformat(action["fireAt"])
+                self.back_offs.append((self.last_activity, (fire - self.history.now).total_seconds()))
                 self.history.timer_fired(max(self._tick(), fire), task_id, fire)
             elif action["actionType"] == CALL_ACTIVITY:
                 self._attempt(task_id, action)
             else:
-                self._run_with_retries(task_id, action)
+                raise AssertionError(f"long_operation retries by hand; the host would number this call's retries: "
+                                     f"{action}")
         raise AssertionError("the orchestration did not finish")
 
     def _attempt(self, task_id: int, call: dict[str, Any]) -> bool:
         """Run the activity once and record its TaskCompleted or TaskFailed; whether it succeeded."""
         name = call["functionName"]
+        self.last_activity = name
         self.attempts[name] = self.attempts.get(name, 0) + 1
         try:
             result: Any = self.runner.run(ACTIVITIES[name](request=json.loads(call["input"])))
@@ -95,17 +101,3 @@ class HostDriver:
             return False
         self.history.completed(self._tick(), task_id, result)
         return True
-
-    def _run_with_retries(self, task_id: int, call: dict[str, Any]) -> None:
-        attempts = call["retryOptions"]["maxNumberOfAttempts"]
-        for attempt in range(1, attempts + 1):
-            if self._attempt(task_id, call):
-                return
-            timer_id = self.next_id
-            self.next_id += 1
-            self.history.timer_created(timer_id, self.history.now)
-            self.history.timer_fired(self._tick(), timer_id, self.history.now)
-            if attempt < attempts:
-                task_id = self.next_id
-                self.next_id += 1
-                self.history.scheduled(task_id, call["functionName"], call["input"])

@@ -7,7 +7,7 @@ import pytest
 from contract import OutcomeStatus, Stage
 from orchestrator import decisions
 from orchestrator.payloads import OperationPlan
-from orchestrator.settings import RetryPolicy
+from orchestrator.settings import RetryPolicy, parse_settings
 
 PLAN = OperationPlan(
     option="option 2",
@@ -16,7 +16,7 @@ PLAN = OperationPlan(
     step_seconds=1.0,
     timeout_seconds=1.0,
     step_retry=RetryPolicy(1, 1.0),
-    notify_retry=RetryPolicy(6, 5.0),
+    notify_retry=RetryPolicy(6, 5.0, 2.0, 60.0),
 )
 
 
@@ -81,3 +81,39 @@ def test_stopped_outcome_is_failed_or_timed_out_only() -> None:
     )
     with pytest.raises(ValueError, match="completed"):
         decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.COMPLETED)
+
+
+def test_notify_delays_grow_by_the_coefficient_up_to_the_cap_and_the_default_window_is_135_seconds() -> None:
+    defaults = parse_settings({}).notify_retry
+    assert [decisions.retry_delay(defaults, attempt) for attempt in (1, 2, 3, 4, 5)] == [5, 10, 20, 40, 60]
+    assert decisions.retry_delays(defaults) == [5, 10, 20, 40, 60]
+    assert decisions.retry_window(defaults) == 135
+    # Past the cap every delay is the cap.
+    assert decisions.retry_delay(defaults, 9) == 60
+
+
+def test_retry_delays_follow_the_formula_for_any_policy() -> None:
+    policy = RetryPolicy(5, 0.5, 3.0, 10.0)
+    assert decisions.retry_delays(policy) == [0.5, 1.5, 4.5, 10.0]
+    assert decisions.retry_window(policy) == 16.5
+    # Coefficient 1 without a cap (steps, and inputs written before backoff): the same delay every time.
+    assert decisions.retry_delays(RetryPolicy(4, 2.0)) == [2.0, 2.0, 2.0]
+    # A cap below the first delay caps that one too; one attempt has no delay at all.
+    assert decisions.retry_delays(RetryPolicy(3, 5.0, 2.0, 1.0)) == [1.0, 1.0]
+    assert decisions.retry_window(RetryPolicy(1, 5.0, 2.0, 60.0)) == 0
+
+
+def test_a_huge_coefficient_stays_at_the_cap_without_overflowing() -> None:
+    policy = RetryPolicy(100, 1.0, 1e300, 60.0)
+    assert decisions.retry_delay(policy, 99) == 60.0
+    assert decisions.retry_window(policy) == 1.0 + 98 * 60.0
+    with pytest.raises(ValueError, match="attempts count from 1"):
+        decisions.retry_delay(policy, 0)
+
+
+def test_notify_retrying_progress_says_when_and_which_attempt() -> None:
+    shown = decisions.notify_retrying_progress(PLAN, 3, 20.0, 3)
+    assert (shown.stage, shown.step, shown.steps) == (Stage.NOTIFYING, 3, 4)
+    assert shown.message == "Could not reach the bot yet; trying again in 20 seconds (attempt 3 of 6)."
+    assert decisions.notify_retrying_progress(PLAN, 0, 0.5, 2).message == (
+        "Could not reach the bot yet; trying again in 0.5 seconds (attempt 2 of 6).")

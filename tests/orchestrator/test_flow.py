@@ -103,10 +103,31 @@ def test_bot_unreachable_fails_the_orchestration_after_notify_retries(
     direct_line: DirectLine, app_settings: Callable[..., None]
 ) -> None:
     direct_line[1].failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
-    driver, state = drive(direct_line, app_settings, "option 1", NotifyRetryAttempts="3")
-    assert driver.attempts["notify_bot"] == 3
+    driver, state = drive(direct_line, app_settings, "option 1", NotifyRetryAttempts="4",
+                          NotifyBackoffCoefficient="3", NotifyMaxRetrySeconds="0.05")
+    assert driver.attempts["notify_bot"] == 4
+    # 0.01 s, then x3, then capped at 0.05 s: one back-off before each retry, none after the last attempt.
+    assert driver.back_offs == [("notify_bot", 0.01), ("notify_bot", 0.03), ("notify_bot", 0.05)]
     assert not state.is_done
     assert state.error is not None
-    assert state.error.startswith("Could not deliver the completed outcome to the bot after 3 attempts: ")
+    assert state.error.startswith("Could not deliver the completed outcome to the bot after 4 attempts: ")
     assert "HTTP 502" in state.error and "BotRejectedActivity" in state.error
     assert SECRET not in state.error
+    assert state.custom_status["message"] == "The outcome could not be delivered to the conversation."
+
+
+def test_bot_back_after_two_failed_deliveries_receives_the_result_once(
+    direct_line: DirectLine, app_settings: Callable[..., None]
+) -> None:
+    fake = direct_line[1]
+    fake.failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
+    fake.failure_budget["post"] = 2
+    driver, state = drive(direct_line, app_settings, "option 1", NotifyRetryAttempts="6")
+    assert state.is_done
+    assert driver.attempts["notify_bot"] == 3
+    # Default coefficient 2: the second back-off is twice the first.
+    assert driver.back_offs == [("notify_bot", 0.01), ("notify_bot", 0.02)]
+    outcome = posted_outcome(fake)
+    assert verify_outcome(outcome, SIGNING_KEY)
+    assert state.output["outcome"] == outcome.to_json()
+    assert state.custom_status["stage"] == "completed"

@@ -3,12 +3,15 @@ Durable extension's OutOfProcOrchestrationShim does (durable-host-protocol §A7)
 
 These are the regression tests for the step-retry replay hazard: a step retried by the SDK
 (call_activity_with_retry) inside a task_any ended the instance Failed as non-deterministic as soon as an
-attempt failed. Each test starts an operation over HTTP as the bot does, waits for a terminal runtime
+attempt failed. notify_bot is retried the same way, by hand, with backoff; its back-off timers are read from the
+history. Each test starts an operation over HTTP as the bot does, waits for a terminal runtime
 status and checks what reached Direct Line.
 """
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +83,8 @@ def stack(app_settings: Callable[..., None], tmp_path: Path) -> Iterator[Callabl
             "DirectLineEndpoint": str(server.make_url("/v3/directline")),
             "OperationSeconds": "0.06", "OperationSteps": "3", "OperationTimeoutSeconds": "30",
             "StepRetryAttempts": "3", "StepFirstRetrySeconds": "0.05",
-            "NotifyRetryAttempts": "3", "NotifyFirstRetrySeconds": "0.05", "OperationFaults": "",
+            "NotifyRetryAttempts": "3", "NotifyFirstRetrySeconds": "0.05", "NotifyBackoffCoefficient": "2",
+            "NotifyMaxRetrySeconds": "60", "OperationFaults": "",
             **settings,
         })
         return Stack(host, direct_line)
@@ -98,6 +102,23 @@ def stack(app_settings: Callable[..., None], tmp_path: Path) -> Iterator[Callabl
 def results_of(status: dict[str, Any], activity: str) -> list[str]:
     """TaskCompleted or TaskFailed for every run of ``activity``, in history order."""
     return [event["EventType"] for event in status["historyEvents"] if event.get("FunctionName") == activity]
+
+
+def _moment(dotnet: str) -> datetime:
+    # .NET writes seven fractional digits; Python reads six.
+    return datetime.fromisoformat(dotnet.rstrip("Z")[:26] + "+00:00")
+
+
+def back_offs_after_failed(status: dict[str, Any], activity: str) -> list[float]:
+    """Seconds from each back-off timer's creation (the orchestrator's clock on the devhost) to its FireAt, for
+    the timers made right after a failed ``activity``."""
+    events = status["historyEvents"]
+    return [
+        (_moment(timer["FireAt"]) - _moment(timer["Timestamp"])).total_seconds()
+        for failed, timer in pairwise(events)
+        if (failed["EventType"], failed.get("FunctionName"), timer["EventType"]) == ("TaskFailed", activity,
+                                                                                    "TimerCreated")
+    ]
 
 
 def test_a_step_failing_for_good_ends_completed_with_the_failed_outcome_delivered(stack: Callable[..., Stack]) -> None:
@@ -131,10 +152,10 @@ def test_a_step_failing_once_is_tried_again_and_the_result_is_delivered(stack: C
     assert (status["customStatus"]["stage"], status["customStatus"]["percent"]) == ("completed", 100)
 
 
-def test_notify_retried_by_the_sdk_after_step_retries_still_completes(stack: Callable[..., Stack]) -> None:
-    # notify_bot keeps call_activity_with_retry: awaited alone as the last action, its host-made retry timers
-    # and re-attempts come after every other action, so the shim's replay cannot diverge (§A7.1, §A3).
-    running = stack(OperationFaults="option 2@1x2, option 2@3x1", StepRetryAttempts="3")
+def test_notify_retried_with_backoff_after_step_retries_still_completes(stack: Callable[..., Stack]) -> None:
+    # notify_bot's attempts and back-off timers are plain actions, numbered in yield order like the steps', so
+    # the shim's replay follows them (§A7.1); the second back-off is twice the first (coefficient 2).
+    running = stack(OperationFaults="option 2@1x2, option 2@3x1", StepRetryAttempts="3", NotifyRetryAttempts="4")
     running.direct_line.failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
     running.direct_line.failure_budget["post"] = 2
     status = running.run_operation("option 2")
@@ -146,6 +167,22 @@ def test_notify_retried_by_the_sdk_after_step_retries_still_completes(stack: Cal
         "TaskFailed", "TaskFailed", "TaskCompleted", "TaskCompleted", "TaskFailed", "TaskCompleted",
     ]
     assert results_of(status, "notify_bot") == ["TaskFailed", "TaskFailed", "TaskCompleted"]
+    assert back_offs_after_failed(status, "notify_bot") == [0.05, 0.1]
+    assert status["customStatus"]["stage"] == "completed"
+
+
+def test_notify_failing_every_attempt_ends_failed_with_a_clear_output(stack: Callable[..., Stack]) -> None:
+    running = stack(NotifyRetryAttempts="3", NotifyBackoffCoefficient="3", NotifyMaxRetrySeconds="0.1")
+    running.direct_line.failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
+    status = running.run_operation("option 1")
+
+    assert status["runtimeStatus"] == "Failed", status
+    assert "Could not deliver the completed outcome to the bot after 3 attempts: " in status["output"]
+    assert "HTTP 502" in status["output"]
+    assert results_of(status, "notify_bot") == ["TaskFailed"] * 3
+    # 0.05 s, then 0.15 s capped at 0.1 s; none after the last attempt.
+    assert back_offs_after_failed(status, "notify_bot") == [0.05, 0.1]
+    assert status["customStatus"]["message"] == "The outcome could not be delivered to the conversation."
 
 
 def test_the_deadline_passing_during_a_step_delivers_timed_out(stack: Callable[..., Stack]) -> None:

@@ -14,7 +14,7 @@ def test_defaults_match_the_documented_ones() -> None:
         operation_steps=5,
         timeout_seconds=120.0,
         step_retry=RetryPolicy(3, 1.0),
-        notify_retry=RetryPolicy(6, 5.0),
+        notify_retry=RetryPolicy(6, 5.0, 2.0, 60.0),
         faults=frozenset(),
         direct_line_secret="",
         signing_key="",
@@ -34,16 +34,17 @@ def test_values_are_read_and_trimmed() -> None:
         "StepFirstRetrySeconds": "0.0001",
         "NotifyRetryAttempts": "4",
         "NotifyFirstRetrySeconds": "0.25",
+        "NotifyBackoffCoefficient": "1.5",
+        "NotifyMaxRetrySeconds": "2",
         "OperationFaults": "option 2@3, option 1@1",
     })
     assert settings.direct_line_secret == "secret"
     assert settings.direct_line_endpoint == "http://127.0.0.1:8000/v3/directline"
     assert settings.step_seconds == 0.25
     assert settings.timeout_seconds == 3.0
-    assert settings.step_retry == RetryPolicy(1, 0.0001)
-    # The SDK rejects a 0 ms retry interval, so tiny delays round up to 1 ms.
-    assert settings.step_retry.first_retry_milliseconds == 1
-    assert settings.notify_retry.first_retry_milliseconds == 250
+    # Steps keep a constant delay: coefficient 1, no cap.
+    assert settings.step_retry == RetryPolicy(1, 0.0001, 1.0, None)
+    assert settings.notify_retry == RetryPolicy(4, 0.25, 1.5, 2.0)
     assert settings.faults == {StepFault("option 2", 3), StepFault("option 1", 1)}
 
 
@@ -74,6 +75,11 @@ def test_faults_fail_every_attempt_or_only_the_first_n() -> None:
         ("StepFirstRetrySeconds", "0"),
         ("NotifyRetryAttempts", "x"),
         ("NotifyFirstRetrySeconds", "-5"),
+        ("NotifyBackoffCoefficient", "0.5"),
+        ("NotifyBackoffCoefficient", "double"),
+        ("NotifyBackoffCoefficient", "inf"),
+        ("NotifyMaxRetrySeconds", "0"),
+        ("NotifyMaxRetrySeconds", "86401"),
         ("DirectLineEndpoint", "directline.botframework.com"),
         ("OperationFaults", "option 2"),
         ("OperationFaults", "option 9@1"),
@@ -91,6 +97,14 @@ def test_bad_value_raises_naming_the_setting(name: str, value: str) -> None:
         parse_settings({name: value})
     assert caught.value.setting == name
     assert str(caught.value).startswith(f"{name}: ")
+
+
+def test_a_backoff_coefficient_of_one_is_a_constant_delay_and_below_one_is_refused() -> None:
+    assert parse_settings({"NotifyBackoffCoefficient": "1"}).notify_retry.backoff_coefficient == 1.0
+    with pytest.raises(SettingsError, match=r"^NotifyBackoffCoefficient: must be at least 1, got '0.9'$"):
+        parse_settings({"NotifyBackoffCoefficient": "0.9"})
+    with pytest.raises(SettingsError, match=r"^NotifyBackoffCoefficient: expected a number, got 'x'$"):
+        parse_settings({"NotifyBackoffCoefficient": "x"})
 
 
 def test_secrets_never_appear_in_repr() -> None:

@@ -63,7 +63,8 @@ def test_start_answers_202_with_management_urls_and_starts_long_operation(
 ) -> None:
     app_settings(DirectLineSecret="s", OperationSigningKey="k", OperationSeconds="6", OperationSteps="3",
                  OperationTimeoutSeconds="30", StepRetryAttempts="4", StepFirstRetrySeconds="0.5",
-                 NotifyRetryAttempts="2", NotifyFirstRetrySeconds="3")
+                 NotifyRetryAttempts="2", NotifyFirstRetrySeconds="3",
+                 NotifyBackoffCoefficient="1.5", NotifyMaxRetrySeconds="30")
     fake = FakeDurableHost()
     response = call_starter(runner, fake, start_body())
 
@@ -89,8 +90,8 @@ def test_start_answers_202_with_management_urls_and_starts_long_operation(
         "steps": 3,
         "stepSeconds": 2.0,
         "timeoutSeconds": 30.0,
-        "stepRetry": {"attempts": 4, "firstRetrySeconds": 0.5},
-        "notifyRetry": {"attempts": 2, "firstRetrySeconds": 3.0},
+        "stepRetry": {"attempts": 4, "firstRetrySeconds": 0.5, "backoffCoefficient": 1.0, "maxRetrySeconds": None},
+        "notifyRetry": {"attempts": 2, "firstRetrySeconds": 3.0, "backoffCoefficient": 1.5, "maxRetrySeconds": 30.0},
     }
 
 

@@ -3,9 +3,10 @@
 Task ids are the SDK's own, in yield order (§A3): each attempt at a step is a plain activity and its race
 timer (the next two ids); a failed attempt with attempts left is followed by a plain back-off timer (the next
 id) and then a new attempt with a fresh race timer. No id is ever made by the host for a step, which is what
-keeps the shim's replay deterministic (see orchestrator/workflow.py). notify_bot alone keeps the SDK retry:
-a failed delivery is followed by a host-made retry timer, and after the last failed attempt one extra
-("dummy") timer must fire before the failure reaches the orchestrator.
+keeps the shim's replay deterministic (see orchestrator/workflow.py). notify_bot is retried the same way,
+with backoff: each delivery attempt is a plain activity awaited alone (the next id), a failed one with attempts
+left is followed by a plain back-off timer (the next id) whose FireAt grows by the backoff coefficient up to the
+cap, and the last failed attempt fails the orchestration at once.
 """
 
 import json
@@ -18,10 +19,8 @@ from orchestrator.payloads import NotifyRequest, OperationPlan
 from orchestrator.settings import RetryPolicy
 from tests.orchestrator.replay import (
     CALL_ACTIVITY,
-    CALL_ACTIVITY_WITH_RETRY,
     CREATE_TIMER,
     T0,
-    WHEN_ALL,
     WHEN_ANY,
     History,
     fire_at,
@@ -40,8 +39,13 @@ TIMEOUT = 20.0
 DEADLINE = T0 + timedelta(seconds=TIMEOUT)
 STEP_FAILURE = "Activity function 'run_operation_step' failed: InjectedFault: step 2 of option 1 is set to fail"
 NOTIFY_FAILURE = "Activity function 'notify_bot' failed: DirectLineError: Direct Line post activity failed: HTTP 502"
+NOTIFY_DETAILS = '{"Message": "Direct Line post activity failed: HTTP 502"}'
 RESULT = "(Result for long operation one!)"
 TIMED_OUT_REASON = "Sorry, option 1 did not finish within 20 seconds."
+
+
+# Notify delays 5, 10, 15, 15, ... s: coefficient 2, capped at 15 s.
+NOTIFY_FIRST, NOTIFY_COEFFICIENT, NOTIFY_CAP = 5.0, 2.0, 15.0
 
 
 def make_plan(steps: int = 3, step_attempts: int = 2, notify_attempts: int = 2) -> OperationPlan:
@@ -52,7 +56,7 @@ def make_plan(steps: int = 3, step_attempts: int = 2, notify_attempts: int = 2) 
         step_seconds=1.0,
         timeout_seconds=TIMEOUT,
         step_retry=RetryPolicy(step_attempts, 1.0),
-        notify_retry=RetryPolicy(notify_attempts, 5.0),
+        notify_retry=RetryPolicy(notify_attempts, NOTIFY_FIRST, NOTIFY_COEFFICIENT, NOTIFY_CAP),
     )
 
 
@@ -69,20 +73,6 @@ def parsed(actions: Any) -> Any:
     return actions
 
 
-def with_retry(name: str, input_: dict[str, Any], policy: RetryPolicy) -> dict[str, Any]:
-    # Under replay schema V3 the SDK wraps a retried call in a WhenAll of one (§A5).
-    call = {
-        "actionType": CALL_ACTIVITY_WITH_RETRY,
-        "functionName": name,
-        "input": input_,
-        "retryOptions": {
-            "firstRetryIntervalInMilliseconds": policy.first_retry_milliseconds,
-            "maxNumberOfAttempts": policy.attempts,
-        },
-    }
-    return {"actionType": WHEN_ALL, "compoundActions": [call]}
-
-
 def race(plan: OperationPlan, step: int, timer_cancelled: bool, attempt: int = 1) -> dict[str, Any]:
     """One attempt at a step: a PLAIN activity call raced against a fresh timer for the deadline."""
     step_input = {"option": plan.option, "step": step, "steps": plan.steps, "stepSeconds": plan.step_seconds,
@@ -97,9 +87,11 @@ def back_off(until: datetime) -> dict[str, Any]:
     return {"actionType": CREATE_TIMER, "fireAt": fire_at(until), "isCanceled": False}
 
 
-def notify(plan: OperationPlan, status: OutcomeStatus, result: str) -> dict[str, Any]:
+def notify(status: OutcomeStatus, result: str) -> dict[str, Any]:
+    """One delivery attempt: a PLAIN activity call awaited alone (no retry options, no race)."""
     outcome = Outcome(INSTANCE, "conv-1", status, result)
-    return with_retry("notify_bot", NotifyRequest(INSTANCE, CONTINUATION, outcome).to_json(), plan.notify_retry)
+    return {"actionType": CALL_ACTIVITY, "functionName": "notify_bot",
+            "input": NotifyRequest(INSTANCE, CONTINUATION, outcome).to_json()}
 
 
 def progress(stage: Stage, step: int, steps: int, message: str) -> dict[str, Any]:
@@ -145,7 +137,7 @@ def test_success_runs_every_step_reports_progress_then_notifies_and_completes() 
     state = replay(history)
     assert parsed(state.actions) == [
         race(plan, 1, True), race(plan, 2, True), race(plan, 3, True),
-        notify(plan, OutcomeStatus.COMPLETED, RESULT),
+        notify(OutcomeStatus.COMPLETED, RESULT),
     ]
     assert state.custom_status == progress(Stage.NOTIFYING, 3, 3, "Sending the result to the conversation.")
     assert not state.is_done
@@ -186,7 +178,7 @@ def test_a_failed_attempt_backs_off_on_a_plain_timer_then_a_new_plain_attempt_su
     run_attempt(history, 3).completed(at(3), 3, {"step": 1, "result": RESULT})
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, True, attempt=2),
-                                     notify(plan, OutcomeStatus.COMPLETED, RESULT)]
+                                     notify(OutcomeStatus.COMPLETED, RESULT)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 1, "Sending the result to the conversation.")
 
     history.scheduled(5, "notify_bot", "{}").completed(at(4), 5, delivered(OutcomeStatus.COMPLETED, RESULT))
@@ -207,7 +199,7 @@ def test_exhausted_attempts_give_a_failed_outcome_with_a_readable_reason_and_not
     reason = "Sorry, option 1 failed at step 2 of 2 (tried 2 times)."
     # The last failure counts at once (no "dummy" timer as with the SDK retry), and its race timer is cancelled.
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), back_off(at(3)),
-                                     race(plan, 2, True, attempt=2), notify(plan, OutcomeStatus.FAILED, reason)]
+                                     race(plan, 2, True, attempt=2), notify(OutcomeStatus.FAILED, reason)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 2, "Telling the conversation that the operation failed.")
 
     history.scheduled(7, "notify_bot", "{}").completed(at(5), 7, delivered(OutcomeStatus.FAILED, reason))
@@ -223,7 +215,7 @@ def test_a_single_attempt_policy_fails_without_any_back_off() -> None:
     plan = make_plan(steps=1, step_attempts=1)
     history = run_attempt(start(plan), 0).failed(at(1), 0, STEP_FAILURE)
     reason = "Sorry, option 1 failed at step 1 of 1 (tried once)."
-    assert parsed(replay(history).actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.FAILED, reason)]
+    assert parsed(replay(history).actions) == [race(plan, 1, True), notify(OutcomeStatus.FAILED, reason)]
 
 
 def test_deadline_timer_winning_during_a_step_gives_timed_out_and_notifies() -> None:
@@ -235,7 +227,7 @@ def test_deadline_timer_winning_during_a_step_gives_timed_out_and_notifies() -> 
     state = replay(history)
     # The winning timer has fired, so it is left as is; the still-running step is abandoned.
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, False),
-                                     notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+                                     notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 2,
                                            "Telling the conversation that the operation timed out.")
 
@@ -258,7 +250,7 @@ def test_deadline_timer_winning_during_a_retry_gives_timed_out_with_the_last_fai
     run_attempt(history, 3).timer_fired(at(TIMEOUT), 4, DEADLINE)
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, False, attempt=2),
-                                     notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+                                     notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
     history.scheduled(5, "notify_bot", "{}").completed(at(TIMEOUT + 1), 5,
                                                        delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
     assert replay(history).output["detail"] == STEP_FAILURE
@@ -269,7 +261,7 @@ def test_deadline_passed_between_steps_times_out_without_starting_another_step()
     # Step 1 completes after the deadline, before the timer's message was processed.
     history = run_attempt(start(plan), 0).completed(at(TIMEOUT + 5), 0, {"step": 1, "result": None})
     state = replay(history)
-    assert parsed(state.actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+    assert parsed(state.actions) == [race(plan, 1, True), notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
     assert state.custom_status["stage"] == "notifying"
     assert state.custom_status["step"] == 1
 
@@ -279,7 +271,7 @@ def test_a_back_off_that_would_end_at_or_past_the_deadline_times_out_at_once() -
     # Failed at 19 s: the 1 s back-off would end exactly at the 20 s deadline, too late for another attempt.
     history = run_attempt(start(plan), 0).failed(at(TIMEOUT - 1), 0, STEP_FAILURE)
     state = replay(history)
-    assert parsed(state.actions) == [race(plan, 1, True), notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+    assert parsed(state.actions) == [race(plan, 1, True), notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
     assert state.custom_status == progress(Stage.NOTIFYING, 0, 1,
                                            "Telling the conversation that the operation timed out.")
 
@@ -292,7 +284,7 @@ def test_deadline_passing_during_a_back_off_times_out_without_another_attempt() 
     history.timer_created(2, at(TIMEOUT - 1)).timer_fired(at(TIMEOUT + 3), 2, at(TIMEOUT - 1))
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), back_off(at(TIMEOUT - 1)),
-                                     notify(plan, OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+                                     notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
 
     history.scheduled(3, "notify_bot", "{}").completed(at(TIMEOUT + 4), 3,
                                                        delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
@@ -305,47 +297,122 @@ def test_deadline_passing_during_a_back_off_times_out_without_another_attempt() 
 def test_notify_input_carries_the_continuation_and_the_unsigned_outcome() -> None:
     plan = make_plan(steps=1)
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
-    notify_call = replay(history).actions[-1]["compoundActions"][0]
+    notify_call = replay(history).actions[-1]
     request = NotifyRequest.from_json(json.loads(notify_call["input"]))
     assert request.instance_id == INSTANCE
     assert request.continuation == CONTINUATION
     assert request.outcome == Outcome(INSTANCE, "conv-1", OutcomeStatus.COMPLETED, RESULT)
     # Signing happens in the activity: neither a signature nor the key is in the history.
     assert request.outcome.signature == "" and request.outcome.issued_at == ""
-    assert notify_call["retryOptions"] == {"firstRetryIntervalInMilliseconds": 5000, "maxNumberOfAttempts": 2}
+    # Retried by the orchestrator itself: the SDK's retry options (no backoff coefficient) are not used.
+    assert notify_call["actionType"] == CALL_ACTIVITY and "retryOptions" not in notify_call
 
 
-def test_notify_retried_by_the_sdk_then_delivered_completes() -> None:
-    plan = make_plan(steps=1, notify_attempts=3)
+def notify_failed(history: History, task_id: int, seconds: float) -> History:
+    """Record a delivery attempt the orchestrator asked for (id ``task_id``) failing at ``seconds``."""
+    return history.scheduled(task_id, "notify_bot", "{}").failed(at(seconds), task_id, NOTIFY_FAILURE, NOTIFY_DETAILS)
+
+
+def back_off_fired(history: History, task_id: int, seconds: float) -> History:
+    """Record the back-off timer the orchestrator asked for (id ``task_id``) and its firing at its FireAt."""
+    return history.timer_created(task_id, at(seconds)).timer_fired(at(seconds), task_id, at(seconds))
+
+
+def test_notify_backs_off_exponentially_up_to_the_cap_then_delivers_and_completes() -> None:
+    plan = make_plan(steps=1, notify_attempts=4)
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
-    history.scheduled(2, "notify_bot", "{}")
-    # The host makes the retry timer (id 3) and the second attempt (id 4); the SDK only replays them.
-    history.failed(at(2), 2, NOTIFY_FAILURE, "{}").timer_created(3, at(7))
-    history.timer_fired(at(7), 3, at(7)).scheduled(4, "notify_bot", "{}")
-    history.completed(at(8), 4, delivered(OutcomeStatus.COMPLETED, RESULT))
+    step = race(plan, 1, True)
+    attempt = notify(OutcomeStatus.COMPLETED, RESULT)
+
+    # Attempt 1 (id 2) fails at 2 s: a plain back-off timer (id 3) of the first delay, 5 s.
+    notify_failed(history, 2, 2)
+    state = replay(history)
+    assert parsed(state.actions) == [step, attempt, back_off(at(7))]
+    assert state.custom_status == progress(
+        Stage.NOTIFYING, 1, 1, "Could not reach the bot yet; trying again in 5 seconds (attempt 2 of 4).")
+    assert state.error is None and not state.is_done
+
+    # The timer fires: attempt 2 (id 4), the same plain call with the same input.
+    back_off_fired(history, 3, 7)
+    assert parsed(replay(history).actions) == [step, attempt, back_off(at(7)), attempt]
+
+    # Attempt 2 fails at 8 s: the delay doubles, 10 s (timer id 5).
+    notify_failed(history, 4, 8)
+    state = replay(history)
+    assert parsed(state.actions) == [step, attempt, back_off(at(7)), attempt, back_off(at(18))]
+    assert state.custom_status["message"] == "Could not reach the bot yet; trying again in 10 seconds (attempt 3 of 4)."
+
+    # Attempt 3 (id 6) fails at 19 s: 20 s would pass the 15 s cap, so 15 s (timer id 7).
+    back_off_fired(history, 5, 18)
+    notify_failed(history, 6, 19)
+    state = replay(history)
+    assert parsed(state.actions) == [step, attempt, back_off(at(7)), attempt, back_off(at(18)), attempt,
+                                     back_off(at(34))]
+    assert state.custom_status["message"] == "Could not reach the bot yet; trying again in 15 seconds (attempt 4 of 4)."
+
+    # Attempt 4 (id 8) delivers: the orchestration completes with the delivered outcome.
+    back_off_fired(history, 7, 34)
+    history.scheduled(8, "notify_bot", "{}").completed(at(35), 8, delivered(OutcomeStatus.COMPLETED, RESULT))
     state = replay(history)
     assert state.is_done
-    assert state.output["outcome"]["status"] == "completed"
+    assert len(state.actions) == 8  # nothing new once delivered
+    assert state.output == {**delivered(OutcomeStatus.COMPLETED, RESULT), "detail": None}
     assert state.custom_status == progress(Stage.COMPLETED, 1, 1, RESULT)
 
 
-def test_notify_exhausting_its_retries_fails_the_orchestration_with_a_clear_message() -> None:
+def test_notify_back_off_timers_fire_at_the_episode_clock_plus_the_delay() -> None:
+    # A failure processed late (the episode's clock, not the attempt's schedule, starts the back-off).
+    plan = make_plan(steps=1, notify_attempts=3)
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    notify_failed(history, 2, 4.25)
+    back_off_fired(history, 3, 9.25)
+    notify_failed(history, 4, 12.5)
+    timers = [action["fireAt"] for action in replay(history).actions if action["actionType"] == CREATE_TIMER]
+    assert timers == [fire_at(at(4.25 + 5)), fire_at(at(12.5 + 10))]
+
+
+def test_notify_exhausting_its_attempts_fails_the_orchestration_at_once_with_a_clear_message() -> None:
     plan = make_plan(steps=1, notify_attempts=2)
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
-    history.scheduled(2, "notify_bot", "{}")
-    history.failed(at(2), 2, NOTIFY_FAILURE, "{}").timer_created(3, at(7))
-    history.timer_fired(at(7), 3, at(7)).scheduled(4, "notify_bot", "{}")
-    history.failed(at(8), 4, NOTIFY_FAILURE, "{}").timer_created(5, at(8))
+    notify_failed(history, 2, 2)
+    back_off_fired(history, 3, 7)
     assert replay(history).error is None
 
-    history.timer_fired(at(8), 5, at(8))
+    # The last attempt failing ends it: no back-off timer after it (and no "dummy" timer as with the SDK retry).
+    notify_failed(history, 4, 8)
     state = replay(history)
     assert not state.is_done
     assert state.error == (
         "Could not deliver the completed outcome to the bot after 2 attempts: " + NOTIFY_FAILURE
     )
+    attempt = notify(OutcomeStatus.COMPLETED, RESULT)
+    assert parsed(state.actions) == [race(plan, 1, True), attempt, back_off(at(7)), attempt]
     undelivered = "The outcome could not be delivered to the conversation."
     assert state.custom_status == progress(Stage.FAILED, 1, 1, undelivered)
+
+
+def test_a_single_notify_attempt_fails_without_any_back_off() -> None:
+    plan = make_plan(steps=1, notify_attempts=1)
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    state = replay(notify_failed(history, 2, 2))
+    assert state.error == "Could not deliver the completed outcome to the bot after 1 attempt: " + NOTIFY_FAILURE
+    assert parsed(state.actions) == [race(plan, 1, True), notify(OutcomeStatus.COMPLETED, RESULT)]
+
+
+def test_an_input_written_before_backoff_keeps_a_constant_notify_delay() -> None:
+    plan = make_plan(steps=1, notify_attempts=3)
+    old_input = plan.to_json()
+    old_input["notifyRetry"] = {"attempts": 3, "firstRetrySeconds": 5.0}
+    old_input["stepRetry"] = {"attempts": 2, "firstRetrySeconds": 1.0}
+    history = History(INSTANCE, old_input)
+    run_attempt(history, 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    notify_failed(history, 2, 2)
+    back_off_fired(history, 3, 7)
+    notify_failed(history, 4, 8)
+    attempt = notify(OutcomeStatus.COMPLETED, RESULT)
+    # 5 s, then 5 s again: coefficient 1, no cap.
+    assert parsed(replay(history).actions) == [race(plan, 1, True), attempt, back_off(at(7)), attempt,
+                                               back_off(at(13))]
 
 
 def test_plan_round_trips_through_json() -> None:

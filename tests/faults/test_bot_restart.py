@@ -11,7 +11,8 @@ from pathlib import Path
 from tests.faults.harness import CHOOSE, RESULT_1, WAIT, count, failed_notify_attempts, running_stack, runtime_status_is
 
 RESULT_3 = "Thanks for waiting. (Yet another result, this one for operation three!)"
-# A retry window of about 19 s (0.5 s doubling, capped at 1 s): room for a bot restart on a loaded machine, short retries so the test is quick.
+# A notify window of about 19 s (0.5 s doubling, capped at 1 s): room for a bot restart on a loaded machine,
+# with short retries so the test is quick.
 # The operations must outlast starting both of them and killing the bot, even on a loaded machine: 4 s of work.
 SETTINGS = {
     "OperationSeconds": "4",

@@ -140,7 +140,6 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                     outcome.status.value, outcome.instance_id, outcome.conversation_id)
 
 
-
 def _is_outcome_event(turn_context: TurnContext) -> bool:
     activity = turn_context.activity
     return bool(

@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench venv node-deps clean
+.PHONY: run test lint typecheck pytest bench venv node-deps webchat chromium clean
 
 NODE_DIR := tests/conformance
 
@@ -18,7 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# Web Chat is optional for run: if npm fails, the stack and the terminal chat still start (/webchat then says how).
 run: venv
+	-$(MAKE) webchat
 	$(PY) -m devhost up --chat
 
 lint: venv
@@ -38,7 +40,20 @@ $(AZURITE_DIR)/node_modules/.installed: $(AZURITE_DIR)/package.json
 	cd $(AZURITE_DIR) && (test -f package-lock.json && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent)
 	touch $@
 
-node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed
+# The official Web Chat page served by the Direct Line stand-in at /webchat (botframework-webchat), and
+# playwright-core (dev; no browser download) that drives Debian's chromium in its test. About 500 MB, ~35 s.
+WEBCHAT_DIR := devhost/webchat
+$(WEBCHAT_DIR)/node_modules/.installed: $(WEBCHAT_DIR)/package.json $(WEBCHAT_DIR)/package-lock.json
+	cd $(WEBCHAT_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
+
+webchat: $(WEBCHAT_DIR)/node_modules/.installed
+
+# Headless Chromium for the Web Chat browser test (run as root in CI).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed webchat chromium
 
 pytest: venv node-deps
 	$(PY) -m pytest

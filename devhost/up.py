@@ -31,6 +31,7 @@ def banner(config: StackConfig) -> str:
         f"  functions host  {config.functions_url}/api/operations   (Durable API: "
         f"{config.functions_url}/runtime/webhooks/durabletask/instances/)",
         f"  Direct Line     {config.directline_url}",
+        f"  Web Chat        http://{config.host}:{config.directline_port}/webchat   (in a browser; `make webchat`)",
         f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, no app id)",
         f"  data            {config.data_dir.resolve()}",
         f"  logs            {config.log_dir.resolve()}" if config.log_dir else "  logs            this terminal",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from devhost.directline import client_api, connector_api
+from devhost.directline import client_api, connector_api, webchat
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.middleware import cors_middleware, error_middleware, merge_slashes_middleware
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: DirectLineConfig) -> web.Application:
-    """Both faces of the service: ``/v3/directline`` for clients and ``/v3/conversations`` for the bot."""
+    """Both faces of the service: ``/v3/directline`` for clients and ``/v3/conversations`` for the bot; and the Web Chat
+    page on ``/webchat``."""
     forwarder = BotForwarder(config.bot_url, config.bot_timeout_seconds)
     # CORS outermost so error responses carry the headers too; slash merging innermost (it calls the handler).
     app = web.Application(
@@ -36,6 +37,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
     app.cleanup_ctx.append(bot_session)
     client_api.add_routes(app)
     connector_api.add_routes(app)
+    webchat.add_routes(app)
     return app
 
 

@@ -1,6 +1,7 @@
 """Settings of the Direct Line stand-in, parsed once (by the CLI or the caller) into a frozen object."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 # Direct Line rejects activities over 256K serialized (docs: "Direct Line API 3.0 - send an activity").
 DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
@@ -8,6 +9,9 @@ DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
 DIRECTLINE_BOT_TIMEOUT_SECONDS = 15.0
 # Lifetime of an issued token (the documented expires_in).
 DIRECTLINE_TOKEN_TTL_SECONDS = 1800
+# The official Web Chat bundle (UMD, defines window.WebChat) that ``make webchat`` installs with npm ci; the page at
+# /webchat needs it and answers 503 with the install hint while it is missing.
+WEBCHAT_BUNDLE = Path(__file__).resolve().parents[1] / "webchat/node_modules/botframework-webchat/dist/webchat.js"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class DirectLineConfig:
     bot_id: str = "bot"
     bot_name: str = "Bot"
     public_url: str | None = None
+    webchat_bundle: Path = WEBCHAT_BUNDLE
 
     def __post_init__(self) -> None:
         if not self.secret:

@@ -1,0 +1,98 @@
+"""The official Web Chat (botframework-webchat, in headless Debian Chromium driven by playwright-core) against the
+Direct Line stand-in and a real botbuilder bot, all on loopback.
+
+``webchat_driver.js`` loads ``/webchat``, types into the send box and waits for the bot's replies on the page; this
+test asserts what it reports. Needs ``make webchat`` (npm ci in devhost/webchat; done here if missing) and
+``make chromium`` (/usr/bin/chromium from Debian): a missing browser is a failure naming the fix, never a skip.
+"""
+
+import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devhost.directline.config import WEBCHAT_BUNDLE
+from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
+from tests.devhost.directline.echo_bot import make_adapter
+from tests.devhost.directline.harness import SECRET, running
+
+HERE = Path(__file__).resolve().parent
+DRIVER = HERE / "webchat_driver.js"
+NPM_DIR = WEBCHAT_BUNDLE.parents[3]  # devhost/webchat
+CHROMIUM = "/usr/bin/chromium"
+WAIT_MS = 15000
+
+
+@pytest.fixture(scope="module", autouse=True)
+def webchat_installed() -> None:
+    """Install the pinned Web Chat and playwright-core once if ``make webchat`` has not (npm ci from the lock)."""
+    if not (NPM_DIR / "node_modules" / "playwright-core").is_dir() or not WEBCHAT_BUNDLE.is_file():
+        npm = shutil.which("npm")
+        assert npm, "npm is required for the Web Chat browser test"
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=NPM_DIR, check=True, timeout=600)
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
+
+
+async def drive(page_url: str, say: list[dict[str, Any]]) -> dict[str, Any]:
+    node = shutil.which("node")
+    assert node, "node is required for the Web Chat browser test"
+    arguments = json.dumps({
+        "pageUrl": page_url, "modulesDir": str(NPM_DIR / "node_modules"), "chromium": CHROMIUM,
+        "say": say, "timeoutMs": WAIT_MS,
+    })
+    process = await asyncio.create_subprocess_exec(
+        node, str(DRIVER), arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, f"driver exited {process.returncode}: {stdout.decode()} {stderr.decode()}"
+    result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
+    return result
+
+
+def test_web_chat_page_talks_to_the_bot_and_shows_a_proactive_message() -> None:
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter, proactive_delay=0.5), adapter=adapter) as h:
+            result = await drive(f"{h.directline.base_url}/webchat", [
+                {"text": "hello", "expect": ["echo: hello"]},
+                {"text": "later", "expect": ["I will tell you later", PROACTIVE_TEXT]},
+            ])
+
+            messages = [(a["role"], a["text"]) for a in result["activities"] if a["type"] == "message"]
+            assert messages == [
+                ("bot", "Welcome to the test bot"),
+                ("user", "hello"),
+                ("bot", "echo: hello"),
+                ("user", "later"),
+                ("bot", "I will tell you later"),
+                ("bot", PROACTIVE_TEXT),
+            ]
+            # Each message counted as sent: the stand-in echoed it back with channelData.clientActivityID and an id.
+            users = [a for a in result["activities"] if a["role"] == "user"]
+            assert [a["state"] for a in users] == ["sent", "sent"]
+            assert all(a["id"] for a in users)
+
+            # Nothing left loopback, nothing failed, and the page never saw the secret.
+            assert result["offLoopback"] == []
+            assert result["failedResponses"] == []
+            assert result["consoleErrors"] == []
+            requests = result["requests"]
+            assert requests[:3] == [
+                f"GET {h.directline.base_url}/webchat",
+                f"GET {h.directline.base_url}/webchat/webchat.js",
+                f"POST {h.directline.base_url}/webchat/token",
+            ]
+            assert f"POST {h.directline.directline_url}/conversations" in requests
+            assert all(SECRET not in request for request in requests)
+
+            # The bot heard the browser's user over channel directline, token-authenticated (no user embedded).
+            assert h.bot is not None
+            said = [a for a in h.bot.received if a.get("type") == "message"]
+            assert [a["text"] for a in said] == ["hello", "later"]
+            assert all(a["channelId"] == "directline" and a["from"]["id"].startswith("r_") for a in said)
+
+    asyncio.run(scenario())

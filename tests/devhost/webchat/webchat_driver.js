@@ -1,0 +1,102 @@
+// Drives the official Web Chat page of the Direct Line stand-in in headless Chromium (playwright-core, Debian's
+// /usr/bin/chromium, no browser download) and prints one JSON line of what it saw.
+//
+// argv[2] is a JSON object:
+//   pageUrl      the stand-in's /webchat page
+//   modulesDir   devhost/webchat/node_modules (playwright-core lives there, next to botframework-webchat)
+//   chromium     the browser executable
+//   say          [{text, expect: [texts that must appear after it]}], typed in turn into the send box
+//   timeoutMs    bound for each wait
+//
+// Every request the page makes is recorded; any to a host other than 127.0.0.1 is aborted (so a regression cannot
+// reach the internet) and reported in `offLoopback`.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const options = JSON.parse(process.argv[2]);
+const { chromium } = require(path.join(options.modulesDir, 'playwright-core'));
+
+// Flags from the reference (directline.md §4.2): no sandbox (root in CI), nothing phoning home.
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+function isLoopback(url) {
+  if (url.startsWith('blob:') || url.startsWith('data:')) return true; // in-page objects, no network
+  try {
+    const { hostname } = new URL(url);
+    return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  } catch (error) {
+    return false;
+  }
+}
+
+async function main() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webchat-chromium-'));
+  const requests = [];
+  const offLoopback = [];
+  const failedResponses = [];
+  const consoleErrors = [];
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: options.chromium,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  try {
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (isLoopback(url)) return route.continue();
+      offLoopback.push(url);
+      return route.abort();
+    });
+    const page = context.pages()[0] || (await context.newPage());
+    page.on('request', (request) => requests.push(`${request.method()} ${request.url()}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(String(error)));
+
+    await page.goto(options.pageUrl, { timeout: options.timeoutMs });
+    const input = page.locator('[data-id="webchat-sendbox-input"]');
+    await input.waitFor({ timeout: options.timeoutMs });
+    for (const step of options.say) {
+      await input.fill(step.text);
+      await input.press('Enter');
+      for (const text of step.expect) {
+        await page.getByText(text, { exact: true }).first().waitFor({ timeout: options.timeoutMs });
+      }
+    }
+    // Web Chat marks a message "sent" only when the stand-in echoes it with channelData.clientActivityID: wait for
+    // every user message to leave the "sending" state, then report the states.
+    await page.waitForFunction(
+      () => window.webChatStore.getState().activities
+        .filter((activity) => activity.from.role === 'user')
+        .every((activity) => activity.channelData.state !== 'sending'),
+      null,
+      { timeout: options.timeoutMs },
+    );
+    const activities = await page.evaluate(() => window.webChatStore.getState().activities.map((activity) => ({
+      type: activity.type,
+      role: activity.from && activity.from.role,
+      text: activity.text,
+      id: activity.id,
+      state: activity.channelData && activity.channelData.state,
+    })));
+    console.log(JSON.stringify({ activities, requests, offLoopback, failedResponses, consoleErrors }));
+  } finally {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error && error.stack ? error.stack : String(error));
+  process.exit(1);
+});

@@ -66,6 +66,13 @@ async function main() {
     await page.goto(options.pageUrl, { timeout: options.timeoutMs });
     const input = page.locator('[data-id="webchat-sendbox-input"]');
     await input.waitFor({ timeout: options.timeoutMs });
+    // Web Chat drops a message sent before its Direct Line connection is up (its post saga runs only while
+    // connected), and the send box is usable before that: type only once the store says connected.
+    await page.waitForFunction(
+      () => window.webChatStore && ['connected', 'reconnected'].includes(window.webChatStore.getState().connectivityStatus),
+      null,
+      { timeout: options.timeoutMs },
+    );
     for (const step of options.say) {
       await input.fill(step.text);
       await input.press('Enter');
@@ -90,6 +97,14 @@ async function main() {
       state: activity.channelData && activity.channelData.state,
     })));
     console.log(JSON.stringify({ activities, requests, offLoopback, failedResponses, consoleErrors }));
+  } catch (error) {
+    // What the page had got to, for the failure message.
+    const page = context.pages()[0];
+    const activities = page ? await page.evaluate(
+      () => window.webChatStore && window.webChatStore.getState().activities,
+    ).catch(() => null) : null;
+    console.error(JSON.stringify({ activities, requests, offLoopback, failedResponses, consoleErrors }));
+    throw error;
   } finally {
     await context.close();
     fs.rmSync(userDataDir, { recursive: true, force: true });

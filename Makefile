@@ -18,9 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# Web Chat is optional for run: if npm fails, the stack and the terminal chat still start (/webchat then says how).
+# The terminal chat needs nothing but Python. The Web Chat page is opt-in (`make webchat`, ~500 MB of npm
+# packages): until it is installed, /webchat says how to install it.
 run: venv
-	-$(MAKE) webchat
 	$(PY) -m devhost up --chat
 
 lint: venv
@@ -64,4 +64,4 @@ bench: venv
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .devhost node_modules
+	rm -rf $(VENV) .devhost $(NODE_DIR)/node_modules $(AZURITE_DIR)/node_modules $(WEBCHAT_DIR)/node_modules

@@ -37,8 +37,8 @@ def check_content_type(content_type: str | None) -> None:
         raise MalformedRequest(415, f"Content-Type must be application/json, got {content_type or 'none'}")
 
 
-def parse_activity(body: bytes) -> dict[str, Any]:
-    """The activity as wire JSON, checked for what every turn needs; MalformedRequest names what is wrong."""
+def parse_activity(body: bytes) -> Activity:
+    """The activity, checked for what every turn needs; MalformedRequest names what is wrong."""
     try:
         data: Any = json.loads(body)
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
@@ -58,11 +58,11 @@ def parse_activity(body: bytes) -> dict[str, Any]:
         if name in data and data[name] is not None and not isinstance(data[name], dict):
             raise MalformedRequest(400, f"activity.{name} must be an object, got {_kind(data[name])}")
     try:
-        # What CloudAdapter.process does next; done here so a field of the wrong type is a 400, not a 500.
-        Activity().deserialize(data)
+        # What CloudAdapter.process would do next; done here so a field of the wrong type is a 400, not a 500.
+        activity: Activity = Activity().deserialize(data)
     except DeserializationError as error:
         raise MalformedRequest(400, f"the activity does not have the Bot Framework schema: {error}") from None
-    return data
+    return activity
 
 
 def _require_text(data: dict[str, Any], name: str, prefix: str = "activity.") -> str:

@@ -128,3 +128,34 @@ def test_the_cache_is_bounded() -> None:
                 await connector.server.close()
 
     asyncio.run(main())
+
+
+def test_reused_clients_skip_the_empty_schema_validation_and_serialize_replies_the_same() -> None:
+    from botbuilder.schema import Attachment, CardAction, Entity, SuggestedActions
+    from botframework.connector import models
+    from msrest import Serializer
+
+    # The premise: no model of the schema has a constraint for the validation pass to check.
+    assert all(not getattr(m, "_validation", {}) for m in vars(models).values() if isinstance(m, type))
+
+    async def main() -> None:
+        connector = Connector()
+        await connector.server.start_server()
+        try:
+            used, _ = await _turns([_message(connector.url, "c1", "a")])
+        finally:
+            await connector.server.close()
+        client: Any = used[0]
+        assert client._serialize.client_side_validation is False
+        reply = Activity(
+            type=ActivityTypes.trace, text="t", value={"nested": [{"a": 1}, None, "x"]}, channel_id="emulator",
+            conversation=ConversationAccount(id="c1"), from_property=ChannelAccount(id="bot", name="Bot"),
+            attachments=[Attachment(content_type="text/plain", content={"k": [1, 2]})],
+            entities=[Entity(type="mention")],
+            suggested_actions=SuggestedActions(to=["u"], actions=[CardAction(type="imBack", title="A", value="a")]),
+        )
+        validating = Serializer({k: v for k, v in vars(models).items() if isinstance(v, type)})
+        assert validating.client_side_validation is True
+        assert client._serialize.body(reply, "Activity") == validating.body(reply, "Activity")
+
+    asyncio.run(main())

@@ -11,7 +11,7 @@ from botframework.connector import Channels
 from bot import texts
 from bot.conversation_locks import ConversationLocks, conversation_lock_key
 from bot.long_operation_prompt import awaited_operation
-from bot.outcome_event import OutcomeEvent, RejectedEvent, read_outcome_event
+from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
 from bot.settings import BotSettings
 from contract import LONG_OPERATION_RESPONSE_EVENT
 
@@ -109,7 +109,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             event.reference, continue_in_original_conversation, self._settings.app_id
         )
 
-    async def _deliver_in(self, context: TurnContext, event: OutcomeEvent) -> None:
+    async def _deliver_in(self, context: TurnContext, event: VerifiedOutcome) -> None:
         outcome = event.outcome
         fields = {"instance_id": outcome.instance_id, "conversation_id": outcome.conversation_id}
         awaited = awaited_operation(await self._dialog_state.get(context))

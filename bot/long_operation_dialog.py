@@ -8,7 +8,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
 from bot import texts
 from bot.long_operation_prompt import PROMPT_ID, LongOperationPrompt, LongOperationPromptOptions
 from bot.operations_client import Operations
-from contract import Outcome
+from contract import OPTIONS, Outcome
 
 DIALOG_ID = "LongOperationDialog"
 WATERFALL_ID = "LongOperationWaterfall"
@@ -30,7 +30,7 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
             CHOICE_PROMPT_ID,
             PromptOptions(
                 prompt=MessageFactory.text(texts.CHOOSE_OPTION),
-                choices=[Choice(value) for value in texts.OPTIONS],
+                choices=[Choice(value) for value in OPTIONS],
             ),
         )
 

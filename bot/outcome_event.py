@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
-from contract import ContractError, Outcome, instance_id_prefix, verify_outcome
+from contract import ContractError, Outcome, OutcomeEvent, instance_id_prefix, verify_outcome
 
 
 class RejectedEvent(ValueError):
@@ -22,26 +22,28 @@ class RejectedEvent(ValueError):
 
 
 @dataclass(frozen=True)
-class OutcomeEvent:
+class VerifiedOutcome:
     reference: ConversationReference
     outcome: Outcome
 
 
-def read_outcome_event(value: object, signing_key: str) -> OutcomeEvent:
+def read_outcome_event(value: object, signing_key: str) -> VerifiedOutcome:
     """The reference to continue and the verified outcome, or RejectedEvent."""
     if not isinstance(value, dict):
         raise RejectedEvent("the event value is not a continuation activity")
+    conversation = value.get("conversation")
+    conversation_id = str(conversation.get("id") or "") if isinstance(conversation, dict) else ""
     try:
-        continuation = Activity().deserialize(value)
+        event = OutcomeEvent.from_value(value)
+    except ContractError as error:
+        if error.field.startswith(("value", "continuation")):
+            raise RejectedEvent("the continuation activity lacks channelId, serviceUrl or conversation.id") from None
+        raise RejectedEvent(f"the outcome is malformed ({error})", conversation_id=conversation_id) from None
+    try:
+        continuation = Activity().deserialize(event.continuation)
     except Exception as error:  # msrest raises its own DeserializationError tree; any of them means "malformed".
         raise RejectedEvent(f"the continuation activity is malformed ({type(error).__name__})") from None
-    conversation_id = continuation.conversation.id if continuation.conversation else None
-    if not conversation_id or not continuation.channel_id or not continuation.service_url:
-        raise RejectedEvent("the continuation activity lacks channelId, serviceUrl or conversation.id")
-    try:
-        outcome = Outcome.from_json(continuation.value)
-    except ContractError as error:
-        raise RejectedEvent(f"the outcome is malformed ({error})", conversation_id=conversation_id) from None
+    outcome = event.outcome
     if not verify_outcome(outcome, signing_key):
         raise RejectedEvent("the outcome signature is missing or wrong", outcome.instance_id, conversation_id)
     if outcome.conversation_id != conversation_id:
@@ -53,4 +55,4 @@ def read_outcome_event(value: object, signing_key: str) -> OutcomeEvent:
     if not outcome.instance_id.startswith(instance_id_prefix(str(continuation.channel_id), conversation_id)):
         raise RejectedEvent("the instance id does not belong to this channel and conversation",
                             outcome.instance_id, conversation_id)
-    return OutcomeEvent(TurnContext.get_conversation_reference(continuation), outcome)
+    return VerifiedOutcome(TurnContext.get_conversation_reference(continuation), outcome)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import SettingsError
+from contract import normalize_signing_key
 
 DEFAULT_PORT = 3978
 DEFAULT_OPERATIONS_URL = "http://127.0.0.1:7071"
@@ -63,7 +64,7 @@ class BotSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "BotSettings":
         return cls(
-            signing_key=env.get("OperationSigningKey", ""),
+            signing_key=normalize_signing_key(env.get("OperationSigningKey", "")),
             app_id=env.get("MicrosoftAppId", ""),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "") or "MultiTenant",

@@ -3,7 +3,6 @@
 from bot.operations_client import OperationStatus
 from contract import Outcome, OutcomeStatus
 
-OPTIONS = ("option 1", "option 2", "option 3")
 CHOOSE_OPTION = "Please select a long operation test option."
 ONE_MOMENT = "...one moment please...."
 CANCEL_WORDS = frozenset({"cancel", "stop", "abort"})

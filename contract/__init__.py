@@ -8,21 +8,26 @@ from contract.errors import ContractError
 from contract.events import (
     CONTINUE_CONVERSATION_EVENT,
     LONG_OPERATION_RESPONSE_EVENT,
+    OPTIONS,
     OUTCOME_KIND,
 )
 from contract.instance_ids import conversation_key, instance_id_prefix, make_instance_id
 from contract.outcome import Outcome, OutcomeStatus
+from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
 from contract.progress import Progress, Stage
-from contract.signing import sign_outcome, verify_outcome
+from contract.signing import normalize_signing_key, sign_outcome, verify_outcome
 from contract.start import MAX_START_BODY_BYTES, StartRequest, validate_continuation
 
 __all__ = [
     "CONTINUE_CONVERSATION_EVENT",
     "LONG_OPERATION_RESPONSE_EVENT",
     "MAX_START_BODY_BYTES",
+    "OPTIONS",
+    "ORCHESTRATOR_SENDER",
     "OUTCOME_KIND",
     "ContractError",
     "Outcome",
+    "OutcomeEvent",
     "OutcomeStatus",
     "Progress",
     "Stage",
@@ -30,6 +35,7 @@ __all__ = [
     "conversation_key",
     "instance_id_prefix",
     "make_instance_id",
+    "normalize_signing_key",
     "sign_outcome",
     "validate_continuation",
     "verify_outcome",

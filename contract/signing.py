@@ -32,3 +32,9 @@ def verify_outcome(outcome: Outcome, key: str) -> bool:
         return False
     expected = sign_outcome(outcome.unsigned(), key).signature
     return hmac.compare_digest(expected, outcome.signature)
+
+
+def normalize_signing_key(value: str) -> str:
+    """The key as both sides use it. Surrounding whitespace (easy to paste into an app setting) is dropped on
+    both sides alike; if only one side dropped it, every signature would fail and every outcome be lost."""
+    return value.strip()

@@ -42,6 +42,3 @@ CATALOGUE: Mapping[str, Operation] = MappingProxyType(
     }
 )
 
-
-def known_options() -> list[str]:
-    return list(CATALOGUE)

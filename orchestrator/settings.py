@@ -37,6 +37,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from contract import normalize_signing_key
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import SettingsError
 
@@ -131,7 +132,7 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         ),
         faults=_faults(env, "OperationFaults"),
         direct_line_secret=env.get("DirectLineSecret", "").strip(),
-        signing_key=env.get("OperationSigningKey", "").strip(),
+        signing_key=normalize_signing_key(env.get("OperationSigningKey", "")),
     )
 
 

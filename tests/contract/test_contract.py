@@ -5,14 +5,18 @@ from dataclasses import fields, replace
 import pytest
 
 from contract import (
+    OPTIONS,
+    ORCHESTRATOR_SENDER,
     ContractError,
     Outcome,
+    OutcomeEvent,
     OutcomeStatus,
     Progress,
     Stage,
     StartRequest,
     instance_id_prefix,
     make_instance_id,
+    normalize_signing_key,
     sign_outcome,
     verify_outcome,
 )
@@ -127,3 +131,41 @@ def test_instance_ids_share_a_per_conversation_prefix() -> None:
     assert prefix.startswith("op-")
     with pytest.raises(ValueError):
         make_instance_id("directline", "conv-1", "BAD/ID")
+
+
+def test_outcome_event_carries_the_continuation_with_the_signed_outcome_as_its_value() -> None:
+    signed = sign_outcome(_outcome(), KEY)
+    event = OutcomeEvent(CONTINUATION, signed).to_json()
+    assert event["type"] == "event"
+    assert event["name"] == "LongOperationResponse"
+    assert event["from"] == ORCHESTRATOR_SENDER
+    assert event["value"] == {**CONTINUATION, "value": signed.to_json()}
+    parsed = OutcomeEvent.from_value(event["value"])
+    assert parsed.continuation == CONTINUATION
+    assert verify_outcome(parsed.outcome, KEY)
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("not an object", "value"),
+        ({**CONTINUATION, "serviceUrl": ""}, "continuation.serviceUrl"),
+        ({**CONTINUATION, "value": None}, "outcome"),
+        ({**CONTINUATION, "value": {"kind": "Other"}}, "outcome.kind"),
+    ],
+)
+def test_outcome_event_names_what_is_malformed(value: object, field: str) -> None:
+    with pytest.raises(ContractError) as raised:
+        OutcomeEvent.from_value(value)
+    assert raised.value.field == field
+
+
+def test_both_sides_normalize_the_signing_key_alike() -> None:
+    # An app setting pasted with a trailing newline must not make every signature fail.
+    assert normalize_signing_key("  k3y \n") == "k3y"
+    signed = sign_outcome(_outcome(), normalize_signing_key("k3y\n"))
+    assert verify_outcome(signed, normalize_signing_key(" k3y"))
+
+
+def test_options_are_the_three_of_the_original_sample() -> None:
+    assert OPTIONS == ("option 1", "option 2", "option 3")

@@ -4,10 +4,11 @@ Anybody holding the Direct Line secret can post any event to the bot, and ``noti
 must drop: the same outcome twice, an outcome with a bad or missing signature, one for another conversation's instance
 and one for an instance no prompt waits for. None reaches a user, and each is logged with its instance id.
 
-Events are posted as ``orchestrator/notify.py`` posts them (its ``outcome_event`` and ``DirectLineClient``; the valid
-ones through ``notify_bot`` itself, signed with the stack's key). The stand-in answers the POST only after the bot's
-turn is over, and the bot's proactive messages are posted to the chat client inside that turn, so once a POST has
-returned, a message it caused would already be in the transcript: comparing transcripts right after is a bounded wait.
+Events are posted as ``orchestrator/notify.py`` posts them (``contract.OutcomeEvent`` and its ``DirectLineClient``;
+the valid ones through ``notify_bot`` itself, signed with the stack's key). The stand-in answers the POST only after
+the bot's turn is over, and the bot's proactive messages are posted to the chat client inside that turn, so once a POST
+has returned, a message it caused would already be in the transcript: comparing transcripts right after is a bounded
+wait.
 """
 
 import asyncio
@@ -16,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from contract import Outcome, OutcomeStatus, make_instance_id, sign_outcome
+from contract import Outcome, OutcomeEvent, OutcomeStatus, make_instance_id, sign_outcome
 from devhost.chat import Conversation
 from orchestrator.directline import DirectLineClient
-from orchestrator.notify import notify_bot, outcome_event
+from orchestrator.notify import notify_bot
 from orchestrator.payloads import NotifyRequest
 from orchestrator.settings import parse_settings
 from tests.faults.harness import CHOOSE, FaultStack, log_lines, running_stack, wait_for_bot_warning
@@ -58,7 +59,7 @@ class Poster:
     async def notify(self, request: NotifyRequest) -> dict[str, Any]:
         """The real ``notify_bot`` activity code: signs with the key, posts; returns the event it posted."""
         result = await notify_bot(request, self.settings, self.client)
-        return outcome_event(request, result.outcome.to_json())
+        return OutcomeEvent(request.continuation, result.outcome).to_json()
 
     async def post(self, event: dict[str, Any]) -> None:
         conversation = await self.client.start_conversation()
@@ -113,19 +114,18 @@ def test_duplicate_forged_foreign_and_unknown_outcomes_reach_nobody_and_are_logg
             other_key = sign_outcome(genuine.unsigned(), "not-the-signing-key")
             for forged in (wrong, genuine.unsigned(), tampered, other_key):
                 request = poster.request(bob_instance, bob.id, bob_continuation)
-                await dropped(outcome_event(request, forged.to_json()),
+                await dropped(OutcomeEvent(request.continuation, forged).to_json(),
                               "outcome event rejected: the outcome signature is missing or wrong",
                               f"instance_id={bob_instance}")
 
             # 3. Another conversation's instance, validly signed, posted with Bob's continuation: as Alice's
             #    outcome, and relabelled with Bob's conversation id.
             foreign = poster.signed(Outcome(alice_instance, alice.id, OutcomeStatus.COMPLETED, RESULT))
-            await dropped(outcome_event(poster.request(alice_instance, alice.id, bob_continuation), foreign.to_json()),
+            await dropped(OutcomeEvent(bob_continuation, foreign).to_json(),
                           "the outcome belongs to another conversation than the continuation",
                           f"instance_id={alice_instance}")
             relabelled = poster.signed(Outcome(alice_instance, bob.id, OutcomeStatus.COMPLETED, RESULT))
-            await dropped(outcome_event(poster.request(alice_instance, bob.id, bob_continuation),
-                                        relabelled.to_json()),
+            await dropped(OutcomeEvent(bob_continuation, relabelled).to_json(),
                           "the instance id does not belong to this channel and conversation",
                           f"instance_id={alice_instance}")
 

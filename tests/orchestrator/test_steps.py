@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from contract import OPTIONS
 from orchestrator import blueprint
-from orchestrator.catalogue import CATALOGUE, known_options
+from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import InjectedFault, UnknownOperationError
 from orchestrator.payloads import StepRequest, StepResult
 from orchestrator.settings import Settings, StepFault
@@ -25,8 +26,8 @@ def request(option: str, step: int, steps: int = 3, step_seconds: float = 0.0, a
     return StepRequest(option, step, steps, step_seconds, "op-abc-1", attempt)
 
 
-def test_catalogue_offers_the_three_options() -> None:
-    assert known_options() == ["option 1", "option 2", "option 3"]
+def test_catalogue_implements_exactly_the_options_the_bot_offers() -> None:
+    assert tuple(CATALOGUE) == OPTIONS
 
 
 @pytest.mark.parametrize(("option", "text"), EXPECTED_RESULTS.items())

@@ -1,0 +1,38 @@
+"""The Direct Line event that carries an outcome to the bot: ``LongOperationResponse``.
+
+Its value is the original continuation activity (wire JSON) whose own value is the signed outcome, as in
+Microsoft's sample, so the bot can continue the original conversation from the event alone.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from contract._fields import require_object
+from contract.events import LONG_OPERATION_RESPONSE_EVENT
+from contract.outcome import Outcome
+from contract.start import validate_continuation
+
+ORCHESTRATOR_SENDER: Final = {"id": "long-operation-orchestrator", "name": "Long operation orchestrator"}
+
+
+@dataclass(frozen=True)
+class OutcomeEvent:
+    # The continuation activity the bot sent at start (wire JSON); its "value" is replaced by the outcome.
+    continuation: dict[str, Any]
+    outcome: Outcome
+    sender: dict[str, str] = field(default_factory=lambda: dict(ORCHESTRATOR_SENDER))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "event",
+            "name": LONG_OPERATION_RESPONSE_EVENT,
+            "from": dict(self.sender),
+            "value": {**self.continuation, "value": self.outcome.to_json()},
+        }
+
+    @classmethod
+    def from_value(cls, value: object) -> "OutcomeEvent":
+        """The event's parts from its ``value`` (what the bot receives as ``activity.value``)."""
+        continuation = validate_continuation(require_object(value, "value"))
+        outcome = Outcome.from_json(continuation.get("value"))
+        return cls({k: v for k, v in continuation.items() if k != "value"}, outcome)

@@ -12,6 +12,9 @@ DEFAULT_PORT = 3978
 DEFAULT_OPERATIONS_URL = "http://127.0.0.1:7071"
 # The default for `python -m bot`: state survives a restart. Tests pass "memory".
 DEFAULT_STATE_STORE = "sqlite:.devhost/bot-state.sqlite"
+MAX_OPERATIONS_TIMEOUT = 14.0
+# What botbuilder's ConfigurationBotFrameworkAuthentication understands (it compares case-insensitively).
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,17 @@ class BotSettings:
             raise SettingsError("OperationsUrl", f"expected an http(s) URL, got {self.operations_url!r}")
         if not 0 < self.port < 65536:
             raise SettingsError("PORT", f"expected a port number 1-65535, got {self.port}")
-        if self.operations_timeout <= 0:
-            raise SettingsError("OperationsTimeout", "expected a positive number of seconds")
+        if not 0 < self.operations_timeout <= MAX_OPERATIONS_TIMEOUT:  # also rejects nan
+            raise SettingsError(
+                "OperationsTimeout",
+                f"expected seconds above 0 and at most {MAX_OPERATIONS_TIMEOUT:g} (a turn has about 15 s in all), "
+                f"got {self.operations_timeout}",
+            )
+        if self.app_type.lower() not in APP_TYPES:
+            raise SettingsError("MicrosoftAppType", f"expected one of {', '.join(APP_TYPES.values())}, "
+                                                    f"got {self.app_type!r}")
+        if self.app_type.lower() in ("singletenant", "userassignedmsi") and not self.app_tenant_id:
+            raise SettingsError("MicrosoftAppTenantId", f"is required when MicrosoftAppType is {self.app_type}")
         store = parse_state_store(self.state_store)
         if store.kind == "blob":
             _check_connection_string(self.state_store, self.state_connection)

@@ -13,6 +13,10 @@ from pathlib import Path
 _FILE = "secrets.json"
 
 
+class SecretsError(Exception):
+    """The secrets file exists but cannot be used."""
+
+
 @dataclass(frozen=True)
 class StackSecrets:
     directline_secret: str
@@ -24,7 +28,11 @@ def load_or_create(data_dir: Path, environ: dict[str, str] | None = None) -> Sta
     path = data_dir / _FILE
     stored: dict[str, str] = {}
     if path.exists():
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise SecretsError(f"{path} is not readable JSON ({error}); fix or delete it (a new one is then made, "
+                               "and outcomes signed with the old key are no longer accepted)") from None
         if isinstance(loaded, dict):
             stored = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str)}
     changed = False

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 60.0
+SECRET_SETTINGS = frozenset({"DirectLineSecret", "OperationSigningKey", "BotStateConnection", "MicrosoftAppPassword"})
 STOP_TIMEOUT_SECONDS = 10.0
 
 
@@ -71,7 +72,8 @@ class Part:
 
 def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
     """The three processes and how each one finds the others."""
-    base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Each part gets only the secrets it needs, whatever this process's environment holds.
+    base_env = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS} | {"PYTHONUNBUFFERED": "1"}
     shared = {"OperationSigningKey": secrets.signing_key}
     functions_env = {
         **base_env,
@@ -104,7 +106,7 @@ def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
             [python, "-m", "devhost", "directline", "--host", config.host, "--port", str(config.directline_port),
              "--bot-url", config.messages_url],
             # The secret goes by environment, not argv: argv is visible to every user in `ps`.
-            {**base_env, "DIRECTLINE_SECRET": secrets.directline_secret},
+            {**base_env, "DirectLineSecret": secrets.directline_secret},
             f"http://{config.host}:{config.directline_port}/v3/directline/health",
         ),
         Part(
@@ -131,7 +133,7 @@ class Stack:
             for name in self.parts:
                 await self.start(name)
         except BaseException:
-            self.stop_all()
+            await asyncio.to_thread(self.stop_all)
             raise
         return self
 

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from devhost.secrets import SecretsError
 from devhost.stack import Stack, StackConfig, StackError
 
 
@@ -59,7 +60,7 @@ async def run(config: StackConfig, chat: bool) -> int:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=0.5)
             return 0
-    except StackError as error:
+    except (StackError, SecretsError) as error:
         print(f"devhost up: {error}", file=sys.stderr)
         return 1
 

@@ -109,6 +109,11 @@ class Settings:
         ]
         if missing:
             raise SettingsError(", ".join(missing), "not set; the function app cannot notify the bot without it")
+        secrets = (("DirectLineSecret", self.direct_line_secret), ("OperationSigningKey", self.signing_key))
+        placeholders = [name for name, value in secrets if value.startswith("<") and value.endswith(">")]
+        if placeholders:
+            # A copied but unedited local.settings.json.example would sign with a publicly known key.
+            raise SettingsError(", ".join(placeholders), "still holds the placeholder from local.settings.json.example")
 
 
 def parse_settings(env: Mapping[str, str]) -> Settings:

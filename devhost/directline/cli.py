@@ -11,7 +11,8 @@ import sys
 from devhost.directline.app import serve
 from devhost.directline.config import DIRECTLINE_BOT_TIMEOUT_SECONDS, DirectLineConfig
 
-SECRET_ENV = "DIRECTLINE_SECRET"
+# The same setting name the function app reads its Direct Line secret from.
+SECRET_ENV = "DirectLineSecret"
 DEFAULT_BOT_URL = "http://127.0.0.1:3978/api/messages"
 
 
@@ -21,7 +22,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8181, help="port to bind (default 8181; 0 picks a free one)")
     parser.add_argument("--bot-url", default=DEFAULT_BOT_URL, help=f"the bot's messaging endpoint ({DEFAULT_BOT_URL})")
     parser.add_argument("--secret", default=None,
-                        help=f"the Direct Line secret clients authenticate with (default: ${SECRET_ENV})")
+                        help=f"the Direct Line secret clients authenticate with (default: ${SECRET_ENV}; prefer "
+                             "the variable: a command line is visible to every user in ps)")
     parser.add_argument("--bot-timeout", type=float, default=DIRECTLINE_BOT_TIMEOUT_SECONDS,
                         help="seconds to wait for the bot before answering 504 (default 15)")
     parser.add_argument("--public-url", default=None,

@@ -54,6 +54,12 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"BotStateStore": "redis://x"}, "BotStateStore"),
         ({"BotStateStore": "sqlite:"}, "BotStateStore"),
         ({"OperationsTimeout": "0"}, "OperationsTimeout"),
+        ({"OperationsTimeout": "nan"}, "OperationsTimeout"),
+        ({"OperationsTimeout": "inf"}, "OperationsTimeout"),
+        ({"OperationsTimeout": "20"}, "OperationsTimeout"),
+        ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
+        ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a"}, "MicrosoftAppTenantId"),
+        ({"MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppId": "a"}, "MicrosoftAppTenantId"),
     ],
 )
 def test_a_malformed_setting_is_named(env: dict[str, str], name: str) -> None:
@@ -115,3 +121,8 @@ def test_the_connection_string_is_needed_only_by_a_blob_store() -> None:
     assert BotSettings.from_env({"OperationSigningKey": "k", "BotStateStore": "memory"}).state_connection == ""
     development = {"BotStateStore": "blob:bot-state", "BotStateConnection": "UseDevelopmentStorage=true"}
     assert BotSettings.from_env({"OperationSigningKey": "k", **development}).state_store == "blob:bot-state"
+
+
+def test_the_signing_key_is_read_as_the_function_app_reads_it() -> None:
+    # Surrounding whitespace is dropped on both sides (contract.normalize_signing_key), or every outcome would fail.
+    assert BotSettings.from_env({"OperationSigningKey": " k3y\n"}).signing_key == "k3y"

@@ -3,7 +3,10 @@
 import stat
 from pathlib import Path
 
-from devhost.secrets import load_or_create
+import pytest
+
+from devhost.secrets import SecretsError, load_or_create
+from devhost.up import main as up_main
 
 
 def test_secrets_are_generated_once_and_kept_private(tmp_path: Path) -> None:
@@ -27,3 +30,15 @@ def test_a_damaged_entry_is_regenerated(tmp_path: Path) -> None:
     (tmp_path / "secrets.json").write_text('{"DirectLineSecret": "", "OperationSigningKey": 5}', encoding="utf-8")
     secrets = load_or_create(tmp_path, environ={})
     assert secrets.directline_secret and isinstance(secrets.signing_key, str) and secrets.signing_key
+
+
+def test_an_unreadable_secrets_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "secrets.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(SecretsError, match=r"secrets\.json is not readable JSON"):
+        load_or_create(tmp_path, environ={})
+
+
+def test_up_reports_an_unreadable_secrets_file_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "secrets.json").write_text("{not json", encoding="utf-8")
+    assert up_main(["--data-dir", str(tmp_path)]) == 1
+    assert "secrets.json is not readable JSON" in capsys.readouterr().err

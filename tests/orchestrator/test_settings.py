@@ -119,3 +119,10 @@ def test_notify_secrets_are_required_by_name() -> None:
     with pytest.raises(SettingsError, match=r"^OperationSigningKey: "):
         parse_settings({"DirectLineSecret": "s"}).require_notify_secrets()
     parse_settings({"DirectLineSecret": "s", "OperationSigningKey": "k"}).require_notify_secrets()
+
+
+@pytest.mark.parametrize("name", ["DirectLineSecret", "OperationSigningKey"])
+def test_a_placeholder_left_from_the_example_file_is_refused_by_name(name: str) -> None:
+    env = {"DirectLineSecret": "s", "OperationSigningKey": "k", name: "<copied from the example>"}
+    with pytest.raises(SettingsError, match=name):
+        parse_settings(env).require_notify_secrets()

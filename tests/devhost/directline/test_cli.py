@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_missing_secret_is_a_clear_error_and_exit_2() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DIRECTLINE_SECRET"}
+    env = {k: v for k, v in os.environ.items() if k != "DirectLineSecret"}
     result = subprocess.run(
         [sys.executable, "-m", "devhost", "directline", "--port", "0"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,

@@ -17,7 +17,6 @@ from devhost.chat.conversation import TranscriptEntry
 
 CHOOSE = "Please select a long operation test option."
 ONE_MOMENT = "...one moment please...."
-STILL_PERFORMING = "Still performing the long operation"
 OPTIONS = ("option 1", "option 2", "option 3")
 SETUP_CONCURRENCY = 50
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from devhost.durable import history as h
-from devhost.durable import runtime_status as rs
 from devhost.durable.episode import run_episode
 from devhost.durable.store import ActivityItem, Changes, Committed, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, utc_now
@@ -166,16 +165,3 @@ class Engine:
         changes = Changes(done_activities=[item.id],
                           new_messages=[NewMessage(item.instance_id, item.execution_id, to_epoch(utc_now()), event)])
         self.dispatch(await self.run_db(lambda store: store.commit(changes)))
-
-    # -- waiting (used by the HTTP API's start-and-wait and by tests) --------------------------------------------
-
-    async def wait_for_terminal(self, instance_id: str, wait_seconds: float, interval: float = 0.05) -> str | None:
-        """The runtime status once it is terminal, or the last status seen when ``wait_seconds`` run out."""
-        deadline = time.monotonic() + wait_seconds
-        status: str | None = None
-        while True:
-            inst = await self.run_db(lambda store: store.instance(instance_id))
-            status = None if inst is None else inst.status
-            if status in rs.TERMINAL or time.monotonic() >= deadline:
-                return status
-            await asyncio.sleep(min(interval, max(0.0, deadline - time.monotonic())))

@@ -152,10 +152,6 @@ class Store:
         """Every instance with messages and each distinct due time (so every pending timer gets a wake-up)."""
         return [(i, d) for i, d in self._db.execute("SELECT DISTINCT instance_id, due FROM messages")]
 
-    def next_due(self, instance_id: str) -> float | None:
-        row = self._db.execute("SELECT MIN(due) FROM messages WHERE instance_id = ?", (instance_id,)).fetchone()
-        return None if row is None or row[0] is None else float(row[0])
-
     def all_activities(self) -> list[ActivityItem]:
         rows = self._db.execute("SELECT id, instance_id, execution_id, task_id, name, input FROM activities")
         return [ActivityItem(*row) for row in rows]

@@ -21,6 +21,16 @@ OPTIONS = ("option 1", "option 2", "option 3")
 SETUP_CONCURRENCY = 50
 
 
+# Arrival times are monotonic; an operation's start comes from the host's wall clock. Measured once per process:
+# the load generator's runs last seconds, far too short for clock slewing to matter at millisecond resolution.
+_WALL_MINUS_MONOTONIC = time.time() - time.monotonic()
+
+
+def wall_clock(monotonic: float) -> float:
+    """A ``time.monotonic()`` reading as epoch seconds, to compare with the host's timestamps."""
+    return monotonic + _WALL_MINUS_MONOTONIC
+
+
 @dataclass
 class Arrivals:
     """The bot's messages in one conversation with their arrival times (monotonic seconds)."""

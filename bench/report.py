@@ -49,8 +49,9 @@ def render(result: dict[str, Any]) -> str:
     rows = [["latency (ms)", "n", "p50", "p95", "p99", "max"],
             _latency_row("start turn (option -> 'one moment')", system["start_turn"]),
             _latency_row("busy turn (message -> progress)", system["busy_turn"]),
-            _latency_row("completion overhead (from option)", system["overhead"]),
-            _latency_row("completion overhead (from ack)", system["overhead_after_ack"])]
+            _latency_row("completion overhead (from start)", system["overhead"]),
+            _latency_row("  the same from the option message", system["overhead_from_option"]),
+            _latency_row("  the same from the acknowledgement", system["overhead_after_ack"])]
     for variant, figures in echo.items():
         rows += [_latency_row(f"echo bot ({variant}): start turn", figures["start_turn"]),
                  _latency_row(f"echo bot ({variant}): second turn", figures["busy_turn"])]

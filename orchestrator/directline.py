@@ -7,6 +7,7 @@ global, regional and local stand-in hosts all work. Neither the secret nor the t
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +38,15 @@ class DirectLineClient:
         self._endpoint = endpoint.rstrip("/")
         self._secret = secret
 
-    async def start_conversation(self) -> DirectLineConversation:
-        """POST {endpoint}/conversations with the secret; Direct Line answers 201 (or 200 for an existing one)."""
-        body = await self._call("start conversation", "/conversations", self._secret, None, {200, 201})
+    async def start_conversation(self, user: Mapping[str, str] | None = None) -> DirectLineConversation:
+        """POST {endpoint}/conversations with the secret; Direct Line answers 201 (or 200 for an existing one).
+
+        ``user`` goes in the body's TokenParameters, as DirectLineJS sends it: Direct Line then adds that user to
+        the conversation at once, so the bot gets ONE conversationUpdate (bot and user) instead of a second one,
+        a full bot turn awaited in front of the first post, when the user posts for the first time.
+        """
+        payload = None if user is None else {"user": dict(user)}
+        body = await self._call("start conversation", "/conversations", self._secret, payload, {200, 201})
         conversation_id = body.get("conversationId")
         if not isinstance(conversation_id, str) or not conversation_id:
             raise DirectLineError("start conversation", 201, detail="the response has no conversationId")

@@ -4,7 +4,7 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from contract import OutcomeEvent, sign_outcome
+from contract import ORCHESTRATOR_SENDER, OutcomeEvent, sign_outcome
 from orchestrator.directline import DirectLineClient
 from orchestrator.payloads import NotifyRequest, NotifyResult
 from orchestrator.settings import Settings
@@ -18,7 +18,8 @@ async def notify_bot(request: NotifyRequest, settings: Settings, client: DirectL
     """
     issued_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     signed = sign_outcome(replace(request.outcome.unsigned(), issued_at=issued_at), settings.signing_key)
-    conversation = await client.start_conversation()
+    # The event's sender joins at the start: one conversationUpdate in the bot per notification, not two.
+    conversation = await client.start_conversation(user=ORCHESTRATOR_SENDER)
     activity_id = await client.post_activity(conversation, OutcomeEvent(request.continuation, signed).to_json())
     logger.info(
         "outcome delivered instance_id=%s conversation_id=%s status=%s activity_id=%s",

@@ -36,7 +36,8 @@ def test_the_table_shows_latencies_ratios_delivery_and_memory() -> None:
         "machine": {"cpus": 2, "load_average_before": [0.5, 0.4, 0.3], "note": "shared machine"},
         "system": {
             "start_turn": _summary(40.0), "busy_turn": _summary(20.0), "overhead": _summary(300.0),
-            "overhead_after_ack": _summary(250.0), "operations_per_second": 12.5,
+            "overhead_from_option": _summary(900.0), "overhead_after_ack": _summary(250.0),
+            "operations_per_second": 12.5,
             "delivery": {"users": 3, "delivered": 2, "lost": 1, "duplicated": 0, "misrouted": 0,
                          "instance_faults": 0, "user_errors": 0, "faults": 1,
                          "examples": ["c: its result never arrived"]},
@@ -51,6 +52,9 @@ def test_the_table_shows_latencies_ratios_delivery_and_memory() -> None:
     assert "3 concurrent users" in text
     row = next(line for line in text.splitlines() if line.startswith("start turn"))
     assert row.split()[-5:] == ["3", "40.0", "80.0", "120.0", "160.0"]
+    overhead = next(line for line in text.splitlines() if line.startswith("completion overhead (from start)"))
+    assert overhead.split()[-4:] == ["300.0", "600.0", "900.0", "1200.0"]
+    assert "the same from the option message" in text
     assert "echo bot (bare): start turn" in text
     assert "start-turn ratio to echo: bare p50 2.0, p95 2.0, p99 2.0" in text
     assert "delivered 2 of 3: lost 1" in text

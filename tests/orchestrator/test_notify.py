@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
-from contract import LONG_OPERATION_RESPONSE_EVENT, Outcome, OutcomeStatus, verify_outcome
+from contract import LONG_OPERATION_RESPONSE_EVENT, ORCHESTRATOR_SENDER, Outcome, OutcomeStatus, verify_outcome
 from orchestrator import blueprint
 from orchestrator.errors import DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
 from tests.orchestrator.conftest import SIGNING_KEY
+from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
+from tests.devhost.directline.harness import running
 from tests.orchestrator.fake_directline import CONVERSATION_ID, TOKEN, FakeDirectLine, server_for
 
 CONTINUATION = {
@@ -63,6 +65,40 @@ def test_posts_continuation_with_signed_outcome_the_bot_can_verify(app_settings:
         "directLineConversationId": CONVERSATION_ID,
         "directLineActivityId": f"{CONVERSATION_ID}|0000001",
     }
+
+
+def test_the_conversation_starts_with_the_event_sender_as_its_user(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+
+    start, post = fake.requests
+    assert start.path.endswith("/conversations")
+    # TokenParameters, as DirectLineJS sends them; the same account the event comes from.
+    assert start.body == {"user": ORCHESTRATOR_SENDER}
+    assert post.body["from"] == ORCHESTRATOR_SENDER
+
+
+def test_the_bot_gets_one_conversation_update_per_notification_through_the_stand_in(
+    app_settings: Callable[..., None],
+) -> None:
+    activity = blueprint.notify_bot._function.get_user_function()
+
+    async def scenario() -> list[tuple[str, list[str]]]:
+        async with running() as h:
+            app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
+            try:
+                await activity(request=NOTIFY_INPUT)
+            finally:
+                await shared_session.close()
+            assert h.bot is not None
+            return [(a["type"], [m["id"] for m in a.get("membersAdded", [])]) for a in h.bot.received]
+
+    # Without the user at the start, the first post added them with a second conversationUpdate: one more bot turn,
+    # awaited in front of the event, for every outcome.
+    assert asyncio.run(scenario()) == [
+        ("conversationUpdate", ["bot", ORCHESTRATOR_SENDER["id"]]),
+        ("event", []),
+    ]
 
 
 def test_local_endpoint_with_trailing_slash_works(app_settings: Callable[..., None]) -> None:

@@ -16,6 +16,7 @@ from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
 from bot.storage import close_storage, create_storage
+from bot.turn_slots import TurnSlots
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
         conversation_state,
         UserState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
+        TurnSlots(settings.max_concurrent_turns),
     )
     app[BOT] = bot
     app[ADAPTER].on_turn_error = bot.on_turn_error

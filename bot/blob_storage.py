@@ -41,6 +41,7 @@ from bot.errors import ETagConflict, StorageError
 
 # The eTag helpers are SqliteStorage's own, so that the two backends cannot drift apart in what they store.
 from bot.sqlite_storage import _get_etag, _set_etag, _without_etag
+from bot.turn_slots import network_wait
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,9 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {}
-        await self._ensure_container()
-        found = await _gather(self._read_one(key) for key in keys)
+        async with network_wait():  # the turn's slot is free for others while Azure answers (bot/turn_slots.py)
+            await self._ensure_container()
+            found = await _gather(self._read_one(key) for key in keys)
         return {key: item for key, item in zip(keys, found, strict=True) if item is not None}
 
     async def write(self, changes: dict[str, object]) -> None:
@@ -119,13 +121,14 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             blob_name(key)
             if _get_etag(item) == "":
                 raise StorageError(f"the item for {key!r} has an empty eTag")
-        await self._ensure_container()
         conditional = {key: item for key, item in changes.items() if _get_etag(item) not in (None, _ANY)}
-        if len(changes) > 1 and conditional:
-            # No multi-blob transaction in Azure: check every eTag first, so a stale batch writes nothing
-            # (SqliteStorage's all-or-nothing, up to a writer racing between this check and the writes).
-            await _gather(self._check_etag(key, item) for key, item in conditional.items())
-        new_etags = await _gather(self._write_one(key, item) for key, item in changes.items())
+        async with network_wait():
+            await self._ensure_container()
+            if len(changes) > 1 and conditional:
+                # No multi-blob transaction in Azure: check every eTag first, so a stale batch writes nothing
+                # (SqliteStorage's all-or-nothing, up to a writer racing between this check and the writes).
+                await _gather(self._check_etag(key, item) for key, item in conditional.items())
+            new_etags = await _gather(self._write_one(key, item) for key, item in changes.items())
         for item, etag in zip(changes.values(), new_etags, strict=True):
             if _get_etag(item) is not None:
                 _set_etag(item, etag)
@@ -134,8 +137,9 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         keys = list(dict.fromkeys(keys))
         if not keys:
             return
-        await self._ensure_container()
-        await _gather(self._delete_one(key) for key in keys)
+        async with network_wait():
+            await self._ensure_container()
+            await _gather(self._delete_one(key) for key in keys)
 
     async def close(self) -> None:
         await self._service.close()

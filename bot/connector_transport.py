@@ -22,6 +22,8 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 
+from bot.turn_slots import network_wait
+
 logger = logging.getLogger(__name__)
 
 RETRIES = 3
@@ -98,6 +100,11 @@ class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
         http_request: ClientRequest = request.http_request
         if http_request.files:
             raise ValueError("file uploads are not supported by the bot's Bot Connector transport")
+        # The turn's slot is free for others while the channel answers, retries and back-offs included.
+        async with network_wait():
+            return await self._send(request, http_request)
+
+    async def _send(self, request: _Request, http_request: ClientRequest) -> _Response:
         attempt = 0
         while True:
             try:

@@ -13,6 +13,7 @@ from bot.conversation_locks import ConversationLocks, conversation_lock_key
 from bot.long_operation_prompt import awaited_operation
 from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
 from bot.settings import BotSettings
+from bot.turn_slots import TurnSlots
 from contract import LONG_OPERATION_RESPONSE_EVENT
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         conversation_state: ConversationState,
         user_state: UserState,
         dialog: Dialog,
+        slots: TurnSlots | None = None,
     ) -> None:
         self._settings = settings
         self._conversation_state = conversation_state
@@ -39,6 +41,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._dialog_state = conversation_state.create_property(DIALOG_STATE)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
         self._locks = ConversationLocks()
+        self._slots = slots or TurnSlots()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -48,7 +51,8 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             await super().on_turn(turn_context)
             return
         conversation_id = activity.conversation.id if activity.conversation else ""
-        async with self._locks.hold(conversation_lock_key(activity.channel_id, conversation_id)):
+        # The conversation's lock first, then a turn slot: a slot holder never waits for a lock (bot/turn_slots.py).
+        async with self._locks.hold(conversation_lock_key(activity.channel_id, conversation_id)), self._slots.turn():
             await super().on_turn(turn_context)
             # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
             await self._conversation_state.save_changes(turn_context)
@@ -101,7 +105,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         async def continue_in_original_conversation(context: TurnContext) -> None:
             reference = event.reference
             key = conversation_lock_key(reference.channel_id, reference.conversation.id)
-            async with self._locks.hold(key):
+            async with self._locks.hold(key), self._slots.turn():
                 await self._deliver_in(context, event)
 
         # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty means auth is off.

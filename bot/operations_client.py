@@ -14,6 +14,7 @@ import aiohttp
 
 from bot.errors import OperationRejected, OperationsError, OperationsUnavailable
 from bot.settings import BotSettings
+from bot.turn_slots import network_wait
 from contract import ContractError, Progress, StartRequest
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ class OperationsClient:
         if self._key and _origin(url) == _origin(self._base_url):
             headers["x-functions-key"] = self._key
         try:
-            async with self._session.request(
+            async with network_wait(), self._session.request(
                 method, url, json=json_body, headers=headers, timeout=self._timeout
             ) as response:
                 try:

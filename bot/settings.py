@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import SettingsError
+from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
 from contract import normalize_signing_key
 
 DEFAULT_PORT = 3978
@@ -30,6 +31,7 @@ class BotSettings:
     BotStateStore     ``memory``, ``sqlite:<path>`` or ``blob:<container>`` (default sqlite:.devhost/bot-state.sqlite)
     BotStateConnection  Azure Storage connection string for ``blob:<container>`` (required then; a secret)
     OperationsTimeout seconds the bot waits for the function app per call (default 10; a turn has ~15 s)
+    MaxConcurrentTurns  turns that compute at once, the rest wait in arrival order (default 8; bot/turn_slots.py)
     """
 
     signing_key: str
@@ -43,6 +45,7 @@ class BotSettings:
     state_store: str = "memory"
     operations_timeout: float = 10.0
     state_connection: str = ""
+    max_concurrent_turns: int = DEFAULT_TURN_SLOTS
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -57,6 +60,9 @@ class BotSettings:
                 f"expected seconds above 0 and at most {MAX_OPERATIONS_TIMEOUT:g} (a turn has about 15 s in all), "
                 f"got {self.operations_timeout}",
             )
+        if not 1 <= self.max_concurrent_turns <= MAX_TURN_SLOTS:
+            raise SettingsError("MaxConcurrentTurns",
+                                f"expected 1-{MAX_TURN_SLOTS} turns, got {self.max_concurrent_turns}")
         if self.app_type.lower() not in APP_TYPES:
             raise SettingsError("MicrosoftAppType", f"expected one of {', '.join(APP_TYPES.values())}, "
                                                     f"got {self.app_type!r}")
@@ -87,6 +93,7 @@ class BotSettings:
             state_store=env.get("BotStateStore", "") or DEFAULT_STATE_STORE,
             operations_timeout=_float(env, "OperationsTimeout", 10.0),
             state_connection=env.get("BotStateConnection", ""),
+            max_concurrent_turns=_int(env, "MaxConcurrentTurns", DEFAULT_TURN_SLOTS),
         )
 
 

@@ -41,14 +41,15 @@ class FakeBotConnector:
 Test = Callable[[TestClient[web.Request, web.Application], FakeBotConnector, FakeOperationsService], Awaitable[None]]
 
 
-def run(test: Test, app_id: str = "") -> None:
+def run(test: Test, app_id: str = "", max_concurrent_turns: int = 8) -> None:
     async def main() -> None:
         connector = FakeBotConnector()
         await connector.server.start_server()
         try:
             async with FakeOperationsService() as service:
                 settings = BotSettings(signing_key=SIGNING_KEY, operations_url=service.url, app_id=app_id,
-                                       app_password="secret" if app_id else "")
+                                       app_password="secret" if app_id else "",
+                                       max_concurrent_turns=max_concurrent_turns)
                 async with TestClient(TestServer(create_app(settings, CopyingMemoryStorage()))) as client:
                     await test(client, connector, service)
         finally:
@@ -135,3 +136,31 @@ def test_the_whole_flow_over_http_delivers_the_outcome_to_the_users_conversation
         assert {activity["_posted_to"] for activity in connector.sent} == {"user-conversation"}
 
     run(test)
+
+
+def test_a_turn_waiting_on_a_hung_function_app_leaves_its_slot_to_other_users() -> None:
+    """One turn slot; user A's start hangs at the function app; user B is still answered (bot/turn_slots.py)."""
+
+    async def test(
+        client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
+    ) -> None:
+        await client.post("/api/messages", json=message(connector, "hi", conversation="a"))
+        service.hang_until = asyncio.Event()
+        starting = asyncio.ensure_future(client.post("/api/messages", json=message(connector, "option 1", "a")))
+        for _ in range(500):
+            if service.seen_keys and service.seen_keys[-1][0] == "/api/operations":
+                break
+            await asyncio.sleep(0.01)
+        assert service.seen_keys[-1][0] == "/api/operations"
+
+        response = await asyncio.wait_for(client.post("/api/messages", json=message(connector, "hi", "b")), 30)
+
+        assert response.status == 201
+        assert [a["text"] for a in connector.sent if a["_posted_to"] == "b"] == [
+            "Please select a long operation test option."]
+        assert not starting.done()
+        service.hang_until.set()
+        assert (await starting).status == 201
+        assert "...one moment please...." in [a["text"] for a in connector.sent if a["_posted_to"] == "a"]
+
+    run(test, max_concurrent_turns=1)

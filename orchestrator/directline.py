@@ -5,6 +5,7 @@ with aiohttp. The endpoint is the full prefix including ``/v3/directline``, as D
 global, regional and local stand-in hosts all work. Neither the secret nor the token is ever logged.
 """
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -37,6 +38,11 @@ class DirectLineClient:
         self._session = session
         self._endpoint = endpoint.rstrip("/")
         self._secret = secret
+
+    @property
+    def owner(self) -> tuple[str, str]:
+        """Whose conversations this client starts: the endpoint and a digest of the secret (never the secret)."""
+        return self._endpoint, hashlib.sha256(self._secret.encode("utf-8")).hexdigest()
 
     async def start_conversation(self, user: Mapping[str, str] | None = None) -> DirectLineConversation:
         """POST {endpoint}/conversations with the secret; Direct Line answers 201 (or 200 for an existing one).

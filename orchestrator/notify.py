@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from contract import ORCHESTRATOR_SENDER, OutcomeEvent, sign_outcome
+from orchestrator.carrier import carrier_conversations
 from orchestrator.directline import DirectLineClient
 from orchestrator.payloads import NotifyRequest, NotifyResult
 from orchestrator.settings import Settings
@@ -18,9 +19,11 @@ async def notify_bot(request: NotifyRequest, settings: Settings, client: DirectL
     """
     issued_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     signed = sign_outcome(replace(request.outcome.unsigned(), issued_at=issued_at), settings.signing_key)
-    # The event's sender joins at the start: one conversationUpdate in the bot per notification, not two.
-    conversation = await client.start_conversation(user=ORCHESTRATOR_SENDER)
-    activity_id = await client.post_activity(conversation, OutcomeEvent(request.continuation, signed).to_json())
+    # The event's sender joins at the start: one conversationUpdate in the bot per carrier conversation, not two.
+    conversation, activity_id = await carrier_conversations.post(
+        client, OutcomeEvent(request.continuation, signed).to_json(), ORCHESTRATOR_SENDER,
+        settings.notify_posts_per_conversation,
+    )
     logger.info(
         "outcome delivered instance_id=%s conversation_id=%s status=%s activity_id=%s",
         request.instance_id,

@@ -22,6 +22,8 @@ NotifyBackoffCoefficient default 2 (>= 1). Each later delay is the previous one 
 NotifyMaxRetrySeconds    default 60. No delay between delivery attempts is longer than this. The retry window is
                          the sum of the delays: 5 + 10 + 20 + 40 + 60 = 135 s with the defaults
                          (orchestrator.decisions.retry_window).
+NotifyPostsPerConversation default 50 (1-1000). Outcomes one Direct Line conversation carries before a new one is
+                         started (1 = a conversation per outcome, as Microsoft's sample; orchestrator/carrier.py).
 OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" or "<option>@<step>x<n>"
                          items. "option 2@3" makes step 3 of option 2 raise on every attempt (the failure path);
                          "option 2@3x1" makes only its first attempt raise, "x2" its first two (the retry path).
@@ -83,6 +85,7 @@ class Settings:
     timeout_seconds: float = 120.0
     step_retry: RetryPolicy = RetryPolicy(3, 1.0)
     notify_retry: RetryPolicy = RetryPolicy(6, 5.0, 2.0, 60.0)
+    notify_posts_per_conversation: int = 50
     # Steps set to fail: a test/demo setting.
     faults: frozenset[StepFault] = frozenset()
     # Secrets stay out of repr so that logging a Settings object can never leak them.
@@ -135,6 +138,7 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
             _number(env, "NotifyBackoffCoefficient", 2.0, minimum=1.0, what="a number"),
             _number(env, "NotifyMaxRetrySeconds", 60.0, minimum=0.0, exclusive=True, maximum=MAX_TIMEOUT_SECONDS),
         ),
+        notify_posts_per_conversation=_integer(env, "NotifyPostsPerConversation", 50, minimum=1, maximum=1000),
         faults=_faults(env, "OperationFaults"),
         direct_line_secret=env.get("DirectLineSecret", "").strip(),
         signing_key=normalize_signing_key(env.get("OperationSigningKey", "")),

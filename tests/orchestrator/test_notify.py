@@ -10,9 +10,9 @@ from contract import LONG_OPERATION_RESPONSE_EVENT, ORCHESTRATOR_SENDER, Outcome
 from orchestrator import blueprint
 from orchestrator.errors import DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
-from tests.orchestrator.conftest import SIGNING_KEY
 from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
 from tests.devhost.directline.harness import running
+from tests.orchestrator.conftest import SIGNING_KEY
 from tests.orchestrator.fake_directline import CONVERSATION_ID, TOKEN, FakeDirectLine, server_for
 
 CONTINUATION = {
@@ -78,7 +78,7 @@ def test_the_conversation_starts_with_the_event_sender_as_its_user(app_settings:
     assert post.body["from"] == ORCHESTRATOR_SENDER
 
 
-def test_the_bot_gets_one_conversation_update_per_notification_through_the_stand_in(
+def test_the_bot_gets_one_conversation_update_for_several_notifications_through_the_stand_in(
     app_settings: Callable[..., None],
 ) -> None:
     activity = blueprint.notify_bot._function.get_user_function()
@@ -87,16 +87,19 @@ def test_the_bot_gets_one_conversation_update_per_notification_through_the_stand
         async with running() as h:
             app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
             try:
-                await activity(request=NOTIFY_INPUT)
+                for _ in range(3):
+                    await activity(request=NOTIFY_INPUT)
             finally:
                 await shared_session.close()
             assert h.bot is not None
             return [(a["type"], [m["id"] for m in a.get("membersAdded", [])]) for a in h.bot.received]
 
-    # Without the user at the start, the first post added them with a second conversationUpdate: one more bot turn,
-    # awaited in front of the event, for every outcome.
+    # Without the user at the start, the first post added them with a second conversationUpdate; without the carrier
+    # every outcome started its own conversation. Each was one more bot turn, awaited in front of the event.
     assert asyncio.run(scenario()) == [
         ("conversationUpdate", ["bot", ORCHESTRATOR_SENDER["id"]]),
+        ("event", []),
+        ("event", []),
         ("event", []),
     ]
 

@@ -36,6 +36,7 @@ def test_values_are_read_and_trimmed() -> None:
         "NotifyFirstRetrySeconds": "0.25",
         "NotifyBackoffCoefficient": "1.5",
         "NotifyMaxRetrySeconds": "2",
+        "NotifyPostsPerConversation": "1",
         "OperationFaults": "option 2@3, option 1@1",
     })
     assert settings.direct_line_secret == "secret"
@@ -45,6 +46,8 @@ def test_values_are_read_and_trimmed() -> None:
     # Steps keep a constant delay: coefficient 1, no cap.
     assert settings.step_retry == RetryPolicy(1, 0.0001, 1.0, None)
     assert settings.notify_retry == RetryPolicy(4, 0.25, 1.5, 2.0)
+    assert settings.notify_posts_per_conversation == 1
+    assert parse_settings({}).notify_posts_per_conversation == 50
     assert settings.faults == {StepFault("option 2", 3), StepFault("option 1", 1)}
 
 
@@ -74,6 +77,8 @@ def test_faults_fail_every_attempt_or_only_the_first_n() -> None:
         ("StepRetryAttempts", "0"),
         ("StepFirstRetrySeconds", "0"),
         ("NotifyRetryAttempts", "x"),
+        ("NotifyPostsPerConversation", "0"),
+        ("NotifyPostsPerConversation", "1001"),
         ("NotifyFirstRetrySeconds", "-5"),
         ("NotifyBackoffCoefficient", "0.5"),
         ("NotifyBackoffCoefficient", "double"),

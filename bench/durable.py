@@ -22,6 +22,8 @@ from pathlib import Path
 
 import aiohttp
 
+from devhost.readiness import wait_until_ready
+
 BENCH_DIR = Path(__file__).resolve().parent
 APP_ROOT = BENCH_DIR / "durable_app"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -169,19 +171,8 @@ def _table(results: list[Scenario]) -> str:
 
 
 async def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the functions host exited with {process.returncode}")
-            try:
-                async with session.get(f"{base}{API}/instances/?top=1") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the functions host did not start within 60 s")
+    await wait_until_ready(f"{base}{API}/instances/?top=1", process, "the functions host",
+                           ready=lambda status: status == 200)
 
 
 async def run(base: str, process: subprocess.Popen[bytes], *, count: int, in_flight: int, sequential: int,

@@ -1,17 +1,14 @@
 """The processes of a run: peak memory from /proc, free ports, and the echo bot as a child process."""
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import aiohttp
+from devhost.readiness import NotReady, wait_until_ready
 
-READY_TIMEOUT_SECONDS = 60.0
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
@@ -96,19 +93,10 @@ class EchoBotProcess:
     async def _wait_ready(self) -> None:
         assert self.process is not None
         url = f"http://127.0.0.1:{self.port}/api/health"
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the echo bot exited with code {self.process.returncode}; see {self._log_path}")
-                try:
-                    async with session.get(url) as response:
-                        if response.status == 200:
-                            return
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                await asyncio.sleep(0.1)
-        raise RuntimeError(f"the echo bot did not answer {url} within {READY_TIMEOUT_SECONDS:.0f} s")
+        try:
+            await wait_until_ready(url, self.process, "the echo bot", ready=lambda status: status == 200)
+        except NotReady as error:
+            raise RuntimeError(f"{error}; see {self._log_path}") from None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

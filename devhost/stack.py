@@ -10,20 +10,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import aiohttp
-
+from devhost.readiness import NotReady, wait_until_ready
 from devhost.secrets import StackSecrets, load_or_create
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_SECONDS = 60.0
 SECRET_SETTINGS = frozenset({"DirectLineSecret", "OperationSigningKey", "BotStateConnection", "MicrosoftAppPassword"})
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -165,22 +162,10 @@ class Stack:
         )
 
     async def _wait_ready(self, name: str) -> None:
-        part, process = self.parts[name], self.processes[name]
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        timeout = aiohttp.ClientTimeout(total=2)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise StackError(f"{name} exited with code {process.returncode}{self._log_hint(name)}")
-                try:
-                    async with session.get(part.ready_url) as response:
-                        if response.status < 500:
-                            return
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                await asyncio.sleep(0.1)
-        raise StackError(f"{name} did not answer {part.ready_url} within {READY_TIMEOUT_SECONDS:.0f} s"
-                         f"{self._log_hint(name)}")
+        try:
+            await wait_until_ready(self.parts[name].ready_url, self.processes[name], name)
+        except NotReady as error:
+            raise StackError(f"{error}{self._log_hint(name)}") from None
 
     def _log_hint(self, name: str) -> str:
         path = self.log_path(name)

@@ -1,0 +1,47 @@
+"""Wait until a freshly spawned server answers, or say why it never will (it exited, or it stayed silent).
+
+One loop for every place that starts a server as a child process: the devhost stack and the benchmarks.
+"""
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Callable
+
+import aiohttp
+
+READY_TIMEOUT_SECONDS = 60.0
+POLL_SECONDS = 0.1
+
+
+class NotReady(RuntimeError):
+    """The process exited, or ``url`` gave no ready answer in time; the message says which."""
+
+
+def answers(status: int) -> bool:
+    """Any answer but a server error: the server is up, whatever it thinks of the request."""
+    return status < 500
+
+
+async def wait_until_ready(
+    url: str,
+    process: "subprocess.Popen[bytes]",
+    what: str,
+    *,
+    ready: Callable[[int], bool] = answers,
+    timeout_seconds: float = READY_TIMEOUT_SECONDS,
+) -> None:
+    """Poll GET ``url`` until ``ready(status)``; NotReady as soon as ``process`` exits or after ``timeout_seconds``."""
+    deadline = time.monotonic() + timeout_seconds
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise NotReady(f"{what} exited with code {process.returncode}")
+            try:
+                async with session.get(url) as response:
+                    if ready(response.status):
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass  # not listening yet
+            await asyncio.sleep(POLL_SECONDS)
+    raise NotReady(f"{what} did not answer {url} within {timeout_seconds:g} s")

@@ -18,8 +18,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# The terminal chat needs nothing but Python. The Web Chat page is opt-in (`make webchat`, ~500 MB of npm
-# packages): until it is installed, /webchat says how to install it.
+# The terminal chat needs nothing but Python. The Web Chat page is opt-in (`make webchat`, a 4 MB bundle from
+# npm): until it is fetched, /webchat says how.
 run: venv
 	$(PY) -m devhost up --chat
 
@@ -40,20 +40,27 @@ $(AZURITE_DIR)/node_modules/.installed: $(AZURITE_DIR)/package.json
 	cd $(AZURITE_DIR) && (test -f package-lock.json && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent)
 	touch $@
 
-# The official Web Chat page served by the Direct Line stand-in at /webchat (botframework-webchat), and
-# playwright-core (dev; no browser download) that drives Debian's chromium in its test. About 500 MB, ~35 s.
-WEBCHAT_DIR := devhost/webchat
-$(WEBCHAT_DIR)/node_modules/.installed: $(WEBCHAT_DIR)/package.json $(WEBCHAT_DIR)/package-lock.json
-	cd $(WEBCHAT_DIR) && npm ci --no-audit --no-fund --silent
-	touch $@
+# The official Web Chat page served by the Direct Line stand-in at /webchat needs one file, the pinned
+# botframework-webchat bundle: `npm pack` fetches the package's own 7 MB tarball, checked against its pinned sha512
+# (devhost/webchat/fetch.py). playwright-core (test-only, 14 MB, no browser download) drives Debian's chromium in
+# the browser test.
+WEBCHAT_BUNDLE := devhost/webchat/dist/webchat.js
+$(WEBCHAT_BUNDLE): devhost/webchat/fetch.py
+	python3 devhost/webchat/fetch.py
 
-webchat: $(WEBCHAT_DIR)/node_modules/.installed
+webchat: $(WEBCHAT_BUNDLE)
+
+BROWSER_TEST_DIR := tests/devhost/webchat
+$(BROWSER_TEST_DIR)/node_modules/.installed: $(BROWSER_TEST_DIR)/package.json $(BROWSER_TEST_DIR)/package-lock.json
+	cd $(BROWSER_TEST_DIR) && npm ci --no-audit --no-fund --silent
+	touch $@
 
 # Headless Chromium for the Web Chat browser test (run as root in CI).
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed webchat chromium
+node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed webchat \
+	$(BROWSER_TEST_DIR)/node_modules/.installed chromium
 
 pytest: venv node-deps
 	$(PY) -m pytest
@@ -64,4 +71,5 @@ bench: venv
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .devhost $(NODE_DIR)/node_modules $(AZURITE_DIR)/node_modules $(WEBCHAT_DIR)/node_modules
+	rm -rf $(VENV) .devhost $(NODE_DIR)/node_modules $(AZURITE_DIR)/node_modules devhost/webchat/dist \
+		$(BROWSER_TEST_DIR)/node_modules

@@ -9,9 +9,9 @@ DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
 DIRECTLINE_BOT_TIMEOUT_SECONDS = 15.0
 # Lifetime of an issued token (the documented expires_in).
 DIRECTLINE_TOKEN_TTL_SECONDS = 1800
-# The official Web Chat bundle (UMD, defines window.WebChat) that ``make webchat`` installs with npm ci; the page at
-# /webchat needs it and answers 503 with the install hint while it is missing.
-WEBCHAT_BUNDLE = Path(__file__).resolve().parents[1] / "webchat/node_modules/botframework-webchat/dist/webchat.js"
+# The official Web Chat bundle (UMD, defines window.WebChat) that ``make webchat`` fetches (devhost/webchat/fetch.py);
+# the page at /webchat needs it and answers 503 with the install hint while it is missing.
+WEBCHAT_BUNDLE = Path(__file__).resolve().parents[1] / "webchat/dist/webchat.js"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The Web Chat page: the official ``botframework-webchat`` bundle talking to this stand-in, served by the stand-in.
 
-``GET /webchat`` is the page, ``GET /webchat/webchat.js`` the UMD bundle from ``devhost/webchat/node_modules``
+``GET /webchat`` is the page, ``GET /webchat/webchat.js`` the UMD bundle in ``devhost/webchat/dist``
 (``make webchat``), and ``POST /webchat/token`` a token server: it mints a conversation token with the stand-in's
 own tokens/generate rule, so the secret never reaches the browser (as a production page gets its token from the
 bot's back end, never the secret). The page then polls Direct Line (``webSocket: false``: the stand-in has no stream).
@@ -79,7 +79,8 @@ NOT_INSTALLED = """<!DOCTYPE html>
 <body>
   <h1>Web Chat is not installed</h1>
   <p>The page needs the official botframework-webchat bundle, which was not found at <code>{bundle}</code>.</p>
-  <p>Install it from the repository root with <code>make webchat</code> (npm ci in devhost/webchat), then reload.</p>
+  <p>Install it from the repository root with <code>make webchat</code> (fetches the pinned 4 MB bundle with npm),
+  then reload.</p>
 </body>
 </html>
 """

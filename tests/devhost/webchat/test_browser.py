@@ -2,8 +2,9 @@
 Direct Line stand-in and a real botbuilder bot, all on loopback.
 
 ``webchat_driver.js`` loads ``/webchat``, types into the send box and waits for the bot's replies on the page; this
-test asserts what it reports. Needs ``make webchat`` (npm ci in devhost/webchat; done here if missing) and
-``make chromium`` (/usr/bin/chromium from Debian): a missing browser is a failure naming the fix, never a skip.
+test asserts what it reports. Needs ``make webchat`` (the bundle; fetched here if missing), playwright-core (npm ci
+here; done here if missing) and ``make chromium`` (/usr/bin/chromium from Debian): a missing browser is a failure
+naming the fix, never a skip.
 """
 
 import asyncio
@@ -16,21 +17,24 @@ from typing import Any
 import pytest
 
 from devhost.directline.config import WEBCHAT_BUNDLE
+from devhost.webchat import fetch
 from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
 from tests.devhost.directline.echo_bot import make_adapter
 from tests.devhost.directline.harness import SECRET, running
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "webchat_driver.js"
-NPM_DIR = WEBCHAT_BUNDLE.parents[3]  # devhost/webchat
+NPM_DIR = HERE  # playwright-core, test-only
 CHROMIUM = "/usr/bin/chromium"
 WAIT_MS = 15000
 
 
 @pytest.fixture(scope="module", autouse=True)
 def webchat_installed() -> None:
-    """Install the pinned Web Chat and playwright-core once if ``make webchat`` has not (npm ci from the lock)."""
-    if not (NPM_DIR / "node_modules" / "playwright-core").is_dir() or not WEBCHAT_BUNDLE.is_file():
+    """Fetch the pinned Web Chat bundle and install playwright-core (npm ci from the lock) once if make has not."""
+    if not WEBCHAT_BUNDLE.is_file():
+        fetch.fetch()
+    if not (NPM_DIR / "node_modules" / "playwright-core").is_dir():
         npm = shutil.which("npm")
         assert npm, "npm is required for the Web Chat browser test"
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=NPM_DIR, check=True, timeout=600)

@@ -6,6 +6,7 @@ from pathlib import Path
 from devhost.directline.config import WEBCHAT_BUNDLE
 from devhost.stack import StackConfig
 from devhost.up import banner
+from devhost.webchat import fetch
 from tests.devhost.directline.harness import SECRET, running
 
 BUNDLE_TEXT = "window.WebChat = {};  // stands in for the 3.9 MB bundle: these tests are about serving it\n"
@@ -17,10 +18,9 @@ def fake_bundle(tmp_path: Path) -> Path:
     return path
 
 
-def test_default_bundle_is_the_one_make_webchat_installs() -> None:
-    assert WEBCHAT_BUNDLE.parts[-6:] == (
-        "devhost", "webchat", "node_modules", "botframework-webchat", "dist", "webchat.js"
-    )
+def test_default_bundle_is_the_one_make_webchat_fetches() -> None:
+    assert WEBCHAT_BUNDLE == fetch.DIST / "webchat.js"
+    assert WEBCHAT_BUNDLE.parts[-4:] == ("devhost", "webchat", "dist", "webchat.js")
 
 
 def test_page_loads_the_bundle_and_asks_the_token_endpoint_never_carrying_a_secret(tmp_path: Path) -> None:

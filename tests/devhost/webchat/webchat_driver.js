@@ -3,7 +3,7 @@
 //
 // argv[2] is a JSON object:
 //   pageUrl      the stand-in's /webchat page
-//   modulesDir   devhost/webchat/node_modules (playwright-core lives there, next to botframework-webchat)
+//   modulesDir   tests/devhost/webchat/node_modules (where playwright-core is installed)
 //   chromium     the browser executable
 //   say          [{text, expect: [texts that must appear after it]}], typed in turn into the send box
 //   timeoutMs    bound for each wait

@@ -7,16 +7,18 @@ The file is the bot's own: jsonpickle must never decode data from anyone else.
 eTags give optimistic concurrency, as in BlobStorage: ``read`` puts the row's eTag into each item, and
 ``write`` of an item that carries an eTag other than "*" succeeds only if the row still has that eTag;
 otherwise it raises ``ETagConflict``. Items without an eTag are last-writer-wins. sqlite3 is blocking, so
-every call runs in a worker thread.
+every call runs on the store's own single worker thread: the connection is used by one thread at a time anyway, and
+with the loop's wide default executor a burst of turns woke dozens of threads only to queue them on the lock.
 """
 
 import asyncio
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonpickle
 from botbuilder.core import Storage
@@ -25,6 +27,8 @@ from bot.errors import ETagConflict, StorageError
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS bot_state (key TEXT PRIMARY KEY, etag TEXT NOT NULL, item TEXT NOT NULL)"
 _ANY = "*"
+_Arg = TypeVar("_Arg")
+_Result = TypeVar("_Result")
 
 
 class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hints
@@ -35,6 +39,7 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         # One connection shared by the worker threads, serialized by a lock: simple and safe for one process.
         self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-sqlite")
         with self._lock:
             self._connection.execute("PRAGMA journal_mode=WAL")
             # As the devhost's task hub: in WAL mode, NORMAL survives a killed process (only a power cut may lose
@@ -45,22 +50,26 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}
-        return await asyncio.to_thread(self._read, list(keys))
+        return await self._run(self._read, list(keys))
 
     async def write(self, changes: dict[str, object]) -> None:
         if changes is None:
             raise StorageError("changes are required when writing")
         if changes:
-            await asyncio.to_thread(self._write, changes)
+            await self._run(self._write, changes)
 
     async def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         if keys:
-            await asyncio.to_thread(self._delete, keys)
+            await self._run(self._delete, keys)
 
     def close(self) -> None:
+        self._executor.shutdown(wait=True)
         with self._lock:
             self._connection.close()
+
+    async def _run(self, call: Callable[[_Arg], _Result], argument: _Arg) -> _Result:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call, argument)
 
     def _read(self, keys: list[str]) -> dict[str, Any]:
         marks = ",".join("?" * len(keys))

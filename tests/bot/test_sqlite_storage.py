@@ -2,6 +2,7 @@
 is tested for every store in test_storage_contract.py."""
 
 import asyncio
+import threading
 from pathlib import Path
 
 from botbuilder.core import StoreItem
@@ -31,3 +32,33 @@ def test_commits_are_durable_against_a_killed_process_without_an_fsync_each(tmp_
     finally:
         storage.close()
     assert (journal, synchronous) == ("wal", 1)  # 1 = NORMAL
+
+
+class ThreadRecordingStorage(SqliteStorage):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.threads: set[str] = set()
+
+    def _read(self, keys: list[str]) -> dict[str, object]:
+        self.threads.add(threading.current_thread().name)
+        return super()._read(keys)
+
+    def _write(self, changes: dict[str, object]) -> None:
+        self.threads.add(threading.current_thread().name)
+        super()._write(changes)
+
+
+def test_a_burst_of_calls_runs_on_the_stores_one_thread_not_the_loops_pool(tmp_path: Path) -> None:
+    storage = ThreadRecordingStorage(tmp_path / "state.sqlite")
+
+    async def burst() -> None:
+        await asyncio.gather(*(storage.write({f"key-{n}": {"n": n}}) for n in range(50)))
+        found = await asyncio.gather(*(storage.read([f"key-{n}"]) for n in range(50)))
+        assert [item[f"key-{n}"]["n"] for n, item in enumerate(found)] == list(range(50))
+
+    try:
+        asyncio.run(burst())
+    finally:
+        storage.close()
+    assert len(storage.threads) == 1
+    assert storage.threads.pop().startswith("bot-sqlite")

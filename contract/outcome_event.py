@@ -12,7 +12,9 @@ from contract.events import LONG_OPERATION_RESPONSE_EVENT
 from contract.outcome import Outcome
 from contract.start import validate_continuation
 
-ORCHESTRATOR_SENDER: Final = {"id": "long-operation-orchestrator", "name": "Long operation orchestrator"}
+# Who posts the event. notify_bot also names it as the user when it starts its Direct Line conversation, and with
+# Direct Line's enhanced authentication on, a user id given there must start with "dl_" (directline.md §1.2).
+ORCHESTRATOR_SENDER: Final = {"id": "dl_long-operation-orchestrator", "name": "Long operation orchestrator"}
 
 
 @dataclass(frozen=True)

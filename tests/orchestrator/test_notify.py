@@ -51,7 +51,7 @@ def test_posts_continuation_with_signed_outcome_the_bot_can_verify(app_settings:
     event = posted.body
     assert event["type"] == "event"
     assert event["name"] == LONG_OPERATION_RESPONSE_EVENT
-    assert event["from"]["id"] == "long-operation-orchestrator"
+    assert event["from"]["id"] == "dl_long-operation-orchestrator"  # the prefix enhanced authentication requires
     value = event["value"]
     assert {k: v for k, v in value.items() if k != "value"} == CONTINUATION
     outcome = Outcome.from_json(value["value"])

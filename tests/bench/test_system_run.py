@@ -1,0 +1,29 @@
+"""A small real run of the system benchmark: the stack, the users, the echo floors and every figure it reports."""
+
+import math
+
+from bench.system import RunOptions, run
+
+
+def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
+    users = 3
+    result = run(RunOptions(users=users, operation_seconds=0.5, steps=2, timeout=60.0, echo=True, keep_dir=None))
+
+    system = result["system"]
+    assert system["delivery"]["faults"] == 0 and system["delivery"]["user_errors"] == 0
+    assert system["delivery"]["delivered"] == users
+    for name in ("start_turn", "busy_turn", "overhead", "overhead_from_option", "overhead_after_ack"):
+        summary = system[name]
+        assert summary["count"] == users, name
+        assert not math.isnan(summary["p99_ms"]), name
+    # From the operation's start (its ExecutionStarted) the wait is shorter than from the option message.
+    assert system["overhead"]["p50_ms"] <= system["overhead_from_option"]["p50_ms"]
+    assert set(system["peak_memory_mb"]) == {"functions", "directline", "bot", "load generator"}
+    assert all(value is not None and value > 0 for value in system["peak_memory_mb"].values())
+    assert set(system["cpu_seconds"]) == {"functions", "directline", "bot", "load generator"}
+    assert system["operations_per_second"] > 0
+    assert set(result["echo"]) == {"bare", "tuned"}
+    assert all(result["echo"][variant]["start_turn"]["count"] == users for variant in ("bare", "tuned"))
+    assert set(result["start_turn_ratio_to_echo"]["bare"]) == {"p50", "p95", "p99"}
+    assert result["targets"]["zero_lost_duplicated_misrouted"] is True
+    assert result["targets"]["start_turn_p99_within_3x_echo"] in (True, False)

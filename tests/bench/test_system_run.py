@@ -1,7 +1,8 @@
-"""A small real run of the system benchmark: the stack, the users, the echo floors and every figure it reports."""
+"""Small real runs of both benchmarks: the stack, the users, the echo floors and every figure they report."""
 
 import math
 
+from bench.durable import _run_with_host
 from bench.system import RunOptions, run
 
 
@@ -27,3 +28,12 @@ def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
     assert set(result["start_turn_ratio_to_echo"]["bare"]) == {"p50", "p95", "p99"}
     assert result["targets"]["zero_lost_duplicated_misrouted"] is True
     assert result["targets"]["start_turn_p99_within_3x_echo"] in (True, False)
+
+
+def test_a_small_durable_run_reports_each_scenario() -> None:
+    scenarios = _run_with_host(count=20, in_flight=5, sequential=3, rate=20.0)
+
+    assert [s.orchestrations for s in scenarios] == [3, 60, 20]
+    for scenario in scenarios:
+        assert scenario.per_second > 0 and scenario.seconds > 0, scenario.name
+        assert 0 <= scenario.hop_p50_ms <= scenario.hop_p95_ms <= scenario.hop_max_ms, scenario.name

@@ -1,7 +1,7 @@
-"""The Bot Connector routes the Emulator serves (reference §2.2/§2.3), for any number of conversations.
+"""The chat's Bot Connector face, as the Emulator serves it (reference §2.2/§2.3), for any number of conversations.
 
-Path ids arrive percent-encoded (botbuilder quotes the ``|`` of ``<uuid>|livechat``); aiohttp's router decodes them
-exactly once. Requests carry no Authorization header because the bot runs with an empty app id.
+The routes are devhost/botconnector.py's; this is the channel behind them: what the bot sends is shown in its
+conversation, stamped as the Emulator stamps it (a new id, a timestamp, the user as recipient).
 """
 
 import json
@@ -11,11 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from devhost import botconnector
 from devhost.chat.conversation import Conversation
 from devhost.directline.middleware import merge_slashes_middleware
-
-CONVERSATIONS = web.AppKey("chat_conversations", dict[str, Conversation])
-PREFIX = "/v3/conversations/{conversation_id}"
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -26,14 +24,6 @@ class _BadRequest(Exception):
     def __init__(self, response: web.Response) -> None:
         super().__init__()
         self.response = response
-
-
-def _conversation(request: web.Request) -> Conversation:
-    conversation_id = request.match_info["conversation_id"]
-    conversation = request.app[CONVERSATIONS].get(conversation_id)
-    if conversation is None:
-        raise _BadRequest(_error(404, f"conversation {conversation_id!r} not found"))
-    return conversation
 
 
 async def _activity(request: web.Request) -> dict[str, Any]:
@@ -69,60 +59,46 @@ def _stamp(conversation: Conversation, activity: dict[str, Any], reply_to_id: st
     return stamped
 
 
-async def send_to_conversation(request: web.Request) -> web.Response:
-    conversation = _conversation(request)
-    activity = _stamp(conversation, await _activity(request), None)
-    conversation.receive(activity)
-    return web.json_response({"id": activity["id"]})
+class _ChatChannel:
+    """The chat's conversations as the bot's channel: what the bot sends is shown, stamped as the Emulator does."""
 
+    def __init__(self, conversations: dict[str, Conversation]) -> None:
+        self._conversations = conversations
 
-async def reply_to_activity(request: web.Request) -> web.Response:
-    conversation = _conversation(request)
-    activity = _stamp(conversation, await _activity(request), request.match_info["activity_id"])
-    conversation.receive(activity)
-    return web.json_response({"id": activity["id"]})
+    async def read_activity(self, request: web.Request) -> dict[str, Any]:
+        return await _activity(request)
 
+    def _conversation(self, conversation_id: str) -> Conversation:
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            raise _BadRequest(_error(404, f"conversation {conversation_id!r} not found"))
+        return conversation
 
-async def update_activity(request: web.Request) -> web.Response:
-    conversation = _conversation(request)
-    activity_id = request.match_info["activity_id"]
-    activity = await _activity(request)
-    if activity.get("id") not in (None, activity_id):
-        return _error(400, f"activity.id {activity.get('id')!r} does not match the URL's {activity_id!r}")
-    if not conversation.update(activity_id, {**activity, "id": activity_id}):
-        return _error(404, f"activity {activity_id!r} not found")
-    return web.json_response({"id": activity_id})
+    def receive_from_bot(self, conversation_id: str, activity: dict[str, Any], reply_to_id: str | None) -> str:
+        conversation = self._conversation(conversation_id)
+        stamped = _stamp(conversation, activity, reply_to_id)
+        conversation.receive(stamped)
+        return str(stamped["id"])
 
+    def update_from_bot(self, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> str:
+        conversation = self._conversation(conversation_id)
+        if activity.get("id") not in (None, activity_id):
+            raise _BadRequest(_error(400, f"activity.id {activity.get('id')!r} does not match the URL's "
+                                          f"{activity_id!r}"))
+        if not conversation.update(activity_id, {**activity, "id": activity_id}):
+            raise _BadRequest(_error(404, f"activity {activity_id!r} not found"))
+        return activity_id
 
-async def delete_activity(request: web.Request) -> web.Response:
-    conversation = _conversation(request)
-    activity_id = request.match_info["activity_id"]
-    if not conversation.delete(activity_id):
-        return _error(404, f"activity {activity_id!r} not found")
-    return web.json_response({})
+    def delete_from_bot(self, conversation_id: str, activity_id: str) -> None:
+        if not self._conversation(conversation_id).delete(activity_id):
+            raise _BadRequest(_error(404, f"activity {activity_id!r} not found"))
 
-
-async def get_members(request: web.Request) -> web.Response:
-    conversation = _conversation(request)
-    return web.json_response([conversation.user, conversation.bot])
-
-
-async def get_member(request: web.Request) -> web.Response:
-    conversation = _conversation(request)
-    for member in (conversation.user, conversation.bot):
-        if member["id"] == request.match_info["member_id"]:
-            return web.json_response(member)
-    return _error(404, f"member {request.match_info['member_id']!r} not found")
+    def members(self, conversation_id: str) -> list[dict[str, Any]]:
+        conversation = self._conversation(conversation_id)
+        return [conversation.user, conversation.bot]
 
 
 def create_connector_app(conversations: dict[str, Conversation]) -> web.Application:
     app = web.Application(middlewares=[_bad_request_middleware, merge_slashes_middleware])
-    app[CONVERSATIONS] = conversations
-    app.router.add_post(f"{PREFIX}/activities", send_to_conversation)
-    app.router.add_post(f"{PREFIX}/activities/{{activity_id}}", reply_to_activity)
-    app.router.add_put(f"{PREFIX}/activities/{{activity_id}}", update_activity)
-    app.router.add_delete(f"{PREFIX}/activities/{{activity_id}}", delete_activity)
-    app.router.add_get(f"{PREFIX}/activities/{{activity_id}}/members", get_members)
-    app.router.add_get(f"{PREFIX}/members", get_members)
-    app.router.add_get(f"{PREFIX}/members/{{member_id}}", get_member)
+    botconnector.add_routes(app, _ChatChannel(conversations))
     return app

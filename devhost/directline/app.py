@@ -26,7 +26,8 @@ def create_app(config: DirectLineConfig) -> web.Application:
         # Bodies are bounded by read_json_object, which answers 413 in Direct Line's shape; this is only a backstop.
         client_max_size=config.max_activity_bytes + 1,
     )
-    app[SERVICE] = DirectLineService(config, forwarder)
+    service = DirectLineService(config, forwarder)
+    app[SERVICE] = service
     app[ENDPOINT] = Endpoint(config.public_url)
 
     async def bot_session(app: web.Application) -> AsyncIterator[None]:
@@ -36,7 +37,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
 
     app.cleanup_ctx.append(bot_session)
     client_api.add_routes(app)
-    connector_api.add_routes(app)
+    connector_api.add_routes(app, service)
     webchat.add_routes(app)
     return app
 

@@ -49,3 +49,17 @@ def test_update_delete_members_and_errors_on_the_connector_routes() -> None:
                 assert conversation.bot_texts()[-1] == "slashes"
 
     asyncio.run(scenario())
+
+
+def test_an_id_with_braces_reaches_the_channel_and_gets_its_json_error() -> None:
+    """The shared routes (devhost/botconnector.py) take any id but a slash; aiohttp's default pattern refused braces
+    with a bare "no route" 404, before the chat could say which conversation it does not know."""
+
+    async def scenario() -> None:
+        async with chatting() as h, aiohttp.ClientSession() as http:
+            url = f"{h.client.service_url}/v3/conversations/{quote('{odd}|livechat', safe='')}/activities/{{x}}"
+            async with http.post(url, json={"type": "message", "text": "hi"}) as response:
+                assert response.status == 404
+                assert (await response.json())["error"]["message"] == "conversation '{odd}|livechat' not found"
+
+    asyncio.run(scenario())

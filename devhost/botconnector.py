@@ -1,0 +1,99 @@
+"""The Bot Connector routes a channel serves to bots (directline.md §1.6, §2.2), written once for both channels
+of the devhost: the Direct Line stand-in and the terminal chat (the Emulator's role).
+
+Where the bot sends replies and proactive messages: ``POST /v3/conversations/{id}/activities[/{replyToId}]``,
+``PUT``/``DELETE`` of an activity, and the members. Each app puts its channel (what a conversation is, how an
+activity is stamped, which errors it raises and how its middleware answers them) under ``CHANNEL``.
+
+Conversation ids arrive percent-encoded (botbuilder quotes ``|`` and friends); aiohttp's router decodes path
+parameters exactly once, so the channel sees the real ids. Ids are opaque: aiohttp's default ``{param}`` pattern
+(``[^{}/]+``) would send an id with a brace to "no route", so the patterns below take anything but a slash. The bot
+runs with an empty app id locally and sends no Authorization header; one it does send is not checked (nothing
+offline could verify an AAD token).
+"""
+
+from typing import Any, Protocol
+
+from aiohttp import web
+
+
+class BotConnectorChannel(Protocol):
+    async def read_activity(self, request: web.Request) -> dict[str, Any]:
+        """The request's activity, or the channel's own 400/413 error."""
+        ...
+
+    def receive_from_bot(self, conversation_id: str, activity: dict[str, Any], reply_to_id: str | None) -> str:
+        """Store (and show) an activity the bot sent; its new id."""
+        ...
+
+    def update_from_bot(self, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> str:
+        ...
+
+    def delete_from_bot(self, conversation_id: str, activity_id: str) -> None:
+        ...
+
+    def members(self, conversation_id: str) -> list[dict[str, Any]]:
+        ...
+
+
+CHANNEL = web.AppKey("bot_connector_channel", BotConnectorChannel)
+PREFIX = "/v3/conversations/{conversation_id:[^/]+}"
+ACTIVITY = "{activity_id:[^/]+}"
+MEMBER = "{member_id:[^/]+}"
+
+
+def _channel(request: web.Request) -> BotConnectorChannel:
+    return request.app[CHANNEL]
+
+
+async def send_to_conversation(request: web.Request) -> web.Response:
+    channel = _channel(request)
+    activity = await channel.read_activity(request)
+    return web.json_response({"id": channel.receive_from_bot(request.match_info["conversation_id"], activity, None)})
+
+
+async def reply_to_activity(request: web.Request) -> web.Response:
+    channel = _channel(request)
+    activity = await channel.read_activity(request)
+    activity_id = channel.receive_from_bot(
+        request.match_info["conversation_id"], activity, request.match_info["activity_id"]
+    )
+    return web.json_response({"id": activity_id})
+
+
+async def update_activity(request: web.Request) -> web.Response:
+    channel = _channel(request)
+    activity = await channel.read_activity(request)
+    activity_id = channel.update_from_bot(
+        request.match_info["conversation_id"], request.match_info["activity_id"], activity
+    )
+    return web.json_response({"id": activity_id})
+
+
+async def delete_activity(request: web.Request) -> web.Response:
+    _channel(request).delete_from_bot(request.match_info["conversation_id"], request.match_info["activity_id"])
+    return web.json_response({})
+
+
+async def get_members(request: web.Request) -> web.Response:
+    return web.json_response(_channel(request).members(request.match_info["conversation_id"]))
+
+
+async def get_member(request: web.Request) -> web.Response:
+    member_id = request.match_info["member_id"]
+    for member in _channel(request).members(request.match_info["conversation_id"]):
+        if member.get("id") == member_id:
+            return web.json_response(member)
+    return web.json_response({"error": {"code": "BadArgument", "message": f"member {member_id!r} not found"}},
+                             status=404)
+
+
+def add_routes(app: web.Application, channel: BotConnectorChannel) -> None:
+    app[CHANNEL] = channel
+    app.router.add_post(f"{PREFIX}/activities", send_to_conversation)
+    app.router.add_post(f"{PREFIX}/activities/{ACTIVITY}", reply_to_activity)
+    app.router.add_put(f"{PREFIX}/activities/{ACTIVITY}", update_activity)
+    app.router.add_delete(f"{PREFIX}/activities/{ACTIVITY}", delete_activity)
+    app.router.add_get(f"{PREFIX}/activities/{ACTIVITY}/members", get_members)
+    app.router.add_get(f"{PREFIX}/members", get_members)
+    app.router.add_get(f"{PREFIX}/members/{MEMBER}", get_member)

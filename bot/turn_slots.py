@@ -4,7 +4,8 @@ Why: the bot is one Python process, so its turns share one core. Unbounded, a bu
 ``await`` (processor sharing): with 500 turns in flight each one advances a five-hundredth at a time, so every user
 waits for nearly the whole burst, and a proactive outcome that arrives mid-burst is stretched the same way. Served
 in arrival order, a few at a time, the early ones finish early and a newcomer waits only for the queue ahead of it.
-Measured with ``python -m bench system --users 500`` (all at once): completion overhead p99 1.3 s -> 0.5 s.
+Measured with ``python -m bench system --users 500`` (all at once): completion overhead p99 1.3-1.7 s -> 1.0 s
+on their own (0.35-0.8 s with the carrier conversation of orchestrator/carrier.py).
 
 A slot is held only while the turn computes. While it waits on the network (the function app, the channel's Bot
 Connector, blob storage) it gives the slot back (``network_wait``), so a slow or unreachable peer cannot block

@@ -3,7 +3,7 @@
 Microsoft's sample starts a new Direct Line conversation for every outcome. Each start is a round trip to Direct
 Line and, behind it, a conversationUpdate turn in the bot that the start waits for, in front of the outcome event
 itself. Under load the bot is the busy part, so that extra turn queued behind every other one (bench/system.py at
-500 operations: completion overhead p99 1.0 s -> 0.35-0.54 s). The conversation is only a carrier: the bot routes
+500 operations: completion overhead p99 1.0 s -> 0.35-0.82 s). The conversation is only a carrier: the bot routes
 the outcome by the continuation inside the event, never by this conversation. So one conversation carries up to
 ``NotifyPostsPerConversation`` outcomes (1 = the sample's one per outcome) and is replaced after MAX_AGE_SECONDS,
 well inside the 30-minute life of the token Direct Line gave for it.

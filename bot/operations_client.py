@@ -15,7 +15,7 @@ import aiohttp
 from bot.errors import OperationRejected, OperationsError, OperationsUnavailable
 from bot.settings import BotSettings
 from bot.turn_slots import network_wait
-from contract import ContractError, Progress, StartRequest
+from contract import ContractError, Progress, StartRequest, error_message
 
 logger = logging.getLogger(__name__)
 
@@ -165,12 +165,12 @@ class OperationsClient:
 
 
 def _refusal(status: int, body: Any) -> OperationsError:
-    detail = body.get("error") if isinstance(body, dict) else None
+    detail = error_message(body)
     if status == 503:
         return OperationsUnavailable(NOT_AVAILABLE, status)
     if status in (401, 403):
         return OperationRejected("the operations service did not accept the bot's key", status)
-    if isinstance(detail, str) and detail:
+    if detail:
         return OperationRejected(f"the operations service refused it ({detail})", status)
     return OperationRejected(f"the operations service answered with an error (HTTP {status})", status)
 

@@ -4,6 +4,7 @@ Everything that crosses the wire between the two sides is defined here once, as 
 ``to_json``/``from_json``. No Azure or botbuilder imports, so both sides import it cheaply.
 """
 
+from contract.error_body import error_body, error_message
 from contract.errors import ContractError
 from contract.events import (
     CONTINUE_CONVERSATION_EVENT,
@@ -11,7 +12,7 @@ from contract.events import (
     OPTIONS,
     OUTCOME_KIND,
 )
-from contract.instance_ids import conversation_key, instance_id_prefix, make_instance_id
+from contract.instance_ids import instance_id_prefix, make_instance_id
 from contract.outcome import Outcome, OutcomeStatus
 from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
 from contract.progress import Progress, Stage
@@ -32,7 +33,8 @@ __all__ = [
     "Progress",
     "Stage",
     "StartRequest",
-    "conversation_key",
+    "error_body",
+    "error_message",
     "instance_id_prefix",
     "make_instance_id",
     "normalize_signing_key",

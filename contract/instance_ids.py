@@ -12,7 +12,7 @@ _HASH_CHARS = 12
 _SUFFIX = re.compile(r"^[0-9a-z]{6,32}$")
 
 
-def conversation_key(channel_id: str, conversation_id: str) -> str:
+def _conversation_key(channel_id: str, conversation_id: str) -> str:
     """A short stable hash of one conversation on one channel."""
     digest = hashlib.sha256(f"{channel_id}\n{conversation_id}".encode()).hexdigest()
     return digest[:_HASH_CHARS]
@@ -20,7 +20,7 @@ def conversation_key(channel_id: str, conversation_id: str) -> str:
 
 def instance_id_prefix(channel_id: str, conversation_id: str) -> str:
     """The prefix shared by every operation instance of this conversation."""
-    return f"{_PREFIX}{conversation_key(channel_id, conversation_id)}-"
+    return f"{_PREFIX}{_conversation_key(channel_id, conversation_id)}-"
 
 
 def make_instance_id(channel_id: str, conversation_id: str, random_suffix: str) -> str:

@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import require_int, require_object, require_str
+from contract._fields import optional_str, require_int, require_object, require_str
 from contract.errors import ContractError
 
 
@@ -44,14 +44,11 @@ class Progress:
             stage = Stage(stage_text)
         except ValueError:
             raise ContractError("progress.stage", f"unknown stage {stage_text!r}") from None
-        message = data.get("message", "")
-        if not isinstance(message, str):
-            raise ContractError("progress.message", "expected a string")
         return cls(
             option=require_str(data, "option", "progress."),
             stage=stage,
             step=require_int(data, "step", "progress."),
             steps=require_int(data, "steps", "progress."),
             percent=require_int(data, "percent", "progress."),
-            message=message,
+            message=optional_str(data, "message", "progress.") or "",
         )

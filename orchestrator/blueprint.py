@@ -24,8 +24,8 @@ bp = df.Blueprint()
 async def start_operation(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     try:
         settings = load_settings()
-    except SettingsError as error:  # its message names the setting, never a value
-        return starter.error_response(500, f"the function app is not configured: {error}")
+    except SettingsError as error:
+        return starter.not_configured_response(error)
     return await starter.start_operation(req, client, settings)
 
 

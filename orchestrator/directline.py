@@ -52,10 +52,10 @@ class DirectLineClient:
         a full bot turn awaited in front of the first post, when the user posts for the first time.
         """
         payload = None if user is None else {"user": dict(user)}
-        body = await self._call("start conversation", "/conversations", self._secret, payload, {200, 201})
+        status, body = await self._call("start conversation", "/conversations", self._secret, payload, {200, 201})
         conversation_id = body.get("conversationId")
         if not isinstance(conversation_id, str) or not conversation_id:
-            raise DirectLineError("start conversation", 201, detail="the response has no conversationId")
+            raise DirectLineError("start conversation", status, detail="the response has no conversationId")
         token = body.get("token")
         return DirectLineConversation(conversation_id, token if isinstance(token, str) and token else None)
 
@@ -63,13 +63,14 @@ class DirectLineClient:
         """POST the activity into the conversation; returns the id Direct Line gave it."""
         path = f"/conversations/{conversation.conversation_id}/activities"
         credential = conversation.token or self._secret
-        body = await self._call("post activity", path, credential, activity, {200, 201, 204})
+        _, body = await self._call("post activity", path, credential, activity, {200, 201, 204})
         activity_id = body.get("id")
         return activity_id if isinstance(activity_id, str) else ""
 
     async def _call(
         self, operation: str, path: str, credential: str, payload: dict[str, Any] | None, ok: set[int]
-    ) -> dict[str, Any]:
+    ) -> tuple[int, dict[str, Any]]:
+        """The status and JSON object body ({} when there is none) of an answer whose status is in ``ok``."""
         url = self._endpoint + path
         headers = {"Authorization": f"Bearer {credential}"}
         try:
@@ -88,7 +89,7 @@ class DirectLineClient:
                 operation, status, code=str(error_body.get("code") or ""), detail=str(error_body.get("message") or "")
             )
         logger.debug("direct line %s answered %d", operation, status)
-        return body
+        return status, body
 
 
 def _json_object(text: str) -> dict[str, Any]:

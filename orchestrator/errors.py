@@ -2,12 +2,14 @@
 
     OrchestratorError            anything this package raises on purpose
     ├── SettingsError            a missing or malformed app setting (names the setting, never its value)
+    ├── BadStartRequest          an unusable start request (carries the HTTP status: 400 or 413)
     ├── UnknownOperationError    an option that is not in the catalogue
     ├── InjectedFault            a step failed on purpose (the ``OperationFaults`` test/demo setting)
     ├── DirectLineError          Direct Line answered with an error status, or could not be reached
     └── NotificationError        the outcome could not be delivered to the bot (fails the orchestration)
 
-Activities let these propagate: the Durable host turns them into TaskFailed, so the retry policy acts.
+The starter answers BadStartRequest and SettingsError with an error body. Activities let these propagate: the
+Durable host turns them into TaskFailed, so the retry policy acts.
 """
 
 
@@ -21,6 +23,14 @@ class SettingsError(OrchestratorError):
     def __init__(self, setting: str, problem: str) -> None:
         super().__init__(f"{setting}: {problem}")
         self.setting = setting
+
+
+class BadStartRequest(OrchestratorError):
+    """The start request is unusable; carries the HTTP status and a message naming what was wrong."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class UnknownOperationError(OrchestratorError):

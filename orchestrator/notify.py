@@ -12,6 +12,7 @@ from orchestrator.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+
 async def notify_bot(request: NotifyRequest, settings: Settings, client: DirectLineClient) -> NotifyResult:
     """Sign the outcome (issued now) and post it; raises DirectLineError so the retry policy can act.
 

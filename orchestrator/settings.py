@@ -6,10 +6,12 @@ DirectLineSecret         required to notify. Secret of the bot's Direct Line cha
                          conversation with it.
 DirectLineEndpoint       default https://directline.botframework.com/v3/directline. The full Direct Line prefix
                          incl. /v3/directline (as DirectLineJS takes it): a regional host, or
-                         http://127.0.0.1:PORT/v3/directline locally. A trailing slash is tolerated.
+                         http://127.0.0.1:PORT/v3/directline locally. A trailing slash is tolerated. Plain
+                         http only to this machine (localhost, 127.x, ::1): the secret would travel unencrypted.
 OperationSigningKey      required to notify. HMAC key that signs the outcome; the bot holds the same key.
 OperationSeconds         default 15. Total simulated duration of an operation, split evenly over its steps
-                         (fractions allowed, >= 0).
+                         (fractions allowed, >= 0). A step (OperationSeconds / OperationSteps) may take at
+                         most 540 s, just under host.json's functionTimeout of 10 minutes.
 OperationSteps           default 5. Checkpointed steps (1-1000); progress is reported after each.
 OperationTimeoutSeconds  default 120 (at most 86400). Overall deadline from the orchestration's start; past it
                          the outcome is timed_out.
@@ -34,10 +36,12 @@ settings change while an instance runs.
 """
 
 import functools
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from contract import normalize_signing_key
 from orchestrator.catalogue import CATALOGUE
@@ -46,6 +50,9 @@ from orchestrator.errors import SettingsError
 DEFAULT_DIRECT_LINE_ENDPOINT = "https://directline.botframework.com/v3/directline"
 # One day. Durable timers beyond 6 days become chained "long timers" (§A1); no operation here needs that.
 MAX_TIMEOUT_SECONDS = 86400.0
+# Each step is one activity call, and host.json's functionTimeout (00:10:00) kills an activity that runs longer:
+# the user would see "failed". 540 s stays just under it, leaving the activity a minute for everything else.
+MAX_STEP_SECONDS = 540.0
 
 
 @dataclass(frozen=True)
@@ -121,28 +128,45 @@ class Settings:
 
 def parse_settings(env: Mapping[str, str]) -> Settings:
     """Settings from an environment mapping; SettingsError names the first bad setting."""
-    return Settings(
-        direct_line_endpoint=_endpoint(env, "DirectLineEndpoint"),
-        operation_seconds=_number(env, "OperationSeconds", 15.0, minimum=0.0),
-        operation_steps=_integer(env, "OperationSteps", 5, minimum=1, maximum=1000),
+    defaults = Settings()
+    step, notify = defaults.step_retry, defaults.notify_retry
+    settings = Settings(
+        direct_line_endpoint=_endpoint(env, "DirectLineEndpoint", defaults.direct_line_endpoint),
+        operation_seconds=_number(env, "OperationSeconds", defaults.operation_seconds, minimum=0.0),
+        operation_steps=_integer(env, "OperationSteps", defaults.operation_steps, minimum=1, maximum=1000),
         timeout_seconds=_number(
-            env, "OperationTimeoutSeconds", 120.0, minimum=0.0, exclusive=True, maximum=MAX_TIMEOUT_SECONDS
+            env, "OperationTimeoutSeconds", defaults.timeout_seconds, minimum=0.0, exclusive=True,
+            maximum=MAX_TIMEOUT_SECONDS,
         ),
         step_retry=RetryPolicy(
-            _integer(env, "StepRetryAttempts", 3, minimum=1, maximum=100),
-            _number(env, "StepFirstRetrySeconds", 1.0, minimum=0.0, exclusive=True),
+            _integer(env, "StepRetryAttempts", step.attempts, minimum=1, maximum=100),
+            _number(env, "StepFirstRetrySeconds", step.first_retry_seconds, minimum=0.0, exclusive=True),
         ),
         notify_retry=RetryPolicy(
-            _integer(env, "NotifyRetryAttempts", 6, minimum=1, maximum=100),
-            _number(env, "NotifyFirstRetrySeconds", 5.0, minimum=0.0, exclusive=True),
-            _number(env, "NotifyBackoffCoefficient", 2.0, minimum=1.0, what="a number"),
-            _number(env, "NotifyMaxRetrySeconds", 60.0, minimum=0.0, exclusive=True, maximum=MAX_TIMEOUT_SECONDS),
+            _integer(env, "NotifyRetryAttempts", notify.attempts, minimum=1, maximum=100),
+            _number(env, "NotifyFirstRetrySeconds", notify.first_retry_seconds, minimum=0.0, exclusive=True),
+            _number(env, "NotifyBackoffCoefficient", notify.backoff_coefficient, minimum=1.0, what="a number"),
+            # The setting always caps the delay: an uncapped default (None) would read as the largest cap.
+            _number(
+                env, "NotifyMaxRetrySeconds", notify.max_retry_seconds or MAX_TIMEOUT_SECONDS, minimum=0.0,
+                exclusive=True, maximum=MAX_TIMEOUT_SECONDS,
+            ),
         ),
-        notify_posts_per_conversation=_integer(env, "NotifyPostsPerConversation", 50, minimum=1, maximum=1000),
+        notify_posts_per_conversation=_integer(
+            env, "NotifyPostsPerConversation", defaults.notify_posts_per_conversation, minimum=1, maximum=1000
+        ),
         faults=_faults(env, "OperationFaults"),
         direct_line_secret=env.get("DirectLineSecret", "").strip(),
         signing_key=normalize_signing_key(env.get("OperationSigningKey", "")),
     )
+    if settings.step_seconds > MAX_STEP_SECONDS:
+        raise SettingsError(
+            "OperationSeconds, OperationSteps",
+            f"each step would take {settings.step_seconds:g} s (OperationSeconds / OperationSteps); at most "
+            f"{MAX_STEP_SECONDS:g} s, just under host.json's functionTimeout (10 minutes) that would kill it: "
+            "use more steps",
+        )
+    return settings
 
 
 @functools.cache
@@ -200,11 +224,34 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int, m
     return value
 
 
-def _endpoint(env: Mapping[str, str], name: str) -> str:
-    raw = _raw(env, name) or DEFAULT_DIRECT_LINE_ENDPOINT
-    if not raw.startswith(("http://", "https://")):
-        raise SettingsError(name, f"expected an http(s) URL such as {DEFAULT_DIRECT_LINE_ENDPOINT}, got {raw!r}")
+def _endpoint(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _raw(env, name) or default
+    expected = f"expected an http(s) URL such as {DEFAULT_DIRECT_LINE_ENDPOINT}, got {raw!r}"
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError as error:  # and urlsplit for a malformed IPv6 host
+        raise SettingsError(name, f"{expected} ({error})") from None
+    if parts.scheme not in ("http", "https"):
+        raise SettingsError(name, expected)
+    if not parts.hostname:
+        raise SettingsError(name, f"{expected}: it names no host")
+    if parts.scheme == "http" and not _is_local(parts.hostname):
+        # The secret travels in the Authorization header: only over TLS, or to this machine or a private network
+        # (a devhost stand-in, e.g. `devhost up --host 0.0.0.0` or a LAN address).
+        raise SettingsError(name, f"plain http would send the Direct Line secret unencrypted to a public host; use "
+                                  f"https, got {raw!r}")
     return raw.rstrip("/")
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
 
 
 def _faults(env: Mapping[str, str], name: str) -> frozenset[StepFault]:

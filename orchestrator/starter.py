@@ -8,9 +8,9 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from contract import MAX_START_BODY_BYTES, ContractError, StartRequest, make_instance_id
+from contract import MAX_START_BODY_BYTES, ContractError, StartRequest, error_body, make_instance_id
 from orchestrator.catalogue import CATALOGUE
-from orchestrator.errors import SettingsError
+from orchestrator.errors import BadStartRequest, SettingsError
 from orchestrator.names import LONG_OPERATION
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import Settings
@@ -18,16 +18,14 @@ from orchestrator.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-class BadStartRequest(ValueError):
-    """The request is unusable; carries the HTTP status and a message naming what was wrong."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def error_response(status: int, message: str) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps({"error": message}), status_code=status, mimetype="application/json")
+    return func.HttpResponse(json.dumps(error_body(message)), status_code=status, mimetype="application/json")
+
+
+def not_configured_response(error: SettingsError) -> func.HttpResponse:
+    """The 500 for a missing or malformed app setting; the message names the setting, never a secret."""
+    logger.error("cannot start operations: %s", error)
+    return error_response(500, f"the function app is not configured: {error}")
 
 
 def parse_start_request(body: bytes) -> StartRequest:
@@ -38,6 +36,9 @@ def parse_start_request(body: bytes) -> StartRequest:
         data: Any = json.loads(body)
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
         raise BadStartRequest(400, f"body: expected a JSON object ({error})") from None
+    except RecursionError:
+        # json.loads recurses per nesting level: a body of a few thousand '[' fits the size limit but not the stack.
+        raise BadStartRequest(400, "body: JSON nested too deeply") from None
     try:
         request = StartRequest.from_json(data)
     except ContractError as error:
@@ -59,8 +60,7 @@ async def start_operation(
         # Refuse now rather than fail after the whole operation ran: without these it cannot report back.
         settings.require_notify_secrets()
     except SettingsError as error:
-        logger.error("cannot start operations: %s", error)
-        return error_response(500, f"the function app is not configured: {error}")
+        return not_configured_response(error)
 
     instance_id = make_instance_id(request.channel_id, request.conversation_id, uuid.uuid4().hex)
     plan = OperationPlan.of(request, settings)

@@ -19,7 +19,7 @@ from bot.operations_client import (
     TerminateResult,
 )
 from bot.settings import BotSettings
-from contract import Progress, Stage, StartRequest
+from contract import Progress, Stage, StartRequest, error_body
 from tests.bot.fake_operations_service import FakeOperationsService
 
 CONTINUATION = {
@@ -94,7 +94,7 @@ def test_start_with_a_wrong_key_is_rejected_in_plain_words() -> None:
 @pytest.mark.parametrize("status", [400, 413])
 def test_start_refused_with_an_error_body_names_the_error(status: int) -> None:
     async def test(service: FakeOperationsService, client: OperationsClient) -> None:
-        service.start_answer = (status, {"error": "option: unknown option"})
+        service.start_answer = (status, error_body("option: unknown option"))
         with pytest.raises(OperationRejected) as caught:
             await client.start(REQUEST)
         assert caught.value.status == status
@@ -105,7 +105,7 @@ def test_start_refused_with_an_error_body_names_the_error(status: int) -> None:
 
 def test_start_when_durable_is_unavailable_says_so() -> None:
     async def test(service: FakeOperationsService, client: OperationsClient) -> None:
-        service.start_answer = (503, {"error": "durable task hub unavailable"})
+        service.start_answer = (503, error_body("durable task hub unavailable"))
         with pytest.raises(OperationsUnavailable) as caught:
             await client.start(REQUEST)
         assert (caught.value.status, caught.value.reason) == (503, NOT_AVAILABLE)

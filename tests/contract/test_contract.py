@@ -1,5 +1,6 @@
 """The wire contract: round trips, validation messages, and signatures that catch every tampered field."""
 
+import json
 from dataclasses import fields, replace
 
 import pytest
@@ -14,6 +15,8 @@ from contract import (
     Progress,
     Stage,
     StartRequest,
+    error_body,
+    error_message,
     instance_id_prefix,
     make_instance_id,
     normalize_signing_key,
@@ -169,3 +172,27 @@ def test_both_sides_normalize_the_signing_key_alike() -> None:
 
 def test_options_are_the_three_of_the_original_sample() -> None:
     assert OPTIONS == ("option 1", "option 2", "option 3")
+
+
+def test_error_body_is_the_function_apps_one_field_object_and_reads_back() -> None:
+    body = error_body("option: unknown option 'x'")
+    # The bytes on the wire stay {"error": "<message>"}: older bots parse exactly that.
+    assert json.dumps(body) == '{"error": "option: unknown option \'x\'"}'
+    assert error_message(json.loads(json.dumps(body))) == "option: unknown option 'x'"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [None, "error", ["error"], {}, {"error": ""}, {"error": 5}, {"error": {"code": "BadArgument", "message": "m"}}],
+)
+def test_error_message_is_none_for_anything_but_a_non_empty_error_body(body: object) -> None:
+    # Direct Line's {"error": {"code", "message"}} is a different shape, not this one.
+    assert error_message(body) is None
+
+
+def test_progress_message_is_optional_but_must_be_text() -> None:
+    data = Progress.of("option 1", Stage.RUNNING, 1, 5, "").to_json()
+    del data["message"]
+    assert Progress.from_json(data).message == ""
+    with pytest.raises(ContractError, match=r"^progress\.message: expected a string, got a number$"):
+        Progress.from_json(data | {"message": 5})

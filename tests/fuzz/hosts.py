@@ -13,7 +13,7 @@ from tests.devhost.functions.processes import REPO, free_port, start_host
 
 # Operations that take an hour in one step: a started instance just waits in its activity until terminated.
 SETTINGS = {
-    "OperationSeconds": "3600", "OperationSteps": "1", "OperationTimeoutSeconds": "7200",
+    "OperationSeconds": "3600", "OperationSteps": "10", "OperationTimeoutSeconds": "7200",
     "OperationSigningKey": "fuzz-signing-key", "DirectLineSecret": "fuzz-directline-secret",
     # Nothing listens there; no fuzz operation runs long enough to notify.
     "DirectLineEndpoint": "http://127.0.0.1:9/v3/directline",

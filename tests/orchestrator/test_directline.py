@@ -6,6 +6,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from orchestrator.directline import DirectLineClient, DirectLineConversation
 from orchestrator.errors import DirectLineError, OrchestratorError
@@ -95,6 +97,25 @@ def test_error_status_raises_typed_error_naming_status_and_code(operation: str, 
     assert f"HTTP {status}" in str(error)
     assert code in str(error)
     assert SECRET not in str(error) and TOKEN not in str(error)
+
+
+@pytest.mark.parametrize("status", [200, 201])
+def test_an_answer_without_conversation_id_raises_naming_the_real_status(status: int) -> None:
+    async def answer_without_id(request: web.Request) -> web.Response:
+        return web.json_response({"expires_in": 1800}, status=status)
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/v3/directline/conversations", answer_without_id)
+        async with TestServer(app, host="127.0.0.1") as server, aiohttp.ClientSession() as session:
+            await DirectLineClient(session, str(server.make_url("/v3/directline")), SECRET).start_conversation()
+
+    with pytest.raises(DirectLineError) as caught:
+        asyncio.run(scenario())
+    assert caught.value.status == status
+    assert str(caught.value) == (
+        f"Direct Line start conversation failed: HTTP {status}, the response has no conversationId"
+    )
 
 
 def test_wrong_secret_is_rejected_with_401() -> None:

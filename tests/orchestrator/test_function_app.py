@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestrator.names import LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
 from orchestrator.settings import parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,22 +28,23 @@ print(json.dumps(functions))
 """
 
 
-def test_function_app_indexes_the_four_functions_with_their_triggers() -> None:
+def test_function_app_indexes_the_four_functions_under_their_durable_names() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", INDEX_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
     assert completed.returncode == 0, completed.stderr
     functions = json.loads(completed.stdout.strip().splitlines()[-1])
+    # The orchestrator calls and the starter starts these by the names in orchestrator.names.
     assert {name: f["trigger"] for name, f in functions.items()} == {
-        "start_operation": "httpTrigger",
-        "long_operation": "orchestrationTrigger",
-        "run_operation_step": "activityTrigger",
-        "notify_bot": "activityTrigger",
+        START_OPERATION: "httpTrigger",
+        LONG_OPERATION: "orchestrationTrigger",
+        RUN_OPERATION_STEP: "activityTrigger",
+        NOTIFY_BOT: "activityTrigger",
     }
-    http = next(b for b in functions["start_operation"]["bindings"] if b["type"] == "httpTrigger")
+    http = next(b for b in functions[START_OPERATION]["bindings"] if b["type"] == "httpTrigger")
     assert (http["route"], http["methods"], http["authLevel"]) == ("operations", ["POST"], "FUNCTION")
-    assert {"type": "durableClient", "direction": "IN", "name": "client"} in functions["start_operation"]["bindings"]
-    orchestration = functions["long_operation"]["bindings"][0]
+    assert {"type": "durableClient", "direction": "IN", "name": "client"} in functions[START_OPERATION]["bindings"]
+    orchestration = functions[LONG_OPERATION]["bindings"][0]
     # The worker only loads an orchestrator whose parameter is literally named "context".
     assert orchestration["name"] == "context"
 

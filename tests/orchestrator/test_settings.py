@@ -3,7 +3,14 @@
 import pytest
 
 from orchestrator.errors import SettingsError
-from orchestrator.settings import DEFAULT_DIRECT_LINE_ENDPOINT, RetryPolicy, Settings, StepFault, parse_settings
+from orchestrator.settings import (
+    DEFAULT_DIRECT_LINE_ENDPOINT,
+    MAX_STEP_SECONDS,
+    RetryPolicy,
+    Settings,
+    StepFault,
+    parse_settings,
+)
 
 
 def test_defaults_match_the_documented_ones() -> None:
@@ -86,6 +93,14 @@ def test_faults_fail_every_attempt_or_only_the_first_n() -> None:
         ("NotifyMaxRetrySeconds", "0"),
         ("NotifyMaxRetrySeconds", "86401"),
         ("DirectLineEndpoint", "directline.botframework.com"),
+        ("DirectLineEndpoint", "https://"),
+        ("DirectLineEndpoint", "https://:443/v3/directline"),
+        ("DirectLineEndpoint", "ftp://directline.botframework.com/v3/directline"),
+        ("DirectLineEndpoint", "http://127.0.0.1:99999/v3/directline"),
+        ("DirectLineEndpoint", "http://127.0.0.1:port/v3/directline"),
+        ("DirectLineEndpoint", "http://[::1/v3/directline"),
+        ("DirectLineEndpoint", "http://directline.botframework.com/v3/directline"),
+        ("DirectLineEndpoint", "http://localhost.example.com:8181/v3/directline"),
         ("OperationFaults", "option 2"),
         ("OperationFaults", "option 9@1"),
         ("OperationFaults", "option 2@zero"),
@@ -131,3 +146,47 @@ def test_a_placeholder_left_from_the_example_file_is_refused_by_name(name: str) 
     env = {"DirectLineSecret": "s", "OperationSigningKey": "k", name: "<copied from the example>"}
     with pytest.raises(SettingsError, match=name):
         parse_settings(env).require_notify_secrets()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://europe.directline.botframework.com/v3/directline",
+        "https://directline.example:8443/v3/directline",
+        "http://127.0.0.1:8181/v3/directline",
+        "http://localhost:8181/v3/directline",
+        "http://[::1]:8181/v3/directline",
+        "http://192.168.1.20:8181/v3/directline",  # `devhost up --host <LAN address>`
+        "http://0.0.0.0:8181/v3/directline",
+    ],
+)
+def test_https_anywhere_and_plain_http_only_to_this_machine_or_a_private_network_are_accepted(endpoint: str) -> None:
+    assert parse_settings({"DirectLineEndpoint": endpoint + "/"}).direct_line_endpoint == endpoint
+
+
+def test_plain_http_to_another_host_is_refused_because_the_secret_would_travel_unencrypted() -> None:
+    unencrypted = r"^DirectLineEndpoint: plain http would send the Direct Line secret unencrypted to a public host"
+    for public in ("http://directline.botframework.com/v3/directline", "http://20.50.1.2/v3/directline"):
+        with pytest.raises(SettingsError, match=unencrypted):
+            parse_settings({"DirectLineEndpoint": public})
+
+
+def test_an_endpoint_without_a_host_or_with_a_bad_port_says_so() -> None:
+    with pytest.raises(SettingsError, match=r"^DirectLineEndpoint: .*got 'https://': it names no host$"):
+        parse_settings({"DirectLineEndpoint": "https://"})
+    with pytest.raises(SettingsError, match=r"^DirectLineEndpoint: .*\(Port out of range 0-65535\)$"):
+        parse_settings({"DirectLineEndpoint": "http://127.0.0.1:99999/v3/directline"})
+
+
+def test_a_step_longer_than_the_function_timeout_allows_is_refused_naming_both_settings() -> None:
+    # One step is one activity call; host.json's functionTimeout (10 min) would kill a longer one.
+    assert MAX_STEP_SECONDS < 600
+    assert parse_settings({"OperationSeconds": "1080", "OperationSteps": "2"}).step_seconds == MAX_STEP_SECONDS
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"OperationSeconds": "1081", "OperationSteps": "2"})
+    assert caught.value.setting == "OperationSeconds, OperationSteps"
+    assert "each step would take 540.5 s" in str(caught.value)
+    assert "functionTimeout" in str(caught.value)
+    # With the default 5 steps, an hour is 720 s a step.
+    with pytest.raises(SettingsError, match=r"^OperationSeconds, OperationSteps: each step would take 720 s"):
+        parse_settings({"OperationSeconds": "3600"})

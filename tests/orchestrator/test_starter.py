@@ -3,6 +3,7 @@ JSON, whose rpcBaseUrl points at a loopback stand-in for the Durable extension."
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -131,6 +132,18 @@ def test_bad_request_answers_400_naming_the_problem(
     assert fake.starts == []
 
 
+@pytest.mark.parametrize("body", [b"[" * 60_000, b'{"a":' * 12_000], ids=["arrays", "objects"])
+def test_too_deeply_nested_body_answers_400(runner: asyncio.Runner, app_settings: Callable[..., None],
+                                           body: bytes) -> None:
+    # Within the size limit, but deeper than json.loads can recurse.
+    assert len(body) <= MAX_START_BODY_BYTES
+    fake = FakeDurableHost()
+    response = call_starter(runner, fake, body)
+    assert response.status_code == 400
+    assert error_of(response) == "body: JSON nested too deeply"
+    assert fake.starts == []
+
+
 def test_unknown_option_answers_400_listing_the_known_ones(
     runner: asyncio.Runner, app_settings: Callable[..., None]
 ) -> None:
@@ -170,19 +183,30 @@ def test_unreachable_durable_host_answers_503(runner: asyncio.Runner, app_settin
     assert "unavailable" in error_of(response)
 
 
+def not_configured_logs(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records
+            if record.name == "orchestrator.starter" and record.levelno == logging.ERROR]
+
+
 def test_missing_notify_secrets_refuse_to_start_naming_them(
-    runner: asyncio.Runner, app_settings: Callable[..., None]
+    runner: asyncio.Runner, app_settings: Callable[..., None], caplog: pytest.LogCaptureFixture
 ) -> None:
     app_settings(OperationSigningKey="k")
     fake = FakeDurableHost()
     response = call_starter(runner, fake, start_body())
     assert response.status_code == 500
-    assert "DirectLineSecret" in error_of(response)
+    problem = "DirectLineSecret: not set; the function app cannot notify the bot without it"
+    assert error_of(response) == f"the function app is not configured: {problem}"
     assert fake.starts == []
+    assert not_configured_logs(caplog) == [f"cannot start operations: {problem}"]
 
 
-def test_malformed_setting_answers_500_naming_it(runner: asyncio.Runner, app_settings: Callable[..., None]) -> None:
+def test_malformed_setting_answers_500_naming_it_and_logs_it(
+    runner: asyncio.Runner, app_settings: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
     app_settings(DirectLineSecret="s", OperationSigningKey="k", OperationSteps="many")
     response = call_starter(runner, FakeDurableHost(), start_body())
     assert response.status_code == 500
-    assert "OperationSteps" in error_of(response)
+    problem = "OperationSteps: expected a whole number, got 'many'"
+    assert error_of(response) == f"the function app is not configured: {problem}"
+    assert not_configured_logs(caplog) == [f"cannot start operations: {problem}"]

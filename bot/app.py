@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, Storage, UserState, serializer_helper
+from botbuilder.core import ConversationState, Storage, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middleware
 
 from bot.adapter import create_adapter
@@ -48,21 +48,19 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
     # and a cap queued the 101st concurrent user's start behind the others (bench/system.py at 500 users).
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     app[HTTP_SESSION] = session
-    authentication = app[ADAPTER].bot_framework_authentication
-    if isinstance(authentication, ReusingBotFrameworkAuthentication):
-        # Replies to the channel go through this same session (bot/connector_transport.py).
-        authentication.attach_session(session)
+    # Replies to the channel go through this same session (bot/connector_transport.py).
+    authentication: ReusingBotFrameworkAuthentication = app[ADAPTER].bot_framework_authentication  # create_adapter's
+    authentication.attach_session(session)
     settings = app[SETTINGS]
     storage = app[STORAGE]
-    conversation_state = ConversationState(storage)
     bot = LongOperationBot(
         settings,
-        conversation_state,
-        UserState(storage),
+        ConversationState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
         TurnSlots(settings.max_concurrent_turns),
     )
     app[BOT] = bot
+    # For errors outside a conversation's turn (an outcome event's outer turn); on_turn handles the others itself.
     app[ADAPTER].on_turn_error = bot.on_turn_error
     logger.info("bot ready: operations at %s, state in %s", settings.operations_url, settings.state_store)
     try:

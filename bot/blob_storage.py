@@ -38,14 +38,15 @@ from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from botbuilder.core import Storage
 
 from bot.errors import ETagConflict, StorageError
-
-# The eTag helpers are SqliteStorage's own, so that the two backends cannot drift apart in what they store.
-from bot.sqlite_storage import _get_etag, _set_etag, _without_etag
+from bot.etags import ANY_ETAG, get_etag, set_etag, without_etag
 from bot.turn_slots import network_wait
 
 logger = logging.getLogger(__name__)
 
-_ANY = "*"
+RETRY_TOTAL = 2
+RETRY_BACKOFF_SECONDS = 1
+CONNECTION_TIMEOUT_SECONDS = 5.0
+READ_TIMEOUT_SECONDS = 10.0
 _MAX_BLOB_NAME = 1024
 _CONTAINER_NOT_FOUND = "ContainerNotFound"
 _CONDITION_FAILED = 412
@@ -68,28 +69,19 @@ def blob_name(key: str) -> str:
 class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hints
     """Bot state in one blob container. One instance (one BlobServiceClient) per process; ``await close()`` it.
 
-    The timeouts and retries default to what fits a bot turn (a channel waits ~15 s for the reply), not the
-    SDK's defaults (15 s backoff between retries, 20 s connection timeout).
+    The timeouts and retries fit a bot turn (a channel waits ~15 s for the reply), not the SDK's defaults (15 s
+    backoff between retries, 20 s connection timeout). ``retry_total`` is the number of retries (tests use 0).
     """
 
-    def __init__(
-        self,
-        connection_string: str,
-        container: str,
-        *,
-        retry_total: int = 2,
-        retry_backoff: int = 1,
-        connection_timeout: float = 5.0,
-        read_timeout: float = 10.0,
-    ) -> None:
+    def __init__(self, connection_string: str, container: str, *, retry_total: int = RETRY_TOTAL) -> None:
         super().__init__()
         try:
             # Only parses: no I/O here, so the client may be built before the event loop runs.
             self._service = BlobServiceClient.from_connection_string(
                 connection_string,
-                retry_policy=LinearRetry(backoff=retry_backoff, retry_total=retry_total, random_jitter_range=1),
-                connection_timeout=connection_timeout,
-                read_timeout=read_timeout,
+                retry_policy=LinearRetry(backoff=RETRY_BACKOFF_SECONDS, retry_total=retry_total, random_jitter_range=1),
+                connection_timeout=CONNECTION_TIMEOUT_SECONDS,
+                read_timeout=READ_TIMEOUT_SECONDS,
                 # The SDK logs every request at INFO (headers redacted); two per turn would drown the bot's log.
                 http_logging_level=logging.DEBUG,
             )
@@ -119,9 +111,9 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             return
         for key, item in changes.items():
             blob_name(key)
-            if _get_etag(item) == "":
+            if get_etag(item) == "":
                 raise StorageError(f"the item for {key!r} has an empty eTag")
-        conditional = {key: item for key, item in changes.items() if _get_etag(item) not in (None, _ANY)}
+        conditional = {key: item for key, item in changes.items() if get_etag(item) not in (None, ANY_ETAG)}
         async with network_wait():
             await self._ensure_container()
             if len(changes) > 1 and conditional:
@@ -130,8 +122,8 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
                 await _gather(self._check_etag(key, item) for key, item in conditional.items())
             new_etags = await _gather(self._write_one(key, item) for key, item in changes.items())
         for item, etag in zip(changes.values(), new_etags, strict=True):
-            if _get_etag(item) is not None:
-                _set_etag(item, etag)
+            if get_etag(item) is not None:
+                set_etag(item, etag)
 
     async def delete(self, keys: Iterable[str]) -> None:
         keys = list(dict.fromkeys(keys))
@@ -172,9 +164,12 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             return None
         except AzureError as error:
             raise _storage_error(f"could not read {key!r}", error) from None
-        item = jsonpickle.decode(text.decode("utf-8"))
+        try:
+            item = jsonpickle.decode(text.decode("utf-8"))
+        except Exception as error:  # jsonpickle raises whatever json or the decoded classes raise
+            raise StorageError(f"the stored item for {key!r} cannot be decoded: {type(error).__name__}") from error
         etag = download.properties.etag
-        _set_etag(item, etag)
+        set_etag(item, etag)
         return item
 
     async def _check_etag(self, key: str, item: object) -> None:
@@ -187,16 +182,16 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             raise ETagConflict(key) from None
         except AzureError as error:
             raise _storage_error(f"could not check the eTag of {key!r}", error) from None
-        if properties.etag != _get_etag(item):
+        if properties.etag != get_etag(item):
             raise ETagConflict(key)
 
     async def _write_one(self, key: str, item: object) -> str:
         blob = self._container.get_blob_client(blob_name(key))
-        expected = _get_etag(item)
+        expected = get_etag(item)
         condition: dict[str, Any] = {}
-        if expected is not None and expected != _ANY:
+        if expected is not None and expected != ANY_ETAG:
             condition = {"etag": expected, "match_condition": MatchConditions.IfNotModified}
-        text = jsonpickle.encode(_without_etag(item))
+        text = jsonpickle.encode(without_etag(item))
         try:
             result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, content_settings=_JSON, **condition)
         except (ResourceModifiedError, ResourceNotFoundError) as error:

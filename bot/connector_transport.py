@@ -6,9 +6,14 @@ http.client), a thread hop per reply and GIL contention between the sending thre
 (py-spy, bench/system.py). The pipeline below keeps msrest's own policies (user agent, raw deserializer, HTTP
 logger) and replaces only the credentials policy and the sender.
 
-Kept from msrest's requests transport: the 100 s timeout of its connection settings, and retries of idempotent
-failures as its ``ClientRetryPolicy`` does (3 retries, backoff 0.8 s doubling, on connection errors and on 408, 429,
-500, 502, 503, 504). Not supported: file uploads (``files``), which the Bot Connector calls never use.
+Kept from msrest's requests transport: the 100 s timeout of its connection settings, and its retry budget (3
+retries, backoff 0.8 s doubling). What is retried: idempotent calls (GET, PUT, DELETE: reading, updating or deleting
+an activity) on any connection error, a timeout, or 408, 429, 500, 502, 503, 504. A POST (send or reply) only when
+the channel surely did not take it: the connection could not be opened, or it answered 429 (throttled). After a 5xx,
+a timeout or a dropped connection the reply may have been delivered, and sending it again would show it twice. msrest
+with urllib3 2.x is as careful: it retries a POST only on a failure to connect (``Retry.allowed_methods`` leaves POST
+out; the ``method_whitelist`` that ``ClientRetryPolicy`` sets is ignored), though not on 429. Not supported: file
+uploads (``files``), which the Bot Connector calls never use.
 """
 
 import asyncio
@@ -29,6 +34,9 @@ logger = logging.getLogger(__name__)
 RETRIES = 3
 BACKOFF_SECONDS = 0.8
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# The statuses that say a POST was not processed: the channel throttled it.
+POST_RETRY_STATUSES = frozenset({429})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 _Request = Request[ClientRequest]
 _Response = Response[ClientRequest, AsyncClientResponse]
@@ -105,6 +113,10 @@ class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
             return await self._send(request, http_request)
 
     async def _send(self, request: _Request, http_request: ClientRequest) -> _Response:
+        idempotent = http_request.method.upper() in IDEMPOTENT_METHODS
+        retry_statuses = RETRY_STATUSES if idempotent else POST_RETRY_STATUSES
+        # A failure to connect means nothing was sent; after any other, a POST may have been delivered.
+        retry_errors = (aiohttp.ClientConnectionError, TimeoutError) if idempotent else (aiohttp.ClientConnectorError,)
         attempt = 0
         while True:
             try:
@@ -113,10 +125,10 @@ class AiohttpSender(AsyncHTTPSender[ClientRequest, AsyncClientResponse]):
                     data=http_request.data, timeout=self._timeout,
                 ) as response:
                     body = await response.read()
-                if response.status not in RETRY_STATUSES or attempt >= RETRIES:
+                if response.status not in retry_statuses or attempt >= RETRIES:
                     return Response(request, _BufferedResponse(http_request, response, body))
                 logger.warning("Bot Connector call answered %s, retrying (attempt %d)", response.status, attempt + 1)
-            except (aiohttp.ClientConnectionError, TimeoutError) as error:
+            except retry_errors as error:
                 if attempt >= RETRIES:
                     raise
                 logger.warning("Bot Connector call failed: %s, retrying (attempt %d)", type(error).__name__,

@@ -5,8 +5,10 @@ BotError
 ├── OperationsError          the function app could not do what was asked
 │   ├── OperationsUnavailable    not reachable (refused, timeout, network) or 5xx without an answer
 │   └── OperationRejected        it answered with an error status (4xx/5xx with ``{"error"}``)
-└── StorageError             the bot state store failed
-    └── ETagConflict             a write carried a stale eTag (somebody else wrote first)
+├── StorageError             the bot state store failed
+│   └── ETagConflict             a write carried a stale eTag (somebody else wrote first)
+├── MalformedRequest         a request to /api/messages is not a usable activity (bot/inbound.py; a 4xx)
+└── RejectedEvent            an outcome event is not trustworthy (bot/outcome_event.py; logged, dropped)
 """
 
 

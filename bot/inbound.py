@@ -15,8 +15,10 @@ from typing import Any
 from azure.core.exceptions import DeserializationError
 from botbuilder.schema import Activity
 
+from bot.errors import BotError
 
-class MalformedRequest(ValueError):
+
+class MalformedRequest(BotError):
     """The request cannot be a Bot Framework activity. ``status`` is 400, 413 or 415; the message names the field."""
 
     def __init__(self, status: int, message: str) -> None:

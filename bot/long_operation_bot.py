@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from botbuilder.core import ActivityHandler, ConversationState, TurnContext, UserState
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import ActivityTypes
 from botframework.connector import Channels
@@ -30,13 +30,11 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self,
         settings: BotSettings,
         conversation_state: ConversationState,
-        user_state: UserState,
         dialog: Dialog,
         slots: TurnSlots | None = None,
     ) -> None:
         self._settings = settings
         self._conversation_state = conversation_state
-        self._user_state = user_state
         self._dialog = dialog
         self._dialog_state = conversation_state.create_property(DIALOG_STATE)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
@@ -53,10 +51,14 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         conversation_id = activity.conversation.id if activity.conversation else ""
         # The conversation's lock first, then a turn slot: a slot holder never waits for a lock (bot/turn_slots.py).
         async with self._locks.hold(conversation_lock_key(activity.channel_id, conversation_id)), self._slots.turn():
-            await super().on_turn(turn_context)
-            # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
-            await self._conversation_state.save_changes(turn_context)
-            await self._user_state.save_changes(turn_context)
+            try:
+                await super().on_turn(turn_context)
+                # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
+                await self._conversation_state.save_changes(turn_context)
+            except Exception as error:
+                # Handled here, under the lock: the adapter would call on_turn_error only after on_turn has left it,
+                # and the next turn of this conversation could then read the state the handler is resetting.
+                await self.on_turn_error(turn_context, error)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await DialogExtensions.run_dialog(self._dialog, turn_context, self._dialog_state)
@@ -68,7 +70,8 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         await super().on_event_activity(turn_context)
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
-        """The adapter's on_turn_error: log, tell the user, and reset the dialog.
+        """Log, tell the user, and reset the dialog. Called by on_turn under the conversation's lock; also the
+        adapter's on_turn_error, for errors outside it (an outcome event's outer turn).
 
         Decision: like the samples, drop the conversation's dialog stack so a poisoned state cannot trap the
         user in an error loop; unlike them, keep the delivered-outcomes record so dedupe survives. An operation
@@ -106,7 +109,11 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             reference = event.reference
             key = conversation_lock_key(reference.channel_id, reference.conversation.id)
             async with self._locks.hold(key), self._slots.turn():
-                await self._deliver_in(context, event)
+                try:
+                    await self._deliver_in(context, event)
+                except Exception as error:
+                    # Under the user's conversation lock, with the inner context: as in on_turn.
+                    await self.on_turn_error(context, error)
 
         # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty means auth is off.
         await turn_context.adapter.continue_conversation(

@@ -47,8 +47,9 @@ async def _accept_recognized(prompt_context: PromptValidatorContext) -> bool:
 
 
 class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
-    def __init__(self, operations: Operations, dialog_id: str = PROMPT_ID) -> None:
-        super().__init__(dialog_id, _accept_recognized)
+    def __init__(self, operations: Operations) -> None:
+        # Always PROMPT_ID: awaited_operation finds the waiting prompt in the dialog state by this id.
+        super().__init__(PROMPT_ID, _accept_recognized)
         self._operations = operations
 
     async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:

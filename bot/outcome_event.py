@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
+from bot.errors import BotError
 from contract import ContractError, Outcome, OutcomeEvent, instance_id_prefix, verify_outcome
 
 
-class RejectedEvent(ValueError):
+class RejectedEvent(BotError):
     """The event is not a trustworthy outcome; the message says why (never containing the key)."""
 
     def __init__(self, reason: str, instance_id: str = "", conversation_id: str = "") -> None:

@@ -4,15 +4,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 from bot.errors import SettingsError
 from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
 from contract import normalize_signing_key
 
 DEFAULT_PORT = 3978
+DEFAULT_APP_TYPE = "MultiTenant"
 DEFAULT_OPERATIONS_URL = "http://127.0.0.1:7071"
-# The default for `python -m bot`: state survives a restart. Tests pass "memory".
+# The default of the BotStateStore setting (``python -m bot``): state survives a restart.
 DEFAULT_STATE_STORE = "sqlite:.devhost/bot-state.sqlite"
+# The default of a BotSettings built in code (tests, in-process hosts): nothing written to disk.
+IN_PROCESS_STATE_STORE = "memory"
+DEFAULT_OPERATIONS_TIMEOUT = 10.0
 MAX_OPERATIONS_TIMEOUT = 14.0
 # What botbuilder's ConfigurationBotFrameworkAuthentication understands (it compares case-insensitively).
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
@@ -28,7 +33,8 @@ class BotSettings:
     OperationsKey     function key sent as ``x-functions-key`` (default empty: header omitted)
     OperationSigningKey  HMAC key that outcomes are signed with (required, shared with the function app)
     PORT              port for ``python -m bot`` (default 3978)
-    BotStateStore     ``memory``, ``sqlite:<path>`` or ``blob:<container>`` (default sqlite:.devhost/bot-state.sqlite)
+    BotStateStore     ``memory``, ``sqlite:<path>`` or ``blob:<container>`` (default sqlite:.devhost/bot-state.sqlite;
+                      ``memory`` for a BotSettings built in code)
     BotStateConnection  Azure Storage connection string for ``blob:<container>`` (required then; a secret)
     OperationsTimeout seconds the bot waits for the function app per call (default 10; a turn has ~15 s)
     MaxConcurrentTurns  turns that compute at once, the rest wait in arrival order (default 8; bot/turn_slots.py)
@@ -37,21 +43,20 @@ class BotSettings:
     signing_key: str
     app_id: str = ""
     app_password: str = ""
-    app_type: str = "MultiTenant"
+    app_type: str = DEFAULT_APP_TYPE
     app_tenant_id: str = ""
     operations_url: str = DEFAULT_OPERATIONS_URL
     operations_key: str = ""
     port: int = DEFAULT_PORT
-    state_store: str = "memory"
-    operations_timeout: float = 10.0
+    state_store: str = IN_PROCESS_STATE_STORE
+    operations_timeout: float = DEFAULT_OPERATIONS_TIMEOUT
     state_connection: str = ""
     max_concurrent_turns: int = DEFAULT_TURN_SLOTS
 
     def __post_init__(self) -> None:
         if not self.signing_key:
             raise SettingsError("OperationSigningKey", "is required (the key the function app signs outcomes with)")
-        if not self.operations_url.startswith(("http://", "https://")):
-            raise SettingsError("OperationsUrl", f"expected an http(s) URL, got {self.operations_url!r}")
+        _check_operations_url(self.operations_url)
         if not 0 < self.port < 65536:
             raise SettingsError("PORT", f"expected a port number 1-65535, got {self.port}")
         if not 0 < self.operations_timeout <= MAX_OPERATIONS_TIMEOUT:  # also rejects nan
@@ -85,13 +90,13 @@ class BotSettings:
             signing_key=normalize_signing_key(env.get("OperationSigningKey", "")),
             app_id=env.get("MicrosoftAppId", ""),
             app_password=env.get("MicrosoftAppPassword", ""),
-            app_type=env.get("MicrosoftAppType", "") or "MultiTenant",
+            app_type=env.get("MicrosoftAppType", "") or DEFAULT_APP_TYPE,
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
             operations_url=(env.get("OperationsUrl", "") or DEFAULT_OPERATIONS_URL).rstrip("/"),
             operations_key=env.get("OperationsKey", ""),
             port=_int(env, "PORT", DEFAULT_PORT),
             state_store=env.get("BotStateStore", "") or DEFAULT_STATE_STORE,
-            operations_timeout=_float(env, "OperationsTimeout", 10.0),
+            operations_timeout=_float(env, "OperationsTimeout", DEFAULT_OPERATIONS_TIMEOUT),
             state_connection=env.get("BotStateConnection", ""),
             max_concurrent_turns=_int(env, "MaxConcurrentTurns", DEFAULT_TURN_SLOTS),
         )
@@ -126,6 +131,20 @@ def parse_state_store(value: str) -> StateStore:
             )
         return StateStore("blob", location)
     raise SettingsError("BotStateStore", f"expected {_STORE_FORMS}, got {value!r}")
+
+
+def _check_operations_url(value: str) -> None:
+    # Checked here, so a typo stops start-up instead of failing every start of an operation.
+    problem = f"expected an http(s) URL with a host (http://host[:port]), got {value!r}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError("OperationsUrl", problem)
+    try:
+        port = parts.port  # parsed only on access: ValueError for "host:notaport" or a port over 65535
+    except ValueError:
+        port = 0
+    if port is not None and not 0 < port < 65536:
+        raise SettingsError("OperationsUrl", f"{problem}: the port is not a number 1-65535")
 
 
 def _check_connection_string(state_store: str, value: str) -> None:

@@ -6,7 +6,8 @@ The file is the bot's own: jsonpickle must never decode data from anyone else.
 
 eTags give optimistic concurrency, as in BlobStorage: ``read`` puts the row's eTag into each item, and
 ``write`` of an item that carries an eTag other than "*" succeeds only if the row still has that eTag;
-otherwise it raises ``ETagConflict``. Items without an eTag are last-writer-wins. sqlite3 is blocking, so
+otherwise it raises ``ETagConflict``. Items without an eTag are last-writer-wins. Any other failure (SQLite's, or an
+item jsonpickle cannot encode or decode) is raised as ``StorageError``, with the cause chained. sqlite3 is blocking, so
 every call runs on the store's own single worker thread: the connection is used by one thread at a time anyway, and
 with the loop's wide default executor a burst of turns woke dozens of threads only to queue them on the lock.
 """
@@ -24,9 +25,9 @@ import jsonpickle
 from botbuilder.core import Storage
 
 from bot.errors import ETagConflict, StorageError
+from bot.etags import ANY_ETAG, get_etag, set_etag, without_etag
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS bot_state (key TEXT PRIMARY KEY, etag TEXT NOT NULL, item TEXT NOT NULL)"
-_ANY = "*"
 _Arg = TypeVar("_Arg")
 _Result = TypeVar("_Result")
 
@@ -35,17 +36,19 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
     def __init__(self, path: str | Path) -> None:
         super().__init__()
         self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        # One connection shared by the worker threads, serialized by a lock: simple and safe for one process.
-        self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-sqlite")
-        with self._lock:
-            self._connection.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            # One connection shared by the worker threads, serialized by a lock: simple and safe for one process.
+            self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
             # As the devhost's task hub: in WAL mode, NORMAL survives a killed process (only a power cut may lose
             # the last commits), and skips an fsync per commit that every concurrent turn waited for under the lock.
+            self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
             self._connection.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(f"cannot open the SQLite state file {str(self._path)!r}: {error}") from error
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-sqlite")
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
@@ -69,7 +72,12 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             self._connection.close()
 
     async def _run(self, call: Callable[[_Arg], _Result], argument: _Arg) -> _Result:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call, argument)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call, argument)
+        except sqlite3.Error as error:
+            # The caller catches StorageError by layer (on_turn_error's reset, for one); "database is locked" and
+            # friends must not escape as another package's exception.
+            raise StorageError(f"the SQLite state store failed: {type(error).__name__}: {error}") from error
 
     def _read(self, keys: list[str]) -> dict[str, Any]:
         marks = ",".join("?" * len(keys))
@@ -79,8 +87,11 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             ).fetchall()
         items: dict[str, Any] = {}
         for key, etag, text in rows:
-            item = jsonpickle.decode(text)
-            _set_etag(item, etag)
+            try:
+                item = jsonpickle.decode(text)
+            except Exception as error:  # jsonpickle raises whatever json or the decoded classes raise
+                raise StorageError(f"the stored item for {key!r} cannot be decoded: {type(error).__name__}") from error
+            set_etag(item, etag)
             items[key] = item
         return items
 
@@ -95,21 +106,24 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
                 self._connection.execute("ROLLBACK")
                 raise
         # The caller's object now matches the row, so a second save in the same turn does not conflict
-        # (BlobStorage leaves it stale).
+        # (BlobStorage does the same).
         for item, etag in new_etags:
-            if _get_etag(item) is not None:
-                _set_etag(item, etag)
+            if get_etag(item) is not None:
+                set_etag(item, etag)
 
     def _write_one(self, key: str, item: object) -> str:
-        expected = _get_etag(item)
+        expected = get_etag(item)
         if expected == "":
             raise StorageError(f"the item for {key!r} has an empty eTag")
-        if expected is not None and expected != _ANY:
+        if expected is not None and expected != ANY_ETAG:
             row = self._connection.execute("SELECT etag FROM bot_state WHERE key = ?", (key,)).fetchone()
             if row is None or row[0] != expected:
                 raise ETagConflict(key)
         etag = uuid.uuid4().hex
-        text = jsonpickle.encode(_without_etag(item))
+        try:
+            text = jsonpickle.encode(without_etag(item))
+        except Exception as error:  # whatever the item's own serialization hooks raise
+            raise StorageError(f"the item for {key!r} cannot be encoded: {type(error).__name__}") from error
         self._connection.execute(
             "INSERT INTO bot_state (key, etag, item) VALUES (?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET etag = excluded.etag, item = excluded.item",
@@ -121,21 +135,3 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         with self._lock:
             self._connection.executemany("DELETE FROM bot_state WHERE key = ?", [(key,) for key in keys])
 
-
-def _get_etag(item: object) -> str | None:
-    value = item.get("e_tag") if isinstance(item, dict) else getattr(item, "e_tag", None)
-    return value if isinstance(value, str) else None
-
-
-def _set_etag(item: Any, etag: str) -> None:
-    if isinstance(item, dict):
-        item["e_tag"] = etag
-    elif hasattr(item, "__dict__"):
-        item.e_tag = etag
-
-
-def _without_etag(item: object) -> object:
-    # The eTag lives in its own column; storing it inside the item too would only let the two disagree.
-    if isinstance(item, dict) and "e_tag" in item:
-        return {key: value for key, value in item.items() if key != "e_tag"}
-    return item

@@ -14,7 +14,10 @@ def create_storage(settings: BotSettings) -> Storage:
     ``blob:<container>`` (Azure Blob Storage, with the BotStateConnection connection string)."""
     store = parse_state_store(settings.state_store)
     if store.kind == "sqlite":
-        return SqliteStorage(store.location)
+        try:
+            return SqliteStorage(store.location)
+        except StorageError as error:
+            raise SettingsError("BotStateStore", str(error)) from None
     if store.kind == "blob":
         # Imported here: the Azure SDK is loaded only by a bot that keeps its state in Azure.
         from bot.blob_storage import BlobStorage

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 import jsonpickle
-from botbuilder.core import ConversationState, MemoryStorage, Storage, UserState
+from botbuilder.core import ConversationState, MemoryStorage, Storage
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, ConversationReference
 
@@ -117,7 +117,6 @@ def make_harness(
     bot = LongOperationBot(
         settings,
         ConversationState(storage),
-        UserState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
     )
     # Channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip, and

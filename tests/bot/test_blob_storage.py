@@ -119,6 +119,21 @@ def test_blobs_are_named_by_escaped_keys_and_hold_what_sqlite_stores(azurite: Az
     asyncio.run(main())
 
 
+def test_a_blob_that_cannot_be_decoded_is_a_storage_error_naming_its_key(azurite: Azurite) -> None:
+    async def main() -> None:
+        container = new_container()
+        storage = BlobStorage(azurite.connection_string(), container, retry_total=0)
+        await storage.write({"k": {"n": 1}})
+        async with BlobServiceClient.from_connection_string(azurite.connection_string()) as service:
+            await service.get_blob_client(container, blob_name("k")).upload_blob(b"{not json", overwrite=True)
+        with pytest.raises(StorageError, match="'k' cannot be decoded") as raised:
+            await storage.read(["k"])
+        assert raised.value.__cause__ is not None
+        await storage.close()
+
+    asyncio.run(main())
+
+
 def test_an_empty_or_overlong_key_is_refused() -> None:
     with pytest.raises(StorageError, match="empty"):
         blob_name("")

@@ -1,6 +1,7 @@
 """Bot Connector calls through the bot's aiohttp session (bot/connector_transport.py), against a loopback connector."""
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 
-from bot.connector_transport import AiohttpSender, use_aiohttp
+from bot.connector_transport import RETRIES, AiohttpSender, use_aiohttp
 
 
 class FakeAadCredentials(MicrosoftAppCredentials):  # type: ignore[misc]
@@ -85,22 +86,84 @@ def test_with_an_app_id_the_bearer_token_is_sent() -> None:
     assert seen == ["Bearer token-123"]
 
 
-def test_a_transient_failure_is_retried() -> None:
+def test_a_transient_failure_of_an_idempotent_call_is_retried() -> None:
     statuses = [503, 502, 200]
+    methods: list[str] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        methods.append(request.method)
+        status = statuses.pop(0)
+        return web.json_response({"id": "ok"} if status == 200 else {"error": {"code": "x"}}, status=status)
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        response = await _client(url, session).conversations.update_activity("c", "act-1", _reply("edited"))
+        assert response.id == "ok"
+
+    asyncio.run(_with_connector(answer, test))
+    assert methods == ["PUT", "PUT", "PUT"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+def test_a_reply_answered_with_a_server_error_is_not_sent_again(status: int) -> None:
+    # The channel may have delivered it before failing: a retry could show the user the same reply twice.
     calls = 0
 
     async def answer(request: web.Request) -> web.Response:
         nonlocal calls
         calls += 1
+        return web.json_response({"error": {"code": "x", "message": "later"}}, status=status)
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        with pytest.raises(ErrorResponseException):
+            await _client(url, session).conversations.reply_to_activity("c", "act-1", _reply("hi"))
+
+    asyncio.run(_with_connector(answer, test))
+    assert calls == 1
+
+
+def test_a_throttled_reply_is_retried() -> None:
+    statuses = [429, 200]
+    bodies: list[str] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        bodies.append((await request.json())["text"])
         status = statuses.pop(0)
-        return web.json_response({"id": "ok"} if status == 200 else {"error": {"code": "x"}}, status=status)
+        return web.json_response({"id": "ok"} if status == 200 else {"error": {"code": "Throttled"}}, status=status)
 
     async def test(url: str, session: aiohttp.ClientSession) -> None:
         response = await _client(url, session).conversations.send_to_conversation("c", _reply("hi"))
         assert response.id == "ok"
 
     asyncio.run(_with_connector(answer, test))
-    assert calls == 3
+    assert bodies == ["hi", "hi"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_connection_dropped_after_the_request_is_retried_only_for_an_idempotent_call(method: str) -> None:
+    calls = 0
+
+    async def answer(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        await request.read()
+        assert request.transport is not None
+        request.transport.close()  # the request arrived; its answer never leaves
+        return web.Response()
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        conversations = _client(url, session).conversations
+        with pytest.raises(aiohttp.ClientConnectionError):
+            if method == "POST":
+                await conversations.send_to_conversation("c", _reply("hi"))
+            else:
+                await conversations.update_activity("c", "act-1", _reply("edited"))
+
+    asyncio.run(_with_connector(answer, test))
+    if method == "POST":
+        assert calls == 1
+    else:
+        # Each of our attempts; aiohttp may add its own retry of an idempotent request on a dropped connection.
+        assert calls >= 1 + RETRIES
 
 
 def test_a_client_error_is_not_retried_and_raises_the_sdks_error() -> None:
@@ -119,7 +182,10 @@ def test_a_client_error_is_not_retried_and_raises_the_sdks_error() -> None:
     assert calls == 1
 
 
-def test_an_unreachable_connector_fails_after_the_retries() -> None:
+def test_a_reply_to_an_unreachable_connector_is_retried_then_fails(caplog: pytest.LogCaptureFixture) -> None:
+    # Nothing was sent when the connection could not be opened, so even a POST is safe to try again.
+    caplog.set_level(logging.WARNING, logger="bot.connector_transport")
+
     async def main() -> None:
         async with aiohttp.ClientSession() as session:
             # A port nobody listens on: bind one, close it.
@@ -128,7 +194,9 @@ def test_an_unreachable_connector_fails_after_the_retries() -> None:
             probe.close()
             await probe.wait_closed()
             client = _client(f"http://127.0.0.1:{port}", session)
-            with pytest.raises(aiohttp.ClientConnectionError):
+            with pytest.raises(aiohttp.ClientConnectorError):
                 await client.conversations.send_to_conversation("c", _reply("hi"))
 
     asyncio.run(main())
+    retries = [record for record in caplog.records if "retrying" in record.getMessage()]
+    assert len(retries) == RETRIES

@@ -39,6 +39,23 @@ def test_a_malformed_setting_stops_start_up_naming_it() -> None:
     assert "BotStateStore" in done.stderr
 
 
+def test_an_unusable_sqlite_state_file_stops_start_up_naming_the_setting(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        check=False,
+        cwd=ROOT,
+        env=bot_env(OperationSigningKey="k", BotStateStore=f"sqlite:{blocker / 'state.sqlite'}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "BotStateStore" in done.stderr and "cannot open the SQLite state file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_bot_serves_health_on_the_given_port(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,5 +1,7 @@
 """BotSettings: parsed once from the environment; a missing or malformed setting is named."""
 
+import dataclasses
+
 import pytest
 
 from bot.errors import SettingsError
@@ -15,6 +17,11 @@ def test_defaults_need_only_the_signing_key() -> None:
     assert settings.operations_key == ""
     assert settings.port == 3978
     assert settings.state_store == DEFAULT_STATE_STORE
+
+
+def test_settings_built_in_code_default_as_the_environment_does_but_keep_state_in_memory() -> None:
+    from_env = BotSettings.from_env({"OperationSigningKey": "k"})
+    assert dataclasses.replace(from_env, state_store="memory") == BotSettings(signing_key="k")
 
 
 def test_every_setting_is_read_by_its_documented_name() -> None:
@@ -51,6 +58,11 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"PORT": "eighty"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
         ({"OperationsUrl": "ftp://x"}, "OperationsUrl"),
+        ({"OperationsUrl": "http://host:notaport"}, "OperationsUrl: .*the port is not a number"),
+        ({"OperationsUrl": "http://host:70000"}, "OperationsUrl: .*the port is not a number"),
+        ({"OperationsUrl": "http://host:0"}, "OperationsUrl: .*the port is not a number"),
+        ({"OperationsUrl": "http://:7071"}, "OperationsUrl: expected an http\\(s\\) URL with a host"),
+        ({"OperationsUrl": "http:///api"}, "OperationsUrl: expected an http\\(s\\) URL with a host"),
         ({"BotStateStore": "redis://x"}, "BotStateStore"),
         ({"BotStateStore": "sqlite:"}, "BotStateStore"),
         ({"OperationsTimeout": "0"}, "OperationsTimeout"),
@@ -65,6 +77,12 @@ def test_a_missing_signing_key_is_named() -> None:
 def test_a_malformed_setting_is_named(env: dict[str, str], name: str) -> None:
     with pytest.raises(SettingsError, match=name):
         BotSettings.from_env({"OperationSigningKey": "k", **env})
+
+
+@pytest.mark.parametrize("url", ["http://functions.example", "https://fn.azurewebsites.net", "http://127.0.0.1:7071",
+                                 "http://[::1]:7071"])
+def test_an_operations_url_with_a_host_and_an_optional_port_is_accepted(url: str) -> None:
+    assert BotSettings.from_env({"OperationSigningKey": "k", "OperationsUrl": url}).operations_url == url
 
 
 def test_the_repr_holds_no_secret() -> None:

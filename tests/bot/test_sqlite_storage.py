@@ -2,11 +2,14 @@
 is tested for every store in test_storage_contract.py."""
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from botbuilder.core import StoreItem
 
+from bot.errors import StorageError
 from bot.sqlite_storage import SqliteStorage
 
 
@@ -62,3 +65,70 @@ def test_a_burst_of_calls_runs_on_the_stores_one_thread_not_the_loops_pool(tmp_p
         storage.close()
     assert len(storage.threads) == 1
     assert storage.threads.pop().startswith("bot-sqlite")
+
+
+def test_a_failure_of_sqlite_is_a_storage_error_with_its_cause(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    storage = SqliteStorage(path)
+
+    async def main() -> None:
+        await storage.write({"k": {"n": 1}})
+        with sqlite3.connect(path) as other:
+            other.execute("DROP TABLE bot_state")
+        with pytest.raises(StorageError, match="SQLite state store failed: OperationalError") as raised:
+            await storage.read(["k"])
+        assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+        with pytest.raises(StorageError, match="OperationalError"):
+            await storage.write({"k": {"n": 2}})
+        with pytest.raises(StorageError, match="OperationalError"):
+            await storage.delete(["k"])
+
+    try:
+        asyncio.run(main())
+    finally:
+        storage.close()
+
+
+def test_an_item_that_cannot_be_decoded_is_a_storage_error_naming_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    storage = SqliteStorage(path)
+    with sqlite3.connect(path) as other:
+        other.execute("INSERT INTO bot_state (key, etag, item) VALUES ('k', 'e1', '{not json')")
+
+    async def main() -> None:
+        with pytest.raises(StorageError, match="'k' cannot be decoded") as raised:
+            await storage.read(["k"])
+        assert raised.value.__cause__ is not None
+
+    try:
+        asyncio.run(main())
+    finally:
+        storage.close()
+
+
+class Unpicklable:
+    def __getstate__(self) -> dict[str, object]:
+        raise RuntimeError("cannot be stored")
+
+
+def test_an_item_that_cannot_be_encoded_is_a_storage_error_and_nothing_is_written(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "state.sqlite")
+
+    async def main() -> None:
+        with pytest.raises(StorageError, match="'bad' cannot be encoded: RuntimeError") as raised:
+            await storage.write({"good": {"n": 1}, "bad": {"value": Unpicklable()}})
+        assert isinstance(raised.value.__cause__, RuntimeError)
+        assert await storage.read(["good", "bad"]) == {}
+
+    try:
+        asyncio.run(main())
+    finally:
+        storage.close()
+
+
+def test_an_unusable_path_is_a_storage_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StorageError, match=r"cannot open the SQLite state file .*a-file") as raised:
+        SqliteStorage(blocker / "state.sqlite")
+    assert isinstance(raised.value.__cause__, OSError)

@@ -106,7 +106,7 @@ class TaskHubClient:
     async def suspend(self, instance_id: str, reason: str) -> None:
         inst = await self._require(instance_id)
         _not_finished(inst)
-        if inst.status not in (rs.RUNNING, rs.PENDING, rs.CONTINUED_AS_NEW):
+        if inst.status not in rs.SUSPENDABLE:
             raise InvalidInstanceState(f"Cannot suspend orchestration instance '{instance_id}' in the "
                                        f"{inst.status} state.")
         await self._send(instance_id, h.event(EventType.EXECUTION_SUSPENDED, utc_now(), Reason=reason))

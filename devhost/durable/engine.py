@@ -30,6 +30,10 @@ from devhost.durable.worker import ActivityFailure, Worker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# An episode that raised is retried with backoff: a transient fault (a locked or full disk) heals by itself, and a
+# host bug neither spins the loop nor floods the log.
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Engine:
         self._dirty: set[str] = set()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
+        self._failures: dict[str, int] = {}  # instance id -> episodes that raised in a row
         self._closed = False
 
     async def start(self) -> None:
@@ -107,7 +112,10 @@ class Engine:
         def fire() -> None:
             if handle is not None:
                 self._timers.discard(handle)
-            self.poke(instance_id)
+            # ``due`` is wall-clock time but call_later counts on the loop's monotonic clock: if the wall clock
+            # was set back meanwhile, this fires before the message is due and the episode would find nothing
+            # to do, with nothing left to wake the instance. Wait out the rest instead.
+            self._wake(instance_id, due)
 
         # Timers fire late rather than early: a hair of slack covers clock rounding.
         handle = loop.call_later(delay + 0.002, fire)
@@ -136,9 +144,15 @@ class Engine:
                     self.dispatch(committed)
                 elif instance_id not in self._dirty:
                     break
+            self._failures.pop(instance_id, None)
         except Exception:
-            # A bug must not take the host down; the messages stay and are retried on the next wake-up.
-            log.exception("episode failed", extra={"instance_id": instance_id})
+            # A bug must not take the host down; the messages stay (the episode's transaction never committed),
+            # so wake the instance again later or nothing would until the next restart.
+            failures = self._failures.get(instance_id, 0) + 1
+            self._failures[instance_id] = failures
+            retry_in = min(RETRY_FIRST_SECONDS * 2 ** min(failures - 1, 10), RETRY_MAX_SECONDS)
+            log.exception("episode failed; retrying in %.1f s", retry_in, extra={"instance_id": instance_id})
+            self._wake(instance_id, time.time() + retry_in)
         finally:
             self._driving.discard(instance_id)
 
@@ -150,7 +164,7 @@ class Engine:
     async def _run_activity(self, item: ActivityItem) -> None:
         timeout = self.settings.function_timeout
         try:
-            run = self.worker.run_activity(item.name, item.input, item.instance_id)
+            run = self.worker.run_activity(item.name, item.input)
             result = await (asyncio.wait_for(run, timeout.total_seconds()) if timeout else run)
             event = h.task_completed(utc_now(), item.task_id, result)
         except ActivityFailure as failure:

@@ -85,7 +85,7 @@ def _control(inst: Instance, event: Event, now: datetime, changes: Changes) -> N
                                                 f"Orchestrator function '{inst.name}' was terminated: {reason}", "")
             changes.new_messages.append(NewMessage(inst.parent_instance_id, inst.parent_execution_id,
                                                    to_epoch(now), failed))
-    elif kind == EventType.EXECUTION_SUSPENDED and inst.status in (rs.RUNNING, rs.PENDING, rs.CONTINUED_AS_NEW):
+    elif kind == EventType.EXECUTION_SUSPENDED and inst.status in rs.SUSPENDABLE:
         inst.status = rs.SUSPENDED
         appended.append(event)
     elif kind == EventType.EXECUTION_RESUMED and inst.status == rs.SUSPENDED:

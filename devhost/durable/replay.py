@@ -12,7 +12,7 @@ from devhost.durable import runtime_status as rs
 from devhost.durable.history import Event, EventType, kind_of
 from devhost.durable.shim import Decision, ShimError, ShimReplay, ShimResult
 from devhost.durable.store import Changes, Instance, NewMessage
-from devhost.durable.timefmt import parse, to_dotnet, to_epoch
+from devhost.durable.timefmt import to_dotnet, to_epoch
 from devhost.durable.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,7 @@ def apply(inst: Instance, replayed: Replayed, new_events: list[Event], *, now: d
                 return
             output = json.dumps(state.get("output"))
             _finish(inst, rs.COMPLETED, output, now=now, appended=appended, changes=changes)
-            if inst.parent_instance_id:
-                _notify_parent(inst, h.sub_orchestration_completed(now, inst.parent_task_id or 0, output), changes)
+            _notify_parent(inst, h.sub_orchestration_completed(now, inst.parent_task_id or 0, output), now, changes)
     changes.upsert_instances.append(inst)
     changes.append_history.setdefault(inst.instance_id, []).extend(appended)
 
@@ -175,8 +174,7 @@ def _fail(inst: Instance, message: str, details: str, *, now: datetime, appended
           changes: Changes) -> None:
     log.info("orchestration failed", extra={"instance_id": inst.instance_id})
     _finish(inst, rs.FAILED, message, now=now, appended=appended, changes=changes)
-    if inst.parent_instance_id:
-        _notify_parent(inst, h.sub_orchestration_failed(now, inst.parent_task_id or 0, message, details), changes)
+    _notify_parent(inst, h.sub_orchestration_failed(now, inst.parent_task_id or 0, message, details), now, changes)
 
 
 def _finish(inst: Instance, status: str, output: str, *, now: datetime, appended: list[Event],
@@ -185,15 +183,11 @@ def _finish(inst: Instance, status: str, output: str, *, now: datetime, appended
     appended.append(h.execution_completed(now, status, output))
 
 
-def _notify_parent(inst: Instance, event: Event, changes: Changes) -> None:
-    if inst.parent_instance_id is None:
-        return
-    changes.new_messages.append(NewMessage(inst.parent_instance_id, inst.parent_execution_id, event_due(event),
-                                           event))
-
-
-def event_due(event: Event) -> float:
-    return to_epoch(parse(str(event["Timestamp"])))
+def _notify_parent(inst: Instance, event: Event, now: datetime, changes: Changes) -> None:
+    """Tell a sub-orchestration's parent how it ended; nothing for a top-level instance."""
+    if inst.parent_instance_id:
+        changes.new_messages.append(NewMessage(inst.parent_instance_id, inst.parent_execution_id, to_epoch(now),
+                                               event))
 
 
 def _continue_as_new(inst: Instance, input_text: str | None, now: datetime, appended: list[Event],

@@ -14,3 +14,5 @@ SUSPENDED: Final = "Suspended"
 ALL: Final = frozenset({RUNNING, COMPLETED, CONTINUED_AS_NEW, FAILED, CANCELED, TERMINATED, PENDING, SUSPENDED})
 TERMINAL: Final = frozenset({COMPLETED, FAILED, CANCELED, TERMINATED})
 ACTIVE: Final = frozenset({RUNNING, PENDING, CONTINUED_AS_NEW, SUSPENDED})
+# Active and not suspended: the states a suspend request applies to.
+SUSPENDABLE: Final = frozenset({RUNNING, PENDING, CONTINUED_AS_NEW})

@@ -15,8 +15,6 @@ class ActivityFailure(Exception):
 class Worker(Protocol):
     def orchestrator_names(self) -> list[str]: ...
 
-    def activity_names(self) -> list[str]: ...
-
     def run_orchestrator(self, name: str, request_json: str) -> str:
         """Call the orchestrator's ``handle`` with the request JSON; return its state JSON or raise what it raised.
 
@@ -24,6 +22,6 @@ class Worker(Protocol):
         """
         ...
 
-    async def run_activity(self, name: str, input_json: str | None, instance_id: str) -> str | None:
+    async def run_activity(self, name: str, input_json: str | None) -> str | None:
         """Run an activity with its input text; return the output as JSON text; raise ActivityFailure."""
         ...

@@ -31,9 +31,8 @@ class HostJson:
     function_timeout: timedelta | None = None
 
     @classmethod
-    def load(cls, app_root: Path, environ: dict[str, str] | None = None) -> "HostJson":
+    def load(cls, app_root: Path) -> "HostJson":
         """Read host.json (absent = defaults). ``%Setting%`` in hubName is resolved from the environment."""
-        env = dict(os.environ) if environ is None else environ
         path = app_root / "host.json"
         if not path.exists():
             return cls()
@@ -49,10 +48,10 @@ class HostJson:
         prefix = http.get("routePrefix", "api")
         if not isinstance(prefix, str):
             raise ConfigError(f"{path}: extensions.http.routePrefix must be a string")
-        hub = durable.get("hubName") or env.get("WEBSITE_SITE_NAME") or DEFAULT_HUB
+        hub = durable.get("hubName") or os.environ.get("WEBSITE_SITE_NAME") or DEFAULT_HUB
         if not isinstance(hub, str):
             raise ConfigError(f"{path}: extensions.durableTask.hubName must be a string")
-        hub = re.sub(r"%([^%]+)%", lambda m: env.get(m.group(1), ""), hub)
+        hub = re.sub(r"%([^%]+)%", lambda m: os.environ.get(m.group(1), ""), hub)
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{2,44}", hub):
             raise ConfigError(f"{path}: task hub name {hub!r} must be 3-45 letters or digits, starting with a letter")
         timeout: timedelta | None = None
@@ -60,27 +59,28 @@ class HostJson:
         if raw_timeout not in (None, "", "-1"):
             try:
                 timeout = parse_timespan(str(raw_timeout))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise ConfigError(f"{path}: functionTimeout {raw_timeout!r} is not a TimeSpan like 00:05:00") from None
+            # A zero or negative limit would fail every activity the moment it starts.
+            if timeout <= timedelta(0):
+                raise ConfigError(f"{path}: functionTimeout {raw_timeout!r} must be a positive TimeSpan like 00:05:00 "
+                                  "(or -1 for no limit)")
         return cls(prefix.strip("/"), hub, timeout)
 
 
-def load_local_settings(app_root: Path) -> list[str]:
-    """Put local.settings.json Values into os.environ, never overriding what is already set. Returns the names."""
+def load_local_settings(app_root: Path) -> None:
+    """Put local.settings.json Values into os.environ, never overriding what is already set."""
     path = app_root / "local.settings.json"
     if not path.exists():
-        return []
+        return
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not valid JSON: {exc}") from None
     values = _object(data.get("Values") if isinstance(data, dict) else None, f"{path}: Values")
-    applied = []
     for name, value in values.items():
         if name not in os.environ and value is not None:
             os.environ[name] = str(value)
-            applied.append(name)
-    return applied
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:

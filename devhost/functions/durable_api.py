@@ -5,7 +5,7 @@ import json
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
@@ -19,7 +19,6 @@ from devhost.durable.errors import (
     InvalidInstanceState,
     InvalidRequest,
 )
-from devhost.durable.status_view import loose_json
 from devhost.durable.store import InstanceQuery
 from devhost.durable.timefmt import parse, to_epoch
 from devhost.functions.binding import WEBHOOK_PATH, management_urls
@@ -129,13 +128,8 @@ class DurableApi:
 
     async def start(self, request: web.Request) -> web.StreamResponse:
         text = (await request.read()).decode("utf-8", errors="replace")
-        raw_input: str | None = None
-        if text.strip():
-            try:
-                # The stored input is the parsed body re-serialised; the Python client's body is a JSON string.
-                raw_input = json.dumps(json.loads(text))
-            except json.JSONDecodeError as exc:
-                raise InvalidRequest(f"The request body is not valid JSON: {exc}.") from None
+        # The stored input is the parsed body re-serialised; the Python client's body is a JSON string.
+        raw_input = _reencode_body(text) if text.strip() else None
         timeout = _number(request, "timeout")
         interval = _number(request, "pollingInterval")
         instance_id = await self._client.start(request.match_info["name"], request.match_info.get("instance_id"),
@@ -196,11 +190,11 @@ class DurableApi:
             return web.json_response({"Message": "Only application/json request content is supported"}, status=400)
         text = (await request.read()).decode("utf-8", errors="replace")
         try:
-            parsed: Any = json.loads(text) if text.strip() else None
-        except json.JSONDecodeError as exc:
-            return web.json_response({"Message": f"The request body is not valid JSON: {exc}"}, status=400)
+            payload = _reencode_body(text) if text.strip() else "null"
+        except InvalidRequest as exc:
+            return web.json_response({"Message": str(exc)}, status=400)
         # Recorded as json.dumps(parsed body): the Python client's double encoding arrives as a str (§C3, #295).
-        await self._client.raise_event(instance_id, request.match_info["event"], json.dumps(parsed))
+        await self._client.raise_event(instance_id, request.match_info["event"], payload)
         return web.Response(status=202)
 
     async def operate(self, request: web.Request) -> web.Response:
@@ -208,10 +202,7 @@ class DurableApi:
         reason = request.query.get("reason", "")
         operation = request.match_info["operation"]
         if operation == "terminate":
-            try:
-                await self._client.terminate(instance_id, reason)
-            except InstanceGone:
-                return web.Response(status=410)
+            await self._client.terminate(instance_id, reason)
         elif operation == "suspend":
             await self._client.suspend(instance_id, reason)
         elif operation == "resume":
@@ -224,6 +215,16 @@ class DurableApi:
         new_id = _flag(request, "restartWithNewInstanceId", default=True)
         instance_id = await self._client.restart(request.match_info["instance_id"], new_id)
         return self._check_status(request, instance_id)
+
+
+def _reencode_body(text: str) -> str:
+    """A request body as canonical JSON text; InvalidRequest when it is not JSON."""
+    try:
+        return json.dumps(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"The request body is not valid JSON: {exc}.") from None
+    except RecursionError:  # [[[[... nested deeper than the parser's stack
+        raise InvalidRequest("The request body is not valid JSON: it is nested too deeply.") from None
 
 
 def _number(request: web.Request, name: str) -> float | None:
@@ -242,4 +243,4 @@ def _number(request: web.Request, name: str) -> float | None:
     return number
 
 
-__all__ = ["DurableApi", "error_response", "loose_json"]
+__all__ = ["DurableApi", "error_response"]

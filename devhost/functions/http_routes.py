@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from devhost.functions.errors import AppLoadError
+
 _CONSTRAINTS: Final = {
     "int": r"-?\d+", "long": r"-?\d+", "bool": r"(?i:true|false)", "alpha": r"[A-Za-z]+",
     "guid": r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}",
@@ -18,8 +20,8 @@ _CONSTRAINTS: Final = {
 _PARAM: Final = re.compile(r"^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([^}?=]+))?(\?)?(?:=([^}]*))?\}$")
 
 
-class RouteTemplateError(ValueError):
-    """A route template this host cannot parse."""
+class RouteTemplateError(AppLoadError):
+    """A route template this host cannot parse (stops start-up, like the Functions host's indexing error)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ def compile_route(template: str) -> RouteTemplate:
     segments = [s for s in template.strip("/").split("/") if s]
     regex = ""
     defaults: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for index, segment in enumerate(segments):
         param = _PARAM.match(segment)
         if param is None:
@@ -50,6 +53,9 @@ def compile_route(template: str) -> RouteTemplate:
             regex += ("/" if index else "") + f"(?i:{re.escape(segment)})"
             continue
         catch_all, name, constraint, optional, default = param.groups()
+        if name in seen:
+            raise RouteTemplateError(f"route {template!r}: the parameter {{{name}}} appears more than once")
+        seen.add(name)
         if catch_all:
             if index != len(segments) - 1:
                 raise RouteTemplateError(f"route {template!r}: a catch-all must be the last segment")

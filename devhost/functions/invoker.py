@@ -87,9 +87,6 @@ class AppWorker:
     def orchestrator_names(self) -> list[str]:
         return sorted(self._orchestrators)
 
-    def activity_names(self) -> list[str]:
-        return sorted(self._activities)
-
     def run_orchestrator(self, name: str, request_json: str) -> str:
         spec = self._orchestrators.get(name)
         if spec is None:
@@ -99,7 +96,7 @@ class AppWorker:
         result = spec.user_function(func.OrchestrationContext(request_json))
         return str(result)
 
-    async def run_activity(self, name: str, input_json: str | None, instance_id: str) -> str | None:
+    async def run_activity(self, name: str, input_json: str | None) -> str | None:
         spec = self._activities.get(name)
         if spec is None:
             known = ", ".join(f"'{n}'" for n in sorted(self._activities))

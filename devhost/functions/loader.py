@@ -2,11 +2,10 @@
 
 import importlib
 import inspect
-import os
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from devhost.functions.errors import AppLoadError
 HTTP, ORCHESTRATOR, ACTIVITY, ENTITY, OTHER = "http", "orchestrator", "activity", "entity", "other"
 _KINDS = {"httpTrigger": HTTP, "orchestrationTrigger": ORCHESTRATOR, "activityTrigger": ACTIVITY,
           "entityTrigger": ENTITY}
+DEFAULT_SCRIPT = "function_app.py"
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,6 @@ class FunctionSpec:
     durable_client_param: str | None = None
     route: str = ""
     methods: tuple[str, ...] = ()
-    auth_level: str = "function"
-    other_bindings: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -44,12 +42,12 @@ class LoadedApp:
         return [f for f in self.functions if f.kind == kind]
 
 
-def load_app(app_root: Path, script_name: str | None = None) -> LoadedApp:
-    """Import the app's script (PYTHON_SCRIPT_FILE_NAME, default function_app.py) and index its functions."""
+def load_app(app_root: Path, script_name: str = DEFAULT_SCRIPT) -> LoadedApp:
+    """Import the app's script (the caller passes PYTHON_SCRIPT_FILE_NAME when set) and index its functions."""
     import azure.functions as func  # imported late: the SDK is heavy and the CLI may fail earlier
 
     root = app_root.resolve()
-    script = root / (script_name or os.environ.get("PYTHON_SCRIPT_FILE_NAME") or "function_app.py")
+    script = root / script_name
     if not script.is_file():
         raise AppLoadError(f"No function app found: {script} does not exist. Point --app-root at the folder that "
                            "holds function_app.py (or set PYTHON_SCRIPT_FILE_NAME).")
@@ -92,13 +90,10 @@ def _spec(function: Any) -> FunctionSpec:
     durable_name = str(trigger_dict.get("activity") or trigger_dict.get("orchestration")
                        or trigger_dict.get("entityName") or name)
     client = None
-    others = []
     for binding in function.get_bindings():
         data = _plain(binding.get_dict_repr())
         if data.get("type") == "durableClient":
             client = str(data["name"])
-        elif data.get("name") not in (trigger_dict.get("name"), "$return"):
-            others.append(f"{data.get('type')}:{data.get('name')}")
     methods = tuple(str(m).upper() for m in trigger_dict.get("methods") or ())
     target = getattr(user_function, "client_function", user_function)
     return FunctionSpec(
@@ -106,8 +101,7 @@ def _spec(function: Any) -> FunctionSpec:
         user_function=user_function, durable_name=durable_name,
         is_async=inspect.iscoroutinefunction(user_function),
         params=tuple(inspect.signature(target).parameters), durable_client_param=client,
-        route=str(trigger_dict.get("route") or name), methods=methods,
-        auth_level=str(trigger_dict.get("authLevel") or "function").lower(), other_bindings=tuple(others))
+        route=str(trigger_dict.get("route") or name), methods=methods)
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

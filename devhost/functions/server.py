@@ -6,7 +6,9 @@ under ``/runtime/webhooks/durabletask/``; the engine runs on the same loop.
 
 import errno
 import logging
+import os
 import socket
+import sqlite3
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -17,9 +19,9 @@ from devhost.functions.binding import WEBHOOK_PATH
 from devhost.functions.config import HostConfig, HostJson, load_local_settings
 from devhost.functions.durable_api import DurableApi
 from devhost.functions.errors import FunctionsHostError
-from devhost.functions.http_triggers import HttpTriggerHandler, http_routes
+from devhost.functions.http_triggers import HttpRoute, HttpTriggerHandler, http_routes
 from devhost.functions.invoker import AppWorker
-from devhost.functions.loader import ACTIVITY, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
+from devhost.functions.loader import ACTIVITY, DEFAULT_SCRIPT, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
 
 log = logging.getLogger(__name__)
 
@@ -86,23 +88,33 @@ async def serve(config: HostConfig) -> RunningHost:
     """Load the app, open the task hub and listen. Raises FunctionsHostError with a message for the user."""
     load_local_settings(config.app_root)
     host_json = HostJson.load(config.app_root)
-    app = load_app(config.app_root)
-    sock = _bind(config.host, config.port)
+    # Read once, here: local.settings.json may set it, as it does for the Python worker.
+    app = load_app(config.app_root, os.environ.get("PYTHON_SCRIPT_FILE_NAME") or DEFAULT_SCRIPT)
+    routes = http_routes(app)  # a bad route template stops start-up before anything is opened
+    worker = AppWorker(app, config.worker_threads)
+    db_path = config.data_dir / f"{host_json.hub_name}.sqlite"
+    engine = Engine(EngineSettings(db_path, host_json.function_timeout), worker)
+    sock: socket.socket | None = None
     try:
+        sock = _bind(config.host, config.port)
         bound = sock.getsockname()
         display_host = f"[{config.host}]" if ":" in config.host else config.host
         base_url = f"http://{display_host}:{bound[1]}"
-        worker = AppWorker(app, config.worker_threads)
-        engine = Engine(EngineSettings(config.data_dir / f"{host_json.hub_name}.sqlite",
-                                       host_json.function_timeout), worker)
         client = TaskHubClient(engine)
-        web_app = create_app(app, worker, client, host_json, base_url)
-        await engine.start()
+        web_app = create_app(routes, worker, client, host_json, base_url)
+        try:
+            await engine.start()
+        except (OSError, sqlite3.Error) as exc:
+            raise FunctionsHostError(f"Cannot open the task hub {db_path} (--data-dir {config.data_dir}): "
+                                     f"{exc}") from None
         runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
         await runner.setup()
         await web.SockSite(runner, sock).start()
     except BaseException:
-        sock.close()
+        if sock is not None:
+            sock.close()
+        await engine.close()
+        worker.close()
         raise
     log.info("functions host listening on %s (%d functions: %d http, %d orchestrators, %d activities, %d entities)",
              base_url, len(app.functions), len(app.of_kind(HTTP)), len(app.of_kind(ORCHESTRATOR)),
@@ -110,11 +122,11 @@ async def serve(config: HostConfig) -> RunningHost:
     return RunningHost(base_url, app, host_json, engine, client, runner, worker)
 
 
-def create_app(app: LoadedApp, worker: AppWorker, client: TaskHubClient, host_json: HostJson,
+def create_app(routes: list[HttpRoute], worker: AppWorker, client: TaskHubClient, host_json: HostJson,
                base_url: str) -> web.Application:
     web_app = web.Application(client_max_size=100 * 1024 * 1024)
     web_app.add_routes(DurableApi(client, host_json.hub_name).routes())
-    triggers = HttpTriggerHandler(http_routes(app), worker, host_json.route_prefix, base_url, host_json.hub_name)
+    triggers = HttpTriggerHandler(routes, worker, host_json.route_prefix, base_url, host_json.hub_name)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         sub_path = triggers.owns(request.path)

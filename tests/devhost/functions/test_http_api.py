@@ -153,6 +153,18 @@ def test_list_filters_by_prefix_status_and_time_and_pages(host: HostThread) -> N
     assert call(host, "GET", f"{API}/instances/", headers={"x-ms-continuation-token": "garbage!"})[0] == 400
 
 
+def test_deeply_nested_json_bodies_are_400_not_500(host: HostThread) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    status, _, body = call(host, "POST", f"{API}/orchestrators/chain", data=deep,
+                           headers={"Content-Type": "application/json"})
+    assert status == 400
+    assert body["ExceptionMessage"] == "The request body is not valid JSON: it is nested too deeply."
+    call(host, "POST", f"{API}/orchestrators/waiting/api-deep-event")
+    status, _, body = call(host, "POST", f"{API}/instances/api-deep-event/raiseEvent/Go", data=deep,
+                           headers={"Content-Type": "application/json"})
+    assert (status, body) == (400, {"Message": "The request body is not valid JSON: it is nested too deeply."})
+
+
 def test_raise_event_status_codes(host: HostThread) -> None:
     call(host, "POST", f"{API}/orchestrators/waiting/api-events")
     assert call(host, "POST", f"{API}/instances/api-events/raiseEvent/Go", json="x")[0] == 202
@@ -174,7 +186,9 @@ def test_terminate_suspend_resume_rewind_status_codes(host: HostThread) -> None:
     assert call(host, "POST", f"{API}/instances/missing/terminate?reason=stop")[0] == 404
     done = finished(host, "plain_function", 2)
     for operation in ("terminate", "suspend", "resume", "rewind"):
-        assert call(host, "POST", f"{API}/instances/{done}/{operation}?reason=x")[0] == 410, operation
+        status, _, body = call(host, "POST", f"{API}/instances/{done}/{operation}?reason=x")
+        assert status == 410, operation
+        assert body["Message"].startswith(f"Instance '{done}' is Completed"), operation
     assert call(host, "POST", f"{API}/instances/missing/restart")[0] == 400
 
 

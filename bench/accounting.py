@@ -21,8 +21,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# How the bot's outcome messages begin (bot/texts.py outcome_text): completed, and failed or timed out.
-OUTCOME_PREFIXES = ("Thanks for waiting.", "Sorry, the long operation:")
+from bot.texts import outcome_text
+from contract import Outcome, OutcomeStatus
+
+_MARK = "\x00"
+
+
+def _outcome_prefix(status: OutcomeStatus) -> str:
+    # What bot/texts.py outcome_text writes before the first part that varies (the option or the result).
+    text = outcome_text(Outcome("-", "-", status, _MARK), _MARK)
+    return text[:text.index(_MARK)]
+
+
+# How the bot's outcome messages begin: completed, and failed or timed out.
+OUTCOME_PREFIXES = tuple(sorted({_outcome_prefix(status) for status in OutcomeStatus}))
 
 
 def is_outcome_text(text: str) -> bool:

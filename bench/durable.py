@@ -10,18 +10,20 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 
+from bench.processes import free_port
+from bench.report import table
+from bench.stats import percentile
+from bench.timeline import epoch_seconds
 from devhost.readiness import wait_until_ready
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -44,24 +46,9 @@ class Scenario:
     e2e_p95_ms: float
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _ms(seconds: list[float], q: float) -> float:
-    if not seconds:
-        return float("nan")
-    ordered = sorted(seconds)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-
-def _ts(text: str) -> float:
-    # .NET style with 7 fraction digits: keep microseconds.
-    head, _, frac = text.rstrip("Z").partition(".")
-    moment = datetime.fromisoformat(f"{head}.{(frac + '000000')[:6]}+00:00")
-    return moment.timestamp()
+    # The system benchmark's nearest-rank percentile, so both benchmarks report the same kind of figure.
+    return round(percentile(seconds, q) * 1000, 2)
 
 
 async def _start(session: aiohttp.ClientSession, base: str, instance_id: str) -> None:
@@ -93,10 +80,10 @@ async def _measure(session: aiohttp.ClientSession, base: str, ids: list[str]) ->
             body = await response.json()
         started: list[float] = body["output"]
         events = body["historyEvents"]
-        completed = [_ts(e["Timestamp"]) for e in events if e["EventType"] == "TaskCompleted"]
+        completed = [epoch_seconds(e["Timestamp"]) for e in events if e["EventType"] == "TaskCompleted"]
         hops.extend(started[i + 1] - completed[i] for i in range(len(completed) - 1))
-        begin = next(_ts(e["Timestamp"]) for e in events if e["EventType"] == "ExecutionStarted")
-        end = next(_ts(e["Timestamp"]) for e in events if e["EventType"] == "ExecutionCompleted")
+        begin = next(epoch_seconds(e["Timestamp"]) for e in events if e["EventType"] == "ExecutionStarted")
+        end = next(epoch_seconds(e["Timestamp"]) for e in events if e["EventType"] == "ExecutionCompleted")
         e2e.append(end - begin)
 
     await asyncio.gather(*(one(i) for i in ids))
@@ -162,12 +149,9 @@ async def _sequential(base: str, count: int) -> Scenario:
 def _table(results: list[Scenario]) -> str:
     header = ("scenario", "orch", "seconds", "orch/s", "hop p50 ms", "hop p95 ms", "hop max ms", "e2e p50 ms",
               "e2e p95 ms")
-    rows = [header] + [(r.name, str(r.orchestrations), f"{r.seconds:.2f}", f"{r.per_second:.1f}",
-                        f"{r.hop_p50_ms:.1f}", f"{r.hop_p95_ms:.1f}", f"{r.hop_max_ms:.1f}", f"{r.e2e_p50_ms:.1f}",
-                        f"{r.e2e_p95_ms:.1f}") for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
-                               for i, cell in enumerate(row)) for row in rows)
+    return table([header] + [(r.name, str(r.orchestrations), f"{r.seconds:.2f}", f"{r.per_second:.1f}",
+                              f"{r.hop_p50_ms:.1f}", f"{r.hop_p95_ms:.1f}", f"{r.hop_max_ms:.1f}",
+                              f"{r.e2e_p50_ms:.1f}", f"{r.e2e_p95_ms:.1f}") for r in results])
 
 
 async def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
@@ -182,7 +166,7 @@ async def run(base: str, process: subprocess.Popen[bytes], *, count: int, in_fli
 
 
 def _run_with_host(count: int, in_flight: int, sequential: int, rate: float) -> list[Scenario]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-durable-") as data_dir, \
             open(Path(data_dir, "host.log"), "wb") as log:
@@ -207,6 +191,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sequential", type=int, default=30, help="orchestrations run one at a time (default 30)")
     parser.add_argument("--rate", type=float, default=100.0, help="starts per second, steady load (default 100)")
     args = parser.parse_args(argv)
+    # --in-flight 0 would never start anything (a semaphore of 0) and wait forever; a negative count a traceback.
+    for name in ("count", "in_flight", "sequential"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.rate <= 0:
+        parser.error("--rate must be positive")
     results = _run_with_host(args.count, args.in_flight, args.sequential, args.rate)
     print(_table(results))
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -21,6 +21,8 @@ from botbuilder.integration.aiohttp import (
     aiohttp_error_middleware,
 )
 
+from devhost.addresses import port_number
+
 log = logging.getLogger(__name__)
 
 
@@ -68,7 +70,7 @@ def create_app(tuned: bool = False) -> web.Application:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.echo_bot", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=port_number, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--tuned", action="store_true",
                         help="reuse connector clients and send replies with aiohttp, as the real bot does")

@@ -12,12 +12,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bench.accounting import is_outcome_text
+from bot.texts import ONE_MOMENT
+from contract import OPTIONS
 from devhost.chat import ChatClient, Conversation
 from devhost.chat.conversation import TranscriptEntry
 
-CHOOSE = "Please select a long operation test option."
-ONE_MOMENT = "...one moment please...."
-OPTIONS = ("option 1", "option 2", "option 3")
 SETUP_CONCURRENCY = 50
 
 

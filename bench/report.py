@@ -1,6 +1,7 @@
 """The targets of issue 6 and the printed table of a system run."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,8 @@ def _latency_row(name: str, summary: dict[str, Any]) -> list[str]:
     return [name, str(summary["count"]), *(f"{summary[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))]
 
 
-def _table(rows: list[list[str]]) -> str:
+def table(rows: Sequence[Sequence[str]]) -> str:
+    """Rows as aligned columns: the first left-aligned (names), the rest right-aligned (figures)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
                                for i, cell in enumerate(row)) for row in rows)
@@ -65,7 +67,7 @@ def render(result: dict[str, Any]) -> str:
         f"average before "
         f"{machine['load_average_before'][0]:.2f} ({machine['note']})",
         "",
-        _table(rows),
+        table(rows),
         "",
         "start-turn ratio to echo: " + ("; ".join(
             f"{variant} " + ", ".join(f"{q} {value}" for q, value in ratios.items())

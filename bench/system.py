@@ -15,19 +15,25 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from bench.accounting import Delivery, UserRecord, account
-from bench.load import OPTIONS, UserRun, echo_all, operate_all, set_up_users, wall_clock
+from bench.load import UserRun, echo_all, operate_all, set_up_users, wall_clock
 from bench.processes import PY_SPY, EchoBotProcess, Profiler, cpu_seconds, free_port, load_average, peak_memory_mb
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from bench.timeline import operation_starts
-from contract import instance_id_prefix
+from bot.texts import CHOOSE_OPTION, outcome_text
+from contract import OPTIONS, Outcome, OutcomeStatus, instance_id_prefix
 from devhost.chat import ChatClient, ChatConfig
 from devhost.stack import Stack, StackConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from orchestrator.catalogue import Operation
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STATUS_API = "/runtime/webhooks/durabletask/instances/"
@@ -113,13 +119,17 @@ async def _settled_instances(functions_url: str, runs: list[UserRun]) -> list[li
         return list(await asyncio.gather(*(settled(run) for run in runs)))
 
 
-def _expected_result(option: str) -> str:
-    from bot.texts import outcome_text
-    from contract import Outcome, OutcomeStatus
-    from orchestrator.catalogue import CATALOGUE
+def _expected_result(option: str, catalogue: "Mapping[str, Operation] | None" = None) -> str:
+    """The message a user who chose ``option`` must get: the bot's outcome text around the catalogue's result."""
+    # Imported here: the orchestrator package loads the Functions SDK, which the load generator has no use for.
+    from orchestrator.catalogue import CATALOGUE, SimulatedOperation
 
-    result = getattr(CATALOGUE[option], "result", "")
-    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, result), option)
+    operation = (CATALOGUE if catalogue is None else catalogue)[option]
+    if not isinstance(operation, SimulatedOperation):
+        # Without a known result every user of this option would be counted lost.
+        raise TypeError(f"the benchmark cannot know the result of {option!r}: it is a {type(operation).__name__}, "
+                        "not a SimulatedOperation")
+    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, operation.result), option)
 
 
 def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]]) -> list[UserRecord]:
@@ -149,8 +159,7 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
                          directline_port=free_port(),
                          settings=_settings(options), log_dir=data_dir / "logs")
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
-        runs = await set_up_users(client, options.users, "Please select a long operation test option.",
-                                  options.timeout)
+        runs = await set_up_users(client, options.users, CHOOSE_OPTION, options.timeout)
         profiler = None
         if options.profile_dir is not None:
             profiler = Profiler(options.profile_dir)

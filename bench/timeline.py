@@ -8,13 +8,20 @@ run side by side.
 """
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
 STATUS_API = "/runtime/webhooks/durabletask/instances/"
 GATE = 20
+
+
+def epoch_seconds(stamp: str) -> float:
+    """A history event's Timestamp as epoch seconds. .NET writes seven fractional digits and a Z; fromisoformat
+    (3.11) takes both. A stamp without a zone is UTC, as the host writes every stamp."""
+    moment = datetime.fromisoformat(stamp)
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def execution_started_at(status: dict[str, Any]) -> float | None:
@@ -24,9 +31,8 @@ def execution_started_at(status: dict[str, Any]) -> float | None:
             stamp = event.get("Timestamp")
             if not isinstance(stamp, str):
                 return None
-            # .NET writes seven fractional digits and a Z; fromisoformat (3.11) takes both.
             try:
-                return datetime.fromisoformat(stamp).timestamp()
+                return epoch_seconds(stamp)
             except ValueError:
                 return None
     return None

@@ -10,8 +10,12 @@ parameters exactly once, so the channel sees the real ids. Ids are opaque: aioht
 (``[^{}/]+``) would send an id with a brace to "no route", so the patterns below take anything but a slash. The bot
 runs with an empty app id locally and sends no Authorization header; one it does send is not checked (nothing
 offline could verify an AAD token).
+
+Every activity is checked here, once, before its channel sees it: a bad one is a 400 in the Bot Connector's
+``{"error": {"code", "message"}}`` shape whichever channel serves the route.
 """
 
+import json
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -46,15 +50,38 @@ def _channel(request: web.Request) -> BotConnectorChannel:
     return request.app[CHANNEL]
 
 
+def activity_problem(activity: dict[str, Any]) -> tuple[str, str] | None:
+    """(error code, message naming the field) for an activity no channel can store, or None if it is usable."""
+    kind = activity.get("type")
+    if not isinstance(kind, str) or not kind:
+        return "MissingProperty", "activity.type is required: a non-empty string"
+    # Channels merge their conversation id into the activity's conversation object.
+    conversation = activity.get("conversation")
+    if conversation is not None and not isinstance(conversation, dict):
+        return "BadArgument", f"activity.conversation must be an object, got {type(conversation).__name__}"
+    return None
+
+
+async def _read_activity(request: web.Request, channel: BotConnectorChannel) -> dict[str, Any]:
+    activity = await channel.read_activity(request)
+    problem = activity_problem(activity)
+    if problem is not None:
+        code, message = problem
+        # An HTTPException passes through either channel's middleware unchanged.
+        raise web.HTTPBadRequest(text=json.dumps({"error": {"code": code, "message": message}}),
+                                 content_type="application/json")
+    return activity
+
+
 async def send_to_conversation(request: web.Request) -> web.Response:
     channel = _channel(request)
-    activity = await channel.read_activity(request)
+    activity = await _read_activity(request, channel)
     return web.json_response({"id": channel.receive_from_bot(request.match_info["conversation_id"], activity, None)})
 
 
 async def reply_to_activity(request: web.Request) -> web.Response:
     channel = _channel(request)
-    activity = await channel.read_activity(request)
+    activity = await _read_activity(request, channel)
     activity_id = channel.receive_from_bot(
         request.match_info["conversation_id"], activity, request.match_info["activity_id"]
     )
@@ -63,7 +90,7 @@ async def reply_to_activity(request: web.Request) -> web.Response:
 
 async def update_activity(request: web.Request) -> web.Response:
     channel = _channel(request)
-    activity = await channel.read_activity(request)
+    activity = await _read_activity(request, channel)
     activity_id = channel.update_from_bot(
         request.match_info["conversation_id"], request.match_info["activity_id"], activity
     )

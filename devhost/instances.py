@@ -6,11 +6,14 @@ What the Azure Portal or Durable Functions Monitor show, read from the same Dura
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 import aiohttp
+
+from contract import ContractError, Progress
 
 PROG = "devhost instances"
 DEFAULT_FUNCTIONS_URL = "http://127.0.0.1:7071"
@@ -59,11 +62,15 @@ async def fetch(session: aiohttp.ClientSession, args: argparse.Namespace) -> lis
     url = f"{str(args.functions_url).rstrip('/')}/runtime/webhooks/durabletask/instances/"
     try:
         async with session.get(url, params=params, headers=headers) as response:
+            text = await response.text()
             if response.status != 200:
-                raise InstancesError(f"{url} answered HTTP {response.status}: {(await response.text())[:200]}")
-            body = await response.json()
+                raise InstancesError(f"{url} answered HTTP {response.status}: {text[:200]}")
     except (aiohttp.ClientError, TimeoutError) as error:
         raise InstancesError(f"cannot reach the functions host at {args.functions_url}: {error}") from None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        raise InstancesError(f"{url} did not answer JSON (is it a functions host?): {text[:200]!r}") from None
     if not isinstance(body, list):
         raise InstancesError(f"{url} did not answer a JSON list")
     return [item for item in body if isinstance(item, dict)]
@@ -72,14 +79,15 @@ async def fetch(session: aiohttp.ClientSession, args: argparse.Namespace) -> lis
 def row(instance: dict[str, Any]) -> tuple[str, ...]:
     status = instance.get("customStatus")
     # The project's progress shape (contract.Progress); other apps' custom status is shown as it is.
-    progress = status if isinstance(status, dict) and "percent" in status else None
-    if progress is not None:
-        stage = str(progress.get("stage", ""))
-        done = f"{progress.get('percent')}% ({progress.get('step')}/{progress.get('steps')})"
-        message = str(progress.get("message", ""))
-    else:
+    try:
+        progress = Progress.from_json(status)
+    except ContractError:
         stage, done = "", ""
         message = "" if status is None else str(status)
+    else:
+        stage = progress.stage.value
+        done = f"{progress.percent}% ({progress.step}/{progress.steps})"
+        message = progress.message
     return (
         str(instance.get("instanceId", "")), str(instance.get("name", "")), str(instance.get("runtimeStatus", "")),
         stage, done, str(instance.get("lastUpdatedTime", "")), message[:60],

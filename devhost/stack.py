@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SECRET_SETTINGS = frozenset({"DirectLineSecret", "OperationSigningKey", "BotStateConnection", "MicrosoftAppPassword"})
 STOP_TIMEOUT_SECONDS = 10.0
+LOG_TAIL_BYTES = 16 * 1024
 
 
 class StackError(RuntimeError):
@@ -41,6 +42,12 @@ class StackConfig:
     settings: Mapping[str, str] = field(default_factory=dict)
     # Where child output goes: a directory of per-part log files, or None to share this process's stdout/stderr.
     log_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        # The parts run with cwd=app_root while secrets are read here: a relative directory would name two places.
+        object.__setattr__(self, "data_dir", self.data_dir.resolve())
+        if self.log_dir is not None:
+            object.__setattr__(self, "log_dir", self.log_dir.resolve())
 
     @property
     def functions_url(self) -> str:
@@ -65,6 +72,17 @@ class Part:
     argv: list[str]
     env: dict[str, str]
     ready_url: str
+
+
+def log_tail(path: Path, lines: int = 20, max_bytes: int = LOG_TAIL_BYTES) -> list[str]:
+    """The last ``lines`` lines of a log, reading at most its last ``max_bytes`` (a log can grow large, and this runs
+    on the event loop)."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - max_bytes))
+        text = handle.read().decode("utf-8", errors="replace").splitlines()
+    # Started mid-file: the first line read is probably cut.
+    return text[-lines:] if size <= max_bytes else text[1:][-lines:]
 
 
 def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
@@ -171,8 +189,7 @@ class Stack:
         path = self.log_path(name)
         if path is None or not path.exists():
             return ""
-        tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
-        return f"; last lines of {path}:\n" + "\n".join(tail)
+        return f"; last lines of {path}:\n" + "\n".join(log_tail(path))
 
     def kill(self, name: str) -> None:
         """SIGKILL one part (fault tests): no clean shutdown, as in a crash."""

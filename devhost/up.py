@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from devhost.addresses import port_number
 from devhost.secrets import SecretsError
 from devhost.stack import Stack, StackConfig, StackError
 
@@ -17,9 +18,9 @@ from devhost.stack import Stack, StackConfig, StackError
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devhost up", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface every part binds to (default 127.0.0.1)")
-    parser.add_argument("--functions-port", type=int, default=7071)
-    parser.add_argument("--bot-port", type=int, default=3978)
-    parser.add_argument("--directline-port", type=int, default=8181)
+    parser.add_argument("--functions-port", type=port_number, default=7071)
+    parser.add_argument("--bot-port", type=port_number, default=3978)
+    parser.add_argument("--directline-port", type=port_number, default=8181)
     parser.add_argument("--data-dir", type=Path, default=Path(".devhost"),
                         help="durable history, bot state, secrets and logs (default .devhost)")
     parser.add_argument("--chat", action="store_true", help="open the terminal chat in the foreground")

@@ -31,11 +31,17 @@ def _choice(action: Any) -> Choice | None:
     return Choice(str(title), value)
 
 
+def _list_at(container: Any, key: str) -> list[Any]:
+    # Whatever a bot sends is shown if it can be; a field of the wrong type is ignored, never a crash of the route.
+    value = container.get(key) if isinstance(container, dict) else None
+    return value if isinstance(value, list) else []
+
+
 def choices_of(activity: dict[str, Any]) -> list[Choice]:
-    actions: list[Any] = list((activity.get("suggestedActions") or {}).get("actions") or [])
-    for attachment in activity.get("attachments") or []:
+    actions = list(_list_at(activity.get("suggestedActions"), "actions"))
+    for attachment in _list_at(activity, "attachments"):
         if isinstance(attachment, dict) and attachment.get("contentType") in _CARDS_WITH_BUTTONS:
-            actions.extend((attachment.get("content") or {}).get("buttons") or [])
+            actions.extend(_list_at(attachment.get("content"), "buttons"))
     return [choice for choice in map(_choice, actions) if choice is not None]
 
 

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from devhost.addresses import port_number
 from devhost.chat.choices import pick
 from devhost.chat.client import ChatClient
 from devhost.chat.config import DEFAULT_BOT_URL, ChatConfig
@@ -33,7 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--wait-timeout", type=float, default=DEFAULT_WAIT_TIMEOUT,
                         help="seconds a 'wait-for' line waits (default 30)")
     parser.add_argument("--host", default="127.0.0.1", help="interface for the routes the bot replies to")
-    parser.add_argument("--port", type=int, default=0, help="port for the routes the bot replies to (0: free port)")
+    parser.add_argument("--port", type=port_number, default=0,
+                        help="port for the routes the bot replies to (0: free port)")
     parser.add_argument("--channel-id", default="emulator", help="channelId to send (default emulator)")
     parser.add_argument("--debug", action="store_true", help="also show trace and other non-message activities")
     return parser.parse_args(argv)

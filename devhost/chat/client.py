@@ -15,6 +15,7 @@ import uuid
 import aiohttp
 from aiohttp import web
 
+from devhost.addresses import reachable_host
 from devhost.chat.config import ChatConfig
 from devhost.chat.connector import create_connector_app
 from devhost.chat.conversation import Activity, Conversation, Listener
@@ -44,13 +45,16 @@ class ChatClient:
         site = web.TCPSite(runner, self.config.host, self.config.port)
         try:
             await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            raise ChatError(f"cannot listen on {self.config.host}:{self.config.port} for the bot's replies: "
+                            f"{error.strerror or error}") from None
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
-        port = runner.addresses[0][1]
-        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "") else self.config.host
-        self._service_url = f"http://{host}:{port}"
+        host, port = runner.addresses[0][:2]
+        self._service_url = f"http://{reachable_host(host)}:{port}"
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.connection_limit),
             timeout=aiohttp.ClientTimeout(total=self.config.bot_timeout_seconds),

@@ -4,7 +4,6 @@ The routes are devhost/botconnector.py's; this is the channel behind them: what 
 conversation, stamped as the Emulator stamps it (a new id, a timestamp, the user as recipient).
 """
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +12,11 @@ from aiohttp import web
 
 from devhost import botconnector
 from devhost.chat.conversation import Conversation
-from devhost.directline.middleware import merge_slashes_middleware
+from devhost.directline.errors import DirectLineError
+from devhost.directline.middleware import error_response, merge_slashes_middleware, read_json_object
+
+# aiohttp's default body limit, which bounded these routes before they read bodies themselves.
+MAX_ACTIVITY_BYTES = 1024 * 1024
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -24,16 +27,6 @@ class _BadRequest(Exception):
     def __init__(self, response: web.Response) -> None:
         super().__init__()
         self.response = response
-
-
-async def _activity(request: web.Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.read())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise _BadRequest(_error(400, f"the request body is not valid JSON: {error}")) from None
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        raise _BadRequest(_error(400, "the request body must be an activity with a type"))
-    return body
 
 
 @web.middleware
@@ -66,7 +59,11 @@ class _ChatChannel:
         self._conversations = conversations
 
     async def read_activity(self, request: web.Request) -> dict[str, Any]:
-        return await _activity(request)
+        # The Direct Line stand-in's bounded reader: its errors have the Bot Connector's body shape too.
+        try:
+            return await read_json_object(request, MAX_ACTIVITY_BYTES)
+        except DirectLineError as error:
+            raise _BadRequest(error_response(error)) from None
 
     def _conversation(self, conversation_id: str) -> Conversation:
         conversation = self._conversations.get(conversation_id)
@@ -99,6 +96,8 @@ class _ChatChannel:
 
 
 def create_connector_app(conversations: dict[str, Conversation]) -> web.Application:
-    app = web.Application(middlewares=[_bad_request_middleware, merge_slashes_middleware])
+    app = web.Application(middlewares=[_bad_request_middleware, merge_slashes_middleware],
+                          # read_json_object answers an oversized body with a JSON 413; this is only a backstop.
+                          client_max_size=MAX_ACTIVITY_BYTES + 1)
     botconnector.add_routes(app, _ChatChannel(conversations))
     return app

@@ -28,8 +28,8 @@ PostToBot = Callable[[Activity], Awaitable[None]]
 class Conversation:
     """Created by ``ChatClient.start_conversation``; the client routes the bot's activities here.
 
-    ``transcript`` holds every entry in arrival order; ``inbox`` queues the bot's new activities for consumers that
-    prefer a queue; ``wait_for`` waits for a matching bot activity.
+    ``transcript`` holds every entry in arrival order; ``listeners`` see each entry as it arrives; ``wait_for``
+    waits for a matching bot activity.
     """
 
     def __init__(self, conversation_id: str, *, user: dict[str, Any], bot: dict[str, Any], channel_id: str,
@@ -41,7 +41,6 @@ class Conversation:
         self.service_url = service_url
         self.locale = locale
         self.transcript: list[TranscriptEntry] = []
-        self.inbox: asyncio.Queue[Activity] = asyncio.Queue()
         self.listeners: list[Listener] = []
         # The options of the bot's latest message; a later message without options withdraws them, as suggested
         # actions vanish in the Emulator once something new arrives.
@@ -99,7 +98,6 @@ class Conversation:
         if activity.get("type") == "message":
             self.choices = choices_of(activity)
         self._add(TranscriptEntry("bot", activity))
-        self.inbox.put_nowait(activity)
 
     def update(self, activity_id: str, activity: Activity) -> bool:
         for index, entry in enumerate(self.transcript):

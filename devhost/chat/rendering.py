@@ -7,7 +7,8 @@ from devhost.chat.choices import choices_of
 
 def _card_lines(activity: dict[str, Any]) -> list[str]:
     lines = []
-    for attachment in activity.get("attachments") or []:
+    attachments = activity.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else []:
         if not isinstance(attachment, dict):
             continue
         content = attachment.get("content")

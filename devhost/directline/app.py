@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from devhost.addresses import reachable_host
 from devhost.directline import client_api, connector_api, webchat
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.forwarder import BotForwarder
@@ -84,17 +85,9 @@ async def serve(config: DirectLineConfig) -> RunningDirectLine:
         await runner.cleanup()
         raise
     host, port = runner.addresses[0][:2]
-    base_url = f"http://{_reachable(host)}:{port}"
+    base_url = f"http://{reachable_host(host)}:{port}"
     if app[ENDPOINT].root is None:
         app[ENDPOINT].root = base_url
     log.info("Direct Line stand-in listening on %s, forwarding to %s", base_url, config.bot_url)
     return RunningDirectLine(app, runner, base_url)
 
-
-def _reachable(host: str) -> str:
-    """A host the bot can dial back: a wildcard bind is reached over loopback; IPv6 literals need brackets."""
-    if host in ("0.0.0.0", ""):
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
-    return f"[{host}]" if ":" in host else host

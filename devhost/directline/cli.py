@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 
+from devhost.addresses import port_number
 from devhost.directline.app import serve
 from devhost.directline.config import DIRECTLINE_BOT_TIMEOUT_SECONDS, DirectLineConfig
 
@@ -19,7 +20,8 @@ DEFAULT_BOT_URL = "http://127.0.0.1:3978/api/messages"
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devhost directline", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8181, help="port to bind (default 8181; 0 picks a free one)")
+    parser.add_argument("--port", type=port_number, default=8181,
+                        help="port to bind (default 8181; 0 picks a free one)")
     parser.add_argument("--bot-url", default=DEFAULT_BOT_URL, help=f"the bot's messaging endpoint ({DEFAULT_BOT_URL})")
     parser.add_argument("--secret", default=None,
                         help=f"the Direct Line secret clients authenticate with (default: ${SECRET_ENV}; prefer "

@@ -22,14 +22,9 @@ def _authenticate(request: web.Request) -> Grant:
     return _service(request).tokens.authenticate(request.headers.get("Authorization"))
 
 
-def _conversation_body(conversation_id: str, grant: Grant, ttl: float) -> dict[str, Any]:
+def _conversation_body(service: DirectLineService, conversation_id: str, grant: Grant) -> dict[str, Any]:
     # streamUrl is empty: the stand-in has no WebSocket stream, so clients must poll (webSocket: false).
-    return {
-        "conversationId": conversation_id,
-        "token": grant.token,
-        "expires_in": int(ttl),
-        "streamUrl": "",
-    }
+    return {**service.tokens.body(grant), "conversationId": conversation_id, "streamUrl": ""}
 
 
 async def health(request: web.Request) -> web.Response:
@@ -41,17 +36,12 @@ async def generate_token(request: web.Request) -> web.Response:
     service = _service(request)
     grant = _authenticate(request)
     parameters = await read_json_object(request, service.config.max_activity_bytes, optional=True)
-    token = service.generate_token(grant, parameters)
-    assert token.conversation_id is not None
-    return web.json_response({"conversationId": token.conversation_id, "token": token.token,
-                              "expires_in": int(service.tokens.ttl_seconds)})
+    return web.json_response(service.tokens.body(service.generate_token(grant, parameters)))
 
 
 async def refresh_token(request: web.Request) -> web.Response:
     service = _service(request)
-    token = service.refresh_token(_authenticate(request))
-    return web.json_response({"conversationId": token.conversation_id, "token": token.token,
-                              "expires_in": int(service.tokens.ttl_seconds)})
+    return web.json_response(service.tokens.body(service.refresh_token(_authenticate(request))))
 
 
 async def start_conversation(request: web.Request) -> web.Response:
@@ -59,14 +49,14 @@ async def start_conversation(request: web.Request) -> web.Response:
     grant = _authenticate(request)
     parameters = await read_json_object(request, service.config.max_activity_bytes, optional=True)
     started = await service.start_conversation(grant, parameters, service_url(request))
-    body = _conversation_body(started.conversation.id, started.grant, service.tokens.ttl_seconds)
+    body = _conversation_body(service, started.conversation.id, started.grant)
     return web.json_response(body, status=201 if started.created else 200)
 
 
 async def reconnect(request: web.Request) -> web.Response:
     service = _service(request)
     conversation, grant = service.reconnect(_authenticate(request), request.match_info["conversation_id"])
-    return web.json_response(_conversation_body(conversation.id, grant, service.tokens.ttl_seconds))
+    return web.json_response(_conversation_body(service, conversation.id, grant))
 
 
 async def get_activities(request: web.Request) -> web.Response:

@@ -34,6 +34,9 @@ class DirectLineConfig:
     webchat_bundle: Path = WEBCHAT_BUNDLE
 
     def __post_init__(self) -> None:
+        # The function app strips its DirectLineSecret setting and the header's credential is stripped too, so a
+        # secret given with a stray newline or space must be stripped here, or nobody could ever authenticate.
+        object.__setattr__(self, "secret", self.secret.strip())
         if not self.secret:
             raise ValueError("the Direct Line secret must not be empty")
         if not self.bot_url.startswith(("http://", "https://")):

@@ -161,9 +161,8 @@ class DirectLineService:
     # --- bot -> client (Bot Connector) ---------------------------------------------------------------------
 
     def receive_from_bot(self, conversation_id: str, activity: Activity, reply_to_id: str | None) -> str:
+        # The Bot Connector routes (devhost/botconnector.py) have checked the activity's type and conversation.
         conversation = self.conversations.get(conversation_id)
-        if not isinstance(activity.get("type"), str):
-            raise BadRequest("activity.type is required", code="MissingProperty")
         sequence, activity_id = conversation.next_id()
         stamped: Activity = {
             **activity,

@@ -39,15 +39,32 @@ class TokenIssuer:
         self._clock = clock
         self._tokens: dict[str, Grant] = {}
 
-    @property
-    def ttl_seconds(self) -> float:
-        return self._ttl
-
     def issue(self, conversation_id: str, user: dict[str, Any] | None = None) -> Grant:
+        now = self._clock()
+        self._forget_long_expired(now)
         token = secrets.token_urlsafe(32)
-        grant = Grant(conversation_id, token, user, self._clock() + self._ttl)
+        grant = Grant(conversation_id, token, user, now + self._ttl)
         self._tokens[token] = grant
         return grant
+
+    def body(self, grant: Grant) -> dict[str, Any]:
+        """Direct Line's token answer (tokens/generate, tokens/refresh; a conversation adds its fields to it)."""
+        return {"conversationId": grant.conversation_id, "token": grant.token, "expires_in": int(self._ttl)}
+
+    def _forget_long_expired(self, now: float) -> None:
+        # Every token lives the same TTL, so issue order is expiry order: the oldest are at the front of the dict.
+        # A token is kept one more TTL after it expires, so its holder still hears "TokenExpired", not "not valid".
+        while self._tokens:
+            oldest = next(iter(self._tokens.values()))
+            if now < oldest.expires_at + self._ttl:
+                return
+            assert oldest.token is not None
+            del self._tokens[oldest.token]
+
+    @property
+    def outstanding(self) -> int:
+        """How many tokens are remembered (expired ones included, for one more TTL)."""
+        return len(self._tokens)
 
     def authenticate(self, authorization: str | None) -> Grant:
         if not authorization:

@@ -118,12 +118,8 @@ async def token(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     # The stand-in's own tokens/generate, called as the secret holder would.
     grant = service.generate_token(Grant(conversation_id=None), {})
-    assert grant.conversation_id is not None
     log.info("Web Chat token issued: conversation_id=%s", grant.conversation_id)
-    return web.json_response(
-        {"conversationId": grant.conversation_id, "token": grant.token, "expires_in": int(service.tokens.ttl_seconds)},
-        headers={"Cache-Control": "no-store"},
-    )
+    return web.json_response(service.tokens.body(grant), headers={"Cache-Control": "no-store"})
 
 
 def _check_host(request: web.Request) -> None:

@@ -1,6 +1,11 @@
 from typing import Any
 
+import pytest
+
 from bench.accounting import UserRecord, account, is_outcome_text
+from bench.system import _expected_result
+from bot.texts import ONE_MOMENT, outcome_text
+from contract import Outcome, OutcomeStatus
 
 ONE = "Thanks for waiting. (Result for long operation one!)"
 THREE = "Thanks for waiting. (Yet another result, this one for operation three!)"
@@ -79,3 +84,22 @@ def test_outcome_texts_are_recognized_by_their_opening() -> None:
     assert is_outcome_text("Sorry, the long operation: option 2 failed: step 2.")
     assert not is_outcome_text("Still performing the long operation: option 1 ... 50% done (step 1 of 2).")
     assert not is_outcome_text("...one moment please....")
+
+
+def test_outcome_texts_are_recognised_by_the_bots_own_wording() -> None:
+    # The prefixes come from bot/texts.outcome_text, so a change of wording there cannot silently count all lost.
+    for status in OutcomeStatus:
+        assert is_outcome_text(outcome_text(Outcome("op", "conv", status, "why"), "option 2"))
+    assert not is_outcome_text("Still performing the long operation: option 2 ... 50% done (step 1 of 2).")
+    assert not is_outcome_text(ONE_MOMENT)
+
+
+def test_the_expected_result_is_the_catalogues_and_an_unknown_kind_of_operation_fails_naming_it() -> None:
+    assert _expected_result("option 1") == ONE
+
+    class RealWork:
+        async def run_step(self, request: Any) -> str | None:
+            return None
+
+    with pytest.raises(TypeError, match=r"'option 9'.*RealWork"):
+        _expected_result("option 9", {"option 9": RealWork()})

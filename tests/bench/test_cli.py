@@ -1,6 +1,7 @@
 import pytest
 
 from bench.__main__ import main as bench_main
+from bench.durable import main as durable_main
 from bench.system import main as system_main
 
 
@@ -13,6 +14,22 @@ from bench.system import main as system_main
 def test_bad_options_exit_2_naming_the_option(argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         system_main(argv)
+    assert exit_info.value.code == 2
+    assert named in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--in-flight", "0"], "--in-flight"),
+    (["--in-flight", "-3"], "--in-flight"),
+    (["--count", "0"], "--count"),
+    (["--sequential", "-1"], "--sequential"),
+    (["--rate", "0"], "--rate"),
+])
+def test_bad_durable_options_exit_2_naming_the_option(argv: list[str], named: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # Checked before the functions host starts: --in-flight 0 used to wait forever on a semaphore of 0.
+    with pytest.raises(SystemExit) as exit_info:
+        durable_main(argv)
     assert exit_info.value.code == 2
     assert named in capsys.readouterr().err
 

@@ -2,6 +2,7 @@ import math
 
 import pytest
 
+from bench.durable import _ms
 from bench.stats import LatencySummary, percentile, rate, ratio
 
 
@@ -53,3 +54,10 @@ def test_a_ramp_spreads_users_evenly_and_no_ramp_means_all_at_once() -> None:
     assert start_delays(4, 2.0) == [0.0, 0.5, 1.0, 1.5]
     assert start_delays(3, 0.0) == [0.0, 0.0, 0.0]
     assert start_delays(0, 5.0) == []
+
+
+def test_the_durable_benchmark_uses_the_same_nearest_rank_percentile() -> None:
+    seconds = [0.001, 0.002, 0.003, 0.004]
+    # Nearest rank: the median of four is the second value (the old index-based pick gave the third).
+    assert _ms(seconds, 0.5) == round(percentile(seconds, 0.5) * 1000, 2) == 2.0
+    assert math.isnan(_ms([], 0.95))

@@ -1,5 +1,7 @@
 """``python -m devhost instances`` against a real functions host running the project's function app."""
 
+import asyncio
+import io
 import os
 import socket
 import subprocess
@@ -10,8 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from devhost.instances import main
+from contract import Progress, Stage
+from devhost.instances import main, parse_args, row, run
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTINUATION = {"type": "event", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
@@ -87,3 +92,37 @@ def test_bad_arguments_exit_2_naming_the_problem(argv: list[str], message: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def _serve_and_list(body: bytes, content_type: str) -> int:
+    """``instances`` against a loopback server answering 200 with ``body``: the exit code."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type)
+
+    async def scenario() -> int:
+        app = web.Application()
+        app.router.add_get("/runtime/webhooks/durabletask/instances/", answer)
+        async with TestServer(app, host="127.0.0.1") as server:
+            return await run(parse_args(["--functions-url", str(server.make_url(""))]), io.StringIO())
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("body", "content_type"), [(b"<html>a proxy page</html>", "text/html"),
+                                                    (b"{not json", "application/json")])
+def test_an_answer_that_is_not_json_is_named_as_such(body: bytes, content_type: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert _serve_and_list(body, content_type) == 1
+    err = capsys.readouterr().err
+    assert "did not answer JSON" in err
+    assert "cannot reach" not in err
+
+
+def test_rows_show_the_contract_progress_and_any_other_custom_status_as_it_is() -> None:
+    progress = Progress.of("option 2", Stage.RUNNING, 1, 4, "step 1 done")
+    base = {"instanceId": "op-1", "name": "long_operation", "runtimeStatus": "Running", "lastUpdatedTime": "t"}
+    assert row({**base, "customStatus": progress.to_json()}) == (
+        "op-1", "long_operation", "Running", "running", "25% (1/4)", "t", "step 1 done")
+    assert row({**base, "customStatus": {"percent": "lots"}})[3:] == ("", "", "t", "{'percent': 'lots'}")
+    assert row({**base, "customStatus": None})[3:] == ("", "", "t", "")

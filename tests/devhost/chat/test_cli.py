@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import socket
 import sys
 from pathlib import Path
 
@@ -178,3 +179,31 @@ def test_script_syntax() -> None:
         parse_script("wait-for", "demo")
     with pytest.raises(ScriptError, match="non-negative"):
         parse_script("wait -1")
+
+
+def test_a_port_in_use_exits_1_naming_it_without_a_traceback(tmp_path: Path) -> None:
+    script = tmp_path / "hi.chat"
+    script.write_text("hi\n")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        async def scenario() -> None:
+            for args in (["--script", str(script)], []):  # scripted and interactive
+                code, _, err = await run_chat("--port", str(port), *args)
+                assert code == 1
+                assert f"cannot listen on 127.0.0.1:{port}" in err
+                assert "Traceback" not in err
+
+        asyncio.run(scenario())
+
+
+def test_an_out_of_range_port_exits_2_naming_it() -> None:
+    async def scenario() -> None:
+        code, _, err = await run_chat("--port", "99999")
+        assert code == 2
+        assert "--port" in err and "65535" in err
+        assert "Traceback" not in err
+
+    asyncio.run(scenario())

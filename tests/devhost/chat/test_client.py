@@ -96,7 +96,7 @@ def test_proactive_message_from_continue_conversation_is_shown_when_it_arrives()
             proactive = await conversation.wait_for_text("thanks for waiting", timeout=10)
             assert proactive["text"] == PROACTIVE_TEXT
             assert h.lines()[-1] == f"bot: {PROACTIVE_TEXT}"
-            assert conversation.inbox.qsize() == len(conversation.bot_activities)
+            assert conversation.bot_activities[-1] is proactive
 
     asyncio.run(scenario())
 

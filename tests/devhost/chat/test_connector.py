@@ -63,3 +63,48 @@ def test_an_id_with_braces_reaches_the_channel_and_gets_its_json_error() -> None
                 assert (await response.json())["error"]["message"] == "conversation '{odd}|livechat' not found"
 
     asyncio.run(scenario())
+
+
+def test_a_bad_activity_is_a_400_naming_the_field_and_an_oversized_one_a_json_413() -> None:
+    async def scenario() -> None:
+        async with chatting() as h, aiohttp.ClientSession() as http:
+            conversation = await h.client.start_conversation(h.view)
+            url = f"{h.client.service_url}/v3/conversations/{quote(conversation.id, safe='')}/activities"
+            cases = [
+                ({"type": "message", "text": "x", "conversation": "x"}, "BadArgument", "activity.conversation"),
+                ({"text": "no type"}, "MissingProperty", "activity.type"),
+                ({"type": "", "text": "empty type"}, "MissingProperty", "activity.type"),
+            ]
+            for activity, code, field in cases:
+                async with http.post(url, json=activity) as response:
+                    assert response.status == 400, activity
+                    error = (await response.json())["error"]
+                    assert error["code"] == code
+                    assert error["message"].startswith(field)
+                async with http.post(f"{url}/some-id", json=activity) as response:
+                    assert response.status == 400, activity
+            huge = {"type": "message", "text": "x" * (1024 * 1024)}
+            async with http.post(url, json=huge) as response:
+                assert response.status == 413
+                assert (await response.json())["error"]["code"] == "MessageSizeTooBig"
+            assert "x" not in conversation.bot_texts()
+
+    asyncio.run(scenario())
+
+
+def test_fields_of_the_wrong_type_are_shown_as_far_as_possible_not_a_500() -> None:
+    async def scenario() -> None:
+        async with chatting() as h, aiohttp.ClientSession() as http:
+            conversation = await h.client.start_conversation(h.view)
+            url = f"{h.client.service_url}/v3/conversations/{quote(conversation.id, safe='')}/activities"
+            odd = {"type": "message", "text": "odd", "suggestedActions": "x", "attachments": 5}
+            async with http.post(url, json=odd) as response:
+                assert response.status == 200
+            card = {"type": "message", "text": "card", "attachments": [
+                {"contentType": "application/vnd.microsoft.card.hero", "content": "not an object"}]}
+            async with http.post(url, json=card) as response:
+                assert response.status == 200
+            assert conversation.bot_texts()[-2:] == ["odd", "card"]
+            assert conversation.choices == []
+
+    asyncio.run(scenario())

@@ -8,6 +8,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from devhost.directline.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -48,3 +50,11 @@ def test_process_serves_health_and_stops_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
         process.communicate()  # reaps the process and closes its pipes
+
+
+def test_an_out_of_range_port_is_a_usage_error_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in ("99999", "-1", "eighty"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--secret", "s", "--port", bad])
+        assert exit_info.value.code == 2
+        assert "--port" in capsys.readouterr().err

@@ -3,6 +3,9 @@
 import asyncio
 import re
 
+import pytest
+
+from devhost.directline import DirectLineConfig
 from tests.devhost.directline.echo_bot import EchoBot
 from tests.devhost.directline.harness import SECRET, running
 
@@ -298,3 +301,18 @@ def test_a_conversation_id_with_braces_reaches_its_route_on_both_faces() -> None
                 assert (await response.json())["error"]["message"] == "conversation '{odd}' not found"
 
     asyncio.run(scenario())
+
+
+def test_a_secret_with_surrounding_whitespace_is_used_stripped_as_the_function_app_does() -> None:
+    # The function app strips its DirectLineSecret setting (orchestrator/settings.py); a secret pasted with a
+    # trailing newline must still match what it sends.
+    async def scenario() -> None:
+        async with running(EchoBot(), secret=f"  {SECRET}\n") as h:
+            assert (await h.call("POST", "/conversations", credential=SECRET))[0] == 201
+
+    asyncio.run(scenario())
+
+
+def test_a_secret_of_only_whitespace_is_refused() -> None:
+    with pytest.raises(ValueError, match="secret must not be empty"):
+        DirectLineConfig(bot_url="http://127.0.0.1:9/api/messages", secret=" \n")

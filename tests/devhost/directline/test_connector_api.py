@@ -80,3 +80,28 @@ def test_members_lists_bot_and_user() -> None:
                 assert response.status == 404
 
     asyncio.run(scenario())
+
+
+def test_a_bad_activity_from_the_bot_is_a_400_naming_the_field_on_every_route() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            conversation_id = (await h.start())["conversationId"]
+            base = f"{h.directline.base_url}/v3/conversations/{conversation_id}/activities"
+            cases = [
+                ({"type": "message", "text": "x", "conversation": "x"}, "BadArgument", "activity.conversation"),
+                ({"type": "message", "text": "x", "conversation": 7}, "BadArgument", "activity.conversation"),
+                ({"text": "no type"}, "MissingProperty", "activity.type"),
+                ({"type": 3}, "MissingProperty", "activity.type"),
+            ]
+            for activity, code, field in cases:
+                for method, url in (("POST", base), ("POST", f"{base}/reply-to"), ("PUT", f"{base}/some-id")):
+                    async with h.http.request(method, url, json=activity) as response:
+                        assert response.status == 400, (method, url, activity)
+                        assert response.headers["Access-Control-Allow-Origin"] == "*"
+                        error = (await response.json())["error"]
+                        assert error["code"] == code
+                        assert error["message"].startswith(field)
+            texts = [a.get("text") for a in (await h.activities(conversation_id))["activities"]]
+            assert "x" not in texts
+
+    asyncio.run(scenario())

@@ -14,6 +14,9 @@ class _AuthConfiguration:
         self.APP_PASSWORD = settings.app_password
         self.APP_TYPE = settings.app_type
         self.APP_TENANTID = settings.app_tenant_id
+        # Another cloud's endpoints (bot/cloud.py), read by getattr: an attribute left unset is botbuilder's default.
+        for name, value in settings.cloud.configuration().items():
+            setattr(self, name, value)
 
 
 def create_adapter(settings: BotSettings) -> CloudAdapter:

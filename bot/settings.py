@@ -2,10 +2,11 @@
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+from bot.cloud import BotFrameworkCloud
 from bot.errors import SettingsError
 from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
 from contract import normalize_signing_key
@@ -38,6 +39,8 @@ class BotSettings:
     BotStateConnection  Azure Storage connection string for ``blob:<container>`` (required then; a secret)
     OperationsTimeout seconds the bot waits for the function app per call (default 10; a turn has ~15 s)
     MaxConcurrentTurns  turns that compute at once, the rest wait in arrival order (default 8; bot/turn_slots.py)
+    CHANNEL_SERVICE, TO_BOT_FROM_*, TO_CHANNEL_FROM_BOT_*, OAUTH_URL, VALIDATE_AUTHORITY
+                      botbuilder's settings for another Bot Framework cloud (bot/cloud.py; default: the public cloud)
     """
 
     signing_key: str
@@ -52,6 +55,7 @@ class BotSettings:
     operations_timeout: float = DEFAULT_OPERATIONS_TIMEOUT
     state_connection: str = ""
     max_concurrent_turns: int = DEFAULT_TURN_SLOTS
+    cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -99,6 +103,7 @@ class BotSettings:
             operations_timeout=_float(env, "OperationsTimeout", DEFAULT_OPERATIONS_TIMEOUT),
             state_connection=env.get("BotStateConnection", ""),
             max_concurrent_turns=_int(env, "MaxConcurrentTurns", DEFAULT_TURN_SLOTS),
+            cloud=BotFrameworkCloud.from_env(env),
         )
 
 

@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.cloud import BotFrameworkCloud
 from bot.settings import BotSettings
 from contract import Outcome, OutcomeStatus, sign_outcome
 from tests.bot.fake_operations_service import FakeOperationsService
@@ -41,7 +42,7 @@ class FakeBotConnector:
 Test = Callable[[TestClient[web.Request, web.Application], FakeBotConnector, FakeOperationsService], Awaitable[None]]
 
 
-def run(test: Test, app_id: str = "", max_concurrent_turns: int = 8) -> None:
+def run(test: Test, app_id: str = "", max_concurrent_turns: int = 8, cloud: BotFrameworkCloud | None = None) -> None:
     async def main() -> None:
         connector = FakeBotConnector()
         await connector.server.start_server()
@@ -49,7 +50,8 @@ def run(test: Test, app_id: str = "", max_concurrent_turns: int = 8) -> None:
             async with FakeOperationsService() as service:
                 settings = BotSettings(signing_key=SIGNING_KEY, operations_url=service.url, app_id=app_id,
                                        app_password="secret" if app_id else "",
-                                       max_concurrent_turns=max_concurrent_turns)
+                                       max_concurrent_turns=max_concurrent_turns,
+                                       cloud=cloud or BotFrameworkCloud())
                 async with TestClient(TestServer(create_app(settings, CopyingMemoryStorage()))) as client:
                     await test(client, connector, service)
         finally:

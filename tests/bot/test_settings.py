@@ -144,3 +144,52 @@ def test_the_connection_string_is_needed_only_by_a_blob_store() -> None:
 def test_the_signing_key_is_read_as_the_function_app_reads_it() -> None:
     # Surrounding whitespace is dropped on both sides (contract.normalize_signing_key), or every outcome would fail.
     assert BotSettings.from_env({"OperationSigningKey": " k3y\n"}).signing_key == "k3y"
+
+
+CLOUD = {
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "http://127.0.0.1:9000/v1/.well-known/openidconfiguration",
+    "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": "http://127.0.0.1:9000",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": "http://127.0.0.1:9000/botframework.com/v2.0/.well-known/openid-configuration",
+    "TO_CHANNEL_FROM_BOT_LOGIN_URL": "https://127.0.0.1:9001/botframework.com",
+    "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
+}
+
+
+def test_another_clouds_settings_are_read_by_botbuilders_names_and_handed_to_botbuilder() -> None:
+    from bot.adapter import _AuthConfiguration
+
+    settings = BotSettings.from_env({"OperationSigningKey": "k", **CLOUD, "OAUTH_URL": "https://127.0.0.1:9002",
+                                     "VALIDATE_AUTHORITY": "false"})
+    configuration = _AuthConfiguration(settings)
+    for name, value in CLOUD.items():
+        assert getattr(configuration, name) == value
+    assert configuration.OAUTH_URL == "https://127.0.0.1:9002"
+    assert configuration.VALIDATE_AUTHORITY is False
+    # The public cloud: nothing set, so botbuilder's defaults apply.
+    public = _AuthConfiguration(BotSettings.from_env({"OperationSigningKey": "k"}))
+    assert not hasattr(public, "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER")
+    assert not hasattr(public, "CHANNEL_SERVICE")
+
+
+def test_a_partial_cloud_is_refused_naming_the_first_missing_setting() -> None:
+    partial = {k: v for k, v in CLOUD.items() if k != "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER"}
+    with pytest.raises(SettingsError) as raised:
+        BotSettings.from_env({"OperationSigningKey": "k", **partial})
+    assert str(raised.value) == (
+        "setting TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: is required when any of TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL, "
+        "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER, TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL, TO_CHANNEL_FROM_BOT_LOGIN_URL, "
+        "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE or OAUTH_URL is set (botbuilder then reads the whole cloud from settings)"
+    )
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("CHANNEL_SERVICE", "https://elsewhere.example", "setting CHANNEL_SERVICE: expected empty (public cloud) or "
+     "https://botframework.azure.us (US Government), got 'https://elsewhere.example'"),
+    ("VALIDATE_AUTHORITY", "maybe", "setting VALIDATE_AUTHORITY: expected true or false, got 'maybe'"),
+    ("TO_CHANNEL_FROM_BOT_LOGIN_URL", "login", "setting TO_CHANNEL_FROM_BOT_LOGIN_URL: expected an http(s) URL "
+     "with a host, got 'login'"),
+])
+def test_a_malformed_cloud_setting_is_named(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        BotSettings.from_env({"OperationSigningKey": "k", **CLOUD, name: value})
+    assert str(raised.value) == message

@@ -75,6 +75,12 @@ class BotSettings:
         if self.app_type.lower() not in APP_TYPES:
             raise SettingsError("MicrosoftAppType", f"expected one of {', '.join(APP_TYPES.values())}, "
                                                     f"got {self.app_type!r}")
+        if self.app_id and self.app_type.lower() != "userassignedmsi" and not self.app_password:
+            # botbuilder would take the channel's activities and fail at the first reply, asking AAD for a token.
+            raise SettingsError("MicrosoftAppPassword", f"is required with MicrosoftAppId when MicrosoftAppType is "
+                                                        f"{self.app_type} (the bot's replies need a token)")
+        if self.app_password and not self.app_id:
+            raise SettingsError("MicrosoftAppId", "is required when MicrosoftAppPassword is set")
         if self.app_type.lower() in ("singletenant", "userassignedmsi") and not self.app_tenant_id:
             raise SettingsError("MicrosoftAppTenantId", f"is required when MicrosoftAppType is {self.app_type}")
         store = parse_state_store(self.state_store)

@@ -70,7 +70,7 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"OperationsTimeout": "inf"}, "OperationsTimeout"),
         ({"OperationsTimeout": "20"}, "OperationsTimeout"),
         ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
-        ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a"}, "MicrosoftAppTenantId"),
+        ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a", "MicrosoftAppPassword": "p"}, "MicrosoftAppTenantId"),
         ({"MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppId": "a"}, "MicrosoftAppTenantId"),
     ],
 )
@@ -86,7 +86,7 @@ def test_an_operations_url_with_a_host_and_an_optional_port_is_accepted(url: str
 
 
 def test_the_repr_holds_no_secret() -> None:
-    settings = BotSettings(signing_key="sign-secret", app_password="app-secret", operations_key="fn-secret")
+    settings = BotSettings(signing_key="sign-secret", app_id="app", app_password="app-secret", operations_key="fn-secret")
     assert "secret" not in repr(settings)
 
 
@@ -193,3 +193,19 @@ def test_a_malformed_cloud_setting_is_named(name: str, value: str, message: str)
     with pytest.raises(SettingsError) as raised:
         BotSettings.from_env({"OperationSigningKey": "k", **CLOUD, name: value})
     assert str(raised.value) == message
+
+
+def test_an_app_id_without_a_password_is_refused_unless_it_is_a_managed_identity() -> None:
+    with pytest.raises(SettingsError) as raised:
+        BotSettings.from_env({"OperationSigningKey": "k", "MicrosoftAppId": "app"})
+    assert str(raised.value) == ("setting MicrosoftAppPassword: is required with MicrosoftAppId when MicrosoftAppType "
+                                 "is MultiTenant (the bot's replies need a token)")
+    msi = BotSettings.from_env({"OperationSigningKey": "k", "MicrosoftAppId": "app",
+                                "MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppTenantId": "t"})
+    assert msi.app_password == ""
+
+
+def test_a_password_without_an_app_id_is_refused() -> None:
+    with pytest.raises(SettingsError) as raised:
+        BotSettings.from_env({"OperationSigningKey": "k", "MicrosoftAppPassword": "pw"})
+    assert str(raised.value) == "setting MicrosoftAppId: is required when MicrosoftAppPassword is set"

@@ -28,6 +28,7 @@ class FakeBotConnector:
     async def _send(self, request: web.Request) -> web.Response:
         activity = await request.json()
         activity["_posted_to"] = request.match_info["cid"]
+        activity["_authorization"] = request.headers.get("Authorization")
         self.sent.append(activity)
         return web.json_response({"id": f"sent-{len(self.sent)}"})
 

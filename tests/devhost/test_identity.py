@@ -2,12 +2,19 @@
 
 import asyncio
 import json
+import stat
+from pathlib import Path
 
 import aiohttp
 import jwt
+import pytest
 from jwt.algorithms import RSAAlgorithm
 
 from devhost.identity import AppRegistration, SigningKey, start
+from devhost.identity.keys import KeyFileError, load_or_create_key
+from devhost.identity.tls import load_or_create as load_tls
+from devhost.identity.tokens import bot_token_claims
+from devhost.identity.verify import BotTokenVerifier, InvalidBotToken
 
 
 def test_channel_metadata_leads_to_the_key_that_verifies_its_tokens() -> None:
@@ -104,3 +111,66 @@ def test_another_scope_or_grant_is_refused_by_name() -> None:
     status, body = _token_request({**GRANT, "grant_type": "password", "scope": "app-1/.default"})
     assert (status, body["error_description"]) == (
         400, "AADSTS70003: The app requested an unsupported grant type 'password'.")
+
+
+def test_a_channel_accepts_only_the_registered_bots_token() -> None:
+    async def main() -> None:
+        apps = {"app-1": AppRegistration("app-1", "pw-1"), "app-2": AppRegistration("app-2", "pw-2")}
+        running = await start(SigningKey.generate(), apps)
+        service = running.service
+        verifier = BotTokenVerifier(f"{service.origin}/botframework.com/discovery/v2.0/keys", "app-1")
+        try:
+            async with aiohttp.ClientSession() as session:
+                async def token_for(app_id: str, scope: str) -> str:
+                    async with session.post(service.token_url(), data={
+                        "grant_type": "client_credentials", "client_id": app_id, "client_secret": apps[app_id].password,
+                        "scope": scope}) as response:
+                        return str((await response.json())["access_token"])
+
+                claims = await verifier.verify("Bearer " + await token_for("app-1", "https://api.botframework.com"))
+                assert claims["appid"] == "app-1"
+                refusals = {
+                    "none": None,
+                    "another app": "Bearer " + await token_for("app-2", "https://api.botframework.com"),
+                    "another audience": "Bearer " + await token_for("app-1", "app-1/.default"),
+                    "an unknown key": "Bearer " + SigningKey.generate().sign(bot_token_claims("app-1")),
+                    "garbage": "Bearer x.y.z",
+                }
+                reasons = {}
+                for name, header in refusals.items():
+                    with pytest.raises(InvalidBotToken) as raised:
+                        await verifier.verify(header)
+                    reasons[name] = str(raised.value)
+        finally:
+            await running.close()
+        assert reasons == {
+            "none": "the request has no bearer token",
+            "another app": "the bearer token is for app 'app-2', not the registered bot",
+            "another audience": "the bearer token is not valid: Audience doesn't match",
+            "an unknown key": "the bearer token is signed by an unknown key",
+            "garbage": "the bearer token is not a JWT",
+        }
+
+    asyncio.run(main())
+
+
+def test_the_signing_key_file_is_made_once_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "identity-key.json"
+    first = load_or_create_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = load_or_create_key(path)
+    assert (again.kid, again.jwk()) == (first.kid, first.jwk())
+    path.write_text("{}", encoding="utf-8")
+    with pytest.raises(KeyFileError) as raised:
+        load_or_create_key(path)
+    assert str(raised.value) == f"{path} is not a usable signing key (KeyError); delete it to make a new one"
+
+
+def test_the_local_ca_is_made_once_with_private_keys_and_a_bundle_that_keeps_the_public_cas(tmp_path: Path) -> None:
+    tls = load_tls(tmp_path)
+    assert stat.S_IMODE(tls.key.stat().st_mode) == 0o600
+    bundle = tls.bundle.read_text(encoding="ascii")
+    assert tls.ca.read_text(encoding="ascii") in bundle
+    assert len(bundle) > len(tls.ca.read_text(encoding="ascii")) * 10  # certifi's public CAs are kept
+    cert = tls.cert.read_bytes()
+    assert load_tls(tmp_path).cert.read_bytes() == cert

@@ -11,8 +11,8 @@ Emulator, which recognizes a state trace only by ``valueType == "https://www.bot
 (BotFramework-Emulator packages/app/shared/src/enums/valueTypes.ts; chat/traceActivity.tsx renders it only in debug
 mode), shows nothing for it. Repaired, it would show the memory snapshot, which holds the waiting prompt's state: the
 operation's status and terminate URLs with the Durable webhooks' key in ``code=``, a secret no channel client may
-see. And CloudAdapter sends traces on the emulator channel only, one more POST per turn, the largest single cost of
-an Emulator user's turn in the benchmark. So it is dropped rather than repaired.
+see. And CloudAdapter sends traces on the emulator channel only: one more POST per turn for every Emulator user,
+whom the benchmark simulates. So it is dropped rather than repaired.
 """
 
 from botbuilder.core import StatePropertyAccessor, TurnContext

@@ -27,6 +27,7 @@ class FakeBotConnector:
     async def _send(self, request: web.Request) -> web.Response:
         activity = await request.json()
         activity["_posted_to"] = request.match_info["cid"]
+        activity["_reply_route"] = request.match_info.get("aid")  # the reply route's activity id, or None
         self.sent.append(activity)
         return web.json_response({"id": f"sent-{len(self.sent)}"})
 

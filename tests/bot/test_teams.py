@@ -5,7 +5,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from botbuilder.schema import Activity
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from botbuilder.schema import Activity, ChannelAccount, Entity
 
 from bot.long_operation_bot import DIALOG_STATE
 from bot.long_operation_prompt import OWNER_KEY, PROMPT_ID
@@ -14,7 +16,9 @@ from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import (
     ALICE,
     BOB,
+    TEAMS_BOT,
     TEAMS_CONVERSATIONS,
+    TEAMS_TENANT,
     BotHarness,
     CopyingMemoryStorage,
     bot_harness,
@@ -23,6 +27,8 @@ from tests.bot.harness import (
     teams_message,
     texts,
 )
+from tests.bot.test_app import FakeBotConnector
+from tests.bot.test_app import run as run_app
 
 CHOOSE = "Please select a long operation test option."
 HERO_CARD = "application/vnd.microsoft.card.hero"
@@ -152,5 +158,59 @@ def test_a_state_saved_without_an_owner_still_loads_and_any_member_may_cancel() 
             replies = await after.post(teams_message(BOB, "cancel"))
             assert texts(replies)[0] == "Cancelled the long operation: option 1."
             assert service.only_instance()[1].runtime_status == "Terminated"
+
+    asyncio.run(main())
+
+
+def _teams_wire_message(connector: FakeBotConnector, sender: ChannelAccount, words: str, message_id: str,
+                        conversation_type: str = "channel") -> dict[str, Any]:
+    """A Teams message as it reaches /api/messages: wire JSON, a mention entity, the tenant in two places."""
+    conversation = teams_group_conversation(conversation_type).serialize()
+    return {
+        **conversation,
+        "type": "message",
+        "id": message_id,
+        "serviceUrl": connector.url,
+        "from": sender.serialize(),
+        "text": f"<at>{TEAMS_BOT.name}</at> {words}",
+        "entities": [{"type": "mention", "mentioned": TEAMS_BOT.serialize(), "text": f"<at>{TEAMS_BOT.name}</at>"}],
+        # msrest drops the unknown "tenantId" when it serializes (it maps tenant_id to "tenantID").
+        "conversation": {**conversation["conversation"], "tenantId": TEAMS_TENANT},
+    }
+
+
+def test_over_http_a_teams_channel_mention_is_understood_and_replies_go_to_the_reply_route() -> None:
+    async def test(
+        client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
+    ) -> None:
+        async def say(sender: ChannelAccount, words: str, message_id: str) -> None:
+            body = _teams_wire_message(connector, sender, words, message_id)
+            assert (await client.post("/api/messages", json=body)).status == 201
+
+        await say(ALICE, "hi", "1700000000001")
+        [prompt] = connector.sent
+        assert prompt["attachments"][0]["contentType"] == HERO_CARD
+        assert prompt["attachments"][0]["content"]["text"] == CHOOSE
+        await say(ALICE, "option 1", "1700000000002")
+        await say(BOB, "cancel", "1700000000003")
+        assert connector.texts()[1:] == ["...one moment please....", NOT_BOBS]
+        assert [(a["_posted_to"], a["_reply_route"], a["replyToId"]) for a in connector.sent] == [
+            (TEAMS_CONVERSATIONS["channel"], message_id, message_id)
+            for message_id in ("1700000000001", "1700000000002", "1700000000003")
+        ]
+        assert service.only_instance()[1].terminate_reasons == []
+
+    run_app(test)
+
+
+def test_a_malformed_mention_entity_leaves_the_text_as_sent_instead_of_failing_the_turn() -> None:
+    async def main() -> None:
+        async with bot_harness(conversation=teams_group_conversation()) as harness:
+            await alice_starts_option_1(harness)
+            odd = teams_message(ALICE, "cancel")
+            odd.entities = [Entity(type="mention")]  # no "mentioned", no "text": botbuilder would raise KeyError
+            assert texts(await harness.post(odd)) == [
+                "Still performing the long operation: option 1 ... (progress is not available right now)"
+            ]
 
     asyncio.run(main())

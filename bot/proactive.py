@@ -1,8 +1,10 @@
 """Where the bot's proactive replies point: at the user's message that started the operation, never at a made-up id.
 
-botbuilder addresses every reply of a turn to ``turn_context.activity.id`` (TurnContext.send_activities applies
-``get_conversation_reference(activity)``, whose ``activity_id`` becomes ``replyToId``; CloudAdapterBase then posts to
-``/v3/conversations/{id}/activities/{replyToId}``). In a proactive turn that activity is
+botbuilder addresses every reply of a turn to ``turn_context.activity.id``: ``TurnContext.send_activities`` applies
+``get_conversation_reference(self.activity)`` to each reply, and ``apply_conversation_reference`` makes its
+``activity_id`` the ``replyToId``; ``CloudAdapterBase.send_activities`` then posts an activity with a ``replyToId`` to
+the reply route, ``/v3/conversations/{id}/activities/{replyToId}`` (botbuilder-core turn_context.py,
+cloud_adapter_base.py). In a proactive turn that activity is
 ``get_continuation_activity(reference)``, whose id is a fresh ``uuid1`` (botbuilder-core
 conversation_reference_extension.py) that no channel has seen, and Web Chat, the Emulator's chat, holds a reply to
 an unseen activity up to 5 s (BotFramework-WebChat packages/core/src/sagas/queueIncomingActivitySaga.ts,

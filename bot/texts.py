@@ -58,6 +58,15 @@ def cancel_failed(option: str, reason: str) -> str:
     return f"Sorry, I could not cancel the long operation: {option}: {reason}. It is still running; please try again."
 
 
+def not_yours_to_cancel(option: str, owner_name: str) -> str:
+    """Another member of a group conversation said "cancel": the operation belongs to whoever started it."""
+    if owner_name:
+        return (f"Sorry, {owner_name} started the long operation: {option}, so only {owner_name} can cancel it. "
+                "You can still ask for its status.")
+    return ("Sorry, another member started the long operation: "
+            f"{option}, so only they can cancel it. You can still ask for its status.")
+
+
 def outcome_text(outcome: Outcome, option: str) -> str:
     if outcome.status is OutcomeStatus.COMPLETED:
         return f"Thanks for waiting. {outcome.result}"
@@ -66,3 +75,4 @@ def outcome_text(outcome: Outcome, option: str) -> str:
         return f"Sorry, the long operation: {option} took too long and was stopped{reason}."
     reason = outcome.result or "no reason given"
     return f"Sorry, the long operation: {option} failed: {reason}."
+

@@ -29,6 +29,7 @@ class FakeBotConnector:
         activity = await request.json()
         activity["_posted_to"] = request.match_info["cid"]
         activity["_authorization"] = request.headers.get("Authorization")
+        activity["_reply_route"] = request.match_info.get("aid")  # the reply route's activity id, or None
         self.sent.append(activity)
         return web.json_response({"id": f"sent-{len(self.sent)}"})
 

@@ -109,6 +109,28 @@ def test_original_transcript_with_progress_and_result(running: RunningStack) -> 
     assert texts[-2:] == [RESULTS["option 1"], CHOOSE]
 
 
+def test_the_emulators_chat_holds_nothing_and_gets_no_bot_state_trace(running: RunningStack) -> None:
+    """The proactive result and the prompt after it reply to the user's choice, an activity the chat has shown,
+    so Web Chat's hold (devhost/chat/conversation.py) never applies; and no turn sends a "Bot State" trace."""
+
+    async def scenario() -> tuple[Conversation, dict[str, Any]]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            conversation = await _converse_to_choice(client)
+            choice = await conversation.choose(1)
+            await conversation.wait_for_text("...one moment please....", WAIT)
+            await conversation.wait_for(lambda a: a.get("text") == RESULTS["option 1"], WAIT, since=0)
+            await conversation.wait_for(lambda a: a.get("text") == CHOOSE, WAIT)
+            await running.wait_for_runtime_status(conversation, "Completed")
+            return conversation, choice
+
+    conversation, choice = running.run(scenario())
+    assert conversation.held == []
+    assert [a["type"] for a in conversation.bot_activities] == ["message"] * 4
+    result, prompt = conversation.bot_activities[-2:]
+    assert [result["text"], prompt["text"]] == [RESULTS["option 1"], CHOOSE]
+    assert [result["replyToId"], prompt["replyToId"]] == [choice["id"], choice["id"]]
+
+
 def test_status_reports_real_progress(running: RunningStack) -> None:
     async def scenario() -> list[str]:
         async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:

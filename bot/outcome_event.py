@@ -71,7 +71,9 @@ def _signed_outcome(event: OutcomeEvent, wire_outcome: object, signing_key: str,
 
     Checked before continue_conversation: the signature covers the outcome and the continuation's routing (channel,
     serviceUrl, conversation, bot and user ids), so where the proactive turn goes is nobody's choice but the function
-    app's, which got the continuation from this bot's start request.
+    app's, which got the continuation from this bot's start request. There is no freshness check (README, Decisions,
+    "No freshness window"): a replay is dropped later by the dedupe and the awaited-instance check, and a clock skew
+    beyond any window would drop genuine outcomes that Direct Line has already acknowledged.
     """
     if verify_outcome(event.outcome, event.routing, signing_key):
         return event.outcome

@@ -17,7 +17,9 @@ async def notify_bot(request: NotifyRequest, settings: Settings, client: DirectL
 
     The key is read here, in the activity, so it never enters the orchestration history. The signature covers the
     continuation's routing, so the bot can check where it is sent before it continues any conversation. It carries
-    no timestamp: see README, Decisions, "No freshness window".
+    no timestamp (README, Decisions, "No freshness window"): a replay is harmless already (dedupe by instance id, a
+    prompt awaits exactly one instance, the routing is signed), while a window would drop genuine outcomes whenever
+    the bot's clock is off by more than it, after Direct Line has answered 200, so they would be lost.
     """
     signed = sign_outcome(request.outcome, Routing.of(request.continuation), settings.signing_key)
     # The event's sender joins at the start: one conversationUpdate in the bot per carrier conversation, not two.

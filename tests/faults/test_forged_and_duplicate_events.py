@@ -24,6 +24,7 @@ from orchestrator.directline import DirectLineClient
 from orchestrator.notify import notify_bot
 from orchestrator.payloads import NotifyRequest
 from orchestrator.settings import parse_settings
+from tests.bot.harness import legacy_signed
 from tests.faults.harness import CHOOSE, FaultStack, log_lines, running_stack, wait_for_bot_warning
 
 # Operations far longer than the test: both users wait for their own operation the whole time.
@@ -156,5 +157,37 @@ def test_duplicate_forged_foreign_and_unknown_outcomes_reach_nobody_and_are_logg
             assert bob.bot_texts()[-2:] == [DELIVERED, CHOOSE]
             assert alice.bot_texts().count(DELIVERED) == 1
             assert bob.bot_texts().count(DELIVERED) == 1
+
+    asyncio.run(scenario())
+
+
+def test_an_outcome_signed_by_the_previous_contract_reaches_its_user_once_during_an_upgrade(tmp_path: Path) -> None:
+    """A function app not yet upgraded signs without the routing; the bot, upgraded first, still delivers it, and
+    the proactive turn's serviceUrl check still drops one re-posted towards another service."""
+
+    async def scenario() -> None:
+        async with running_stack(tmp_path, SETTINGS) as faults:
+            poster = Poster(faults)
+            carol, carol_instance = await faults.user_waiting("option 2")
+            continuation = await poster.continuation(carol_instance)
+
+            def legacy_event(routed_to: dict[str, Any]) -> dict[str, Any]:
+                event = OutcomeEvent(routed_to, Outcome(carol_instance, carol.id, OutcomeStatus.COMPLETED, RESULT))
+                wire = event.to_json()
+                wire["value"]["value"] = legacy_signed(wire["value"]["value"], poster.settings.signing_key)
+                return wire
+
+            before, mark = _snapshot(carol), poster.log_mark()
+            await poster.post(legacy_event({**continuation, "serviceUrl": "https://attacker.example/"}))
+            assert _snapshot(carol) == before
+            await poster.logged_since(mark, "serviceUrl differs", f"instance_id={carol_instance}")
+
+            event = legacy_event(continuation)
+            await poster.post(event)
+            assert carol.bot_texts() == [CHOOSE, "...one moment please....", DELIVERED, CHOOSE]
+            mark = poster.log_mark()
+            await poster.post(event)
+            await poster.logged_since(mark, "duplicate outcome dropped", f"instance_id={carol_instance}")
+            assert carol.bot_texts().count(DELIVERED) == 1
 
     asyncio.run(scenario())

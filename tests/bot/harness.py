@@ -23,7 +23,8 @@ from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
-from contract import Outcome, OutcomeStatus, sign_outcome
+from contract import Outcome, OutcomeStatus, Routing, StopReason, sign_outcome
+from contract.signing import canonical_hmac
 from tests.bot.fake_operations_service import FakeOperationsService
 
 SIGNING_KEY = "test-signing-key-0123456789"
@@ -39,10 +40,30 @@ class CopyingMemoryStorage(MemoryStorage):  # type: ignore[misc]  # botbuilder s
         return copy.deepcopy(await super().read(keys))
 
 
+class RecordingTestAdapter(TestAdapter):  # type: ignore[misc]
+    """TestAdapter that remembers every conversation it was asked to continue (proactive turns)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.continued: list[ConversationReference] = []
+
+    async def continue_conversation(self, reference: ConversationReference, *args: Any, **kwargs: Any) -> None:
+        self.continued.append(reference)
+        await super().continue_conversation(reference, *args, **kwargs)
+
+
+def legacy_signed(outcome: dict[str, Any], key: str) -> dict[str, Any]:
+    """``outcome`` (wire JSON) as a function app of the previous contract signed it: over its own fields and an
+    issuedAt, not the routing (tests/contract pins this against signatures of that contract's own code)."""
+    fields = {name: outcome[name] for name in ("kind", "instanceId", "conversationId", "status", "result")}
+    fields["issuedAt"] = "2026-11-30T09:15:00Z"
+    return fields | {"signature": canonical_hmac(fields, key)}
+
+
 @dataclass
 class BotHarness:
     service: FakeOperationsService
-    adapter: TestAdapter
+    adapter: RecordingTestAdapter
     bot: LongOperationBot
     storage: Storage
     settings: BotSettings
@@ -70,26 +91,36 @@ class BotHarness:
         status: OutcomeStatus = OutcomeStatus.COMPLETED,
         result: str = "(Result for long operation one!)",
         *,
+        reason: StopReason | None = None,
         instance_id: str | None = None,
         conversation_id: str | None = None,
         key: str | None = SIGNING_KEY,
         continuation: dict[str, Any] | None = None,
         signature: str | None = None,
+        posted_continuation: dict[str, Any] | None = None,
+        legacy: bool = False,
     ) -> Activity:
-        """The LongOperationResponse event as the function app posts it through Direct Line."""
+        """The LongOperationResponse event as the function app posts it through Direct Line, signed over the outcome
+        and ``continuation``'s routing; ``posted_continuation`` is what the event carries instead, if it differs
+        (changed on the way); ``legacy`` signs as a function app of the previous contract did."""
         continuation = dict(continuation if continuation is not None else self.continuation())
         outcome = Outcome(
             instance_id=instance_id or self.service.only_instance()[0],
             conversation_id=conversation_id or continuation["conversation"]["id"],
             status=status,
             result=result,
-            issued_at="2025-01-01T00:00:00Z",
+            reason=reason,
         )
         if key is not None:
-            outcome = sign_outcome(outcome, key)
+            outcome = sign_outcome(outcome, Routing.of(continuation), key)
         if signature is not None:
             outcome = Outcome(**{**outcome.__dict__, "signature": signature})
-        continuation["value"] = outcome.to_json()
+        wire = outcome.to_json()
+        if legacy:
+            assert key is not None
+            wire = legacy_signed(wire, key)
+        continuation = dict(posted_continuation if posted_continuation is not None else continuation)
+        continuation["value"] = wire
         return Activity(
             type=ActivityTypes.event,
             name="LongOperationResponse",
@@ -184,7 +215,7 @@ def make_harness(
     # and choices render as suggested actions, as on the real channel. ``conversation`` is a template activity
     # for another channel. Traces are delivered where CloudAdapter delivers them: on the emulator channel only.
     template = conversation if conversation is not None else ConversationReference(channel_id="directline")
-    adapter = TestAdapter(bot.on_turn, template, send_trace_activities=template.channel_id == "emulator")
+    adapter = RecordingTestAdapter(bot.on_turn, template, send_trace_activities=template.channel_id == "emulator")
     adapter.on_turn_error = bot.on_turn_error
     return BotHarness(service, adapter, bot, storage, settings)
 

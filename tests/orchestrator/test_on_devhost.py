@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from contract import Outcome, OutcomeStatus, verify_outcome
+from contract import Outcome, OutcomeStatus, Routing, StopReason, verify_outcome
 from orchestrator.http_session import shared_session
 from tests.orchestrator.conftest import SIGNING_KEY
 from tests.orchestrator.devhost_thread import ProjectHost
@@ -28,6 +28,7 @@ from tests.orchestrator.fake_directline import SECRET, FakeDirectLine, server_fo
 WAIT_SECONDS = 30.0
 CONTINUATION = {"type": "message", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
                 "conversation": {"id": "conv-devhost"}, "from": {"id": "user-1"}, "recipient": {"id": "bot"}}
+ROUTING = Routing.of(CONTINUATION)
 TERMINAL = {"Completed", "Failed", "Terminated", "Canceled"}
 RESULT_TWO = "(A different result for operation two!)"
 
@@ -129,9 +130,8 @@ def test_a_step_failing_for_good_ends_completed_with_the_failed_outcome_delivere
     # sequence number 4, but the replay now schedules activity 'notify_bot'".
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert verify_outcome(outcome, SIGNING_KEY)
-    assert (outcome.status, outcome.result) == (OutcomeStatus.FAILED,
-                                                "Sorry, option 2 failed at step 2 of 3 (tried 2 times).")
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.FAILED, "", StopReason(2, 3, 2, 30))
     assert status["output"]["outcome"] == outcome.to_json()
     assert "InjectedFault" in status["output"]["detail"]
     assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskFailed", "TaskFailed"]
@@ -144,7 +144,7 @@ def test_a_step_failing_once_is_tried_again_and_the_result_is_delivered(stack: C
 
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert verify_outcome(outcome, SIGNING_KEY)
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
     assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, RESULT_TWO)
     assert status["output"]["detail"] is None
     assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskFailed", "TaskCompleted",
@@ -193,8 +193,8 @@ def test_the_deadline_passing_during_a_step_delivers_timed_out(stack: Callable[.
 
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert (outcome.status, outcome.result) == (OutcomeStatus.TIMED_OUT,
-                                                "Sorry, option 1 did not finish within 0.3 seconds.")
+    # The deadline won the race against the step's first attempt.
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.TIMED_OUT, "", StopReason(1, 1, 1, 0.3))
     assert status["customStatus"]["stage"] == "timed_out"
 
 
@@ -206,7 +206,6 @@ def test_a_back_off_that_would_pass_the_deadline_delivers_timed_out_at_once(stac
 
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert (outcome.status, outcome.result) == (OutcomeStatus.TIMED_OUT,
-                                                "Sorry, option 1 did not finish within 1 second.")
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.TIMED_OUT, "", StopReason(1, 1, 1, 1))
     assert "InjectedFault" in status["output"]["detail"]
     assert results_of(status, "run_operation_step") == ["TaskFailed"]

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import azure.durable_functions as df
 
 from devhost.functions import HostConfig, RunningHost, serve
-from devhost.functions.binding import client_binding
 
 APPS = Path(__file__).parent / "apps"
 T = TypeVar("T")
@@ -41,7 +40,7 @@ class HostThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def client(self) -> df.DurableOrchestrationClient:
-        return df.DurableOrchestrationClient(client_binding(self.base_url, self.host.host_json.hub_name))
+        return df.DurableOrchestrationClient(self.host.binding)
 
     def scenario(self, body: Callable[[df.DurableOrchestrationClient], Awaitable[T]]) -> T:
         async def go() -> T:

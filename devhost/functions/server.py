@@ -25,7 +25,7 @@ from devhost.functions.durable_api import DurableApi
 from devhost.functions.errors import FunctionsHostError
 from devhost.functions.http_triggers import HttpRoute, HttpTriggerHandler, http_routes
 from devhost.functions.invoker import AppWorker
-from devhost.functions.keys import HostKeys, load_or_create
+from devhost.functions.keys import KEYS_FILE, HostKeys, load_or_create
 from devhost.functions.loader import ACTIVITY, DEFAULT_SCRIPT, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,8 @@ def _keys(config: HostConfig, app: LoadedApp) -> HostKeys:
     try:
         return load_or_create(config.data_dir, [spec.name for spec in app.of_kind(HTTP)])
     except OSError as exc:
-        raise FunctionsHostError(f"Cannot write the host's keys in {config.data_dir} (--data-dir): {exc}") from None
+        raise FunctionsHostError(f"Cannot keep the host's keys in {config.data_dir / KEYS_FILE} (--data-dir "
+                                 f"{config.data_dir}): {exc}") from None
 
 
 def create_app(routes: list[HttpRoute], worker: AppWorker, client: TaskHubClient, host_json: HostJson,

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import azure.durable_functions as df
 
-from devhost.functions import HostConfig, RunningHost, serve
+from devhost.functions import HostConfig, HostKeys, RunningHost, serve
 
 APPS = Path(__file__).parent / "apps"
 T = TypeVar("T")
@@ -35,6 +35,16 @@ class HostThread:
     @property
     def base_url(self) -> str:
         return self.host.base_url
+
+    @property
+    def keys(self) -> HostKeys:
+        assert self.host.keys is not None, "this host checks no keys"
+        return self.host.keys
+
+    @property
+    def durable_headers(self) -> dict[str, str]:
+        """The durabletask system key, which the Durable API takes (the host checks keys as Azure does)."""
+        return {"x-functions-key": self.keys.durable_system_key}
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

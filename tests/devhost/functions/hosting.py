@@ -21,7 +21,7 @@ WAIT_SECONDS = 20.0
 
 
 class HostThread:
-    def __init__(self, app_root: Path, data_dir: Path) -> None:
+    def __init__(self, app_root: Path, data_dir: Path, *, check_keys: bool = True) -> None:
         # The loader imports the app as `function_app` with its root first on sys.path, as the worker does;
         # put both back afterwards so other tests still import the project's own modules.
         self._saved_path = list(sys.path)
@@ -30,7 +30,8 @@ class HostThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-host-loop", daemon=True)
         self._thread.start()
-        self.host: RunningHost = self.run(serve(HostConfig(app_root=app_root, port=0, data_dir=data_dir)))
+        self.host: RunningHost = self.run(serve(HostConfig(app_root=app_root, port=0, data_dir=data_dir,
+                                                           check_keys=check_keys)))
 
     @property
     def base_url(self) -> str:

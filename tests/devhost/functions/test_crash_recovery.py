@@ -67,8 +67,8 @@ def test_killed_host_resumes_every_instance_after_restart(tmp_path: Path) -> Non
             return all(list(markers.glob(f"{i}.*")) for i in slow_ids)
 
         def timers_created() -> bool:
-            return all(any(e["EventType"] == "TimerCreated" for e in status(port, key, i, True).get("historyEvents", []))
-                       for i in timer_ids)
+            return all(any(e["EventType"] == "TimerCreated"
+                           for e in status(port, key, i, True).get("historyEvents", [])) for i in timer_ids)
 
         wait_until(activities_started, "the slow activities to start")
         wait_until(timers_created, "the timers to be created")

@@ -21,7 +21,7 @@ from typing import Final
 
 from aiohttp import web
 
-from devhost.functions.keys import DURABLE_SYSTEM_KEY_NAME, HostKeys
+from devhost.functions.keys import DURABLE_SYSTEM_KEY_NAME, MASTER_KEY_NAME, HostKeys
 
 KEY_HEADER: Final = "x-functions-key"
 KEY_QUERY: Final = "code"
@@ -60,7 +60,7 @@ class KeyChecker:
         if not value:
             return Level.ANONYMOUS, None
         if hmac.compare_digest(self.keys.master.encode(), value.encode()):
-            return Level.ADMIN, "_master"
+            return Level.ADMIN, MASTER_KEY_NAME
         name = _matching(self.keys.system_keys, value)
         if name is not None:
             return Level.SYSTEM, name
@@ -84,7 +84,8 @@ class KeyChecker:
 
     def may_use_webhook(self, request: web.Request) -> bool:
         level, name = self.level_of(presented_key(request), None)
-        return level is Level.ADMIN or (level is Level.SYSTEM and name == DURABLE_SYSTEM_KEY_NAME)
+        # Key names compare case-insensitively (AuthUtility.PrincipalHasAuthLevelClaim).
+        return level is Level.ADMIN or (level is Level.SYSTEM and (name or "").lower() == DURABLE_SYSTEM_KEY_NAME)
 
 
 def unauthorized() -> web.Response:

@@ -31,7 +31,7 @@ class BotSettings:
     MicrosoftAppId / MicrosoftAppPassword / MicrosoftAppType / MicrosoftAppTenantId
         Bot Framework credentials; an empty app id disables auth (Emulator, devhost).
     OperationsUrl     base URL of the function app (default http://127.0.0.1:7071)
-    OperationsKey     function key sent as ``x-functions-key`` (default empty: header omitted)
+    OperationsKey     function key sent as ``x-functions-key`` to the starter only (default empty: header omitted)
     OperationSigningKey  HMAC key that outcomes are signed with (required, shared with the function app)
     PORT              port for ``python -m bot`` (default 3978)
     BotStateStore     ``memory``, ``sqlite:<path>`` or ``blob:<container>`` (default sqlite:.devhost/bot-state.sqlite;

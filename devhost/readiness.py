@@ -30,15 +30,17 @@ async def wait_until_ready(
     *,
     ready: Callable[[int], bool] = answers,
     timeout_seconds: float = READY_TIMEOUT_SECONDS,
+    headers: dict[str, str] | None = None,
 ) -> None:
-    """Poll GET ``url`` until ``ready(status)``; NotReady as soon as ``process`` exits or after ``timeout_seconds``."""
+    """Poll GET ``url`` (with ``headers``, e.g. a key: never put one in ``url``, which error messages show) until
+    ``ready(status)``; NotReady as soon as ``process`` exits or after ``timeout_seconds``."""
     deadline = time.monotonic() + timeout_seconds
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise NotReady(f"{what} exited with code {process.returncode}")
             try:
-                async with session.get(url) as response:
+                async with session.get(url, headers=headers) as response:
                     if ready(response.status):
                         return
             except (aiohttp.ClientError, TimeoutError):

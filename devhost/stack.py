@@ -15,13 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from devhost.functions.errors import ConfigError
+from devhost.functions.keys import HostKeys
+from devhost.functions.keys import load_or_create as load_or_create_keys
 from devhost.readiness import NotReady, wait_until_ready
-from devhost.secrets import StackSecrets, load_or_create
+from devhost.secrets import SecretsError, StackSecrets, load_or_create
 
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECRET_SETTINGS = frozenset({"DirectLineSecret", "OperationSigningKey", "BotStateConnection", "MicrosoftAppPassword"})
+SECRET_SETTINGS = frozenset({"DirectLineSecret", "OperationSigningKey", "BotStateConnection", "MicrosoftAppPassword",
+                             "OperationsKey"})
+# The function app's HTTP starter: the bot gets this function's own key, as it would from the Azure Portal.
+STARTER_FUNCTION = "start_operation"
 STOP_TIMEOUT_SECONDS = 10.0
 LOG_TAIL_BYTES = 16 * 1024
 
@@ -42,12 +48,19 @@ class StackConfig:
     settings: Mapping[str, str] = field(default_factory=dict)
     # Where child output goes: a directory of per-part log files, or None to share this process's stdout/stderr.
     log_dir: Path | None = None
+    # The functions host checks keys as Azure does; False runs it with --no-key-check, as `func start` runs.
+    check_keys: bool = True
 
     def __post_init__(self) -> None:
         # The parts run with cwd=app_root while secrets are read here: a relative directory would name two places.
         object.__setattr__(self, "data_dir", self.data_dir.resolve())
         if self.log_dir is not None:
             object.__setattr__(self, "log_dir", self.log_dir.resolve())
+
+    @property
+    def functions_data_dir(self) -> Path:
+        """The functions host's data directory: its task hub and its keys (keys.json)."""
+        return self.data_dir / "functions"
 
     @property
     def functions_url(self) -> str:
@@ -85,8 +98,8 @@ def log_tail(path: Path, lines: int = 20, max_bytes: int = LOG_TAIL_BYTES) -> li
     return text[-lines:] if size <= max_bytes else text[1:][-lines:]
 
 
-def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
-    """The three processes and how each one finds the others."""
+def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = None) -> list[Part]:
+    """The three processes and how each one finds the others (``keys``: the functions host's, when it checks them)."""
     # Each part gets only the secrets it needs, whatever this process's environment holds.
     base_env = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS} | {"PYTHONUNBUFFERED": "1"}
     shared = {"OperationSigningKey": secrets.signing_key}
@@ -103,17 +116,24 @@ def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
         "BotStateStore": f"sqlite:{config.data_dir / 'bot-state.sqlite'}",
         "MicrosoftAppId": "",
         "MicrosoftAppPassword": "",
+        # The starter's own function key; a setting may still pin another (a test of a wrong key).
+        "OperationsKey": "" if keys is None else keys.function_key(STARTER_FUNCTION),
         **shared,
         **config.settings,
         "PORT": str(config.bot_port),
     }
     python = sys.executable
+    functions_argv = [python, "-m", "devhost", "functions", "--app-root", str(config.app_root),
+                      "--host", config.host, "--port", str(config.functions_port),
+                      "--data-dir", str(config.functions_data_dir)]
+    if not config.check_keys:
+        functions_argv.append("--no-key-check")
     return [
         Part(
             "functions",
-            [python, "-m", "devhost", "functions", "--app-root", str(config.app_root), "--host", config.host,
-             "--port", str(config.functions_port), "--data-dir", str(config.data_dir / "functions")],
+            functions_argv,
             functions_env,
+            # Keyless: a 401 proves the host is up, and a key in a URL could end up in an error message.
             f"{config.functions_url}/runtime/webhooks/durabletask/instances/?top=1",
         ),
         Part(
@@ -133,13 +153,25 @@ def plan(config: StackConfig, secrets: StackSecrets) -> list[Part]:
     ]
 
 
+def stack_keys(config: StackConfig) -> HostKeys | None:
+    """The functions host's keys, made here first when missing so the bot can be handed the starter's key; the
+    host adds its other functions' keys to the same file when it starts."""
+    if not config.check_keys:
+        return None
+    try:
+        return load_or_create_keys(config.functions_data_dir, [STARTER_FUNCTION])
+    except ConfigError as error:
+        raise SecretsError(str(error)) from None
+
+
 class Stack:
     """Starts, watches and stops the parts. Use ``async with Stack(config) as stack``."""
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.secrets = load_or_create(config.data_dir)
-        self.parts = {part.name: part for part in plan(config, self.secrets)}
+        self.keys = stack_keys(config)
+        self.parts = {part.name: part for part in plan(config, self.secrets, self.keys)}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
 
@@ -215,6 +247,11 @@ class Stack:
         for handle in self._logs.values():
             handle.close()
         self._logs.clear()
+
+    @property
+    def durable_headers(self) -> dict[str, str]:
+        """Headers for the functions host's Durable API (status, list, purge): its durabletask system key."""
+        return {} if self.keys is None else {"x-functions-key": self.keys.durable_system_key}
 
     def dead_parts(self) -> list[str]:
         return [name for name, process in self.processes.items() if process.poll() is not None]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from devhost.addresses import port_number
+from devhost.functions.keys import KEYS_FILE
 from devhost.secrets import SecretsError
 from devhost.stack import Stack, StackConfig, StackError
 
@@ -24,6 +25,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=Path(".devhost"),
                         help="durable history, bot state, secrets and logs (default .devhost)")
     parser.add_argument("--chat", action="store_true", help="open the terminal chat in the foreground")
+    parser.add_argument("--no-key-check", action="store_true",
+                        help="run the functions host without key checks, as `func start` does (default: keys are "
+                             "checked as on Azure, and the bot holds the starter's function key)")
     return parser.parse_args(argv)
 
 
@@ -36,6 +40,8 @@ def banner(config: StackConfig) -> str:
         f"  Web Chat        http://{config.host}:{config.directline_port}/webchat   (in a browser; `make webchat`)",
         f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, no app id)",
         f"  data            {config.data_dir.resolve()}",
+        f"  keys            {config.functions_data_dir / KEYS_FILE}   (checked as on Azure)" if config.check_keys
+        else "  keys            not checked (--no-key-check)",
         f"  logs            {config.log_dir.resolve()}" if config.log_dir else "  logs            this terminal",
     ])
 
@@ -75,5 +81,6 @@ def main(argv: list[str]) -> int:
         bot_port=args.bot_port,
         directline_port=args.directline_port,
         log_dir=args.data_dir / "logs" if args.chat else None,
+        check_keys=not args.no_key_check,
     )
     return asyncio.run(run(config, args.chat))

@@ -1,4 +1,5 @@
-"""The Durable HTTP API under /runtime/webhooks/durabletask/ (also the client's rpcBaseUrl), reference §C3."""
+"""The Durable HTTP API, reference §C3: under /runtime/webhooks/durabletask/ on the host's port (keys checked by
+the server), and under /durabletask/ on the loopback RPC listener the SDK's client calls (the binding's rpcBaseUrl)."""
 
 import asyncio
 import json
@@ -81,12 +82,15 @@ def _query(request: web.Request) -> InstanceQuery:
 
 
 class DurableApi:
-    def __init__(self, client: TaskHubClient, hub: str) -> None:
+    def __init__(self, client: TaskHubClient, hub: str, system_key: str | None, base_path: str = WEBHOOK_PATH) -> None:
         self._client = client
         self._hub = hub
+        # Put in the management URLs as code=, as the extension does (binding.py).
+        self._system_key = system_key
+        self._base_path = base_path
 
     def routes(self) -> list[web.RouteDef]:
-        p = WEBHOOK_PATH
+        p = self._base_path
         w = self._wrap
         # Explicit segment patterns: aiohttp's default for {name} is [^{}/]+, so an instance id or event name with a
         # brace (valid in Durable Functions) fell through to "no route"; and "." skips newlines in the catch-all.
@@ -122,7 +126,7 @@ class DurableApi:
 
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
         origin = f"{request.scheme}://{request.host}"
-        urls = management_urls(origin, self._hub, instance_id)
+        urls = management_urls(origin, self._hub, instance_id, self._system_key)
         return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"],
                                                              "Retry-After": "10"})
 

@@ -15,6 +15,7 @@ HTTP, ORCHESTRATOR, ACTIVITY, ENTITY, OTHER = "http", "orchestrator", "activity"
 _KINDS = {"httpTrigger": HTTP, "orchestrationTrigger": ORCHESTRATOR, "activityTrigger": ACTIVITY,
           "entityTrigger": ENTITY}
 DEFAULT_SCRIPT = "function_app.py"
+AUTH_LEVELS = ("anonymous", "function", "admin")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class FunctionSpec:
     durable_client_param: str | None = None
     route: str = ""
     methods: tuple[str, ...] = ()
+    # The HTTP trigger's authLevel (anonymous, function, admin); the Http extension's default is function.
+    auth_level: str = "function"
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,16 @@ def _spec(function: Any) -> FunctionSpec:
         if data.get("type") == "durableClient":
             client = str(data["name"])
     methods = tuple(str(m).upper() for m in trigger_dict.get("methods") or ())
+    auth_level = str(trigger_dict.get("authLevel") or "function").lower()
+    if kind == HTTP and auth_level not in AUTH_LEVELS:
+        raise AppLoadError(f"Function {name}: authLevel {auth_level!r} is not one of {', '.join(AUTH_LEVELS)}")
     target = getattr(user_function, "client_function", user_function)
     return FunctionSpec(
         name=name, kind=kind, trigger_type=trigger_type, trigger_param=str(trigger_dict.get("name")),
         user_function=user_function, durable_name=durable_name,
         is_async=inspect.iscoroutinefunction(user_function),
         params=tuple(inspect.signature(target).parameters), durable_client_param=client,
-        route=str(trigger_dict.get("route") or name), methods=methods)
+        route=str(trigger_dict.get("route") or name), methods=methods, auth_level=auth_level)
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

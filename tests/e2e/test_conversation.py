@@ -69,7 +69,8 @@ class RunningStack:
     async def instances(self, conversation: Conversation) -> list[dict[str, Any]]:
         prefix = instance_id_prefix(conversation.channel_id, conversation.id)
         url = f"{self.config.functions_url}/runtime/webhooks/durabletask/instances/"
-        async with aiohttp.ClientSession() as session, session.get(url, params={"instanceIdPrefix": prefix}) as r:
+        async with aiohttp.ClientSession(headers=self.stack.durable_headers) as session, \
+                session.get(url, params={"instanceIdPrefix": prefix}) as r:
             assert r.status == 200, await r.text()
             found: list[dict[str, Any]] = await r.json()
             return found

@@ -75,12 +75,10 @@ def _aad_error(status: int, error: str, code: int, description: str) -> web.Resp
 
 
 @dataclass(frozen=True)
-class IdentityService:
-    """The keys, the app registrations and the origin (``https://127.0.0.1:PORT``) of one identity service."""
+class IdentityEndpoints:
+    """The URLs of an identity service at ``origin`` (``https://127.0.0.1:PORT``), known before it runs."""
 
     origin: str
-    key: SigningKey
-    apps: Mapping[str, AppRegistration] = field(default_factory=dict)
 
     @property
     def channel_issuer(self) -> str:
@@ -94,18 +92,15 @@ class IdentityService:
     def emulator_metadata_url(self) -> str:
         return f"{self.origin}{AAD_METADATA_PATH.format(tenant=BOT_FRAMEWORK_TENANT_NAME)}"
 
+    def keys_url(self, tenant: str = BOT_FRAMEWORK_TENANT_NAME) -> str:
+        """Azure AD's key set: what a channel checks a bot's token against."""
+        return f"{self.origin}{AAD_KEYS_PATH.format(tenant=tenant)}"
+
     def token_url(self, tenant: str = BOT_FRAMEWORK_TENANT_NAME) -> str:
         return f"{self.origin}{TOKEN_PATH.format(tenant=tenant)}"
 
     def login_url(self, tenant: str = BOT_FRAMEWORK_TENANT_NAME) -> str:
         return f"{self.origin}/{tenant}/{LOGIN_POLICY}"
-
-    def channel_token(self, app_id: str, service_url: str, now: float | None = None) -> str:
-        """What a channel (Direct Line, Teams) sends the bot: ``Authorization: Bearer <this>``."""
-        return self.key.sign(channel_token_claims(self.channel_issuer, app_id, service_url, now))
-
-    def emulator_token(self, app_id: str, now: float | None = None) -> str:
-        return self.key.sign(emulator_token_claims(app_id, now=now))
 
     def bot_settings(self, app: AppRegistration | None = None) -> dict[str, str]:
         """The bot's settings (botbuilder's names for another cloud) that make it trust this service and get its
@@ -127,6 +122,21 @@ class IdentityService:
                 "MicrosoftAppTenantId": app.tenant_id,
             }
         return settings
+
+
+@dataclass(frozen=True)
+class IdentityService(IdentityEndpoints):
+    """The keys and the app registrations of one identity service."""
+
+    key: SigningKey = field(default_factory=SigningKey.generate)
+    apps: Mapping[str, AppRegistration] = field(default_factory=dict)
+
+    def channel_token(self, app_id: str, service_url: str, now: float | None = None) -> str:
+        """What a channel (Direct Line, Teams) sends the bot: ``Authorization: Bearer <this>``."""
+        return self.key.sign(channel_token_claims(self.channel_issuer, app_id, service_url, now))
+
+    def emulator_token(self, app_id: str, now: float | None = None) -> str:
+        return self.key.sign(emulator_token_claims(app_id, now=now))
 
     def routes(self) -> list[web.RouteDef]:
         return [

@@ -20,7 +20,7 @@ from devhost.directline.config import WEBCHAT_BUNDLE
 from devhost.webchat import fetch
 from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
 from tests.devhost.directline.echo_bot import make_adapter
-from tests.devhost.directline.harness import SECRET, running
+from tests.devhost.directline.harness import SECRET, Harness, running
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "webchat_driver.js"
@@ -55,6 +55,12 @@ async def drive(page_url: str, say: list[dict[str, Any]]) -> dict[str, Any]:
     assert process.returncode == 0, f"driver exited {process.returncode}: {stdout.decode()} {stderr.decode()}"
     result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
     return result
+
+
+def said_conversation_id(h: Harness) -> str:
+    assert h.bot is not None
+    conversation_id: str = h.bot.received_of_type("message")[0]["conversation"]["id"]
+    return conversation_id
 
 
 def test_web_chat_page_talks_to_the_bot_and_shows_a_proactive_message() -> None:
@@ -92,6 +98,16 @@ def test_web_chat_page_talks_to_the_bot_and_shows_a_proactive_message() -> None:
             ]
             assert f"POST {h.directline.directline_url}/conversations" in requests
             assert all(SECRET not in request for request in requests)
+
+            # At Web Chat's defaults the replies came over one WebSocket from the streamUrl; nothing polled.
+            conversation_id = said_conversation_id(h)
+            stream_root = h.directline.base_url.replace("http://", "ws://")
+            [socket] = result["webSockets"]
+            assert socket["url"].startswith(
+                f"{stream_root}/v3/directline/conversations/{conversation_id}/stream?watermark=-&t="
+            )
+            assert socket["framesReceived"] >= 1 and not socket["closed"]
+            assert not [request for request in requests if "/activities?" in request]
 
             # The bot heard the browser's user over channel directline, token-authenticated (no user embedded).
             assert h.bot is not None

@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 from aiohttp import WSMsgType
 
-from tests.devhost.directline.echo_bot import poll_until
+from tests.devhost.chat.chat_bot import ChatTestBot
+from tests.devhost.directline.echo_bot import make_adapter, poll_until
 from tests.devhost.directline.harness import Harness, running
 
 RECEIVE_TIMEOUT = 10.0
@@ -86,6 +87,33 @@ def test_a_stream_replays_what_came_after_the_start_then_carries_echoes_and_repl
                 echo = later[0]["activities"][0]
                 assert echo["id"] == posted["id"]
                 assert echo["channelId"] == "directline"
+
+    asyncio.run(scenario())
+
+
+def test_the_bots_welcome_sent_while_the_start_is_answered_is_the_first_set() -> None:
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter), adapter=adapter) as h:
+            started = await h.start()
+            async with opened(h, started["streamUrl"]) as socket:
+                assert texts([await next_set(socket)]) == ["Welcome to the test bot"]
+
+    asyncio.run(scenario())
+
+
+def test_starting_a_token_bound_conversation_again_streams_only_what_follows_that_start() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            status, generated = await h.call("POST", "/tokens/generate", json={})
+            assert status == 200
+            first = await h.start(credential=generated["token"])
+            assert (await h.say(first["conversationId"], "before"))[0] == 200
+            status, again = await h.call("POST", "/conversations", credential=generated["token"], json={})
+            assert status == 200
+            async with opened(h, again["streamUrl"]) as socket:
+                await bot_says(h, first["conversationId"], "after")
+                assert texts([await next_set(socket)]) == ["after"]
 
     asyncio.run(scenario())
 
@@ -224,7 +252,9 @@ def test_the_stream_token_is_bound_to_its_conversation_and_refused_as_direct_lin
             my_token = mine["streamUrl"].split("&t=")[1]
 
             # Another conversation's stream with my token.
-            status, body = await handshake_refusal(h, f"{base}/{other['conversationId']}/stream?watermark=-&t={my_token}")
+            status, body = await handshake_refusal(
+                h, f"{base}/{other['conversationId']}/stream?watermark=-&t={my_token}"
+            )
             assert (status, body["error"]) == (403, {"code": "BadArgument",
                                                      "message": "token is not valid for this conversation"})
             # The conversation token, the secret, or no token at all: the stream takes only its own token.
@@ -264,7 +294,8 @@ def test_an_expired_stream_url_is_refused_with_403_token_expired() -> None:
             await poll_until(expired)
             status, body = await handshake_refusal(h, started["streamUrl"])
             assert (status, body["error"]) == (403, {
-                "code": "TokenExpired", "message": "Token expired: get a new streamUrl by reconnecting to the conversation",
+                "code": "TokenExpired",
+                "message": "Token expired: get a new streamUrl by reconnecting to the conversation",
             })
 
     asyncio.run(scenario())

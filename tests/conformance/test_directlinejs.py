@@ -166,6 +166,13 @@ def test_directlinejs_reconnects_after_the_service_closes_its_socket_and_loses_n
                              within=30)
             conversation_id = h.bot.received_of_type("message")[0]["conversation"]["id"]
             await poll_until(lambda: streams.is_open(conversation_id), within=30)
+
+            async def replied() -> bool:
+                polled = await h.activities(conversation_id)
+                return "echo: first" in [a.get("text") for a in polled["activities"]]
+
+            # The bot has answered before the socket closes, so what it sends next comes after its answer.
+            await poll_until(replied, within=30)
             assert await streams.close(conversation_id)
             for text in ("proactive 1", "proactive 2"):
                 activity = {"type": "message", "text": text, "from": {"id": "bot", "name": "Bot"}}

@@ -5,7 +5,8 @@
 //   pageUrl      the stand-in's /webchat page
 //   modulesDir   tests/devhost/webchat/node_modules (where playwright-core is installed)
 //   chromium     the browser executable
-//   say          [{text, expect: [texts that must appear after it]}], typed in turn into the send box
+//   say          [{text?, expect: [texts that must appear after it]}], typed in turn into the send box (a step
+//                without text only waits, for a message the bot sends on its own)
 //   timeoutMs    bound for each wait
 //
 // Every request the page makes is recorded; any to a host other than 127.0.0.1 is aborted (so a regression cannot
@@ -83,8 +84,10 @@ async function main() {
       { timeout: options.timeoutMs },
     );
     for (const step of options.say) {
-      await input.fill(step.text);
-      await input.press('Enter');
+      if (step.text !== undefined) {
+        await input.fill(step.text);
+        await input.press('Enter');
+      }
       for (const text of step.expect) {
         await page.getByText(text, { exact: true }).first().waitFor({ timeout: options.timeoutMs });
       }

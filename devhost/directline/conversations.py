@@ -69,7 +69,7 @@ class Conversation:
 
 
 def parse_watermark(watermark: str | None) -> int:
-    # DirectLineJS sends an empty watermark on its first poll; the WebSocket form uses "-" for "from the start".
+    # DirectLineJS sends an empty watermark on its first poll; "-" is how the service's stream URLs write "none".
     if watermark in (None, "", "-"):
         return 0
     try:

@@ -8,6 +8,7 @@ from devhost.directline.middleware import read_json_object
 from devhost.directline.service import DirectLineService
 from devhost.directline.state import SERVICE, service_url
 from devhost.directline.tokens import Grant
+from devhost.part_identity import nonce_headers
 
 PREFIX = "/v3/directline"
 # Ids are opaque: aiohttp's default {param} pattern ([^{}/]+) would send an id with a brace to "no route".
@@ -29,7 +30,7 @@ def _conversation_body(service: DirectLineService, conversation_id: str, grant: 
 
 async def health(request: web.Request) -> web.Response:
     """Unauthenticated readiness probe for ``devhost up``; not part of Direct Line."""
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok"}, headers=nonce_headers(_service(request).config.part_nonce))
 
 
 async def generate_token(request: web.Request) -> web.Response:

@@ -22,6 +22,8 @@ class HostConfig:
     data_dir: Path = Path(".devhost")
     # Threads for sync HTTP functions and activities (the Python worker's thread pool).
     worker_threads: int = 16
+    # Answered back by GET /devhost/health so ``devhost up`` knows it reached this process (devhost/part_identity.py).
+    part_nonce: str = ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from devhost.functions.binding import WEBHOOK_PATH
 from devhost.functions.config import HostConfig, HostJson, load_local_settings
 from devhost.functions.durable_api import DurableApi
 from devhost.functions.errors import FunctionsHostError
+from devhost.functions.health import health_routes
 from devhost.functions.http_triggers import HttpRoute, HttpTriggerHandler, http_routes
 from devhost.functions.invoker import AppWorker
 from devhost.functions.loader import ACTIVITY, DEFAULT_SCRIPT, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
@@ -101,7 +102,7 @@ async def serve(config: HostConfig) -> RunningHost:
         display_host = f"[{config.host}]" if ":" in config.host else config.host
         base_url = f"http://{display_host}:{bound[1]}"
         client = TaskHubClient(engine)
-        web_app = create_app(routes, worker, client, host_json, base_url)
+        web_app = create_app(routes, worker, client, host_json, base_url, part_nonce=config.part_nonce)
         try:
             await engine.start()
         except (OSError, sqlite3.Error) as exc:
@@ -123,8 +124,9 @@ async def serve(config: HostConfig) -> RunningHost:
 
 
 def create_app(routes: list[HttpRoute], worker: AppWorker, client: TaskHubClient, host_json: HostJson,
-               base_url: str) -> web.Application:
+               base_url: str, *, part_nonce: str = "") -> web.Application:
     web_app = web.Application(client_max_size=100 * 1024 * 1024)
+    web_app.add_routes(health_routes(part_nonce))
     web_app.add_routes(DurableApi(client, host_json.hub_name).routes())
     triggers = HttpTriggerHandler(routes, worker, host_json.route_prefix, base_url, host_json.hub_name)
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from devhost.durable.client import TaskHubClient
 from devhost.durable.engine import Engine, EngineSettings
-from devhost.functions.binding import WEBHOOK_PATH
+from devhost.functions.binding import WEBHOOK_PATH, client_binding
 from devhost.functions.config import HostConfig, HostJson, load_local_settings
 from devhost.functions.durable_api import DurableApi
 from devhost.functions.errors import FunctionsHostError
@@ -23,6 +23,7 @@ from devhost.functions.health import health_routes
 from devhost.functions.http_triggers import HttpRoute, HttpTriggerHandler, http_routes
 from devhost.functions.invoker import AppWorker
 from devhost.functions.loader import ACTIVITY, DEFAULT_SCRIPT, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
+from devhost.functions.timers import Timers, timer_schedules
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class RunningHost:
     client: TaskHubClient
     _runner: web.AppRunner
     _worker: AppWorker
+    _timers: Timers | None = None
 
     def describe(self) -> str:
         """The function listing ``func start`` prints."""
@@ -55,6 +57,8 @@ class RunningHost:
         return "\n".join(lines)
 
     async def close(self) -> None:
+        if self._timers is not None:
+            await self._timers.close()
         await self._runner.cleanup()
         await self.engine.close()
         self._worker.close()
@@ -92,6 +96,7 @@ async def serve(config: HostConfig) -> RunningHost:
     # Read once, here: local.settings.json may set it, as it does for the Python worker.
     app = load_app(config.app_root, os.environ.get("PYTHON_SCRIPT_FILE_NAME") or DEFAULT_SCRIPT)
     routes = http_routes(app)  # a bad route template stops start-up before anything is opened
+    schedules = timer_schedules(app)  # so does a bad timer schedule
     worker = AppWorker(app, config.worker_threads)
     db_path = config.data_dir / f"{host_json.hub_name}.sqlite"
     engine = Engine(EngineSettings(db_path, host_json.function_timeout), worker)
@@ -111,6 +116,8 @@ async def serve(config: HostConfig) -> RunningHost:
         runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
         await runner.setup()
         await web.SockSite(runner, sock).start()
+        timers = Timers(app, schedules, config.data_dir, worker, client_binding(base_url, host_json.hub_name))
+        timers.start()
     except BaseException:
         if sock is not None:
             sock.close()
@@ -120,7 +127,7 @@ async def serve(config: HostConfig) -> RunningHost:
     log.info("functions host listening on %s (%d functions: %d http, %d orchestrators, %d activities, %d entities)",
              base_url, len(app.functions), len(app.of_kind(HTTP)), len(app.of_kind(ORCHESTRATOR)),
              len(app.of_kind(ACTIVITY)), len(app.of_kind(ENTITY)))
-    return RunningHost(base_url, app, host_json, engine, client, runner, worker)
+    return RunningHost(base_url, app, host_json, engine, client, runner, worker, timers)
 
 
 def create_app(routes: list[HttpRoute], worker: AppWorker, client: TaskHubClient, host_json: HostJson,

@@ -15,6 +15,7 @@ from devhost.functions import HostConfig, serve
 from devhost.functions.timer_schedule import ScheduleError
 from devhost.functions.timers import NEVER_BEFORE, ScheduleStatus, StatusStore, dotnet_time
 from tests.devhost.functions.hosting import APPS, HostThread, wait_status
+from tests.devhost.functions.processes import run_cli
 
 APP = APPS / "timers"
 WAIT = 30.0
@@ -76,7 +77,7 @@ def next_new_year(now: datetime) -> str:
 
 def test_timer_functions_are_listed_as_func_start_lists_them(hosts: Hosts) -> None:
     listing = hosts.start().host.describe()
-    for name in ("every_second", "on_startup", "every_minute", "start_from_timer"):
+    for name in ("every_second", "on_startup", "every_minute", "start_from_timer", "failing_every_second"):
         assert f"        {name}: timerTrigger\n" in listing
 
 
@@ -89,6 +90,15 @@ def test_a_second_granularity_schedule_runs_each_second_unmonitored(hosts: Hosts
         [(False, {}, {"AdjustForDST": True})] * 3
     seconds = [datetime.fromisoformat(run["at"]).replace(microsecond=0) for run in runs[:3]]
     assert seconds == sorted(set(seconds)), "one run per second, each in its own second"
+
+
+def test_a_failing_run_is_logged_and_the_schedule_goes_on(hosts: Hosts, timer_log: Path,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    hosts.start()
+    wait_entries(timer_log, "failing_every_second", 2)
+    failures = [record for record in caplog.records if record.getMessage().startswith(
+        "Executed 'Functions.failing_every_second' (Failed, Id=")]
+    assert failures and "RuntimeError: this timer function always fails" in str(failures[0].exc_text)
 
 
 def test_run_on_startup_runs_at_start_with_the_monitored_status(hosts: Hosts,
@@ -147,3 +157,10 @@ def test_a_schedule_that_does_not_parse_stops_start_up_naming_the_function(tmp_p
         "expression. 61 is higher than the maximum allowable value for the [Second] field. Value must be between 0 "
         "and 59 (all inclusive).)")
     assert not (tmp_path / "TestHubName.sqlite").exists(), "the task hub was opened"
+
+
+def test_the_cli_names_the_bad_schedule_and_exits_non_zero(tmp_path: Path) -> None:
+    result = run_cli("--app-root", str(APPS / "bad_timer"), "--data-dir", str(tmp_path), "--port", "0")
+    assert result.returncode == 1
+    assert "devhost functions: Error indexing method 'Functions.nightly_cleanup': The schedule expression " \
+           "'61 * * * * *' was not recognized as a valid cron expression or timespan string." in result.stderr

@@ -45,3 +45,9 @@ async def start_from_timer(timer: func.TimerRequest, client: df.DurableOrchestra
 def hello(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     return f"hello {context.get_input()}"
     yield  # a generator, as orchestrators are
+
+
+@app.timer_trigger(schedule="*/1 * * * * *", arg_name="timer")
+def failing_every_second(timer: func.TimerRequest) -> None:
+    record("failing_every_second", timer)
+    raise RuntimeError("this timer function always fails")

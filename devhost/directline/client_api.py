@@ -10,6 +10,7 @@ from devhost.directline.service import DirectLineService
 from devhost.directline.state import SERVICE, service_url
 from devhost.directline.stream_api import stream_url
 from devhost.directline.tokens import Grant
+from devhost.part_identity import nonce_headers
 
 PREFIX = "/v3/directline"
 # Ids are opaque: aiohttp's default {param} pattern ([^{}/]+) would send an id with a brace to "no route".
@@ -36,7 +37,7 @@ def _conversation_body(
 
 async def health(request: web.Request) -> web.Response:
     """Unauthenticated readiness probe for ``devhost up``; not part of Direct Line."""
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok"}, headers=nonce_headers(_service(request).config.part_nonce))
 
 
 async def generate_token(request: web.Request) -> web.Response:

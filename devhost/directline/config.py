@@ -40,6 +40,8 @@ class DirectLineConfig:
     bot_name: str = "Bot"
     public_url: str | None = None
     webchat_bundle: Path = WEBCHAT_BUNDLE
+    # Answered back by /health so ``devhost up`` knows it reached the process it started (devhost/part_identity.py).
+    part_nonce: str = ""
 
     def __post_init__(self) -> None:
         # The function app strips its DirectLineSecret setting and the header's credential is stripped too, so a

@@ -6,6 +6,7 @@ holding the port, and waiting longer would only end in the child failing to bind
 """
 
 import asyncio
+import ssl
 import subprocess
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ async def wait_until_ready(
     timeout_seconds: float = READY_TIMEOUT_SECONDS,
     headers: dict[str, str] | None = None,
     nonce: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> None:
     """Poll GET ``url`` (with ``headers``, e.g. a key: never put one in ``url``, which error messages show) until
     ``ready(status)`` (and the answer carries ``nonce``, when given); NotReady as soon as ``process`` exits,
@@ -46,7 +48,7 @@ async def wait_until_ready(
             if process.poll() is not None:
                 raise NotReady(f"{what} exited with code {process.returncode}")
             try:
-                async with session.get(url, headers=headers) as response:
+                async with session.get(url, headers=headers, ssl=ssl_context or True) as response:
                     if nonce is not None and response.headers.get(PART_NONCE_HEADER) != nonce:
                         raise NotReady(f"another process answers {url}, not {what} just started (is an older "
                                        "devhost still running?)")

@@ -39,6 +39,7 @@ from devhost.identity.tokens import (
     emulator_token_claims,
     v2_issuer,
 )
+from devhost.part_identity import nonce_headers
 
 CHANNEL_METADATA_PATH = "/v1/.well-known/openidconfiguration"
 CHANNEL_KEYS_PATH = "/v1/.well-known/keys"
@@ -48,6 +49,7 @@ AAD_KEYS_PATH = "/{tenant}/discovery/v2.0/keys"
 TOKEN_PATH = "/{tenant}/oauth2/v2.0/token"
 AUTHORIZE_PATH = "/{tenant}/oauth2/v2.0/authorize"
 LOGIN_POLICY = "b2c_devhost"
+HEALTH_PATH = "/devhost/health"
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class IdentityService(IdentityEndpoints):
 
     key: SigningKey = field(default_factory=SigningKey.generate)
     apps: Mapping[str, AppRegistration] = field(default_factory=dict)
+    # Answered back on /devhost/health, so devhost up knows it reached this process (devhost/part_identity.py).
+    part_nonce: str = ""
 
     def channel_token(self, app_id: str, service_url: str, now: float | None = None) -> str:
         """What a channel (Direct Line, Teams) sends the bot: ``Authorization: Bearer <this>``."""
@@ -146,7 +150,11 @@ class IdentityService(IdentityEndpoints):
             web.get(AUTHORITY_METADATA_PATH, self._aad_metadata),
             web.get(AAD_KEYS_PATH, self._keys),
             web.post(TOKEN_PATH, self._token),
+            web.get(HEALTH_PATH, self._health),
         ]
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"}, headers=nonce_headers(self.part_nonce))
 
     async def _channel_metadata(self, request: web.Request) -> web.Response:
         return web.json_response({
@@ -233,13 +241,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def start(key: SigningKey, apps: Mapping[str, AppRegistration] | None = None, host: str = "127.0.0.1",
-                port: int = 0, tls: ssl.SSLContext | None = None) -> RunningIdentityService:
+async def start(key: SigningKey, apps: Mapping[str, AppRegistration] | None = None, host: str = "127.0.0.1", *,
+                port: int = 0, tls: ssl.SSLContext | None = None, part_nonce: str = "") -> RunningIdentityService:
     """Bind first, so the issuer (this service's origin) is known before any token is signed. Without ``tls`` it
     speaks plain http: enough for botbuilder's key fetches, not for MSAL."""
     sock = _bind(host, port)
     scheme = "https" if tls is not None else "http"
-    service = IdentityService(f"{scheme}://{reachable_host(host)}:{sock.getsockname()[1]}", key, dict(apps or {}))
+    service = IdentityService(f"{scheme}://{reachable_host(host)}:{sock.getsockname()[1]}", key, dict(apps or {}),
+                              part_nonce)
     runner = web.AppRunner(create_app(service), access_log=None, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock, ssl_context=tls).start()

@@ -10,6 +10,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middlewar
 
 from bot.adapter import create_adapter
 from bot.connector_clients import ReusingBotFrameworkAuthentication
+from bot.errors import DeliveryRefused, OutcomeNotDelivered
 from bot.inbound import MalformedRequest, check_content_type, parse_activity
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
@@ -89,6 +90,13 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         )
     except PermissionError:
         raise web.HTTPUnauthorized() from None
+    except OutcomeNotDelivered as failure:
+        # An outcome event whose outcome did not reach the user's conversation: the event's turn fails, so Direct
+        # Line answers the function app's post with an error (502) and notify_bot retries, or, after a refusal,
+        # reads the receipt this turn posted (410: the user's conversation is gone; 503: try again later).
+        refused = isinstance(failure, DeliveryRefused)
+        code = "ConversationGone" if refused else "DeliveryDeferred"
+        return web.json_response({"error": {"code": code, "message": str(failure)}}, status=410 if refused else 503)
     if invoke_response:
         return web.json_response(data=serializer_helper(invoke_response.body), status=invoke_response.status)
     return web.Response(status=201)

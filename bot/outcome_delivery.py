@@ -1,0 +1,106 @@
+"""What an outcome's delivery into the user's conversation sent, and why it failed.
+
+An outcome turn sends several activities one by one: the outcome's message, then the choice prompt (and on the
+emulator channel a trace). When one send fails the turn fails, the event's turn answers an error and notify_bot
+posts the outcome again; the retried turn replays the same dialog from the same saved state, so it would send the
+outcome's message a second time if that one had gone out already. The ``SendLedger`` prevents that: a failed
+attempt saves the fingerprints of what it did deliver (``PendingDelivery`` in conversation state), and the retry
+skips exactly those, in order, sending only what is still missing.
+
+Failures are sorted once, where the send fails (``not_delivered``): a final refusal (a 4xx other than 408/429; 403
+and 404 mean the conversation is gone or closed to the bot) or a transient one (everything else: 5xx, 408, 429 past
+its retries, a timeout, no connection).
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from botbuilder.schema import Activity, ResourceResponse
+from msrest.exceptions import HttpOperationError
+
+from bot.errors import DeliveryDeferred, DeliveryRefused, OutcomeNotDelivered
+
+# Where an outcome turn's ledger lives in the inner turn's turn_state (the adapter's send_activities reads it).
+SEND_LEDGER = "LongOperationSendLedger"
+# Fields that say what the user sees; ids, timestamps, replyToId and addressing change from one attempt to the next.
+_SEEN_FIELDS = ("type", "name", "text", "speak", "inputHint", "attachments", "suggestedActions", "value", "valueType",
+                "label", "attachmentLayout", "textFormat")
+TRANSIENT_STATUSES = frozenset({408, 429})
+DETAIL_LIMIT = 200
+
+
+def fingerprint(activity: Activity) -> str:
+    """A digest of what the user sees of ``activity``: equal for the same message sent by a replayed turn."""
+    wire = activity.serialize()
+    seen = {key: wire[key] for key in _SEEN_FIELDS if key in wire}
+    return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:32]
+
+
+class SendLedger:
+    """The sends of one delivery attempt. ``already_sent`` are the fingerprints an earlier attempt delivered."""
+
+    def __init__(self, already_sent: list[str] | None = None) -> None:
+        self._skip = list(already_sent or [])
+        self.delivered: list[str] = []
+
+    def take_skip(self, activity: Activity) -> bool:
+        """True (and counted as delivered) when ``activity`` is the next one an earlier attempt delivered.
+
+        Skipping stops at the first activity that differs: from there on the replay is not the earlier turn."""
+        if self._skip and self._skip[0] == fingerprint(activity):
+            self.delivered.append(self._skip.pop(0))
+            return True
+        self._skip.clear()
+        return False
+
+    def sent(self, activity: Activity) -> None:
+        self.delivered.append(fingerprint(activity))
+
+
+SendOne = Callable[[Activity], Awaitable[ResourceResponse]]
+
+
+async def send_with_ledger(ledger: SendLedger, activities: list[Activity], send_one: SendOne) -> list[ResourceResponse]:
+    """Send ``activities`` one at a time, skipping those delivered before; a failed send raises OutcomeNotDelivered."""
+    responses: list[ResourceResponse] = []
+    for activity in activities:
+        if ledger.take_skip(activity):
+            responses.append(ResourceResponse(id=""))
+            continue
+        try:
+            responses.append(await send_one(activity))
+        except Exception as error:
+            failure = not_delivered(error)
+            if failure is None:
+                raise
+            raise failure from error
+        ledger.sent(activity)
+    return responses
+
+
+def not_delivered(error: Exception) -> OutcomeNotDelivered | None:
+    """The channel's failure of one send, sorted: DeliveryRefused for a final refusal, DeliveryDeferred for a transient
+    one; None for an error that is not the channel's (a bug: it goes to the turn's error handler as it is)."""
+    if isinstance(error, OutcomeNotDelivered):
+        return error
+    if isinstance(error, HttpOperationError):
+        status = getattr(error.response, "status_code", None)
+        code, message = _error_body(error)
+        detail = (message or str(error))[:DETAIL_LIMIT]
+        if isinstance(status, int) and 400 <= status < 500 and status not in TRANSIENT_STATUSES:
+            return DeliveryRefused(status, code, detail)
+        return DeliveryDeferred(status if isinstance(status, int) else None, code, detail)
+    if isinstance(error, TimeoutError):
+        return DeliveryDeferred(None, "", "the channel did not answer in time")
+    if isinstance(error, aiohttp.ClientError):
+        return DeliveryDeferred(None, "", f"{type(error).__name__}: {error}"[:DETAIL_LIMIT])
+    return None
+
+
+def _error_body(error: HttpOperationError) -> tuple[str, str]:
+    # The connector's ErrorResponse model: error.error.error.{code, message}, when the body was one.
+    inner: Any = getattr(getattr(error, "error", None), "error", None)
+    return str(getattr(inner, "code", "") or ""), str(getattr(inner, "message", "") or "")

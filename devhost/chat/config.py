@@ -1,6 +1,7 @@
 """Settings of the terminal chat client, parsed once into a frozen object."""
 
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_BOT_URL = "http://127.0.0.1:3978/api/messages"
 
@@ -25,6 +26,8 @@ class ChatConfig:
     # Concurrent connections to the bot (aiohttp's TCPConnector limit; 0 = no limit). aiohttp's default of 100
     # would queue a load generator's 101st user inside the client and count that wait as the bot's latency.
     connection_limit: int = 100
+    # Faults the Bot Connector routes start with: keyword arguments of ConnectorFaults.inject (``--fault``).
+    faults: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.bot_url.startswith(("http://", "https://")):

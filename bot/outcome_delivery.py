@@ -87,7 +87,9 @@ def not_delivered(error: Exception) -> OutcomeNotDelivered | None:
     if isinstance(error, OutcomeNotDelivered):
         return error
     if isinstance(error, HttpOperationError):
-        status = getattr(error.response, "status_code", None)
+        # msrest keeps the transport's own response when it has one (HttpOperationError.__init__): aiohttp's has
+        # ``status``, requests' ``status_code``.
+        status = getattr(error.response, "status", getattr(error.response, "status_code", None))
         code, message = _error_body(error)
         detail = (message or str(error))[:DETAIL_LIMIT]
         if isinstance(status, int) and 400 <= status < 500 and status not in TRANSIENT_STATUSES:

@@ -117,10 +117,12 @@ class ConnectorFaults:
             seconds = planned.retry_after_seconds
             self._throttled_until[conversation_id] = (self.clock() + seconds, seconds)
             return self._answer(conversation_id, planned.kind, seconds, seconds)
+        # Recorded when the post arrives, so a test sees a hanging post while it hangs.
+        response = self._answer(conversation_id, planned.kind, 0.0, 0.0)
         if planned.kind is FaultKind.HANG:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._released.wait(), self.hang_seconds)
-        return self._answer(conversation_id, planned.kind, 0.0, 0.0)
+        return response
 
     def _take(self, conversation_id: str) -> _Planned | None:
         for planned in self._planned:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,32 +152,28 @@ class ConnectorFaults:
                             content_type="application/json", headers=headers)
 
 
+_FAULT_FLAG = re.compile(r"(?P<kind>[a-z]+)(?:x(?P<count>\d+))?(?:@(?P<after>\d+))?(?::(?P<retry>[^:]*))?")
+
+
 def parse_fault(text: str) -> dict[str, Any]:
-    """``KIND[xCOUNT][@AFTER][:RETRY_AFTER]`` (e.g. ``unavailable``, ``throttled:2``, ``gone x3``) as keyword
+    """``KIND[xCOUNT][@AFTER][:RETRY_AFTER]`` (e.g. ``unavailable``, ``throttledx2:3``, ``gone@1``) as keyword
     arguments of ``ConnectorFaults.inject``, for the CLIs' ``--fault`` flag. Raises ValueError naming the problem."""
-    spec = text.replace(" ", "")
-    retry_after: float | None = None
-    if ":" in spec:
-        spec, _, seconds = spec.partition(":")
+    kinds = ", ".join(kind.value for kind in FaultKind)
+    match = _FAULT_FLAG.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"--fault {text!r}: expected KIND[xCOUNT][@AFTER][:RETRY_AFTER], KIND one of {kinds}")
+    if match["kind"] not in {kind.value for kind in FaultKind}:
+        raise ValueError(f"--fault {text!r}: the kind must be one of {kinds}")
+    arguments: dict[str, Any] = {"kind": match["kind"], "count": int(match["count"] or 1),
+                                 "after": int(match["after"] or 0)}
+    if match["retry"] is not None:
         try:
-            retry_after = float(seconds)
+            arguments["retry_after_seconds"] = float(match["retry"])
         except ValueError:
-            raise ValueError(f"--fault {text!r}: the Retry-After after ':' must be seconds, got {seconds!r}") from None
-    after = 0
-    if "@" in spec:
-        spec, _, skipped = spec.partition("@")
-        if not skipped.isdigit():
-            raise ValueError(f"--fault {text!r}: the number after '@' must be a whole number, got {skipped!r}")
-        after = int(skipped)
-    count = 1
-    if "x" in spec:
-        spec, _, times = spec.partition("x")
-        if not times.isdigit():
-            raise ValueError(f"--fault {text!r}: the count after 'x' must be a whole number, got {times!r}")
-        count = int(times)
-    if spec not in {kind.value for kind in FaultKind}:
-        raise ValueError(f"--fault {text!r}: the kind must be one of {', '.join(k.value for k in FaultKind)}")
-    arguments: dict[str, Any] = {"kind": spec, "count": count, "after": after}
-    if retry_after is not None:
-        arguments["retry_after_seconds"] = retry_after
+            raise ValueError(f"--fault {text!r}: the Retry-After after ':' must be seconds, got {match['retry']!r}"
+                             ) from None
+    try:
+        ConnectorFaults().inject(**arguments)  # checked now, so a bad flag is a usage error rather than a crash later
+    except ValueError as error:
+        raise ValueError(f"--fault {text!r}: {error}") from None
     return arguments

@@ -21,7 +21,7 @@ from devhost.chat.conversation import Conversation
 from devhost.chat.errors import ChatError, ScriptError
 from devhost.chat.script import Pause, Say, Step, WaitFor, parse_script
 from devhost.chat.view import TerminalView
-from devhost.connector_faults import ConnectorFaults, parse_fault
+from devhost.connector_faults import parse_fault
 
 PROG = "devhost chat"
 DEFAULT_WAIT_TIMEOUT = 30.0
@@ -140,8 +140,6 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
         faults = tuple(parse_fault(text) for text in args.fault)
-        for fault in faults:
-            ConnectorFaults().inject(**fault)  # checked here, so a bad flag is a usage error, not a crash later
         config = ChatConfig(bot_url=args.bot_url, host=args.host, port=args.port, channel_id=args.channel_id,
                             faults=faults)
     except ValueError as error:

@@ -179,3 +179,15 @@ def test_the_stand_in_starts_with_the_faults_of_its_config() -> None:
 
     asyncio.run(scenario())
 
+
+
+def test_a_fault_flag_with_a_bad_retry_after_is_refused_when_parsed() -> None:
+    with pytest.raises(ValueError, match=r"--fault 'throttled:-1': retry_after_seconds must be 0-3600, got -1.0"):
+        parse_fault("throttled:-1")
+
+
+def test_the_chat_cli_refuses_a_bad_fault_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    from devhost.chat.cli import main
+
+    assert main(["--fault", "gonex0"]) == 2
+    assert "--fault 'gonex0': count must be a whole number of posts, at least 1, got 0" in capsys.readouterr().err

@@ -37,7 +37,7 @@ def starts(fake: FakeDirectLine) -> int:
 
 
 def posts(fake: FakeDirectLine) -> int:
-    return sum(1 for r in fake.requests if r.path.endswith("/activities"))
+    return sum(1 for r in fake.requests if r.method == "POST" and r.path.endswith("/activities"))
 
 
 def test_one_conversation_carries_several_outcomes_and_names_the_sender_at_its_start() -> None:

@@ -26,38 +26,56 @@ from bot.errors import DeliveryDeferred, DeliveryRefused, OutcomeNotDelivered
 # Where an outcome turn's ledger lives in the inner turn's turn_state (the adapter's send_activities reads it).
 SEND_LEDGER = "LongOperationSendLedger"
 # Fields that say what the user sees; ids, timestamps, replyToId and addressing change from one attempt to the next.
-_SEEN_FIELDS = ("type", "name", "text", "speak", "inputHint", "attachments", "suggestedActions", "value", "valueType",
-                "label", "attachmentLayout", "textFormat")
+_SEEN_FIELDS = ("type", "name", "text", "speak", "input_hint", "attachments", "suggested_actions", "value",
+                "value_type", "label", "attachment_layout", "text_format")
 TRANSIENT_STATUSES = frozenset({408, 429})
 DETAIL_LIMIT = 200
 
 
 def fingerprint(activity: Activity) -> str:
-    """A digest of what the user sees of ``activity``: equal for the same message sent by a replayed turn."""
-    wire = activity.serialize()
-    seen = {key: wire[key] for key in _SEEN_FIELDS if key in wire}
-    return hashlib.sha256(json.dumps(seen, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:32]
+    """A digest of what the user sees of ``activity``: equal for the same message sent by a replayed turn.
+
+    Only the fields that show are serialized (msrest models through ``as_dict``), not the whole activity."""
+    seen = {name: getattr(activity, name, None) for name in _SEEN_FIELDS}
+    text = json.dumps(seen, sort_keys=True, default=_plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _plain(value: object) -> object:
+    as_dict = getattr(value, "as_dict", None)
+    return as_dict() if callable(as_dict) else str(value)
 
 
 class SendLedger:
-    """The sends of one delivery attempt. ``already_sent`` are the fingerprints an earlier attempt delivered."""
+    """The sends of one delivery attempt. ``already_sent`` are the fingerprints an earlier attempt delivered.
+
+    Fingerprints are computed only when needed (a retry's skipping, a failed attempt's record), so a delivery
+    that goes through at the first attempt costs nothing more than before."""
 
     def __init__(self, already_sent: list[str] | None = None) -> None:
         self._skip = list(already_sent or [])
-        self.delivered: list[str] = []
+        self._skipped: list[str] = []
+        self._sent: list[Activity] = []
+
+    @property
+    def delivered(self) -> list[str]:
+        """Fingerprints of everything this conversation has been sent for the outcome so far, in order."""
+        return self._skipped + [fingerprint(activity) for activity in self._sent]
 
     def take_skip(self, activity: Activity) -> bool:
-        """True (and counted as delivered) when ``activity`` is the next one an earlier attempt delivered.
+        """True when ``activity`` is the next one an earlier attempt delivered (it is not sent again).
 
         Skipping stops at the first activity that differs: from there on the replay is not the earlier turn."""
-        if self._skip and self._skip[0] == fingerprint(activity):
-            self.delivered.append(self._skip.pop(0))
+        if not self._skip:
+            return False
+        if self._skip[0] == fingerprint(activity):
+            self._skipped.append(self._skip.pop(0))
             return True
         self._skip.clear()
         return False
 
     def sent(self, activity: Activity) -> None:
-        self.delivered.append(fingerprint(activity))
+        self._sent.append(activity)
 
 
 SendOne = Callable[[Activity], Awaitable[ResourceResponse]]

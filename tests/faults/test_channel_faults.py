@@ -9,7 +9,9 @@ in the orchestration's custom status and output.
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+from contract import instance_id_prefix
 from devhost.chat import Conversation
 from devhost.connector_faults import FaultKind
 from tests.faults.harness import (
@@ -145,5 +147,62 @@ def test_a_conversation_that_is_gone_ends_the_delivery_logged_and_in_the_status(
             assert count(conversation, RESULT_1) == 0
             assert not any("Sorry" in line for line in conversation.bot_texts()), conversation.bot_texts()
             assert any(instance_id in line and "refused" in line for line in log_lines(faults.stack, "functions"))
+
+    asyncio.run(scenario())
+
+
+class DirectLineUser:
+    """A Web Chat-like user of the stack's Direct Line stand-in (polling, as DirectLineJS with webSocket: false)."""
+
+    def __init__(self, faults: FaultStack) -> None:
+        self.faults = faults
+        self.root = faults.config.directline_url.removesuffix("/v3/directline")
+        self.headers = {"Authorization": f"Bearer {faults.stack.secrets.directline_secret}"}
+        self.conversation_id = ""
+
+    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        async with self.faults.session.request(method, self.root + path, json=body, headers=self.headers) as response:
+            assert response.status in (200, 201), await response.text()
+            return await response.json()
+
+    async def start(self) -> None:
+        started = await self.call("POST", "/v3/directline/conversations", {"user": {"id": "web-user"}})
+        self.conversation_id = started["conversationId"]
+
+    async def say(self, text: str) -> None:
+        activity = {"type": "message", "text": text, "from": {"id": "web-user"}}
+        await self.call("POST", f"/v3/directline/conversations/{self.conversation_id}/activities", activity)
+
+    async def bot_texts(self) -> list[str]:
+        body = await self.call("GET", f"/v3/directline/conversations/{self.conversation_id}/activities")
+        return [a.get("text") or "" for a in body["activities"]
+                if a.get("type") == "message" and a.get("from", {}).get("id") != "web-user"]
+
+
+def test_the_stand_ins_fault_control_fails_a_direct_line_users_result_once_and_it_still_arrives_once(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with running_stack(tmp_path, SETTINGS) as faults:
+            user = DirectLineUser(faults)
+            await user.start()
+            await user.say("hi")
+            await user.say("option 1")
+            prefix = instance_id_prefix("directline", user.conversation_id)
+            async with faults.session.get(f"{faults.durable_url}/", params={"instanceIdPrefix": prefix}) as response:
+                [instance] = await response.json()
+            # The stand-in is its own process: its fault mode is driven over HTTP, with the Direct Line secret.
+            fault = {"kind": "unavailable", "conversationId": user.conversation_id}
+            planned = await user.call("POST", "/devhost/faults", fault)
+            assert planned["planned"][0]["kind"] == "unavailable"
+
+            final = await finished(faults, str(instance["instanceId"]))
+            assert final["runtimeStatus"] == "Completed", final
+            assert failed_notify_attempts(final) == 1
+            answered = (await user.call("GET", "/devhost/faults"))["answered"]
+            assert answered == [{"conversationId": user.conversation_id, "kind": "unavailable", "status": 503}]
+            texts = await user.bot_texts()
+            assert texts.count(RESULT_1) == 1, texts
+            assert texts[-2:] == [RESULT_1, CHOOSE]
 
     asyncio.run(scenario())

@@ -11,7 +11,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from contract import instance_id_prefix
 from devhost.chat import Conversation
 from devhost.connector_faults import FaultKind
 from tests.faults.harness import (
@@ -188,9 +187,7 @@ def test_the_stand_ins_fault_control_fails_a_direct_line_users_result_once_and_i
             await user.start()
             await user.say("hi")
             await user.say("option 1")
-            prefix = instance_id_prefix("directline", user.conversation_id)
-            async with faults.session.get(f"{faults.durable_url}/", params={"instanceIdPrefix": prefix}) as response:
-                [instance] = await response.json()
+            [instance] = await faults.instances_of("directline", user.conversation_id)
             # The stand-in is its own process: its fault mode is driven over HTTP, with the Direct Line secret.
             fault = {"kind": "unavailable", "conversationId": user.conversation_id}
             planned = await user.call("POST", "/devhost/faults", fault)

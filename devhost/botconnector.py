@@ -13,12 +13,16 @@ offline could verify an AAD token).
 
 Every activity is checked here, once, before its channel sees it: a bad one is a 400 in the Bot Connector's
 ``{"error": {"code", "message"}}`` shape whichever channel serves the route.
+
+Posts (send and reply) go through the app's fault mode first (devhost/connector_faults.py, under ``FAULTS``).
 """
 
 import json
 from typing import Any, Protocol
 
 from aiohttp import web
+
+from devhost.connector_faults import ConnectorFaults
 
 
 class BotConnectorChannel(Protocol):
@@ -41,6 +45,7 @@ class BotConnectorChannel(Protocol):
 
 
 CHANNEL = web.AppKey("bot_connector_channel", BotConnectorChannel)
+FAULTS = web.AppKey("bot_connector_faults", ConnectorFaults)
 PREFIX = "/v3/conversations/{conversation_id:[^/]+}"
 ACTIVITY = "{activity_id:[^/]+}"
 MEMBER = "{member_id:[^/]+}"
@@ -74,12 +79,18 @@ async def _read_activity(request: web.Request, channel: BotConnectorChannel) -> 
 
 
 async def send_to_conversation(request: web.Request) -> web.Response:
+    fault = await request.app[FAULTS].answer(request.match_info["conversation_id"])
+    if fault is not None:
+        return fault
     channel = _channel(request)
     activity = await _read_activity(request, channel)
     return web.json_response({"id": channel.receive_from_bot(request.match_info["conversation_id"], activity, None)})
 
 
 async def reply_to_activity(request: web.Request) -> web.Response:
+    fault = await request.app[FAULTS].answer(request.match_info["conversation_id"])
+    if fault is not None:
+        return fault
     channel = _channel(request)
     activity = await _read_activity(request, channel)
     activity_id = channel.receive_from_bot(
@@ -115,8 +126,15 @@ async def get_member(request: web.Request) -> web.Response:
                              status=404)
 
 
-def add_routes(app: web.Application, channel: BotConnectorChannel) -> None:
+def add_routes(app: web.Application, channel: BotConnectorChannel, faults: ConnectorFaults | None = None) -> None:
     app[CHANNEL] = channel
+    app[FAULTS] = faults if faults is not None else ConnectorFaults()
+
+    async def release_hanging_posts(app: web.Application) -> None:
+        # Before the runner waits for open requests: a hanging post must not hold the shutdown for minutes.
+        app[FAULTS].release()
+
+    app.on_shutdown.append(release_hanging_posts)
     app.router.add_post(f"{PREFIX}/activities", send_to_conversation)
     app.router.add_post(f"{PREFIX}/activities/{ACTIVITY}", reply_to_activity)
     app.router.add_put(f"{PREFIX}/activities/{ACTIVITY}", update_activity)

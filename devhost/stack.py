@@ -50,6 +50,8 @@ class StackConfig:
     log_dir: Path | None = None
     # The functions host checks keys as Azure does; False runs it with --no-key-check, as `func start` runs.
     check_keys: bool = True
+    # The dashboard (devhost/dashboard) on this port, always on loopback; None: not started.
+    dashboard_port: int | None = None
 
     def __post_init__(self) -> None:
         # The parts run with cwd=app_root while secrets are read here: a relative directory would name two places.
@@ -77,6 +79,11 @@ class StackConfig:
     @property
     def directline_url(self) -> str:
         return f"http://{self.host}:{self.directline_port}/v3/directline"
+
+    @property
+    def dashboard_url(self) -> str | None:
+        # Loopback whatever --host says: the dashboard adds the Durable API key to what it passes on.
+        return None if self.dashboard_port is None else f"http://127.0.0.1:{self.dashboard_port}/"
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,7 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
                       "--data-dir", str(config.functions_data_dir)]
     if not config.check_keys:
         functions_argv.append("--no-key-check")
-    return [
+    parts = [
         Part(
             "functions",
             functions_argv,
@@ -151,6 +158,20 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
             f"{config.bot_url}/api/health",
         ),
     ]
+    if config.dashboard_url is not None:
+        parts.append(dashboard_part(config, base_env))
+    return parts
+
+
+def dashboard_part(config: StackConfig, base_env: dict[str, str]) -> Part:
+    # It reads the system key from the functions host's keys.json itself: no key in argv or environment.
+    return Part(
+        "dashboard",
+        [sys.executable, "-m", "devhost", "dashboard", "--functions-url", config.functions_url,
+         "--data-dir", str(config.functions_data_dir), "--port", str(config.dashboard_port)],
+        base_env,
+        f"{config.dashboard_url}health",
+    )
 
 
 def stack_keys(config: StackConfig) -> HostKeys | None:
@@ -242,7 +263,7 @@ class Stack:
 
     def stop_all(self) -> None:
         # The bot first, so nothing it sends in its last moments hits an already stopped service.
-        for name in ("bot", "directline", "functions"):
+        for name in ("dashboard", "bot", "directline", "functions"):
             self.stop(name)
         for handle in self._logs.values():
             handle.close()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from devhost.addresses import reachable_host
 from devhost.functions.errors import ConfigError
 from devhost.functions.keys import HostKeys
 from devhost.functions.keys import load_or_create as load_or_create_keys
@@ -164,10 +165,12 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
 
 
 def dashboard_part(config: StackConfig, base_env: dict[str, str]) -> Part:
-    # It reads the system key from the functions host's keys.json itself: no key in argv or environment.
+    # It reads the system key from the functions host's keys.json itself: no key in argv or environment. It reads
+    # a local file's key only for a loopback URL, so a wildcard bind is reached over loopback.
+    functions_url = f"http://{reachable_host(config.host)}:{config.functions_port}"
     return Part(
         "dashboard",
-        [sys.executable, "-m", "devhost", "dashboard", "--functions-url", config.functions_url,
+        [sys.executable, "-m", "devhost", "dashboard", "--functions-url", functions_url,
          "--data-dir", str(config.functions_data_dir), "--port", str(config.dashboard_port)],
         base_env,
         f"{config.dashboard_url}health",

@@ -95,7 +95,9 @@
     const delivery = model.deliveryOf(instance);
     cells.status.textContent = runtime;
     cells.status.className = `status status-${runtime.replace(/[^A-Za-z]/g, '')}`;
+    // No bar at all without the progress shape: an indeterminate one would look like work going on.
     if (progress) cells.bar.value = progress.percent; else cells.bar.removeAttribute('value');
+    cells.bar.hidden = !progress;
     cells.bar.title = progressText(progress);
     cells.percent.textContent = progressText(progress);
     cells.message.textContent = progress ? progress.message : model.brief(instance.customStatus, 120);
@@ -205,12 +207,13 @@
     refreshNow();
   }
 
-  async function act(method, path, done) {
+  async function act(method, path, done, after) {
     // The header tells the dashboard server this came from its page (app.py: PAGE_HEADER).
     const response = await fetch(path, { method, headers: { 'X-Devhost-Dashboard': '1' } });
     if (!response.ok) { $('error').textContent = await problem(response); return; }
     $('error').textContent = '';
     $('notice').textContent = done;
+    if (after) after();
     refreshNow();
   }
 
@@ -222,7 +225,9 @@
 
   function purge(id) {
     if (!window.confirm(`Purge ${id}? Its history is deleted for good.`)) return;
-    act('DELETE', `${API}/${encodeURIComponent(id)}`, `Purged ${id}.`);
+    act('DELETE', `${API}/${encodeURIComponent(id)}`, `Purged ${id}.`, () => {
+      if (selected === id) { selected = null; $('details').hidden = true; }
+    });
   }
 
   async function refresh() {

@@ -32,6 +32,7 @@
   }
 
   function firstLine(value) {
+    if (value === undefined || value === null) return '';
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     return (text === undefined ? '' : text).split('\n', 1)[0].trim();
   }

@@ -2,9 +2,11 @@
 
 The page runs in a browser and never holds the key; this server, bound to loopback, adds it as ``x-functions-key``
 (the header, which the host reads before ``code=``: devhost/functions/auth.py) and passes on only listing, one
-instance's status, terminate and purging one instance. Paths are the API's own
-(``/runtime/webhooks/durabletask/instances...``, Azure/azure-functions-durable-extension,
-src/WebJobs.Extensions.DurableTask/HttpApiHandler.cs), so the page's requests read as the documented API.
+instance's status, terminate and purging one instance. Paths, parameters and the paging header are the API's own
+(Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/HttpApiHandler.cs: ``GetInstancesRoute``
+``/instances/{instanceId?}/{operation?}``; the list in ``HandleGetStatusRequestAsync`` reads and answers
+``x-ms-continuation-token``; ``HandleDeleteHistoryByIdRequestAsync`` purges one). Purge by filter
+(``DELETE /instances``) is not passed on: one click must never purge many instances.
 """
 
 import logging

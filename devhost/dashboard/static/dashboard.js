@@ -27,15 +27,7 @@
   }
 
   async function problem(response) {
-    // Ours: {"error"}; the extension's: {"Message", "ExceptionMessage"}; a 401 or 404 may have no body at all.
-    const text = await response.text();
-    try {
-      const body = JSON.parse(text);
-      if (body && typeof body.error === 'string') return body.error;
-      if (body && typeof body.ExceptionMessage === 'string') return body.ExceptionMessage;
-      if (body && typeof body.Message === 'string') return body.Message;
-    } catch (error) { /* not JSON: shown as it is below */ }
-    return `HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+    return model.problemOf(response.status, await response.text());
   }
 
   async function listAll() {
@@ -207,10 +199,13 @@
     refreshNow();
   }
 
-  async function act(method, path, done, after) {
+  async function act(method, path, done, after, refusal) {
     // The header tells the dashboard server this came from its page (app.py: PAGE_HEADER).
     const response = await fetch(path, { method, headers: { 'X-Devhost-Dashboard': '1' } });
-    if (!response.ok) { $('error').textContent = await problem(response); return; }
+    if (!response.ok) {
+      $('error').textContent = refusal(response.status) || await problem(response);
+      return;
+    }
     $('error').textContent = '';
     $('notice').textContent = done;
     if (after) after();
@@ -220,14 +215,15 @@
   function terminate(id) {
     if (!window.confirm(`Terminate ${id}? Its outcome will not reach the conversation.`)) return;
     const reason = encodeURIComponent('Terminated from the devhost dashboard.');
-    act('POST', `${API}/${encodeURIComponent(id)}/terminate?reason=${reason}`, `Terminate requested for ${id}.`);
+    act('POST', `${API}/${encodeURIComponent(id)}/terminate?reason=${reason}`, `Terminate requested for ${id}.`, null,
+      (status) => model.refusalOf('terminate', status, id));
   }
 
   function purge(id) {
     if (!window.confirm(`Purge ${id}? Its history is deleted for good.`)) return;
     act('DELETE', `${API}/${encodeURIComponent(id)}`, `Purged ${id}.`, () => {
       if (selected === id) { selected = null; $('details').hidden = true; }
-    });
+    }, (status) => model.refusalOf('purge', status, id));
   }
 
   async function refresh() {

@@ -110,7 +110,29 @@
     });
   }
 
-  const api = { conversationOf, progressOf, deliveryOf, timelineOf, brief, ACTIVE };
+  // The sentence for an error answer: the dashboard's {"error"}, the extension's {"Message", "ExceptionMessage"} or a
+  // JSON string (412 for a purge of a running instance, HttpApiHandler.cs), else the status and the body's start.
+  function problemOf(status, text) {
+    try {
+      const body = JSON.parse(text);
+      if (isObject(body) && typeof body.error === 'string') return body.error;
+      if (isObject(body) && typeof body.ExceptionMessage === 'string') return body.ExceptionMessage;
+      if (isObject(body) && typeof body.Message === 'string') return body.Message;
+      if (typeof body === 'string' && body) return body;
+    } catch (error) { /* not JSON: shown as it is below */ }
+    return `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+  }
+
+  // What a refused terminate or purge means, for the answers the extension sends with an empty body (404, 410;
+  // HttpApiHandler.cs); null for any other status, whose body says it.
+  function refusalOf(action, status, id) {
+    if (action === 'terminate' && status === 404) return `Cannot terminate ${id}: the functions host does not know it.`;
+    if (action === 'terminate' && status === 410) return `Cannot terminate ${id}: it has already finished.`;
+    if (action === 'purge' && status === 404) return `Cannot purge ${id}: the functions host does not know it.`;
+    return null;
+  }
+
+  const api = { conversationOf, progressOf, deliveryOf, timelineOf, refusalOf, problemOf, brief, ACTIVE };
   if (typeof module !== 'undefined' && module.exports) module.exports = api;
   else root.DashboardModel = api;
 })(typeof window !== 'undefined' ? window : globalThis);

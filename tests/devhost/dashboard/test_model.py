@@ -15,11 +15,11 @@ MODEL = Path(__file__).resolve().parents[3] / "devhost" / "dashboard" / "static"
 RUNNER = """
 const model = require(process.argv[1]);
 const calls = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-console.log(JSON.stringify(calls.map(([name, argument]) => model[name](argument))));
+console.log(JSON.stringify(calls.map(([name, ...args]) => model[name](...args))));
 """
 
 
-def call(*calls: tuple[str, Any]) -> list[Any]:
+def call(*calls: tuple[Any, ...]) -> list[Any]:
     node = shutil.which("node")
     assert node, "node is required for the dashboard's model tests"
     done = subprocess.run([node, "-e", RUNNER, str(MODEL)], input=json.dumps(calls), capture_output=True, text=True,
@@ -107,3 +107,26 @@ def test_the_history_becomes_a_timeline_of_offsets_and_details() -> None:
          "timestamp": "2026-12-01T10:00:02Z"},
         {"type": "unknown event", "name": "", "detail": "", "offsetSeconds": None, "timestamp": ""},
     ], []]
+
+
+def test_a_refused_terminate_or_purge_with_an_empty_body_is_named() -> None:
+    assert call(("refusalOf", "terminate", 404, "op-1"), ("refusalOf", "terminate", 410, "op-1"),
+                ("refusalOf", "purge", 404, "op-1"), ("refusalOf", "purge", 412, "op-1")) == [
+        "Cannot terminate op-1: the functions host does not know it.",
+        "Cannot terminate op-1: it has already finished.",
+        "Cannot purge op-1: the functions host does not know it.",
+        None]
+
+
+def test_an_error_answer_becomes_its_own_sentence() -> None:
+    running = ("Only orchestrations in a terminal state can be purged, but the orchestration with instance ID x has "
+               "status Running")
+    assert call(("problemOf", 400, '{"error": "The dashboard does not pass on that."}'),
+                ("problemOf", 400, '{"Message": "One or more of the arguments submitted is incorrect", '
+                                   '"ExceptionMessage": "top must be a positive integer."}'),
+                ("problemOf", 404, '{"Message": "No Durable API route matches GET /x"}'),
+                ("problemOf", 412, json.dumps(running)),
+                ("problemOf", 500, "<html>oops</html>"),
+                ("problemOf", 401, "")) == [
+        "The dashboard does not pass on that.", "top must be a positive integer.",
+        "No Durable API route matches GET /x", running, "HTTP 500: <html>oops</html>", "HTTP 401"]

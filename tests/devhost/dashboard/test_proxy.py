@@ -207,3 +207,15 @@ def test_the_page_is_served_with_a_policy_that_allows_only_its_own_scripts() -> 
             assert (await d.call("GET", path))[0] == 200
 
     scenario(body)
+
+
+def test_a_cors_preflight_is_never_granted() -> None:
+    async def body(d: Dashboard) -> None:
+        status, _, response = await d.call("OPTIONS", f"{API}/instances/x/terminate", headers={
+            "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-devhost-dashboard"})
+        assert status == 403
+        assert not [name for name in response.headers if name.lower().startswith("access-control-")]
+        assert d.host.seen == []
+
+    scenario(body)

@@ -165,14 +165,15 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
 
 
 def dashboard_part(config: StackConfig, base_env: dict[str, str]) -> Part:
-    # It reads the system key from the functions host's keys.json itself: no key in argv or environment. It reads
-    # a local file's key only for a loopback URL, so a wildcard bind is reached over loopback.
+    # It reads the system key from the functions host's keys.json itself: no key in argv or environment (a
+    # DurableApiKey in the developer's shell would win over the file). It reads a local file's key only for a
+    # loopback URL, so a wildcard bind is reached over loopback.
     functions_url = f"http://{reachable_host(config.host)}:{config.functions_port}"
     return Part(
         "dashboard",
         [sys.executable, "-m", "devhost", "dashboard", "--functions-url", functions_url,
          "--data-dir", str(config.functions_data_dir), "--port", str(config.dashboard_port)],
-        base_env,
+        {k: v for k, v in base_env.items() if k != "DurableApiKey"},
         f"{config.dashboard_url}health",
     )
 

@@ -1,16 +1,19 @@
 """``python -m devhost dashboard``: a web page of a functions host's orchestrations, their progress and history.
 
 It reads only the Durable HTTP API, so it works against ``devhost functions``, ``func start`` and Azure alike. The
-page calls this server, which passes on only the API calls the page makes and adds the key itself: ``--key`` (the
-durabletask system key or the master key), or for a host on this machine the system key from ``--data-dir``'s
-keys.json; none for a host that checks no keys (``func start``). It binds to loopback only.
+page calls this server, which passes on only the API calls the page makes and adds the key itself: ``--key`` or
+``DurableApiKey`` in the environment (the durabletask system key or the master key), or for a host on this machine
+the system key from ``--data-dir``'s keys.json; none for a host that checks no keys (``func start``). It binds to
+loopback only.
 """
 
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -25,6 +28,7 @@ PROG = "devhost dashboard"
 DEFAULT_FUNCTIONS_URL = "http://127.0.0.1:7071"
 DEFAULT_DATA_DIR = Path(".devhost")
 DEFAULT_PORT = 7072
+KEY_SETTING = "DurableApiKey"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -32,8 +36,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--functions-url", default=DEFAULT_FUNCTIONS_URL,
                         help=f"base URL of the functions host (default {DEFAULT_FUNCTIONS_URL})")
     parser.add_argument("--key", default="",
-                        help="the host's durabletask system key or master key (default: read from --data-dir for a "
-                             "host on this machine; none otherwise)")
+                        help=f"the host's durabletask system key or master key (default: ${KEY_SETTING}, else read "
+                             "from --data-dir for a host on this machine; none otherwise)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
                         help=f"data directory of `devhost functions` or `devhost up` whose {KEYS_FILE} holds the "
                              f"system key (default {DEFAULT_DATA_DIR})")
@@ -42,14 +46,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def settings_of(args: argparse.Namespace) -> DashboardSettings:
+def settings_of(args: argparse.Namespace, environ: Mapping[str, str]) -> DashboardSettings:
     """The settings, or DashboardError naming what is wrong."""
+    # The environment keeps the key out of argv, which every user of the machine sees in `ps`.
+    given = str(args.key) or environ.get(KEY_SETTING, "")
     try:
-        key = durable_key(str(args.key), str(args.functions_url), Path(args.data_dir))
+        key = durable_key(given, str(args.functions_url), Path(args.data_dir))
     except DurableKeyError as error:
         raise DashboardError(str(error)) from None
     if args.key:
         source = "the key given with --key"
+    elif given:
+        source = f"the key in {KEY_SETTING}"
     elif key:
         source = f"the system key from {Path(args.data_dir).resolve()}"
     else:
@@ -77,7 +85,7 @@ async def serve(settings: DashboardSettings) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
-        settings = settings_of(args)
+        settings = settings_of(args, os.environ)
     except DashboardError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2

@@ -10,8 +10,8 @@ from devhost.dashboard.settings import DashboardError, DashboardSettings
 from devhost.functions.keys import load_or_create
 
 
-def settings(*argv: str) -> DashboardSettings:
-    return settings_of(parse_args(list(argv)))
+def settings(*argv: str, environ: dict[str, str] | None = None) -> DashboardSettings:
+    return settings_of(parse_args(list(argv)), environ or {})
 
 
 def test_a_local_hosts_system_key_is_read_from_its_data_dir(tmp_path: Path) -> None:
@@ -26,6 +26,8 @@ def test_a_given_key_wins_and_a_remote_host_never_gets_the_local_key(tmp_path: P
     load_or_create(tmp_path)
     given = settings("--data-dir", str(tmp_path), "--key", "the master key")
     assert (given.key, given.key_source) == ("the master key", "the key given with --key")
+    from_environment = settings("--data-dir", str(tmp_path), environ={"DurableApiKey": "a key kept out of argv"})
+    assert (from_environment.key, from_environment.key_source) == ("a key kept out of argv", "the key in DurableApiKey")
     remote = settings("--data-dir", str(tmp_path), "--functions-url", "https://app.azurewebsites.net/")
     assert (remote.functions_url, remote.key, remote.key_source) == ("https://app.azurewebsites.net", "", "no key")
 

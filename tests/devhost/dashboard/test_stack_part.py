@@ -3,6 +3,8 @@ and named in the banner."""
 
 from pathlib import Path
 
+import pytest
+
 from devhost.secrets import StackSecrets
 from devhost.stack import StackConfig, plan, stack_keys
 from devhost.up import banner, parse_args
@@ -10,7 +12,9 @@ from devhost.up import banner, parse_args
 SECRETS = StackSecrets(directline_secret="dl", signing_key="signing")
 
 
-def test_the_dashboard_part_reads_the_hosts_keys_file_over_loopback_and_holds_no_secret(tmp_path: Path) -> None:
+def test_the_dashboard_part_reads_the_hosts_keys_file_over_loopback_and_holds_no_secret(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DurableApiKey", "a key for another host, in the developer's shell")
     config = StackConfig(data_dir=tmp_path, host="0.0.0.0", functions_port=7100, dashboard_port=7200)
     keys = stack_keys(config)
     assert keys is not None
@@ -21,6 +25,7 @@ def test_the_dashboard_part_reads_the_hosts_keys_file_over_loopback_and_holds_no
     assert dashboard.ready_url == "http://127.0.0.1:7200/health"
     secrets = {keys.master, keys.durable_system_key, SECRETS.directline_secret, SECRETS.signing_key}
     assert not secrets & {*dashboard.argv, *dashboard.env.values()}
+    assert "DurableApiKey" not in dashboard.env
 
 
 def test_without_a_dashboard_port_there_is_no_dashboard(tmp_path: Path) -> None:

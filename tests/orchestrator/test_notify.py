@@ -22,8 +22,6 @@ from contract import (
 from orchestrator import blueprint
 from orchestrator.errors import BotTurnFailed, DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
-from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
-from tests.devhost.directline.harness import running
 from tests.orchestrator.conftest import SIGNING_KEY
 from tests.orchestrator.fake_directline import CONVERSATION_ID, TOKEN, FakeDirectLine, server_for
 
@@ -96,9 +94,15 @@ def test_the_conversation_starts_with_the_event_sender_as_its_user(app_settings:
     assert post.body["from"] == ORCHESTRATOR_SENDER
 
 
+@pytest.mark.bot_framework
 def test_the_bot_gets_one_conversation_update_for_several_notifications_through_the_stand_in(
     app_settings: Callable[..., None],
 ) -> None:
+    # The harness serves a botbuilder bot behind the stand-in: imported here, so this module also runs where only
+    # the function app's requirements are installed (`make pytest-py313` leaves the bot_framework tests out).
+    from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
+    from tests.devhost.directline.harness import running
+
     activity = blueprint.notify_bot._function.get_user_function()
 
     async def scenario() -> list[tuple[str, list[str]]]:

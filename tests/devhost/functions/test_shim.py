@@ -3,13 +3,14 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from devhost.durable import history as h
+from devhost.durable.extension_rules import KnownFunctions
 from devhost.durable.history import EventType
-from devhost.durable.shim import ShimError, ShimReplay
+from devhost.durable.shim import ShimContext, ShimReplay
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+CONTEXT = ShimContext("orch", "i", "e", None, KnownFunctions(
+    ("first", "second", "work", "post_event", "a", "b", "flaky"), ("orch", "child")))
 
 
 def start(at: datetime = T0) -> list[dict[str, Any]]:
@@ -25,8 +26,8 @@ def scheduled(task_id: int, name: str) -> dict[str, Any]:
     return h.event(EventType.TASK_SCHEDULED, T0, task_id, Name=name, Input="null")
 
 
-def replay(actions: list[dict[str, Any]], events: list[dict[str, Any]]) -> Any:
-    return ShimReplay([actions], lambda task_id: f"child-{task_id}").run(events)
+def replay(actions: list[dict[str, Any]], events: list[dict[str, Any]], **state: Any) -> Any:
+    return ShimReplay({"isDone": False, "schemaVersion": 2, "actions": [actions], **state}, CONTEXT).run(events)
 
 
 def test_a_pending_action_blocks_every_later_action() -> None:
@@ -79,7 +80,7 @@ def test_cancelled_timer_is_done_and_not_an_open_task() -> None:
         activity("work"), {"actionType": 5, "fireAt": "2024-05-01T12:00:30.000000Z", "isCanceled": True}]}]
     events = [*start(), scheduled(0, "work"), h.event(EventType.TIMER_CREATED, T0, 1, FireAt=""),
               h.orchestrator_completed(T0), h.orchestrator_started(T0), h.task_completed(T0, 0, "1")]
-    result = replay(actions, events)
+    result = replay(actions, events, isDone=True)
     assert result.finished and result.open_tasks == 0
 
 
@@ -88,16 +89,26 @@ def test_uncancelled_losing_timer_stays_open() -> None:
         activity("work"), {"actionType": 5, "fireAt": "2024-05-01T12:00:30.000000Z", "isCanceled": False}]}]
     events = [*start(), scheduled(0, "work"), h.event(EventType.TIMER_CREATED, T0, 1, FireAt=""),
               h.orchestrator_completed(T0), h.orchestrator_started(T0), h.task_completed(T0, 0, "1")]
-    result = replay(actions, events)
+    result = replay(actions, events, isDone=True)
     assert result.finished and result.open_tasks == 1
 
 
-def test_a_different_activity_for_a_recorded_id_is_non_deterministic() -> None:
-    events = [*start(), scheduled(0, "first")]
-    with pytest.raises(ShimError, match=r"Non-Deterministic.*activity 'first'.*activity 'second'"):
-        replay([activity("second")], events)
+def test_a_different_activity_for_a_recorded_id_is_non_deterministic_in_dtfx_words() -> None:
+    result = replay([activity("second")], [*start(), scheduled(0, "first")])
+    # TaskOrchestrationContext.HandleTaskScheduledEvent, two spaces before "Was" included.
+    assert result.non_deterministic == (
+        "Non-Deterministic workflow detected: A previous execution of this orchestration scheduled an activity task "
+        "with sequence number 0 named 'first', but the current orchestration replay instead scheduled an activity "
+        "task named 'second' with this sequence number.  Was a change made to the orchestrator code after this "
+        "instance had already started running?")
+
+
+def test_a_recorded_name_in_other_case_is_still_deterministic() -> None:
+    result = replay([activity("FIRST")], [*start(), scheduled(0, "first")])
+    assert result.non_deterministic is None
 
 
 def test_entities_are_reported_as_unsupported() -> None:
-    with pytest.raises(ShimError, match="entities are not supported"):
-        replay([{"actionType": 9, "instanceId": "@c@k", "operation": "add", "input": "1"}], start())
+    result = replay([{"actionType": 9, "instanceId": "@c@k", "operation": "add", "input": "1"}], start())
+    assert result.fault == "Orchestrator function 'orch' failed: durable entities are not supported by the devhost " \
+                           "functions host"

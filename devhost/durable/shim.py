@@ -119,7 +119,7 @@ class ShimReplay:
         self._unmatched: dict[int, Decision] = {}  # DTFx's orchestratorActionsMap
         self._stashed: dict[int, Decision] = {}  # suspendedActionsMap
         self._pending: dict[int, _Task] = {}
-        self._waiters: dict[str, list[_Task]] = {}
+        self._waiters: dict[str, list[tuple[str, _Task]]] = {}
         self._buffered: dict[str, deque[None]] = {}
         self._deferred: list[Event] = []
         self._suspended = False
@@ -166,7 +166,7 @@ class ShimReplay:
         elif kind == EventType.TIMER_FIRED:
             self._complete(int(event["TimerId"]), failed=False)
         elif kind == EventType.EVENT_RAISED:
-            self._raise(str(event.get("Name")))
+            self._raise(str(event.get("Name")), fresh=not event.get("IsPlayed"))
         elif kind in DECISION_TYPES:
             self._match(event)
         elif kind == EventType.EXECUTION_SUSPENDED:
@@ -207,15 +207,20 @@ class ShimReplay:
         if task is not None:
             task.finish(failed)
 
-    def _raise(self, name: str) -> None:
+    def _raise(self, name: str, fresh: bool = False) -> None:
         # DurableOrchestrationContext.RaiseEvent: names are case-insensitive; the NEWEST waiter gets the event
         # (pendingExternalEvents is a stack), or it is buffered FIFO until a wait for that name.
         key = name.casefold()
         waiters = self._waiters.get(key)
         if waiters:
-            waiter = waiters.pop()
+            waited, waiter = waiters.pop()
             if not waiters:
                 del self._waiters[key]
+            if fresh and waited != name:
+                self._warnings.append(
+                    f"event '{name}' was raised to orchestration '{self._context.name}', which waits for "
+                    f"'{waited}': the Durable extension matches event names ignoring case but the Python SDK does "
+                    "not, so the extension counts the wait as done while the orchestrator never sees the event")
             waiter.finish()
         else:
             self._buffered.setdefault(key, deque()).append(None)
@@ -404,7 +409,7 @@ class ShimReplay:
     def _wait_for_event(self, name: str) -> _Task:
         task = _Task()
         key = name.casefold()
-        self._waiters.setdefault(key, []).append(task)
+        self._waiters.setdefault(key, []).append((name, task))
         buffered = self._buffered.get(key)
         if buffered:
             buffered.popleft()

@@ -109,13 +109,13 @@ def test_raise_event_with_an_empty_body_is_400(host: HostThread) -> None:
 
 def test_404_and_410_answers_have_empty_bodies(host: HostThread) -> None:
     done = finished(host, "plain_function", 1)
+    tomorrow = f"{datetime.now(UTC) + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"
     for method, path, code in (("GET", "/instances/nobody", 404), ("DELETE", "/instances/nobody", 404),
                                ("POST", "/instances/nobody/terminate", 404), ("POST", "/instances/nobody/suspend", 404),
                                ("POST", "/instances/nobody/raiseEvent/Go", 404),
                                ("POST", f"/instances/{done}/raiseEvent/Go", 410),
                                ("POST", f"/instances/{done}/terminate", 410),
-                               ("DELETE", f"/instances/?createdTimeFrom={datetime.now(UTC) + timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}",
-                                404)):
+                               ("DELETE", f"/instances/?createdTimeFrom={tomorrow}", 404)):
         status, headers, body = call(host, method, API + path, json=1 if "raiseEvent" in path else None)
         assert (status, body, headers.get("Content-Length")) == (code, None, "0"), (method, path)
 
@@ -214,7 +214,7 @@ def test_routes_operations_and_query_names_ignore_case(host: HostThread) -> None
 
 def test_orchestrator_names_ignore_case_and_keep_the_name_as_given(host: HostThread) -> None:
     # FunctionName.Equals is OrdinalIgnoreCase: StartNewAsync finds "CHAIN"; the instance keeps that name.
-    status, _, body = call(host, "POST", f"{API}/orchestrators/CHAIN/case-name", json=json.dumps("x"))
+    status, _, _ = call(host, "POST", f"{API}/orchestrators/CHAIN/case-name", json=json.dumps("x"))
     assert status == 202
     final = host.scenario(lambda client: wait_status(client, "case-name"))
     assert (final.name, final.output) == ("CHAIN", ["Hello x", "Hello Hello x", 26])

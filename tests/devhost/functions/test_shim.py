@@ -228,7 +228,8 @@ def test_zero_attempts_complete_the_call_without_running_it() -> None:
                                  "'reader')"),
     ({"firstRetryIntervalInMilliseconds": 0, "maxNumberOfAttempts": 2},
      "Invalid interval.  Specify a TimeSpan value greater then TimeSpan.Zero. (Parameter 'firstRetryInterval')"),
-    ({"firstRetryIntervalInMilliseconds": 1000, "maxNumberOfAttempts": 2, "maxRetryIntervalInMilliseconds": 7 * 86_400_000},
+    ({"firstRetryIntervalInMilliseconds": 1000, "maxNumberOfAttempts": 2,
+      "maxRetryIntervalInMilliseconds": 7 * 86_400_000},
      "The Azure Storage provider supports a maximum of 6 days for time-based delays (Parameter 'MaxRetryInterval')"),
 ])
 def test_bad_retry_options_fault_with_the_extensions_message(options: dict[str, Any], message: str) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -68,9 +69,10 @@ class DurableApi:
     def __init__(self, client: TaskHubClient, hub: str) -> None:
         self._client = client
         self._hub = hub
+        self._base_path = WEBHOOK_PATH
 
     def routes(self) -> list[web.RouteDef]:
-        p = WEBHOOK_PATH
+        p = self._base_path
         # One handler routes every path below the webhook as HandleRequestAsync does; "(?s)" so a path with an
         # encoded newline still reaches it.
         return [web.route("*", p, self.dispatch), web.route("*", p + "/{tail:(?s:.*)}", self.dispatch)]
@@ -85,8 +87,12 @@ class DurableApi:
             return error_response(exc)
 
     def _route(self, request: web.Request) -> tuple[Route | None, tuple[Any, ...]]:
-        tail = request.match_info.get("tail", "").strip("/")
-        segments = tail.split("/") if tail else []
+        # Split the path before decoding it, so an encoded "/" stays inside its segment (the extension matches
+        # routes on the escaped AbsolutePath).
+        depth = self._base_path.count("/")
+        parts = request.rel_url.raw_path.split("/", depth + 1)
+        tail = parts[depth + 1] if len(parts) > depth + 1 else ""
+        segments = [unquote(part) for part in tail.strip("/").split("/")] if tail.strip("/") else []
         head = segments[0].lower() if segments else ""
         method = request.method
         if head == "orchestrators" and len(segments) in (2, 3):

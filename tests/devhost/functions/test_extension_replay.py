@@ -78,13 +78,15 @@ def test_one_event_goes_to_the_newest_of_several_waiters(host: HostThread) -> No
     host.scenario(body)
 
 
-def test_a_cancelled_timer_still_fires_into_history_and_is_ignored(host: HostThread) -> None:
-    # The shim creates the timer and then cancels its token: the CreateTimer action is scheduled all the same, and
-    # its TimerFired arrives later, a "duplicate" for TaskOrchestrationContext.HandleTimerFiredEvent.
+def test_a_timer_cancelled_before_the_shim_reaches_it_still_fires_into_history(host: HostThread) -> None:
+    # OutOfProcOrchestrationShim.InvokeAPIFromAction creates the timer and then cancels its token: the CreateTimer
+    # action is scheduled all the same, and its TimerFired arrives later, a "duplicate" for
+    # TaskOrchestrationContext.HandleTimerFiredEvent that keeps nothing waiting.
     async def body(client: df.DurableOrchestrationClient) -> None:
         instance_id = await client.start_new("cancels_a_timer")
         await wait_status(client, instance_id, "Running")
         await client.raise_event(instance_id, "Go", 1)
+        await client.raise_event(instance_id, "Start", 1)
 
         async def fired() -> bool:
             status = await client.get_status(instance_id, show_history=True)

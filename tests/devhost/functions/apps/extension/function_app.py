@@ -53,10 +53,13 @@ def two_waiters(context: df.DurableOrchestrationContext):
 
 @app.orchestration_trigger(context_name="context")
 def cancels_a_timer(context: df.DurableOrchestrationContext):
+    """The SDK hands a buffered event to every later wait (azure-functions-durable-python#507), so the second wait
+    for "Go" wins at once and the timer is cancelled before the extension's shim ever reaches it."""
+    yield context.wait_for_external_event("Start")
+    yield context.wait_for_external_event("Go")
     timer = context.create_timer(context.current_utc_datetime + timedelta(milliseconds=300))
-    go = context.wait_for_external_event("Go")
-    winner = yield context.task_any([go, timer])
-    if winner == go:
+    winner = yield context.task_any([context.wait_for_external_event("Go"), timer])
+    if winner != timer:
         timer.cancel()
     yield context.wait_for_external_event("Done")
     return "done"

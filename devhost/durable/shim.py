@@ -26,6 +26,7 @@ from devhost.durable import extension_rules as rules
 from devhost.durable.extension_rules import ShimFault
 from devhost.durable.history import DECISION_TYPES, Event, EventType, kind_of
 from devhost.durable.retry_options import parse_retry_options
+from devhost.durable.shim_tasks import FIRE_AND_FORGET, ShimTask, done_task, when_all, when_any
 from devhost.durable.timefmt import parse
 
 # SetCustomStatus limit (DurableOrchestrationContext.cs ``SetCustomStatus``, MessagePayloadDataConverter.Serialize).
@@ -51,27 +52,6 @@ class Decision:
     version: str | None = None
     # A timer yielded already cancelled: scheduled, but no longer an open task.
     canceled: bool = False
-
-
-class _Task:
-    def __init__(self) -> None:
-        self.done = False
-        self.failed = False
-        self._waiters: list[Callable[[], None]] = []
-
-    def then(self, callback: Callable[[], None]) -> None:
-        if self.done:
-            callback()
-        else:
-            self._waiters.append(callback)
-
-    def finish(self, failed: bool = False) -> None:
-        if self.done:
-            return
-        self.done, self.failed = True, failed
-        waiters, self._waiters = self._waiters, []
-        for callback in waiters:
-            callback()
 
 
 @dataclass(frozen=True)
@@ -118,8 +98,8 @@ class ShimReplay:
         self._allocated: dict[int, Decision] = {}
         self._unmatched: dict[int, Decision] = {}  # DTFx's orchestratorActionsMap
         self._stashed: dict[int, Decision] = {}  # suspendedActionsMap
-        self._pending: dict[int, _Task] = {}
-        self._waiters: dict[str, list[tuple[str, _Task]]] = {}
+        self._pending: dict[int, ShimTask] = {}
+        self._waiters: dict[str, list[tuple[str, ShimTask]]] = {}
         self._buffered: dict[str, deque[None]] = {}
         self._deferred: list[Event] = []
         self._suspended = False
@@ -299,9 +279,9 @@ class ShimReplay:
         try:
             while index < len(groups):
                 # Fire-and-forget actions (continue-as-new) are not awaited; the rest race in a Task.WhenAny.
-                tasks = [t for t in (self._invoke(action) for action in groups[index]) if t is not _FIRE_AND_FORGET]
+                tasks = [t for t in (self._invoke(action) for action in groups[index]) if t is not FIRE_AND_FORGET]
                 if tasks:
-                    first = _when_any(tasks)
+                    first = when_any(tasks)
                     if not first.done:
                         first.then(functools.partial(self._run_v1, groups, index + 1))
                         return
@@ -312,7 +292,7 @@ class ShimReplay:
 
     # -- InvokeAPIFromAction ----------------------------------------------------------------------------------
 
-    def _invoke(self, action: Any) -> _Task:
+    def _invoke(self, action: Any) -> ShimTask:
         if not isinstance(action, dict):
             raise ShimFault("Received an unexpected action type from the out-of-proc function: '$'.")
         action_type = action.get("actionType")
@@ -327,7 +307,7 @@ class ShimReplay:
         if action_type == 4:
             self._continue_as_new = _text(action.get("input"))
             self._continued = True
-            return _FIRE_AND_FORGET
+            return FIRE_AND_FORGET
         if action_type == 5:
             return self._timer(parse(str(action["fireAt"])), bool(action.get("isCanceled")))
         if action_type == 6:
@@ -338,13 +318,13 @@ class ShimReplay:
                 raise ShimFault("Value cannot be null. (Parameter 'source')")
             children = [self._invoke(child) for child in compound]
             if action_type == 12:
-                return _when_all(children)
+                return when_all(children)
             if not children:
                 # Task.WhenAny of an empty list throws; task_any([]) therefore fails the instance.
                 raise ShimFault("The tasks argument contains no tasks. (Parameter 'tasks')",
                                 f"orchestration '{self._context.name}' yielded task_any([]): the Durable extension's "
                                 "Task.WhenAny throws on an empty list, so the instance fails")
-            return _when_any(children)
+            return when_any(children)
         if action_type in (7, 9, 10):
             raise ShimFault("durable entities are not supported by the devhost functions host")
         if action_type == 8:
@@ -360,8 +340,8 @@ class ShimReplay:
         self._allocated[decision.task_id] = decision
         self._unmatched[decision.task_id] = decision
 
-    def _leaf(self, decision: Decision) -> _Task:
-        task = _Task()
+    def _leaf(self, decision: Decision) -> ShimTask:
+        task = ShimTask()
         self._record(decision)
         self._pending[decision.task_id] = task
         return task
@@ -397,17 +377,17 @@ class ShimReplay:
         return Decision(task_id, EventType.SUB_ORCHESTRATION_CREATED, name, _text(action.get("input")),
                         instance_id=str(instance_id), version=action.get("version"))
 
-    def _timer(self, fire_at: datetime, canceled: bool) -> _Task:
+    def _timer(self, fire_at: datetime, canceled: bool) -> ShimTask:
         task_id = self._take_id()
         decision = Decision(task_id, EventType.TIMER_CREATED, fire_at=fire_at, canceled=canceled)
         if canceled:
             # The action is recorded, then the token cancels the timer task at once: done, not an open task.
             self._record(decision)
-            return _done()
+            return done_task()
         return self._leaf(decision)
 
-    def _wait_for_event(self, name: str) -> _Task:
-        task = _Task()
+    def _wait_for_event(self, name: str) -> ShimTask:
+        task = ShimTask()
         key = name.casefold()
         self._waiters.setdefault(key, []).append((name, task))
         buffered = self._buffered.get(key)
@@ -418,14 +398,14 @@ class ShimReplay:
             self._raise(name)
         return task
 
-    def _with_retry(self, action: dict[str, Any], make: Callable[[dict[str, Any]], Decision]) -> _Task:
+    def _with_retry(self, action: dict[str, Any], make: Callable[[dict[str, Any]], Decision]) -> ShimTask:
         """DTFx RetryInterceptor.Invoke: attempt, timer, attempt, ... and a dummy timer after the last failure."""
         options = parse_retry_options(action.get("retryOptions"))
         if options is None:  # no retryOptions at all: the call goes through without retries
             return self._leaf(make(action))
         options.validate_delays()
         first = make(action)  # the name checks run once, before the first attempt
-        outcome = _Task()
+        outcome = ShimTask()
         if options.max_attempts <= 0:  # the retry loop never runs and returns default(T)
             self._next_id = first.task_id
             outcome.finish()
@@ -437,7 +417,7 @@ class ShimReplay:
             child = self._leaf(decision)
             child.then(lambda: attempt_done(child))
 
-        def attempt_done(child: _Task) -> None:
+        def attempt_done(child: ShimTask) -> None:
             nonlocal count
             if not child.failed:
                 outcome.finish()
@@ -486,44 +466,6 @@ def _schema(value: Any) -> int:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _done() -> _Task:
-    task = _Task()
-    task.finish()
-    return task
-
-
-_FIRE_AND_FORGET: Final = _done()
-
-
-def _when_all(children: list[_Task]) -> _Task:
-    result = _Task()
-    remaining = [c for c in children if not c.done]
-    if not remaining:
-        result.finish()
-        return result
-    count = len(remaining)
-
-    def one_done() -> None:
-        nonlocal count
-        count -= 1
-        if count == 0:
-            result.finish()
-
-    for child in remaining:
-        child.then(one_done)
-    return result
-
-
-def _when_any(children: list[_Task]) -> _Task:
-    result = _Task()
-    if any(c.done for c in children):
-        result.finish()
-        return result
-    for child in children:
-        child.then(result.finish)
-    return result
 
 
 __all__ = ["CUSTOM_STATUS_LIMIT_KB", "Decision", "ShimContext", "ShimFault", "ShimReplay", "ShimResult"]

@@ -30,6 +30,7 @@ _STATUS_BY_NUMBER: Final = {0: rs.RUNNING, 1: rs.COMPLETED, 2: rs.CONTINUED_AS_N
                             5: rs.TERMINATED, 6: rs.PENDING, 7: rs.SUSPENDED}
 _DOUBLE: Final = re.compile(r"[+-]?(\d[\d,]*\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _INT: Final = re.compile(r"[+-]?\d+")
+_HAS_DATE: Final = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 # TimeSpan.MaxValue in seconds: beyond it TimeSpan.FromSeconds overflows.
 _TIMESPAN_MAX_SECONDS: Final = 922337203685.4775
 
@@ -81,6 +82,9 @@ class Params:
     def time(self, name: str) -> float | None:
         value = self.text(name)
         if not value:
+            return None
+        # DateTime.TryParse wants a date: a bare number or a word is no time (dateutil alone would take "5").
+        if not _HAS_DATE.search(value):
             return None
         try:
             moment = date_parser.parse(value)

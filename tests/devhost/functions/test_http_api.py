@@ -157,8 +157,9 @@ def test_list_ignores_filter_values_that_do_not_parse(host: HostThread) -> None:
     for i in range(2):
         finished(host, "plain_function", i, f"lenient-{i}")
     expected = ["lenient-0", "lenient-1"]
-    for query in ("runtimeStatus=Sleeping", "runtimeStatus=completed", "createdTimeFrom=yesterday", "top=many",
-                  "top=2.5", "showInput=yes", "createdTimeTo=%7Bnot%20a%20time%7D"):
+    for query in ("runtimeStatus=Sleeping", "runtimeStatus=completed", "createdTimeFrom=yesterday",
+                  "createdTimeFrom=9999", "top=many", "top=2.5", "showInput=yes",
+                  "createdTimeTo=%7Bnot%20a%20time%7D"):
         status, headers, body = call(host, "GET", f"{API}/instances/?instanceIdPrefix=lenient-&{query}")
         assert status == 200, query
         assert [b["instanceId"] for b in body] == expected, query

@@ -22,19 +22,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.texts import outcome_text
-from contract import Outcome, OutcomeStatus
+from contract import Outcome, OutcomeStatus, StopReason
 
 _MARK = "\x00"
 
 
-def _outcome_prefix(status: OutcomeStatus) -> str:
+def _outcome_prefix(status: OutcomeStatus, reason: StopReason | None) -> str:
     # What bot/texts.py outcome_text writes before the first part that varies (the option or the result).
-    text = outcome_text(Outcome("-", "-", status, _MARK), _MARK)
+    text = outcome_text(Outcome("-", "-", status, _MARK, reason), _MARK)
     return text[:text.index(_MARK)]
 
 
-# How the bot's outcome messages begin: completed, and failed or timed out.
-OUTCOME_PREFIXES = tuple(sorted({_outcome_prefix(status) for status in OutcomeStatus}))
+def _worded_outcomes() -> list[tuple[OutcomeStatus, StopReason | None]]:
+    stopped = StopReason(step=1, steps=1, attempts=1, timeout_seconds=1)
+    return [(status, reason) for status in OutcomeStatus
+            for reason in ((None,) if status is OutcomeStatus.COMPLETED else (None, stopped))]
+
+
+# How the bot's outcome messages begin: completed, and failed or timed out (with their reason or without one).
+OUTCOME_PREFIXES = tuple(sorted({_outcome_prefix(status, reason) for status, reason in _worded_outcomes()}))
 
 
 def is_outcome_text(text: str) -> bool:

@@ -24,6 +24,7 @@ from bench.processes import free_port
 from bench.report import table
 from bench.stats import percentile
 from bench.timeline import epoch_seconds
+from devhost.functions.keys import load_or_create
 from devhost.readiness import wait_until_ready
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -101,11 +102,11 @@ async def _measure(session: aiohttp.ClientSession, base: str, ids: list[str]) ->
     return hops, e2e
 
 
-async def _burst(base: str, count: int, in_flight: int) -> Scenario:
+async def _burst(base: str, headers: dict[str, str], count: int, in_flight: int) -> Scenario:
     prefix = f"burst-{uuid.uuid4().hex[:8]}-"
     ids = [f"{prefix}{i}" for i in range(count)]
     connector = aiohttp.TCPConnector(limit=in_flight)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         semaphore = asyncio.Semaphore(in_flight)
 
         async def start(instance_id: str) -> None:
@@ -121,12 +122,12 @@ async def _burst(base: str, count: int, in_flight: int) -> Scenario:
                     _ms(hops, 0.95), _ms(hops, 1.0), _ms(e2e, 0.5), _ms(e2e, 0.95))
 
 
-async def _steady(base: str, rate: float, seconds: float) -> Scenario:
+async def _steady(base: str, headers: dict[str, str], rate: float, seconds: float) -> Scenario:
     """Start orchestrations at a fixed rate: the latency a sustained load sees (no burst queueing)."""
     prefix = f"steady-{uuid.uuid4().hex[:8]}-"
     count = int(rate * seconds)
     ids = [f"{prefix}{i}" for i in range(count)]
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=headers) as session:
         began = time.monotonic()
         pending = []
         for index, instance_id in enumerate(ids):
@@ -142,10 +143,10 @@ async def _steady(base: str, rate: float, seconds: float) -> Scenario:
                     _ms(hops, 0.5), _ms(hops, 0.95), _ms(hops, 1.0), _ms(e2e, 0.5), _ms(e2e, 0.95))
 
 
-async def _sequential(base: str, count: int) -> Scenario:
+async def _sequential(base: str, headers: dict[str, str], count: int) -> Scenario:
     prefix = f"seq-{uuid.uuid4().hex[:8]}-"
     ids = [f"{prefix}{i}" for i in range(count)]
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=headers) as session:
         began = time.monotonic()
         for index, instance_id in enumerate(ids):
             await _start(session, base, instance_id)
@@ -165,15 +166,17 @@ def _table(results: list[Scenario]) -> str:
                               f"{r.e2e_p50_ms:.1f}", f"{r.e2e_p95_ms:.1f}") for r in results])
 
 
-async def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+async def _wait_ready(base: str, process: subprocess.Popen[bytes], headers: dict[str, str]) -> None:
     await wait_until_ready(f"{base}{API}/instances/?top=1", process, "the functions host",
-                           ready=lambda status: status == 200)
+                           ready=lambda status: status == 200, headers=headers)
 
 
-async def run(base: str, process: subprocess.Popen[bytes], *, count: int, in_flight: int, sequential: int,
-              rate: float) -> list[Scenario]:
-    await _wait_ready(base, process)
-    return [await _sequential(base, sequential), await _steady(base, rate, 3.0), await _burst(base, count, in_flight)]
+async def run(base: str, process: subprocess.Popen[bytes], headers: dict[str, str], *, count: int, in_flight: int,
+              sequential: int, rate: float) -> list[Scenario]:
+    """``headers``: the host's durabletask system key, which the Durable API takes (it checks keys as Azure does)."""
+    await _wait_ready(base, process, headers)
+    return [await _sequential(base, headers, sequential), await _steady(base, headers, rate, 3.0),
+            await _burst(base, headers, count, in_flight)]
 
 
 def _run_with_host(count: int, in_flight: int, sequential: int, rate: float) -> list[Scenario]:
@@ -181,12 +184,16 @@ def _run_with_host(count: int, in_flight: int, sequential: int, rate: float) -> 
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-durable-") as data_dir, \
             open(Path(data_dir, "host.log"), "wb") as log:
+        # Made before the host starts, which then uses them: the benchmark knows the system key from the start.
+        keys = load_or_create(Path(data_dir))
+        headers = {"x-functions-key": keys.durable_system_key}
         process = subprocess.Popen(
             [sys.executable, "-m", "devhost", "functions", "--app-root", str(APP_ROOT), "--data-dir", data_dir,
              "--port", str(port)], cwd=BENCH_DIR.parent, stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            return asyncio.run(run(base, process, count=count, in_flight=in_flight, sequential=sequential, rate=rate))
+            return asyncio.run(run(base, process, headers, count=count, in_flight=in_flight, sequential=sequential,
+                                   rate=rate))
         except BaseException:
             print(Path(data_dir, "host.log").read_text(errors="replace")[-4000:], file=sys.stderr)
             raise

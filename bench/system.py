@@ -102,11 +102,13 @@ async def _instances(session: aiohttp.ClientSession, functions_url: str, run: Us
         return found
 
 
-async def _settled_instances(functions_url: str, runs: list[UserRun]) -> list[list[dict[str, Any]]]:
-    """Each user's instances once none is still running (they complete just after the bot got the outcome)."""
+async def _settled_instances(functions_url: str, headers: dict[str, str],
+                             runs: list[UserRun]) -> list[list[dict[str, Any]]]:
+    """Each user's instances once none is still running (they complete just after the bot got the outcome);
+    ``headers`` carry the functions host's durabletask system key (Stack.durable_headers)."""
     gate = asyncio.Semaphore(20)
     deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=headers) as session:
         async def settled(run: UserRun) -> list[dict[str, Any]]:
             while True:
                 async with gate:
@@ -174,8 +176,9 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
             if profiler is not None:
                 profiler.detach()
         cpu_used = {name: _difference(cpu_seconds(pid), cpu_before[name]) for name, pid in pids.items()}
-        instances = await _settled_instances(config.functions_url, runs)
-        starts = await operation_starts(config.functions_url, [i["instanceId"] for found in instances for i in found])
+        instances = await _settled_instances(config.functions_url, stack.durable_headers, runs)
+        starts = await operation_starts(config.functions_url, stack.durable_headers,
+                                        [i["instanceId"] for found in instances for i in found])
         memory = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
     memory["load generator"] = peak_memory_mb("self")
     nominal = options.operation_seconds

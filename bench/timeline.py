@@ -38,10 +38,12 @@ def execution_started_at(status: dict[str, Any]) -> float | None:
     return None
 
 
-async def operation_starts(functions_url: str, instance_ids: list[str]) -> dict[str, float | None]:
-    """Each instance's start (epoch seconds), or None where its history could not be read."""
+async def operation_starts(functions_url: str, headers: dict[str, str],
+                           instance_ids: list[str]) -> dict[str, float | None]:
+    """Each instance's start (epoch seconds), or None where its history could not be read; ``headers`` carry a key
+    the Durable API takes (the durabletask system key)."""
     gate = asyncio.Semaphore(GATE)
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=headers) as session:
         async def started(instance_id: str) -> float | None:
             async with gate, session.get(f"{functions_url}{STATUS_API}{instance_id}",
                                          params={"showHistory": "true"}) as response:

@@ -4,14 +4,17 @@ import logging
 from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
-from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.dialogs import Dialog
 from botbuilder.schema import ActivityTypes
 from botframework.connector import Channels
 
 from bot import texts
 from bot.conversation_locks import ConversationLocks, conversation_lock_key
+from bot.dialog_turn import DialogRunner
 from bot.long_operation_prompt import awaited_operation
+from bot.mentions import remove_bot_mention
 from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
+from bot.proactive import reply_to_started_message
 from bot.settings import BotSettings
 from bot.turn_slots import TurnSlots
 from contract import LONG_OPERATION_RESPONSE_EVENT
@@ -35,8 +38,8 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
     ) -> None:
         self._settings = settings
         self._conversation_state = conversation_state
-        self._dialog = dialog
         self._dialog_state = conversation_state.create_property(DIALOG_STATE)
+        self._dialog_runner = DialogRunner(dialog, self._dialog_state)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
         self._locks = ConversationLocks()
         self._slots = slots or TurnSlots()
@@ -61,7 +64,9 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                 await self.on_turn_error(turn_context, error)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        await DialogExtensions.run_dialog(self._dialog, turn_context, self._dialog_state)
+        # Before any matching: Teams sends "<at>Bot</at> cancel" in channels and group chats (bot/mentions.py).
+        remove_bot_mention(turn_context.activity)
+        await self._dialog_runner.run(turn_context)
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         if _is_outcome_event(turn_context):
@@ -107,6 +112,9 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
 
         async def continue_in_original_conversation(context: TurnContext) -> None:
             reference = event.reference
+            # Before anything is sent, an error message included: replies answer the message that started the
+            # operation, not the continuation's made-up id (bot/proactive.py).
+            reply_to_started_message(context, reference)
             key = conversation_lock_key(reference.channel_id, reference.conversation.id)
             async with self._locks.hold(key), self._slots.turn():
                 try:
@@ -143,7 +151,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             return
         # The continuation activity arrives with value None (botbuilder-notes §3); the prompt recognizes the outcome.
         context.activity.value = outcome.to_json()
-        await DialogExtensions.run_dialog(self._dialog, context, self._dialog_state)
+        await self._dialog_runner.run(context)
         delivered.append(outcome.instance_id)
         await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
         await self._conversation_state.save_changes(context)

@@ -8,10 +8,10 @@ prompt survives a restart of the bot.
 """
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.core.conversation_reference_extension import get_continuation_activity
 from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogState, DialogTurnResult
 from botbuilder.dialogs.prompts import (
     ActivityPrompt,
@@ -24,6 +24,7 @@ from botbuilder.schema import ActivityTypes
 from bot import texts
 from bot.errors import OperationsError
 from bot.operations_client import Operations, OperationStatus, StartedOperation, TerminateResult
+from bot.proactive import continuation_activity
 from contract import CONTINUE_CONVERSATION_EVENT, ContractError, Outcome, StartRequest
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ PROMPT_ID = "LongOperationPrompt"
 # Key of the started operation (StartedOperation.to_state()) in the prompt's state
 # (``instance.state["state"]``, next to AttemptCount).
 OPERATION_KEY = "operation"
+# Key of the member who started it ({"id", "name"} of the message's sender), next to OPERATION_KEY. In a group
+# conversation (a Teams channel or group chat) every member shares the dialog, but only the owner may cancel.
+# A state saved before this key existed has no owner: anyone may cancel, as then.
+OWNER_KEY = "owner"
 
 
 class LongOperationPromptOptions(PromptOptions):  # type: ignore[misc]  # botbuilder ships no type hints
@@ -57,7 +62,7 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
             raise TypeError("LongOperationPrompt needs LongOperationPromptOptions")
         context = dialog_context.context
         reference = TurnContext.get_conversation_reference(context.activity)
-        continuation = get_continuation_activity(reference).serialize()
+        continuation = continuation_activity(reference)
         try:
             started = await self._operations.start(StartRequest(options.option, continuation))
         except OperationsError as error:
@@ -69,7 +74,11 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
         logger.info("operation started instance_id=%s option=%s", started.instance_id, started.option)
         result = await super().begin_dialog(dialog_context, options)
         # After super(), which creates the prompt state; on_recognize is handed exactly this inner dict.
-        dialog_context.active_dialog.state[self.persisted_state][OPERATION_KEY] = started.to_state()
+        prompt_state = dialog_context.active_dialog.state[self.persisted_state]
+        prompt_state[OPERATION_KEY] = started.to_state()
+        sender = context.activity.from_property
+        if sender is not None and sender.id:
+            prompt_state[OWNER_KEY] = {"id": str(sender.id), "name": str(sender.name or "")}
         return result
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
@@ -80,6 +89,12 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
         operation = started_operation(dialog_context.active_dialog)
         words = (activity.text or "").strip().lower()
         if words in texts.CANCEL_WORDS:
+            owner = operation_owner(dialog_context.active_dialog)
+            sender = activity.from_property
+            if owner is not None and (sender is None or sender.id != owner.id):
+                # Another member's operation: they may ask its status (below), not stop it.
+                await dialog_context.context.send_activity(texts.not_yours_to_cancel(operation.option, owner.name))
+                return Dialog.end_of_turn
             return await self._cancel(dialog_context, operation)
         status = await self._status(operation)
         if status is not None and status.finished and status.runtime_status != "Completed":
@@ -146,6 +161,21 @@ def started_operation(instance: DialogInstance) -> StartedOperation:
     if operation is None:
         raise KeyError("the long operation prompt has no started operation in its state")
     return operation
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: str
+    name: str
+
+
+def operation_owner(instance: DialogInstance) -> Owner | None:
+    """Who started the waiting operation, or None for a state saved before owners were kept."""
+    state = instance.state.get(ActivityPrompt.persisted_state)
+    data = state.get(OWNER_KEY) if isinstance(state, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
+        return Owner(id=data["id"], name=str(data.get("name") or ""))
+    return None
 
 
 def state_operation(state: object) -> StartedOperation | None:

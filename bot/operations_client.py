@@ -100,7 +100,9 @@ class OperationsClient:
 
     async def start(self, request: StartRequest) -> StartedOperation:
         url = f"{self._base_url}/api/operations"
-        status, body = await self._call("POST", url, json_body=request.to_json())
+        # The function key goes to the starter, and only there (see _call).
+        headers = {"x-functions-key": self._key} if self._key else {}
+        status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers)
         if status not in (200, 201, 202):
             raise _refusal(status, body)
         try:
@@ -141,11 +143,13 @@ class OperationsClient:
             return TerminateResult.NOT_FOUND
         raise _refusal(status, body)
 
-    async def _call(self, method: str, url: str, json_body: Any = None) -> tuple[int, Any]:
-        headers = {}
-        # The function key goes only to the function app itself, never to another origin a URL may point at.
-        if self._key and _origin(url) == _origin(self._base_url):
-            headers["x-functions-key"] = self._key
+    async def _call(self, method: str, url: str, json_body: Any = None,
+                    headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        # Only start() sends the function key: the status and terminate URLs are Durable webhooks, which carry their
+        # own durabletask system key in ``code=``. The Functions host reads the x-functions-key header before
+        # ``code=`` and refuses a function key on the webhooks (azure-functions-host: AuthenticationLevelHandler.
+        # GetAuthorizationKeyInfoAsync, policy SystemKeyAuthLevel on HostController.ExtensionWebHookHandler), so a
+        # key header there is 401 on Azure. And the key never goes to another origin a URL from an answer names.
         try:
             async with network_wait(), self._session.request(
                 method, url, json=json_body, headers=headers, timeout=self._timeout

@@ -12,6 +12,9 @@ from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
 from contract import normalize_signing_key
 
 DEFAULT_PORT = 3978
+# devhost/part_identity.py's names, repeated: the bot does not import the devhost.
+PART_NONCE_ENV = "DEVHOST_PART_NONCE"
+PART_NONCE_HEADER = "X-Devhost-Part-Nonce"
 DEFAULT_APP_TYPE = "MultiTenant"
 DEFAULT_OPERATIONS_URL = "http://127.0.0.1:7071"
 # The default of the BotStateStore setting (``python -m bot``): state survives a restart.
@@ -31,7 +34,7 @@ class BotSettings:
     MicrosoftAppId / MicrosoftAppPassword / MicrosoftAppType / MicrosoftAppTenantId
         Bot Framework credentials; an empty app id disables auth (Emulator, devhost).
     OperationsUrl     base URL of the function app (default http://127.0.0.1:7071)
-    OperationsKey     function key sent as ``x-functions-key`` (default empty: header omitted)
+    OperationsKey     function key sent as ``x-functions-key`` to the starter only (default empty: header omitted)
     OperationSigningKey  HMAC key that outcomes are signed with (required, shared with the function app)
     PORT              port for ``python -m bot`` (default 3978)
     BotStateStore     ``memory``, ``sqlite:<path>`` or ``blob:<container>`` (default sqlite:.devhost/bot-state.sqlite;
@@ -41,6 +44,8 @@ class BotSettings:
     MaxConcurrentTurns  turns that compute at once, the rest wait in arrival order (default 8; bot/turn_slots.py)
     CHANNEL_SERVICE, TO_BOT_FROM_*, TO_CHANNEL_FROM_BOT_*, OAUTH_URL, VALIDATE_AUTHORITY
                       botbuilder's settings for another Bot Framework cloud (bot/cloud.py; default: the public cloud)
+    DEVHOST_PART_NONCE  set only by ``devhost up``: /api/health answers it back, so the stack knows it reached the
+                      bot it just started (devhost/part_identity.py; not a secret; unset in production)
     """
 
     signing_key: str
@@ -56,6 +61,7 @@ class BotSettings:
     state_connection: str = ""
     max_concurrent_turns: int = DEFAULT_TURN_SLOTS
     cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
+    part_nonce: str = ""
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -110,6 +116,7 @@ class BotSettings:
             state_connection=env.get("BotStateConnection", ""),
             max_concurrent_turns=_int(env, "MaxConcurrentTurns", DEFAULT_TURN_SLOTS),
             cloud=BotFrameworkCloud.from_env(env),
+            part_nonce=env.get(PART_NONCE_ENV, ""),
         )
 
 

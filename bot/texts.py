@@ -58,11 +58,45 @@ def cancel_failed(option: str, reason: str) -> str:
     return f"Sorry, I could not cancel the long operation: {option}: {reason}. It is still running; please try again."
 
 
+def not_yours_to_cancel(option: str, owner_name: str) -> str:
+    """Another member of a group conversation said "cancel": the operation belongs to whoever started it."""
+    if owner_name:
+        return (f"Sorry, {owner_name} started the long operation: {option}, so only {owner_name} can cancel it. "
+                "You can still ask for its status.")
+    return ("Sorry, another member started the long operation: "
+            f"{option}, so only they can cancel it. You can still ask for its status.")
+
+
 def outcome_text(outcome: Outcome, option: str) -> str:
+    """How the user's operation ended, in one sentence, from the outcome's facts (its reason, never a sentence of
+    the function app's)."""
+    reason = outcome.reason
     if outcome.status is OutcomeStatus.COMPLETED:
-        return f"Thanks for waiting. {outcome.result}"
+        if outcome.result:
+            return f"Thanks for waiting. {outcome.result}"
+        return f"Thanks for waiting. The long operation: {option} has finished."
     if outcome.status is OutcomeStatus.TIMED_OUT:
-        reason = f" ({outcome.result})" if outcome.result else ""
-        return f"Sorry, the long operation: {option} took too long and was stopped{reason}."
-    reason = outcome.result or "no reason given"
-    return f"Sorry, the long operation: {option} failed: {reason}."
+        if reason is None:  # from a function app of the previous contract
+            return f"Sorry, the long operation: {option} took too long and was stopped."
+        return (f"Sorry, the long operation: {option} did not finish within {duration(reason.timeout_seconds)}, "
+                f"so it was stopped at step {reason.step} of {reason.steps}.")
+    if reason is None:
+        return f"Sorry, the long operation: {option} failed."
+    tries = "" if reason.attempts <= 1 else f" after {reason.attempts} attempts"
+    return f"Sorry, the long operation: {option} failed at step {reason.step} of {reason.steps}{tries}."
+
+
+def duration(seconds: float) -> str:
+    """'1 second', '2.5 seconds', '2 minutes', '1 minute and 30 seconds', '1 hour, 1 minute and 1 second'."""
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    units = ((hours, "hour"), (minutes, "minute"), (rest, "second"))
+    parts = [_count(amount, unit) for amount, unit in units if amount]
+    if len(parts) <= 1:
+        return parts[0] if parts else _count(seconds, "second")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _count(amount: float, unit: str) -> str:
+    # :g writes 30.0 as 30 and 0.25 as 0.25.
+    return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"

@@ -13,11 +13,14 @@ from contract.events import (
     OUTCOME_KIND,
 )
 from contract.instance_ids import instance_id_prefix, make_instance_id
+from contract.legacy_outcome import verify_legacy_outcome
 from contract.outcome import Outcome, OutcomeStatus
 from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
 from contract.progress import Progress, Stage
+from contract.routing import Routing
 from contract.signing import normalize_signing_key, sign_outcome, verify_outcome
 from contract.start import MAX_START_BODY_BYTES, StartRequest, validate_continuation
+from contract.stop_reason import StopReason
 
 __all__ = [
     "CONTINUE_CONVERSATION_EVENT",
@@ -31,8 +34,10 @@ __all__ = [
     "OutcomeEvent",
     "OutcomeStatus",
     "Progress",
+    "Routing",
     "Stage",
     "StartRequest",
+    "StopReason",
     "error_body",
     "error_message",
     "instance_id_prefix",
@@ -40,5 +45,6 @@ __all__ = [
     "normalize_signing_key",
     "sign_outcome",
     "validate_continuation",
+    "verify_legacy_outcome",
     "verify_outcome",
 ]

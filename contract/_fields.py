@@ -35,6 +35,13 @@ def require_int(data: dict[str, Any], key: str, prefix: str = "") -> int:
     return value
 
 
+def require_number(data: dict[str, Any], key: str, prefix: str = "") -> float:
+    value = data.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ContractError(prefix + key, f"expected a number, got {_kind(value)}")
+    return float(value)
+
+
 def _kind(value: object) -> str:
     if value is None:
         return "null"

@@ -1,12 +1,17 @@
-"""Outcome: how one operation ended, signed by the function app and verified by the bot."""
+"""Outcome: how one operation ended, signed by the function app and verified by the bot.
 
-from dataclasses import asdict, dataclass, replace
+Facts only: the result of a completed operation, and for one that failed or timed out, a StopReason (where it
+stopped, after how many attempts, against which deadline). The bot words them (``bot/texts.py``).
+"""
+
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from contract._fields import optional_str, require_object, require_str
 from contract.errors import ContractError
 from contract.events import OUTCOME_KIND
+from contract.stop_reason import StopReason
 
 
 class OutcomeStatus(StrEnum):
@@ -20,31 +25,36 @@ class Outcome:
     instance_id: str
     conversation_id: str
     status: OutcomeStatus
-    # The operation's result when completed; a user-readable reason when failed or timed out.
-    result: str
-    issued_at: str = ""
+    # The operation's result when completed. Empty otherwise; an outcome from a function app older than this
+    # contract carries a sentence here when failed or timed out, which the bot does not show.
+    result: str = ""
+    # What stopped a failed or timed-out operation; None when completed, and when an older function app sent it.
+    reason: StopReason | None = None
     signature: str = ""
     kind: str = OUTCOME_KIND
+
+    def __post_init__(self) -> None:
+        if self.status is OutcomeStatus.COMPLETED and self.reason is not None:
+            raise ContractError("outcome.reason", "a completed outcome has no reason")
 
     def unsigned(self) -> "Outcome":
         return replace(self, signature="")
 
     def signing_fields(self) -> dict[str, Any]:
-        """Every field except the signature, in wire names: what the HMAC covers."""
+        """Every field except the signature, in wire names: the outcome's part of what the HMAC covers."""
         data = self.to_json()
         del data["signature"]
         return data
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
         return {
-            "kind": data["kind"],
-            "instanceId": data["instance_id"],
-            "conversationId": data["conversation_id"],
+            "kind": self.kind,
+            "instanceId": self.instance_id,
+            "conversationId": self.conversation_id,
             "status": self.status.value,
-            "result": data["result"],
-            "issuedAt": data["issued_at"],
-            "signature": data["signature"],
+            "result": self.result,
+            "reason": None if self.reason is None else self.reason.to_json(),
+            "signature": self.signature,
         }
 
     @classmethod
@@ -58,12 +68,13 @@ class Outcome:
             status = OutcomeStatus(status_text)
         except ValueError:
             raise ContractError("outcome.status", f"unknown status {status_text!r}") from None
+        reason = data.get("reason")
         return cls(
             instance_id=require_str(data, "instanceId", "outcome."),
             conversation_id=require_str(data, "conversationId", "outcome."),
             status=status,
             result=optional_str(data, "result", "outcome.") or "",
-            issued_at=optional_str(data, "issuedAt", "outcome.") or "",
+            reason=None if reason is None else StopReason.from_json(reason),
             signature=optional_str(data, "signature", "outcome.") or "",
             kind=kind,
         )

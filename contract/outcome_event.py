@@ -10,6 +10,7 @@ from typing import Any, Final
 from contract._fields import require_object
 from contract.events import LONG_OPERATION_RESPONSE_EVENT
 from contract.outcome import Outcome
+from contract.routing import Routing
 from contract.start import validate_continuation
 
 # Who posts the event. notify_bot also names it as the user when it starts its Direct Line conversation, and with
@@ -23,6 +24,11 @@ class OutcomeEvent:
     continuation: dict[str, Any]
     outcome: Outcome
     sender: dict[str, str] = field(default_factory=lambda: dict(ORCHESTRATOR_SENDER))
+
+    @property
+    def routing(self) -> Routing:
+        """Where the continuation sends the bot: what the outcome's signature covers besides the outcome."""
+        return Routing.of(self.continuation)
 
     def to_json(self) -> dict[str, Any]:
         return {

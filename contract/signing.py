@@ -1,7 +1,9 @@
-"""HMAC-SHA256 over the canonical JSON of an outcome, with a key both sides read from settings.
+"""HMAC-SHA256 over the canonical JSON of an outcome and the routing it travels with, under a shared key.
 
-Direct Line lets anybody who holds the secret post any event to the bot, so the bot trusts an outcome
-only when its signature checks out (botbuilder-notes §3, "Spoofing").
+Direct Line lets anybody who holds the secret post any event to the bot, so the bot trusts an outcome only when its
+signature checks out (botbuilder-notes §3, "Spoofing"), and the signature covers the continuation's routing too
+(contract/routing.py), so a genuine outcome cannot be re-posted towards another conversation, bot, user or service.
+Every signed value is a string or an integer, so no JSON stack on the way can change how it is written.
 """
 
 import hashlib
@@ -10,27 +12,31 @@ import json
 from dataclasses import replace
 
 from contract.outcome import Outcome
+from contract.routing import Routing
 
 
-def _canonical(outcome: Outcome) -> bytes:
-    return json.dumps(
-        outcome.signing_fields(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+def canonical_hmac(payload: object, key: str) -> str:
+    """The hex HMAC-SHA256 of ``payload``'s canonical JSON (sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return hmac.new(key.encode("utf-8"), canonical, hashlib.sha256).hexdigest()
 
 
-def sign_outcome(outcome: Outcome, key: str) -> Outcome:
-    """The outcome with its signature set."""
+def _signed_payload(outcome: Outcome, routing: Routing) -> dict[str, object]:
+    return {"outcome": outcome.signing_fields(), "routing": routing.to_json()}
+
+
+def sign_outcome(outcome: Outcome, routing: Routing, key: str) -> Outcome:
+    """The outcome with its signature set, covering its fields and ``routing``."""
     if not key:
         raise ValueError("the signing key is empty")
-    digest = hmac.new(key.encode("utf-8"), _canonical(outcome), hashlib.sha256).hexdigest()
-    return replace(outcome, signature=digest)
+    return replace(outcome, signature=canonical_hmac(_signed_payload(outcome.unsigned(), routing), key))
 
 
-def verify_outcome(outcome: Outcome, key: str) -> bool:
-    """True only when the signature matches every other field under ``key``."""
+def verify_outcome(outcome: Outcome, routing: Routing, key: str) -> bool:
+    """True only when the signature matches every other field of the outcome and ``routing`` under ``key``."""
     if not key or not outcome.signature:
         return False
-    expected = sign_outcome(outcome.unsigned(), key).signature
+    expected = canonical_hmac(_signed_payload(outcome.unsigned(), routing), key)
     return hmac.compare_digest(expected, outcome.signature)
 
 

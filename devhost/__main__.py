@@ -10,6 +10,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "functions": ("devhost.functions.cli", "run a Python v2-model function app with Durable Functions on SQLite"),
     "directline": ("devhost.directline.cli", "a Direct Line 3.0 service that forwards to a bot"),
     "chat": ("devhost.chat.cli", "an Emulator-like terminal chat with a bot"),
+    "identity": ("devhost.identity.cli", "a Bot Framework identity service: signing keys and tokens"),
     "instances": ("devhost.instances", "orchestrations of a functions host and their progress, as a table"),
     "up": ("devhost.up", "functions host, Direct Line and the bot, wired together"),
 }

@@ -2,6 +2,8 @@
 
 What the Azure Portal or Durable Functions Monitor show, read from the same Durable HTTP API
 (``/runtime/webhooks/durabletask/instances/``), so it works against ``devhost functions`` and ``func start`` alike.
+That API takes the durabletask system key or the master key (devhost/functions/auth.py): ``--key``, or, for a host
+on this machine, the system key from the keys file in ``--data-dir`` (``devhost functions``' or ``devhost up``'s).
 """
 
 import argparse
@@ -9,14 +11,20 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from contract import ContractError, Progress
+from devhost.functions.errors import ConfigError
+from devhost.functions.keys import KEYS_FILE, read_keys
 
 PROG = "devhost instances"
 DEFAULT_FUNCTIONS_URL = "http://127.0.0.1:7071"
+DEFAULT_DATA_DIR = Path(".devhost")
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 STATUSES = ("Running", "Pending", "Completed", "Failed", "Terminated", "Canceled", "ContinuedAsNew", "Suspended")
 COLUMNS = ("instance", "name", "status", "stage", "progress", "updated", "message")
 
@@ -34,8 +42,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--top", type=int, default=50, help="at most this many rows (default 50)")
     parser.add_argument("--watch", type=float, default=0.0, metavar="SECONDS",
                         help="refresh every SECONDS until Ctrl-C (default: print once)")
-    parser.add_argument("--key", default="", help="function key (x-functions-key) for a host that checks keys")
+    parser.add_argument("--key", default="",
+                        help="the host's durabletask system key or master key (the Durable API refuses function and "
+                             "host keys); default: read from --data-dir for a host on this machine")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help=f"data directory of `devhost functions` or `devhost up` whose {KEYS_FILE} holds the "
+                             f"system key (default {DEFAULT_DATA_DIR})")
     return parser.parse_args(argv)
+
+
+def durable_key(args: argparse.Namespace) -> str:
+    """The key to send: --key, else the local host's system key from its keys file, else none (a host that checks
+    no keys, like `func start`). A local file's key never goes to a host on another machine."""
+    if args.key:
+        return str(args.key)
+    if urlsplit(str(args.functions_url)).hostname not in LOOPBACK:
+        return ""
+    data_dir = Path(args.data_dir)
+    # `devhost functions --data-dir D` keeps D/keys.json; `devhost up --data-dir D` runs it with D/functions.
+    for path in (data_dir / KEYS_FILE, data_dir / "functions" / KEYS_FILE):
+        if path.exists():
+            try:
+                return read_keys(path).durable_system_key
+            except ConfigError as error:
+                raise InstancesError(str(error)) from None
+    return ""
 
 
 def validate(args: argparse.Namespace) -> str | None:
@@ -58,11 +89,17 @@ async def fetch(session: aiohttp.ClientSession, args: argparse.Namespace) -> lis
         params["instanceIdPrefix"] = args.prefix
     if args.status:
         params["runtimeStatus"] = args.status
-    headers = {"x-functions-key": args.key} if args.key else {}
+    key = durable_key(args)
+    # In the header, not code=: the URL goes into error messages.
+    headers = {"x-functions-key": key} if key else {}
     url = f"{str(args.functions_url).rstrip('/')}/runtime/webhooks/durabletask/instances/"
     try:
         async with session.get(url, params=params, headers=headers) as response:
             text = await response.text()
+            if response.status == 401:
+                raise InstancesError(f"{url} answered HTTP 401: the functions host checks keys and refused "
+                                     f"{'the key sent' if key else 'a request without a key'}; pass --key with its "
+                                     f"durabletask system key or master key, or --data-dir with its {KEYS_FILE}")
             if response.status != 200:
                 raise InstancesError(f"{url} answered HTTP {response.status}: {text[:200]}")
     except (aiohttp.ClientError, TimeoutError) as error:

@@ -6,7 +6,7 @@ and these are tested without any host.
 
 from datetime import datetime, timedelta
 
-from contract import Outcome, OutcomeStatus, Progress, Stage
+from contract import Outcome, OutcomeStatus, Progress, Stage, StopReason
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import RetryPolicy
 
@@ -100,7 +100,22 @@ def notifying_progress(plan: OperationPlan, steps_done: int, outcome: Outcome) -
 
 
 def final_progress(plan: OperationPlan, steps_done: int, outcome: Outcome) -> Progress:
-    return Progress.of(plan.option, _FINAL_STAGE[outcome.status], steps_done, plan.steps, outcome.result)
+    return Progress.of(plan.option, _FINAL_STAGE[outcome.status], steps_done, plan.steps, final_message(plan, outcome))
+
+
+def final_message(plan: OperationPlan, outcome: Outcome) -> str:
+    """How the operation ended, in facts, for operators reading the status API or the Portal (users never read it:
+    the bot words the outcome itself, bot/texts.py)."""
+    reason = outcome.reason
+    if outcome.status is OutcomeStatus.COMPLETED:
+        return "Completed its one step." if plan.steps == 1 else f"Completed all {plan.steps} steps."
+    if reason is None:  # never from stopped_outcome; an outcome without its facts still gets a true line
+        return f"Ended {outcome.status.value}."
+    if outcome.status is OutcomeStatus.FAILED:
+        tried = "its only attempt" if reason.attempts == 1 else f"each of its {reason.attempts} attempts"
+        return f"Stopped: step {reason.step} of {reason.steps} failed on {tried}."
+    return (f"Stopped at step {reason.step} of {reason.steps}: the deadline, "
+            f"{describe_seconds(reason.timeout_seconds)} after the start, passed.")
 
 
 def undelivered_progress(plan: OperationPlan, steps_done: int) -> Progress:
@@ -112,26 +127,16 @@ def completed_outcome(instance_id: str, plan: OperationPlan, result: str) -> Out
     return Outcome(instance_id, plan.conversation_id, OutcomeStatus.COMPLETED, result)
 
 
-def failed_outcome(instance_id: str, plan: OperationPlan, step: int) -> Outcome:
-    # User-readable on purpose: the technical failure stays in logs and the orchestration output.
-    attempts = plan.step_retry.attempts
-    tried = "once" if attempts == 1 else f"{attempts} times"
-    reason = f"Sorry, {plan.option} failed at step {step} of {plan.steps} (tried {tried})."
-    return Outcome(instance_id, plan.conversation_id, OutcomeStatus.FAILED, reason)
-
-
-def stopped_outcome(instance_id: str, plan: OperationPlan, step: int, status: OutcomeStatus) -> Outcome:
-    """The outcome of an operation that stopped at ``step`` with ``status`` (FAILED or TIMED_OUT)."""
-    if status is OutcomeStatus.FAILED:
-        return failed_outcome(instance_id, plan, step)
-    if status is OutcomeStatus.TIMED_OUT:
-        return timed_out_outcome(instance_id, plan)
-    raise ValueError(f"an operation does not stop with status {status.value!r}")
-
-
-def timed_out_outcome(instance_id: str, plan: OperationPlan) -> Outcome:
-    reason = f"Sorry, {plan.option} did not finish within {describe_seconds(plan.timeout_seconds)}."
-    return Outcome(instance_id, plan.conversation_id, OutcomeStatus.TIMED_OUT, reason)
+def stopped_outcome(
+    instance_id: str, plan: OperationPlan, step: int, status: OutcomeStatus, attempts: int
+) -> Outcome:
+    """The outcome of an operation that stopped at ``step`` after ``attempts`` attempts there, with ``status``
+    (FAILED or TIMED_OUT). Facts only: the bot words them (STYLE habit 11); the technical failure stays in the
+    logs and the orchestration output."""
+    if status is OutcomeStatus.COMPLETED:
+        raise ValueError(f"an operation does not stop with status {status.value!r}")
+    reason = StopReason(step, plan.steps, attempts, plan.timeout_seconds)
+    return Outcome(instance_id, plan.conversation_id, status, reason=reason)
 
 
 def describe_seconds(seconds: float) -> str:

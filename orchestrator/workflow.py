@@ -51,6 +51,8 @@ class StepStopped:
     """A step that did not succeed: the status that stops the operation (FAILED or TIMED_OUT)."""
 
     status: OutcomeStatus
+    # Attempts made at the step: each allowed one when it failed; those started before the deadline passed.
+    attempts: int
     # First line of the last failed attempt's error (None if none failed), for the orchestration output.
     detail: str | None
 
@@ -69,14 +71,14 @@ def run_step(
     while True:
         # Also catches a step or a back-off that ended after the deadline, before its timer's message arrived.
         if context.current_utc_datetime >= deadline:
-            return StepStopped(OutcomeStatus.TIMED_OUT, detail)
+            return StepStopped(OutcomeStatus.TIMED_OUT, attempt - 1, detail)
         request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt)
         step_task = context.call_activity(RUN_OPERATION_STEP, request.to_json(), expected_type=dict)
         timer = context.create_timer(deadline)
         winner = yield context.task_any([step_task, timer])
         if winner is timer:
             # The attempt keeps running (activities cannot be cancelled); its late result is ignored.
-            return StepStopped(OutcomeStatus.TIMED_OUT, detail)
+            return StepStopped(OutcomeStatus.TIMED_OUT, attempt, detail)
         timer.cancel()
         # task_any hands back a failed task as the winner instead of raising (§E4).
         if not isinstance(step_task.result, Exception):
@@ -87,7 +89,7 @@ def run_step(
                            context.instance_id, step, attempt, detail)
         retry_at = decisions.after_failed_attempt(plan, attempt, context.current_utc_datetime, deadline)
         if isinstance(retry_at, OutcomeStatus):
-            return StepStopped(retry_at, detail)
+            return StepStopped(retry_at, attempt, detail)
         attempt += 1
         context.set_custom_status(decisions.retrying_progress(plan, step, attempt).to_json())
         yield context.create_timer(retry_at)
@@ -136,7 +138,7 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     for step in range(1, plan.steps + 1):
         ended = yield from run_step(context, plan, step, deadline)
         if isinstance(ended, StepStopped):
-            outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status)
+            outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status, ended.attempts)
             detail = ended.detail
             break
         steps_done = step

@@ -89,6 +89,7 @@ class ChatClient:
             service_url=self.service_url,
             locale=config.locale,
             post=self._post_to_bot,
+            reply_hold_seconds=config.reply_hold_seconds,
         )
         if listener is not None:
             conversation.listeners.append(listener)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from devhost.chat.conversation import WEB_CHAT_REPLY_TIMEOUT_SECONDS
+
 DEFAULT_BOT_URL = "http://127.0.0.1:3978/api/messages"
 
 
@@ -25,9 +27,14 @@ class ChatConfig:
     # Concurrent connections to the bot (aiohttp's TCPConnector limit; 0 = no limit). aiohttp's default of 100
     # would queue a load generator's 101st user inside the client and count that wait as the bot's latency.
     connection_limit: int = 100
+    # How long a bot activity replying to an activity the chat has not shown is held before it is shown anyway:
+    # Web Chat's REPLY_TIMEOUT (devhost/chat/conversation.py). Tests shorten it; the Emulator's chat does not.
+    reply_hold_seconds: float = WEB_CHAT_REPLY_TIMEOUT_SECONDS
 
     def __post_init__(self) -> None:
         if not self.bot_url.startswith(("http://", "https://")):
             raise ValueError(f"the bot URL must be an http(s) URL, got {self.bot_url!r}")
+        if not self.reply_hold_seconds >= 0:
+            raise ValueError(f"the reply hold must be 0 seconds or more, got {self.reply_hold_seconds}")
         if self.connection_limit < 0:
             raise ValueError(f"the connection limit must be 0 (none) or more, got {self.connection_limit}")

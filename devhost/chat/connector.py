@@ -47,8 +47,12 @@ def _stamp(conversation: Conversation, activity: dict[str, Any], reply_to_id: st
         "conversation": {**(activity.get("conversation") or {}), "id": conversation.id},
         "timestamp": activity.get("timestamp") or datetime.now(UTC).isoformat().replace("+00:00", "Z"),
     }
+    # As the Emulator's routes do (BotFramework-Emulator packages/app/main/src/server/routes/channel/conversations/
+    # handlers/replyToActivity.ts and sendActivityToConversation.ts): replyToId is the URL's activity id, whatever
+    # the body says, and the send-to-conversation route (no id in its URL) clears it.
+    stamped.pop("replyToId", None)
     if reply_to_id is not None:
-        stamped.setdefault("replyToId", reply_to_id)
+        stamped["replyToId"] = reply_to_id
     return stamped
 
 

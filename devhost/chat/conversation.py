@@ -1,6 +1,7 @@
 """One conversation between the terminal user and the bot: what was sent, what arrived, and waiting for it."""
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,8 +11,24 @@ from typing import Any, Literal
 from devhost.chat.choices import Choice, choices_of, pick
 from devhost.chat.errors import WaitTimeout
 
+log = logging.getLogger(__name__)
+
 Activity = dict[str, Any]
 Change = Literal["new", "updated", "deleted"]
+
+# Web Chat, the Emulator's chat, holds a bot activity whose replyToId names an activity it has not shown, until that
+# activity arrives or for REPLY_TIMEOUT = 5000 ms, then shows it with a console warning. It never holds the bot's
+# first activity, nor one whose replyToId an activity already shown also replies to (it waited for that one).
+# Source: BotFramework-WebChat packages/core/src/sagas/queueIncomingActivitySaga.ts (queueIncomingActivity,
+# waitForActivityId). Each held activity waits on its own: later activities that need no wait overtake it.
+WEB_CHAT_REPLY_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(eq=False)  # holds are compared by identity
+class _Hold:
+    activity: Activity
+    reply_to: str
+    timer: asyncio.TimerHandle | None = None
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,8 @@ class Conversation:
     """
 
     def __init__(self, conversation_id: str, *, user: dict[str, Any], bot: dict[str, Any], channel_id: str,
-                 service_url: str, locale: str, post: PostToBot) -> None:
+                 service_url: str, locale: str, post: PostToBot,
+                 reply_hold_seconds: float = WEB_CHAT_REPLY_TIMEOUT_SECONDS) -> None:
         self.id = conversation_id
         self.user = user
         self.bot = bot
@@ -45,6 +63,11 @@ class Conversation:
         # The options of the bot's latest message; a later message without options withdraws them, as suggested
         # actions vanish in the Emulator once something new arrives.
         self.choices: list[Choice] = []
+        # Every bot activity that had to wait for the activity it replies to (kept after it is shown): a bot whose
+        # replies name activities the channel never saw shows up here, and in a warning.
+        self.held: list[Activity] = []
+        self.reply_hold_seconds = reply_hold_seconds
+        self._holds: list[_Hold] = []
         self._post = post
         self._changed = asyncio.Event()
         self._bot_count_at_last_send = 0
@@ -95,11 +118,57 @@ class Conversation:
     # --- receiving (called by the client's Bot Connector routes) ---------------------------------------
 
     def receive(self, activity: Activity) -> None:
+        """Show a bot activity, or hold it as Web Chat does while the activity it replies to is unseen."""
+        reply_to = activity.get("replyToId")
+        if isinstance(reply_to, str) and reply_to and self._must_wait_for(reply_to):
+            log.warning(
+                "holding the bot's activity %s for up to %g s, as Web Chat does: its replyToId %r names an "
+                "activity conversation %s has not shown", activity.get("id"), self.reply_hold_seconds, reply_to,
+                self.id,
+            )
+            self.held.append(activity)
+            hold = _Hold(activity, reply_to)
+            hold.timer = asyncio.get_running_loop().call_later(self.reply_hold_seconds, self._time_out, hold)
+            self._holds.append(hold)
+            return
+        self._show(activity)
+
+    def _must_wait_for(self, reply_to: str) -> bool:
+        if not any(entry.sender == "bot" for entry in self.transcript):
+            return False
+        return not any(
+            entry.activity.get("id") == reply_to or entry.activity.get("replyToId") == reply_to
+            for entry in self.transcript
+        )
+
+    def _show(self, activity: Activity) -> None:
         if activity.get("type") == "message":
             self.choices = choices_of(activity)
         self._add(TranscriptEntry("bot", activity))
 
+    def _time_out(self, hold: _Hold) -> None:
+        if hold in self._holds:
+            self._holds.remove(hold)
+            log.info("showing the bot's activity %s after %g s: activity %r never arrived",
+                     hold.activity.get("id"), self.reply_hold_seconds, hold.reply_to)
+            self._show(hold.activity)
+
+    def _release_answered(self, entry: TranscriptEntry) -> None:
+        """Show the held activities that ``entry`` answers: it is their activity, or replies to it as they do."""
+        ids = {entry.activity.get("id"), entry.activity.get("replyToId")} - {None}
+        for hold in [hold for hold in self._holds if hold.reply_to in ids]:
+            if hold in self._holds:
+                self._holds.remove(hold)
+                if hold.timer is not None:
+                    hold.timer.cancel()
+                self._show(hold.activity)
+
     def update(self, activity_id: str, activity: Activity) -> bool:
+        for hold in self._holds:
+            if hold.activity.get("id") == activity_id:
+                # Not shown yet: it is shown as updated when its wait ends.
+                hold.activity = activity
+                return True
         for index, entry in enumerate(self.transcript):
             if entry.sender == "bot" and entry.activity.get("id") == activity_id:
                 self.transcript[index] = TranscriptEntry("bot", activity, "updated")
@@ -108,6 +177,12 @@ class Conversation:
         return False
 
     def delete(self, activity_id: str) -> bool:
+        for hold in self._holds:
+            if hold.activity.get("id") == activity_id:
+                self._holds.remove(hold)
+                if hold.timer is not None:
+                    hold.timer.cancel()
+                return True
         for index, entry in enumerate(self.transcript):
             if entry.sender == "bot" and entry.activity.get("id") == activity_id:
                 self.transcript[index] = TranscriptEntry("bot", entry.activity, "deleted")
@@ -162,6 +237,8 @@ class Conversation:
     def _add(self, entry: TranscriptEntry) -> None:
         self.transcript.append(entry)
         self._notify(entry)
+        if self._holds:
+            self._release_answered(entry)
 
     def _notify(self, entry: TranscriptEntry) -> None:
         # Wake every waiter, then arm a fresh event for the next change.

@@ -9,6 +9,7 @@ Programmatic use (``devhost up``, tests)::
 
 from devhost.functions.config import HostConfig, HostJson
 from devhost.functions.errors import AppLoadError, ConfigError, FunctionsHostError
+from devhost.functions.keys import HostKeys
 from devhost.functions.server import PortInUseError, RunningHost, serve
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "FunctionsHostError",
     "HostConfig",
     "HostJson",
+    "HostKeys",
     "PortInUseError",
     "RunningHost",
     "serve",

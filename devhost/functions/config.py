@@ -22,6 +22,11 @@ class HostConfig:
     data_dir: Path = Path(".devhost")
     # Threads for sync HTTP functions and activities (the Python worker's thread pool).
     worker_threads: int = 16
+    # Check function, host, master and system keys as Azure does (keys in <data_dir>/keys.json); off is what
+    # `func start` does locally.
+    check_keys: bool = True
+    # Answered back by GET /devhost/health so ``devhost up`` knows it reached this process (devhost/part_identity.py).
+    part_nonce: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The Durable HTTP API under /runtime/webhooks/durabletask/ (also the client's rpcBaseUrl), reference §C3.
+"""The Durable HTTP API, reference §C3: under /runtime/webhooks/durabletask/ on the host's port (keys checked by
+the server), and under /durabletask/ on the loopback RPC listener the SDK's client calls (the binding's rpcBaseUrl).
 
 Routing, status codes and bodies follow the extension's ``HttpApiHandler.HandleRequestAsync`` and its handlers
 (Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/HttpApiHandler.cs): route literals and
@@ -8,6 +9,7 @@ query parameter names too (``GetQueryNameValuePairs``), values that do not parse
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -66,13 +68,17 @@ def error_response(exc: DurableError) -> web.Response:
 
 
 class DurableApi:
-    def __init__(self, client: TaskHubClient, hub: str) -> None:
+    def __init__(self, client: TaskHubClient, hub: str, system_key: str | None, base_path: str = WEBHOOK_PATH) -> None:
         self._client = client
         self._hub = hub
-        self._base_path = WEBHOOK_PATH
+        # Put in the management URLs as code=, as the extension does (binding.py).
+        self._system_key = system_key
+        self._base_path = base_path
 
     def routes(self) -> list[web.RouteDef]:
-        p = self._base_path
+        # The base path matches ignoring case, as ASP.NET routing does (the host's key check lower-cases it too).
+        parts = self._base_path.strip("/").split("/")
+        p = "".join(f"/{{_base{i}:(?i:{re.escape(part)})}}" for i, part in enumerate(parts))
         # One handler routes every path below the webhook as HandleRequestAsync does; "(?s)" so a path with an
         # encoded newline still reaches it.
         return [web.route("*", p, self.dispatch), web.route("*", p + "/{tail:(?s:.*)}", self.dispatch)]
@@ -116,7 +122,7 @@ class DurableApi:
 
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
         origin = f"{request.scheme}://{request.host}"
-        urls = check_status_payload(origin, self._hub, instance_id)
+        urls = check_status_payload(origin, self._hub, instance_id, self._system_key)
         return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"],
                                                              "Retry-After": "10"})
 

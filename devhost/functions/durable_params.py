@@ -160,9 +160,9 @@ def url_encode(text: str) -> str:
     return quote_plus(text, safe="!*()").replace("~", "%7E")
 
 
-def check_status_payload(origin: str, hub: str, instance_id: str) -> dict[str, str]:
+def check_status_payload(origin: str, hub: str, instance_id: str, system_key: str | None) -> dict[str, str]:
     """CreateCheckStatusResponseMessage: eight keys, no rewind URI, the id URL-encoded in the URLs."""
-    urls = management_urls(origin, hub, url_encode(instance_id))
+    urls = management_urls(origin, hub, url_encode(instance_id), system_key)
     keys = ("statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri", "restartPostUri",
             "suspendPostUri", "resumePostUri")
     return {"id": instance_id, **{key: urls[key] for key in keys}}

@@ -1,7 +1,7 @@
 """HTTP triggers: aiohttp request -> func.HttpRequest -> user function -> func.HttpResponse -> aiohttp response.
 
-Auth levels are not enforced, like Core Tools locally: ``x-functions-key`` and ``code=`` are accepted and ignored
-(the lead's bot sends a key; production checks it).
+Keys are checked as on Azure (devhost/functions/auth.py) unless the host runs with ``--no-key-check``, as
+``func start`` does by default.
 """
 
 import logging
@@ -11,7 +11,7 @@ from typing import Any
 import azure.functions as func
 from aiohttp import web
 
-from devhost.functions.binding import client_binding
+from devhost.functions.auth import KeyChecker, unauthorized
 from devhost.functions.http_routes import RouteTemplate, compile_route
 from devhost.functions.invoker import AppWorker
 from devhost.functions.loader import HTTP, FunctionSpec, LoadedApp
@@ -33,11 +33,14 @@ def http_routes(app: LoadedApp) -> list[HttpRoute]:
 
 
 class HttpTriggerHandler:
-    def __init__(self, routes: list[HttpRoute], worker: AppWorker, route_prefix: str, origin: str, hub: str) -> None:
+    def __init__(self, routes: list[HttpRoute], worker: AppWorker, route_prefix: str, binding: str,
+                 checker: KeyChecker | None) -> None:
         self._routes = routes
         self._worker = worker
         self._prefix = route_prefix.strip("/")
-        self._binding = client_binding(origin, hub)
+        # The durableClient binding value (binding.client_binding).
+        self._binding = binding
+        self._checker = checker
 
     def owns(self, path: str) -> str | None:
         """The path below the route prefix, or None when the request is not for HTTP triggers."""
@@ -66,6 +69,10 @@ class HttpTriggerHandler:
         return web.json_response({"error": f"no HTTP function matches {request.path}"}, status=404)
 
     async def _invoke(self, spec: FunctionSpec, request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+        # After routing, before the function runs (FunctionInvocationMiddleware.GetResultAsync in
+        # azure-functions-host): an unknown route is still 404 and a wrong method 405, whatever the key.
+        if self._checker is not None and not self._checker.may_call(request, spec.name, spec.auth_level):
+            return unauthorized()
         body = await request.read()
         headers: dict[str, str] = {}
         for name, value in request.headers.items():

@@ -11,10 +11,11 @@ from typing import Any
 
 from devhost.functions.errors import AppLoadError
 
-HTTP, ORCHESTRATOR, ACTIVITY, ENTITY, OTHER = "http", "orchestrator", "activity", "entity", "other"
+HTTP, ORCHESTRATOR, ACTIVITY, ENTITY, TIMER, OTHER = "http", "orchestrator", "activity", "entity", "timer", "other"
 _KINDS = {"httpTrigger": HTTP, "orchestrationTrigger": ORCHESTRATOR, "activityTrigger": ACTIVITY,
-          "entityTrigger": ENTITY}
+          "entityTrigger": ENTITY, "timerTrigger": TIMER}
 DEFAULT_SCRIPT = "function_app.py"
+AUTH_LEVELS = ("anonymous", "function", "admin")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,13 @@ class FunctionSpec:
     durable_client_param: str | None = None
     route: str = ""
     methods: tuple[str, ...] = ()
+    # The HTTP trigger's authLevel (anonymous, function, admin); the Http extension's default is function.
+    auth_level: str = "function"
+    # timerTrigger: the schedule as written (parsed by devhost/functions/timer_schedule.py) and its two switches,
+    # with the host's defaults for what the decorator leaves out (TimerTriggerAttribute: UseMonitor true).
+    schedule: str = ""
+    run_on_startup: bool = False
+    use_monitor: bool = True
 
 
 @dataclass(frozen=True)
@@ -95,13 +103,19 @@ def _spec(function: Any) -> FunctionSpec:
         if data.get("type") == "durableClient":
             client = str(data["name"])
     methods = tuple(str(m).upper() for m in trigger_dict.get("methods") or ())
+    auth_level = str(trigger_dict.get("authLevel") or "function").lower()
+    if kind == HTTP and auth_level not in AUTH_LEVELS:
+        raise AppLoadError(f"Function {name}: authLevel {auth_level!r} is not one of {', '.join(AUTH_LEVELS)}")
     target = getattr(user_function, "client_function", user_function)
     return FunctionSpec(
         name=name, kind=kind, trigger_type=trigger_type, trigger_param=str(trigger_dict.get("name")),
         user_function=user_function, durable_name=durable_name,
         is_async=inspect.iscoroutinefunction(user_function),
         params=tuple(inspect.signature(target).parameters), durable_client_param=client,
-        route=str(trigger_dict.get("route") or name), methods=methods)
+        route=str(trigger_dict.get("route") or name), methods=methods, auth_level=auth_level,
+        schedule=str(trigger_dict.get("schedule") or ""),
+        run_on_startup=bool(trigger_dict.get("runOnStartup") or False),
+        use_monitor=trigger_dict.get("useMonitor") is not False)
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import pytest
 from bench.accounting import UserRecord, account, is_outcome_text
 from bench.system import _expected_result
 from bot.texts import ONE_MOMENT, outcome_text
-from contract import Outcome, OutcomeStatus
+from contract import Outcome, OutcomeStatus, StopReason
 
 ONE = "Thanks for waiting. (Result for long operation one!)"
 THREE = "Thanks for waiting. (Yet another result, this one for operation three!)"
@@ -81,7 +81,9 @@ def test_examples_are_capped() -> None:
 
 def test_outcome_texts_are_recognized_by_their_opening() -> None:
     assert is_outcome_text(ONE)
-    assert is_outcome_text("Sorry, the long operation: option 2 failed: step 2.")
+    assert is_outcome_text("Sorry, the long operation: option 2 failed at step 2 of 3 after 2 attempts.")
+    assert is_outcome_text(
+        "Sorry, the long operation: option 1 did not finish within 1 second, so it was stopped at step 1 of 3.")
     assert not is_outcome_text("Still performing the long operation: option 1 ... 50% done (step 1 of 2).")
     assert not is_outcome_text("...one moment please....")
 
@@ -90,6 +92,9 @@ def test_outcome_texts_are_recognised_by_the_bots_own_wording() -> None:
     # The prefixes come from bot/texts.outcome_text, so a change of wording there cannot silently count all lost.
     for status in OutcomeStatus:
         assert is_outcome_text(outcome_text(Outcome("op", "conv", status, "why"), "option 2"))
+    for status in (OutcomeStatus.FAILED, OutcomeStatus.TIMED_OUT):
+        stopped = Outcome("op", "conv", status, reason=StopReason(2, 3, 2, 60))
+        assert is_outcome_text(outcome_text(stopped, "option 2"))
     assert not is_outcome_text("Still performing the long operation: option 2 ... 50% done (step 1 of 2).")
     assert not is_outcome_text(ONE_MOMENT)
 

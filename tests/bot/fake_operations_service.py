@@ -15,6 +15,8 @@ from aiohttp.test_utils import TestServer
 from contract import Progress, StartRequest, make_instance_id
 
 INSTANCES = "/runtime/webhooks/durabletask/instances"
+# The Durable webhooks' system key, which the check-status URLs carry in code= as the extension's do.
+SYSTEM_KEY = "system"
 
 
 @dataclass
@@ -90,19 +92,28 @@ class FakeOperationsService:
         return web.json_response(
             {
                 "id": instance_id,
-                "statusQueryGetUri": f"{base}?code=system",
-                "sendEventPostUri": f"{base}/raiseEvent/{{eventName}}?code=system",
-                "terminatePostUri": f"{base}/terminate?reason={{text}}&code=system",
-                "rewindPostUri": f"{base}/rewind?reason={{text}}&code=system",
-                "purgeHistoryDeleteUri": f"{base}?code=system",
-                "restartPostUri": f"{base}/restart?code=system",
-                "suspendPostUri": f"{base}/suspend?reason={{text}}&code=system",
-                "resumePostUri": f"{base}/resume?reason={{text}}&code=system",
+                "statusQueryGetUri": f"{base}?code={SYSTEM_KEY}",
+                "sendEventPostUri": f"{base}/raiseEvent/{{eventName}}?code={SYSTEM_KEY}",
+                "terminatePostUri": f"{base}/terminate?reason={{text}}&code={SYSTEM_KEY}",
+                "rewindPostUri": f"{base}/rewind?reason={{text}}&code={SYSTEM_KEY}",
+                "purgeHistoryDeleteUri": f"{base}?code={SYSTEM_KEY}",
+                "restartPostUri": f"{base}/restart?code={SYSTEM_KEY}",
+                "suspendPostUri": f"{base}/suspend?reason={{text}}&code={SYSTEM_KEY}",
+                "resumePostUri": f"{base}/resume?reason={{text}}&code={SYSTEM_KEY}",
             },
             status=202,
         )
 
+    @staticmethod
+    def _webhook_refuses(request: web.Request) -> bool:
+        """As the Functions host: the x-functions-key header, when present, wins over code=, and the Durable webhooks
+        take only the system key (devhost/functions/auth.py has the sources)."""
+        key = request.headers.get("x-functions-key", request.query.get("code", ""))
+        return key != SYSTEM_KEY
+
     async def _status(self, request: web.Request) -> web.Response:
+        if self._webhook_refuses(request):
+            return web.Response(status=401)
         await self._pass_gate()
         if self.status_error is not None:
             return web.json_response({"error": "status unavailable"}, status=self.status_error)
@@ -130,6 +141,8 @@ class FakeOperationsService:
             await self.gate.wait()
 
     async def _terminate(self, request: web.Request) -> web.Response:
+        if self._webhook_refuses(request):
+            return web.Response(status=401)
         await self._pass_gate()
         if self.terminate_error is not None:
             return web.json_response({"error": "terminate failed"}, status=self.terminate_error)

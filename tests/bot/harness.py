@@ -10,13 +10,21 @@ import aiohttp
 import jsonpickle
 from botbuilder.core import ConversationState, MemoryStorage, Storage
 from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    Entity,
+)
 
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
-from contract import Outcome, OutcomeStatus, sign_outcome
+from contract import Outcome, OutcomeStatus, Routing, StopReason, sign_outcome
+from contract.signing import canonical_hmac
 from tests.bot.fake_operations_service import FakeOperationsService
 
 SIGNING_KEY = "test-signing-key-0123456789"
@@ -32,10 +40,30 @@ class CopyingMemoryStorage(MemoryStorage):  # type: ignore[misc]  # botbuilder s
         return copy.deepcopy(await super().read(keys))
 
 
+class RecordingTestAdapter(TestAdapter):  # type: ignore[misc]
+    """TestAdapter that remembers every conversation it was asked to continue (proactive turns)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.continued: list[ConversationReference] = []
+
+    async def continue_conversation(self, reference: ConversationReference, *args: Any, **kwargs: Any) -> None:
+        self.continued.append(reference)
+        await super().continue_conversation(reference, *args, **kwargs)
+
+
+def legacy_signed(outcome: dict[str, Any], key: str) -> dict[str, Any]:
+    """``outcome`` (wire JSON) as a function app of the previous contract signed it: over its own fields and an
+    issuedAt, not the routing (tests/contract pins this against signatures of that contract's own code)."""
+    fields = {name: outcome[name] for name in ("kind", "instanceId", "conversationId", "status", "result")}
+    fields["issuedAt"] = "2026-11-30T09:15:00Z"
+    return fields | {"signature": canonical_hmac(fields, key)}
+
+
 @dataclass
 class BotHarness:
     service: FakeOperationsService
-    adapter: TestAdapter
+    adapter: RecordingTestAdapter
     bot: LongOperationBot
     storage: Storage
     settings: BotSettings
@@ -63,26 +91,36 @@ class BotHarness:
         status: OutcomeStatus = OutcomeStatus.COMPLETED,
         result: str = "(Result for long operation one!)",
         *,
+        reason: StopReason | None = None,
         instance_id: str | None = None,
         conversation_id: str | None = None,
         key: str | None = SIGNING_KEY,
         continuation: dict[str, Any] | None = None,
         signature: str | None = None,
+        posted_continuation: dict[str, Any] | None = None,
+        legacy: bool = False,
     ) -> Activity:
-        """The LongOperationResponse event as the function app posts it through Direct Line."""
+        """The LongOperationResponse event as the function app posts it through Direct Line, signed over the outcome
+        and ``continuation``'s routing; ``posted_continuation`` is what the event carries instead, if it differs
+        (changed on the way); ``legacy`` signs as a function app of the previous contract did."""
         continuation = dict(continuation if continuation is not None else self.continuation())
         outcome = Outcome(
             instance_id=instance_id or self.service.only_instance()[0],
             conversation_id=conversation_id or continuation["conversation"]["id"],
             status=status,
             result=result,
-            issued_at="2025-01-01T00:00:00Z",
+            reason=reason,
         )
         if key is not None:
-            outcome = sign_outcome(outcome, key)
+            outcome = sign_outcome(outcome, Routing.of(continuation), key)
         if signature is not None:
             outcome = Outcome(**{**outcome.__dict__, "signature": signature})
-        continuation["value"] = outcome.to_json()
+        wire = outcome.to_json()
+        if legacy:
+            assert key is not None
+            wire = legacy_signed(wire, key)
+        continuation = dict(posted_continuation if posted_continuation is not None else continuation)
+        continuation["value"] = wire
         return Activity(
             type=ActivityTypes.event,
             name="LongOperationResponse",
@@ -97,12 +135,65 @@ class BotHarness:
         return str(jsonpickle.encode(self.storage.memory))
 
 
+# The Emulator's conversations (reference §2.1): channel "emulator", ids on every activity, traces delivered.
+EMULATOR_CONVERSATION = Activity(
+    channel_id="emulator",
+    service_url="http://localhost:50001",
+    from_property=ChannelAccount(id="emulator-user", name="User", role="user"),
+    recipient=ChannelAccount(id="bot", name="Bot", role="bot"),
+    conversation=ConversationAccount(id="emulator-conversation|livechat"),
+)
+
+# Teams, as its activities arrive at a bot: a tenant in conversation and channelData, "28:" bot and "29:" user ids.
+TEAMS_TENANT = "tenant-0b7d4f3e"
+TEAMS_BOT = ChannelAccount(id="28:bot-app-id", name="Bot")
+ALICE = ChannelAccount(id="29:alice", name="Alice")
+BOB = ChannelAccount(id="29:bob", name="Bob")
+TEAMS_CONVERSATIONS = {
+    "groupChat": "19:group-chat-5f2c@thread.v2",
+    "channel": "19:general-8a1b@thread.tacv2;messageid=1700000000000",
+}
+
+
+def teams_group_conversation(conversation_type: str = "groupChat") -> Activity:
+    """A Teams group chat or channel conversation as Teams sends it (wire JSON), with Alice as the sender."""
+    activity: Activity = Activity().deserialize({
+        "channelId": "msteams",
+        "serviceUrl": "https://smba.trafficmanager.net/emea/",
+        "from": ALICE.serialize(),
+        "recipient": TEAMS_BOT.serialize(),
+        "conversation": {
+            "id": TEAMS_CONVERSATIONS[conversation_type],
+            "isGroup": True,
+            "conversationType": conversation_type,
+            "tenantId": TEAMS_TENANT,
+        },
+        "channelData": {"tenant": {"id": TEAMS_TENANT}},
+    })
+    return activity
+
+
+def teams_message(sender: ChannelAccount, words: str, *, mention: bool = True) -> Activity:
+    """What Teams delivers when ``sender`` writes ``words``: in a group, after an @mention of the bot."""
+    if not mention:
+        return Activity(type=ActivityTypes.message, text=words, from_property=sender)
+    at = f"<at>{TEAMS_BOT.name}</at>"
+    return Activity(
+        type=ActivityTypes.message,
+        text=f"{at} {words}",
+        from_property=sender,
+        entities=[Entity().deserialize(
+            {"type": "mention", "mentioned": {"id": TEAMS_BOT.id, "name": TEAMS_BOT.name}, "text": at}
+        )],
+    )
+
+
 @asynccontextmanager
 async def bot_harness(
-    storage: Storage | None = None, operations_url: str | None = None
+    storage: Storage | None = None, operations_url: str | None = None, conversation: Activity | None = None
 ) -> AsyncIterator[BotHarness]:
     async with FakeOperationsService() as service, aiohttp.ClientSession() as session:
-        yield make_harness(service, session, storage, operations_url)
+        yield make_harness(service, session, storage, operations_url, conversation)
 
 
 def make_harness(
@@ -110,6 +201,7 @@ def make_harness(
     session: aiohttp.ClientSession,
     storage: Storage | None = None,
     operations_url: str | None = None,
+    conversation: Activity | None = None,
 ) -> BotHarness:
     """A fresh bot (as after a restart) over ``storage``."""
     settings = BotSettings(signing_key=SIGNING_KEY, operations_url=operations_url or service.url)
@@ -119,9 +211,11 @@ def make_harness(
         ConversationState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
     )
-    # Channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip, and
-    # choices render as suggested actions, as on the real channel.
-    adapter = TestAdapter(bot.on_turn, ConversationReference(channel_id="directline"))
+    # By default channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip,
+    # and choices render as suggested actions, as on the real channel. ``conversation`` is a template activity
+    # for another channel. Traces are delivered where CloudAdapter delivers them: on the emulator channel only.
+    template = conversation if conversation is not None else ConversationReference(channel_id="directline")
+    adapter = RecordingTestAdapter(bot.on_turn, template, send_trace_activities=template.channel_id == "emulator")
     adapter.on_turn_error = bot.on_turn_error
     return BotHarness(service, adapter, bot, storage, settings)
 

@@ -1,25 +1,28 @@
 """The devhost's identity service on an event-loop thread of its own.
 
 Its own thread because botbuilder fetches the OpenID metadata and keys with blocking ``requests`` calls on the bot's
-event loop (``jwt_token_extractor._OpenIdMetadata._refresh``): a service on that same loop could never answer.
+event loop (``jwt_token_extractor._OpenIdMetadata._refresh``), and MSAL gets tokens with blocking calls too: a
+service on that same loop could never answer.
 """
 
 import asyncio
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from devhost.identity import IdentityService, RunningIdentityService, SigningKey, start
+from devhost.identity import AppRegistration, IdentityService, RunningIdentityService, SigningKey, start
 
 
 @contextmanager
-def identity_service(key: SigningKey | None = None) -> Iterator[IdentityService]:
+def identity_service(apps: Mapping[str, AppRegistration] | None = None,
+                     tls: ssl.SSLContext | None = None) -> Iterator[IdentityService]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="identity-service", daemon=True)
     thread.start()
     running: RunningIdentityService | None = None
     try:
-        running = asyncio.run_coroutine_threadsafe(start(key or SigningKey.generate()), loop).result(30)
+        running = asyncio.run_coroutine_threadsafe(start(SigningKey.generate(), apps, tls=tls), loop).result(30)
         yield running.service
     finally:
         if running is not None:

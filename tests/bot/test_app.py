@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.cloud import BotFrameworkCloud
 from bot.settings import BotSettings
-from contract import Outcome, OutcomeStatus, sign_outcome
+from contract import Outcome, OutcomeStatus, Routing, sign_outcome
 from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import SIGNING_KEY, CopyingMemoryStorage
 
@@ -28,6 +28,8 @@ class FakeBotConnector:
     async def _send(self, request: web.Request) -> web.Response:
         activity = await request.json()
         activity["_posted_to"] = request.match_info["cid"]
+        activity["_authorization"] = request.headers.get("Authorization")
+        activity["_reply_route"] = request.match_info.get("aid")  # the reply route's activity id, or None
         self.sent.append(activity)
         return web.json_response({"id": f"sent-{len(self.sent)}"})
 
@@ -119,6 +121,7 @@ def test_the_whole_flow_over_http_delivers_the_outcome_to_the_users_conversation
         continuation = dict(instance.request.continuation)
         outcome = sign_outcome(
             Outcome(instance_id, "user-conversation", OutcomeStatus.COMPLETED, "(Result for long operation one!)"),
+            Routing.of(continuation),
             SIGNING_KEY,
         )
         continuation["value"] = outcome.to_json()

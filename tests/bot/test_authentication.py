@@ -8,14 +8,17 @@ cloud Direct Line's activities at all, which is why the README's real run needs 
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.cloud import BotFrameworkCloud
-from devhost.identity import IdentityService, SigningKey
+from devhost.identity import AppRegistration, IdentityService, SigningKey
+from devhost.identity.tls import load_or_create as load_tls
 from devhost.identity.tokens import channel_token_claims
 from tests.bot.identity_thread import identity_service
 from tests.bot.test_app import FakeBotConnector, message, run
@@ -31,11 +34,7 @@ def identity() -> Iterator[IdentityService]:
 
 
 def cloud_of(identity: IdentityService) -> BotFrameworkCloud:
-    return BotFrameworkCloud(
-        **identity.bot_settings(),
-        TO_CHANNEL_FROM_BOT_LOGIN_URL=f"{identity.origin}/botframework.com",
-        TO_CHANNEL_FROM_BOT_OAUTH_SCOPE="https://api.botframework.com",
-    )
+    return BotFrameworkCloud.from_env(identity.bot_settings())
 
 
 def conversation_update(connector: FakeBotConnector) -> dict[str, Any]:
@@ -114,3 +113,29 @@ def test_a_bot_without_an_app_id_refuses_the_cloud_direct_lines_token(identity: 
     # The cloud Direct Line always sends a token whose audience is the bot's app id; botbuilder checks any token it
     # gets, and with no app id configured none is valid. So the outcome event never reaches a bot without one.
     expect_refused(identity, lambda connector: bearer(identity.channel_token(APP_ID, connector.url)), app_id="")
+
+
+def test_replies_carry_the_bots_token_got_from_the_identity_service_over_https(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bot gets its token with botbuilder's own credentials (MSAL, client-credentials grant), over https to the
+    # identity service's login URL, trusting the local CA through the environment as the devhost's processes do.
+    tls = load_tls(tmp_path)
+    for name, value in tls.client_environment().items():
+        monkeypatch.setenv(name, value)
+    registration = AppRegistration(APP_ID, "secret")  # tests/bot/test_app.py's run() gives the bot this password
+    with identity_service({APP_ID: registration}, tls=tls.server_context()) as identity:
+        assert identity.origin.startswith("https://")
+
+        async def test(client: TestClient[web.Request, web.Application], connector: FakeBotConnector,
+                       *_: object) -> None:
+            token = identity.channel_token(APP_ID, connector.url)
+            response = await client.post("/api/messages", json=message(connector, "hi"), headers=bearer(token))
+            assert response.status == 201
+            assert connector.texts() == ["Please select a long operation test option."]
+            scheme, _, bot_token = str(connector.sent[0]["_authorization"]).partition(" ")
+            claims = jwt.decode(bot_token, identity.key.private_key.public_key(), algorithms=["RS256"],
+                                audience="https://api.botframework.com")
+            assert (scheme, claims["appid"], claims["ver"]) == ("Bearer", APP_ID, "1.0")
+
+        run(test, app_id=APP_ID, cloud=cloud_of(identity))

@@ -20,7 +20,7 @@ from bot.operations_client import (
 )
 from bot.settings import BotSettings
 from contract import Progress, Stage, StartRequest, error_body
-from tests.bot.fake_operations_service import FakeOperationsService
+from tests.bot.fake_operations_service import INSTANCES, SYSTEM_KEY, FakeOperationsService
 
 CONTINUATION = {
     "type": "event",
@@ -186,20 +186,18 @@ def test_status_of_an_unknown_instance_is_rejected_with_404() -> None:
     run_with_client(test)
 
 
-def test_status_sends_the_key_to_the_function_app_origin_only() -> None:
+def test_only_the_start_carries_the_function_key_status_and_terminate_use_their_code() -> None:
+    # The status and terminate URLs are Durable webhooks carrying the system key in code=; the Functions host reads
+    # the x-functions-key header first, so the function key there would be 401 (the fake refuses it as Azure does).
     async def test(service: FakeOperationsService, client: OperationsClient) -> None:
         started = await client.start(REQUEST)
-        await client.status(started)
-        # Same service reached through another host name: another origin, so no key.
-        elsewhere = StartedOperation(
-            started.instance_id,
-            started.option,
-            started.status_query_url.replace("127.0.0.1", "localhost"),
-            started.terminate_url,
-        )
-        await client.status(elsewhere)
-        keys = [key for path, key in service.seen_keys if path.endswith(started.instance_id)]
-        assert keys == ["fn-key", None]
+        assert (await client.status(started)).runtime_status == "Running"
+        assert await client.terminate(started, "cancelled") is TerminateResult.TERMINATED
+        assert service.seen_keys == [
+            ("/api/operations", "fn-key"),
+            (f"{INSTANCES}/{started.instance_id}", None),
+            (f"{INSTANCES}/{started.instance_id}/terminate", None),
+        ]
 
     run_with_client(test, key="fn-key")
 
@@ -232,7 +230,8 @@ def test_terminate_of_an_unknown_instance_is_not_found() -> None:
 
 
 def _operation(service: FakeOperationsService, instance_id: str) -> StartedOperation:
-    base = f"{service.url}/runtime/webhooks/durabletask/instances/{instance_id}"
-    return StartedOperation(instance_id, "option 1", base, f"{base}/terminate?reason={{text}}")
+    base = f"{service.url}{INSTANCES}/{instance_id}"
+    return StartedOperation(instance_id, "option 1", f"{base}?code={SYSTEM_KEY}",
+                            f"{base}/terminate?reason={{text}}&code={SYSTEM_KEY}")
 
 

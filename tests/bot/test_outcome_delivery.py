@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from botbuilder.schema import Activity
 
-from contract import OutcomeStatus, instance_id_prefix
+from contract import OutcomeStatus, StopReason, instance_id_prefix
 from tests.bot.harness import (
     FUNCTION_APP_CONVERSATION,
     SIGNING_KEY,
@@ -18,6 +18,8 @@ from tests.bot.harness import (
 )
 
 CHOOSE = "Please select a long operation test option."
+THANKS = "Thanks for waiting. (Result for long operation one!)"
+REJECTED_SIGNATURE = "the outcome signature is missing or wrong, or the outcome or its routing was changed"
 
 
 def run(test: Callable[[BotHarness], Awaitable[None]]) -> None:
@@ -43,22 +45,23 @@ def dropped_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
 
 
 @pytest.mark.parametrize(
-    ("status", "result", "said"),
+    ("status", "result", "reason", "said"),
     [
-        (OutcomeStatus.COMPLETED, "(Result for long operation one!)",
-         "Thanks for waiting. (Result for long operation one!)"),
-        (OutcomeStatus.FAILED, "step 3 kept failing",
-         "Sorry, the long operation: option 1 failed: step 3 kept failing."),
-        (OutcomeStatus.TIMED_OUT, "no result within 30 seconds",
-         "Sorry, the long operation: option 1 took too long and was stopped (no result within 30 seconds)."),
+        (OutcomeStatus.COMPLETED, "(Result for long operation one!)", None, THANKS),
+        (OutcomeStatus.FAILED, "", StopReason(3, 5, 3, 30),
+         "Sorry, the long operation: option 1 failed at step 3 of 5 after 3 attempts."),
+        (OutcomeStatus.TIMED_OUT, "", StopReason(2, 5, 1, 90),
+         "Sorry, the long operation: option 1 did not finish within 1 minute and 30 seconds, "
+         "so it was stopped at step 2 of 5."),
     ],
+    ids=["completed", "failed", "timed-out"],
 )
 def test_an_outcome_reaches_the_original_conversation_then_the_choice_prompt(
-    status: OutcomeStatus, result: str, said: str
+    status: OutcomeStatus, result: str, reason: StopReason | None, said: str
 ) -> None:
     async def test(harness: BotHarness) -> None:
         await start_option_1(harness)
-        replies = await harness.post(harness.outcome_event(status, result))
+        replies = await harness.post(harness.outcome_event(status, result, reason=reason))
         assert texts(replies) == [said, CHOOSE]
         assert_sent_to_user(replies)
         # The continuation turn saved its state: the prompt no longer waits, a new choice starts a new operation.
@@ -73,7 +76,7 @@ def test_a_duplicate_outcome_is_dropped_and_logged(caplog: pytest.LogCaptureFixt
     async def test(harness: BotHarness) -> None:
         await start_option_1(harness)
         event = harness.outcome_event()
-        assert texts(await harness.post(event)) == ["Thanks for waiting. (Result for long operation one!)", CHOOSE]
+        assert texts(await harness.post(event)) == [THANKS, CHOOSE]
         before = harness.state_snapshot()
         caplog.clear()
         assert await harness.post(event) == []
@@ -114,7 +117,7 @@ def test_an_untrustworthy_event_changes_nothing_and_is_logged(
         assert harness.service.only_instance()[0] in message
         assert SIGNING_KEY not in message
         # Still waiting for the genuine outcome.
-        assert texts(await harness.post(harness.outcome_event()))[0].startswith("Thanks for waiting.")
+        assert texts(await harness.post(harness.outcome_event())) == [THANKS, CHOOSE]
 
     run(test)
 
@@ -186,18 +189,110 @@ def test_an_instance_id_of_another_conversation_is_rejected(caplog: pytest.LogCa
     run(test)
 
 
-def test_a_redirected_service_url_is_rejected(caplog: pytest.LogCaptureFixture) -> None:
+ROUTING_CHANGES = {
+    "channel": ("channelId", "msteams"),
+    "serviceUrl": ("serviceUrl", "https://attacker.example/"),
+    "conversation": ("conversation", {"id": "Convo2"}),
+    "bot": ("recipient", {"id": "another-bot", "name": "Bot"}),
+    "user": ("from", {"id": "another-user", "name": "user"}),
+}
+
+
+@pytest.mark.parametrize("change", list(ROUTING_CHANGES.values()), ids=list(ROUTING_CHANGES))
+def test_a_genuine_outcome_whose_routing_was_changed_is_rejected_before_any_conversation_is_continued(
+    change: tuple[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    field, value = change
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        # Signed for the user's conversation, then posted with one routing field changed on the way.
+        redirected = {**harness.continuation(), field: value}
+        before = harness.state_snapshot()
+        caplog.clear()
+        assert await harness.post(harness.outcome_event(posted_continuation=redirected)) == []
+        assert harness.adapter.continued == []
+        assert harness.state_snapshot() == before
+        [record] = dropped_records(caplog)
+        assert record.getMessage() == (
+            f"outcome event rejected: {REJECTED_SIGNATURE} instance_id={harness.service.only_instance()[0]} "
+            f"conversation_id={redirected['conversation']['id']}"
+        )
+        # Still waiting for the genuine outcome.
+        assert texts(await harness.post(harness.outcome_event())) == [THANKS, CHOOSE]
+        assert len(harness.adapter.continued) == 1
+
+    run(test)
+
+
+@pytest.mark.parametrize(
+    ("status", "result", "reason", "said"),
+    [
+        (OutcomeStatus.FAILED, "", StopReason(3, 5, 1, 30),
+         "Sorry, the long operation: option 1 failed at step 3 of 5."),
+        (OutcomeStatus.FAILED, "", None, "Sorry, the long operation: option 1 failed."),
+        (OutcomeStatus.TIMED_OUT, "", None, "Sorry, the long operation: option 1 took too long and was stopped."),
+        (OutcomeStatus.COMPLETED, "", None, "Thanks for waiting. The long operation: option 1 has finished."),
+        # A sentence from a function app of the previous contract is not wrapped in the bot's own.
+        (OutcomeStatus.FAILED, "Sorry, option 1 failed at step 1 of 4 (tried 3 times).", None,
+         "Sorry, the long operation: option 1 failed."),
+    ],
+    ids=["failed-once", "failed-without-reason", "timed-out-without-reason", "completed-without-result",
+         "failed-with-an-old-sentence"],
+)
+def test_every_outcome_is_told_in_one_plain_sentence(
+    status: OutcomeStatus, result: str, reason: StopReason | None, said: str
+) -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        assert texts(await harness.post(harness.outcome_event(status, result, reason=reason))) == [said, CHOOSE]
+
+    run(test)
+
+
+@pytest.mark.parametrize(
+    ("status", "result", "said"),
+    [
+        (OutcomeStatus.COMPLETED, "(Result for long operation one!)", THANKS),
+        (OutcomeStatus.FAILED, "Sorry, option 1 failed at step 1 of 4 (tried 3 times).",
+         "Sorry, the long operation: option 1 failed."),
+    ],
+    ids=["completed", "failed"],
+)
+def test_an_outcome_signed_by_the_previous_contract_is_delivered_during_the_upgrade(
+    status: OutcomeStatus, result: str, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="bot")
 
     async def test(harness: BotHarness) -> None:
         await start_option_1(harness)
-        # The signature does not cover the continuation, so a replayed outcome could point elsewhere.
+        caplog.clear()
+        assert texts(await harness.post(harness.outcome_event(status, result, legacy=True))) == [said, CHOOSE]
+        logged = [r.getMessage() for r in caplog.records if "previous contract" in r.getMessage()]
+        assert logged == [
+            "outcome signed without its routing (a function app of the previous contract) accepted during the "
+            f"upgrade instance_id={harness.service.only_instance()[0]} conversation_id={USER_CONVERSATION}"
+        ]
+
+    run(test)
+
+
+def test_a_previous_contracts_outcome_with_a_redirected_service_url_is_still_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        # Its signature does not cover the continuation: the proactive turn compares the serviceUrl with the one the
+        # operation was started with.
         redirected = {**harness.continuation(), "serviceUrl": "https://attacker.example/"}
         before = harness.state_snapshot()
         caplog.clear()
-        assert await harness.post(harness.outcome_event(continuation=redirected)) == []
+        assert await harness.post(harness.outcome_event(continuation=redirected, legacy=True)) == []
         assert harness.state_snapshot() == before
-        assert "serviceUrl" in dropped_records(caplog)[0].getMessage()
+        assert "serviceUrl differs" in dropped_records(caplog)[0].getMessage()
 
     run(test)
 
@@ -254,7 +349,7 @@ def test_an_outcome_arriving_during_a_status_turn_is_delivered_once() -> None:
     async def test(harness: BotHarness) -> None:
         await start_option_1(harness)
         sent = await race_outcome_with(harness, "status")
-        assert sent.count("Thanks for waiting. (Result for long operation one!)") == 1
+        assert sent.count(THANKS) == 1
         # Neither turn's save undid the other: the outcome is delivered, the choice prompt is active.
         assert texts(await harness.say("option 2")) == ["...one moment please...."]
 
@@ -265,7 +360,7 @@ def test_an_outcome_racing_a_cancel_gives_the_user_exactly_one_ending() -> None:
     async def test(harness: BotHarness) -> None:
         await start_option_1(harness)
         sent = await race_outcome_with(harness, "cancel")
-        thanked = "Thanks for waiting. (Result for long operation one!)" in sent
+        thanked = THANKS in sent
         cancelled = "Cancelled the long operation: option 1." in sent
         assert thanked != cancelled, sent
         assert sent.count(CHOOSE) == 1

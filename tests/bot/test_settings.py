@@ -70,7 +70,8 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"OperationsTimeout": "inf"}, "OperationsTimeout"),
         ({"OperationsTimeout": "20"}, "OperationsTimeout"),
         ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
-        ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a", "MicrosoftAppPassword": "p"}, "MicrosoftAppTenantId"),
+        ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a", "MicrosoftAppPassword": "p"},
+         "MicrosoftAppTenantId"),
         ({"MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppId": "a"}, "MicrosoftAppTenantId"),
     ],
 )
@@ -86,7 +87,8 @@ def test_an_operations_url_with_a_host_and_an_optional_port_is_accepted(url: str
 
 
 def test_the_repr_holds_no_secret() -> None:
-    settings = BotSettings(signing_key="sign-secret", app_id="app", app_password="app-secret", operations_key="fn-secret")
+    settings = BotSettings(signing_key="sign-secret", app_id="app", app_password="app-secret",
+                           operations_key="fn-secret")
     assert "secret" not in repr(settings)
 
 

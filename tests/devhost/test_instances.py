@@ -16,7 +16,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from contract import Progress, Stage
-from devhost.instances import main, parse_args, row, run
+from devhost.functions.keys import KEYS_FILE, read_keys
+from devhost.instances import durable_key, main, parse_args, row, run
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTINUATION = {"type": "event", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
@@ -30,13 +31,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def functions_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("functions")
+
+
+@pytest.fixture(scope="module")
+def functions_url(data_dir: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "DirectLineSecret": "s", "OperationSigningKey": "k", "OperationSeconds": "600",
            "OperationSteps": "4", "DirectLineEndpoint": "http://127.0.0.1:9/v3/directline"}
     process = subprocess.Popen(
         [sys.executable, "-m", "devhost", "functions", "--app-root", str(ROOT), "--port", str(port),
-         "--data-dir", str(tmp_path_factory.mktemp("functions"))],
+         "--data-dir", str(data_dir)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -55,9 +61,12 @@ def functions_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def test_lists_a_running_operation_with_its_progress(functions_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lists_a_running_operation_with_its_progress(functions_url: str, data_dir: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    key = read_keys(data_dir / KEYS_FILE).function_key("start_operation")
     started = requests.post(f"{functions_url}/api/operations", json={"option": "option 1",
-                                                                       "continuation": CONTINUATION}, timeout=10)
+                                                                       "continuation": CONTINUATION},
+                            headers={"x-functions-key": key}, timeout=10)
     assert started.status_code == 202, started.text
     instance_id = started.json()["id"]
     # Poll until the orchestrator's first episode has set its progress.
@@ -66,16 +75,48 @@ def test_lists_a_running_operation_with_its_progress(functions_url: str, capsys:
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
-    assert main(["--functions-url", functions_url, "--prefix", instance_id]) == 0
+    # The host's system key, read from its data dir's keys file.
+    assert main(["--functions-url", functions_url, "--data-dir", str(data_dir), "--prefix", instance_id]) == 0
     header, line = capsys.readouterr().out.strip().splitlines()
     assert header.split() == ["instance", "name", "status", "stage", "progress", "updated", "message"]
     assert line.split()[:5] == [instance_id, "long_operation", "Running", "running", "0%"]
     assert "(0/4)" in line
 
 
-def test_an_empty_selection_says_so(functions_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--functions-url", functions_url, "--prefix", "nothing-has-this-prefix"]) == 0
+def test_an_empty_selection_says_so(functions_url: str, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = read_keys(data_dir / KEYS_FILE)
+    # The master key opens the Durable API too.
+    assert main(["--functions-url", functions_url, "--key", keys.master, "--prefix", "nothing-has-this-prefix"]) == 0
     assert capsys.readouterr().out.strip() == "(no orchestration instances)"
+
+
+@pytest.mark.parametrize("which", ["none", "function key", "host key"])
+def test_a_host_that_refuses_the_key_is_a_clear_error(functions_url: str, data_dir: Path, which: str,
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = read_keys(data_dir / KEYS_FILE)
+    key = {"none": "", "function key": keys.function_key("start_operation"), "host key": keys.host_key}[which]
+    # An empty data dir: no keys file to fall back on.
+    assert main(["--functions-url", functions_url, "--data-dir", str(tmp_path), "--key", key]) == 1
+    refused = "a request without a key" if which == "none" else "the key sent"
+    assert capsys.readouterr().err.strip() == (
+        f"devhost instances: {functions_url}/runtime/webhooks/durabletask/instances/ answered HTTP 401: the "
+        f"functions host checks keys and refused {refused}; pass --key with its durabletask system key or master "
+        f"key, or --data-dir with its {KEYS_FILE}")
+
+
+def test_the_local_keys_file_is_read_for_a_local_host_only(data_dir: Path) -> None:
+    system_key = read_keys(data_dir / KEYS_FILE).durable_system_key
+    # devhost up's layout: <data dir>/functions/keys.json.
+    up_dir = data_dir.parent / "up-layout"
+    (up_dir / "functions").mkdir(parents=True, exist_ok=True)
+    (up_dir / "functions" / KEYS_FILE).write_bytes((data_dir / KEYS_FILE).read_bytes())
+
+    def key(url: str, directory: Path) -> str:
+        return durable_key(parse_args(["--functions-url", url, "--data-dir", str(directory)]))
+
+    assert key("http://127.0.0.1:7071", data_dir) == system_key
+    assert key("http://localhost:7071", up_dir) == system_key
+    assert key("https://myapp.azurewebsites.net", data_dir) == ""
 
 
 def test_an_unreachable_host_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,11 +1,13 @@
 """The stack's plan and its log hints, without starting any part."""
 
+import stat
 from pathlib import Path
 
 import pytest
 
+from devhost.functions.keys import KEYS_FILE
 from devhost.secrets import StackSecrets
-from devhost.stack import StackConfig, log_tail, plan
+from devhost.stack import StackConfig, log_tail, plan, stack_keys
 
 SECRETS = StackSecrets(directline_secret="dl", signing_key="key")
 
@@ -32,3 +34,28 @@ def test_the_log_hint_is_the_last_lines_read_from_the_end(tmp_path: Path) -> Non
     # A tail window shorter than the lines asked for gives only whole lines.
     log.write_text("".join(f"line {n}\n" for n in range(100)), encoding="utf-8")
     assert log_tail(log, lines=20, max_bytes=30) == ["line 97", "line 98", "line 99"]
+
+
+def test_the_bot_gets_the_starters_own_key_and_the_functions_host_checks_keys(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OperationsKey", "a key from the developer's shell")  # never handed to a part
+    config = StackConfig(data_dir=tmp_path)
+    keys = stack_keys(config)
+    assert keys is not None
+    path = tmp_path / "functions" / KEYS_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stack_keys(config) == keys  # made once, then reused
+    parts = {part.name: part for part in plan(config, SECRETS, keys)}
+    assert parts["bot"].env["OperationsKey"] == keys.function_key("start_operation")
+    assert "--no-key-check" not in parts["functions"].argv
+    assert "OperationsKey" not in parts["functions"].env
+    assert "OperationsKey" not in parts["directline"].env
+
+
+def test_without_key_checks_the_functions_host_runs_with_the_off_switch_and_the_bot_has_no_key(tmp_path: Path) -> None:
+    config = StackConfig(data_dir=tmp_path, check_keys=False)
+    assert stack_keys(config) is None
+    parts = {part.name: part for part in plan(config, SECRETS, None)}
+    assert parts["functions"].argv[-1] == "--no-key-check"
+    assert parts["bot"].env["OperationsKey"] == ""
+    assert not (tmp_path / "functions" / KEYS_FILE).exists()

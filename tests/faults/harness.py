@@ -54,7 +54,7 @@ class FaultStack:
         assert len(instances) == 1, instances
         return conversation, str(instances[0]["instanceId"])
 
-    # --- the Durable status API ----------------------------------------------------------------------------
+    # --- the Durable status API (it takes the functions host's durabletask system key) ---------------------
 
     @property
     def durable_url(self) -> str:
@@ -62,7 +62,8 @@ class FaultStack:
 
     async def instances(self, conversation: Conversation) -> list[dict[str, Any]]:
         prefix = instance_id_prefix(conversation.channel_id, conversation.id)
-        async with self.session.get(f"{self.durable_url}/", params={"instanceIdPrefix": prefix}) as response:
+        async with self.session.get(f"{self.durable_url}/", params={"instanceIdPrefix": prefix},
+                                    headers=self.stack.durable_headers) as response:
             assert response.status == 200, await response.text()
             found: list[dict[str, Any]] = await response.json()
             return found
@@ -71,7 +72,8 @@ class FaultStack:
         params = {"showInput": "true"}
         if history:
             params.update(showHistory="true", showHistoryOutput="true")
-        async with self.session.get(f"{self.durable_url}/{instance_id}", params=params) as response:
+        async with self.session.get(f"{self.durable_url}/{instance_id}", params=params,
+                                    headers=self.stack.durable_headers) as response:
             assert response.status in (200, 202), await response.text()
             found: dict[str, Any] = await response.json()
             return found

@@ -7,8 +7,11 @@ without touching this process's os.environ.
 import contextlib
 import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from devhost.functions import HostKeys
+from devhost.functions.keys import KEYS_FILE, read_keys
 from tests.devhost.functions.processes import REPO, free_port, start_host
 
 # Operations that take an hour in one step: a started instance just waits in its activity until terminated.
@@ -26,13 +29,28 @@ CONTINUATION = {
 GOOD_START = {"option": "option 1", "continuation": CONTINUATION}
 
 
+@dataclass(frozen=True)
+class ProjectHost:
+    base_url: str
+    # The host checks keys as Azure does: the starter takes its function key, the Durable API its system key.
+    keys: HostKeys
+
+    @property
+    def starter_headers(self) -> dict[str, str]:
+        return {"x-functions-key": self.keys.function_key("start_operation")}
+
+    @property
+    def durable_headers(self) -> dict[str, str]:
+        return {"x-functions-key": self.keys.durable_system_key}
+
+
 @contextlib.contextmanager
-def project_host(work: Path) -> Iterator[str]:
-    """The base URL of a running host; stopped (SIGTERM, then waited for) on exit."""
+def project_host(work: Path) -> Iterator[ProjectHost]:
+    """A running host; stopped (SIGTERM, then waited for) on exit."""
     port = free_port()
     process = start_host(REPO, work / "data", port, SETTINGS, work / "host.log")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield ProjectHost(f"http://127.0.0.1:{port}", read_keys(work / "data" / KEYS_FILE))
     finally:
         process.send_signal(signal.SIGTERM)
         try:

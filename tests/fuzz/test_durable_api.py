@@ -31,9 +31,11 @@ class Host:
     base_url: str
     http: Http
     live_id: str  # a running long_operation instance
+    durable_headers: dict[str, str]  # the host's durabletask system key
 
-    def call(self, method: str, path: str, **kwargs: object) -> Reply:
-        return self.http.request(method, url(self.base_url, path), **kwargs)  # type: ignore[arg-type]
+    def call(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: object) -> Reply:
+        return self.http.request(method, url(self.base_url, path),  # type: ignore[arg-type]
+                                 headers={**self.durable_headers, **(headers or {})}, **kwargs)
 
     def still_serves(self) -> None:
         status = self.call("GET", f"{WEBHOOK}/instances/{self.live_id}")
@@ -47,10 +49,11 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
     loop = LoopThread()
     http = Http(loop)
     try:
-        with project_host(Path(tmp_path_factory.mktemp("fuzz-durable"))) as base_url:
-            started = http.request("POST", base_url + "/api/operations", json_body=GOOD_START)
+        with project_host(Path(tmp_path_factory.mktemp("fuzz-durable"))) as project:
+            started = http.request("POST", project.base_url + "/api/operations", json_body=GOOD_START,
+                                   headers=project.starter_headers)
             assert started.status == 202, started
-            yield Host(base_url, http, started.json()["id"])
+            yield Host(project.base_url, http, started.json()["id"], project.durable_headers)
     finally:
         http.close()
         loop.close()

@@ -14,7 +14,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from contract import MAX_START_BODY_BYTES
-from tests.fuzz.hosts import CONTINUATION, GOOD_START, project_host
+from tests.fuzz.hosts import CONTINUATION, GOOD_START, ProjectHost, project_host
 from tests.fuzz.strategies import json_values, not_json_bodies
 from tests.fuzz.support import FUZZ, Http, LoopThread, Reply, assert_client_error, starter_error
 
@@ -23,13 +23,14 @@ KNOWN_OPTIONS = ("option 1", "option 2", "option 3")
 
 
 class Starter:
-    def __init__(self, base_url: str, http: Http) -> None:
-        self.base_url = base_url
+    def __init__(self, project: ProjectHost, http: Http) -> None:
+        self.base_url = project.base_url
+        self.starter_headers = project.starter_headers
         self.http = http
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> Reply:
         return self.http.request("POST", self.base_url + OPERATIONS, body=body,
-                                 headers={"Content-Type": "application/json", "x-functions-key": "fuzz",
+                                 headers={"Content-Type": "application/json", **self.starter_headers,
                                           **(headers or {})})
 
     def post_json(self, value: Any) -> Reply:
@@ -48,8 +49,8 @@ def starter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Starter]:
     loop = LoopThread()
     http = Http(loop)
     try:
-        with project_host(Path(tmp_path_factory.mktemp("fuzz-starter"))) as base_url:
-            yield Starter(base_url, http)
+        with project_host(Path(tmp_path_factory.mktemp("fuzz-starter"))) as project:
+            yield Starter(project, http)
     finally:
         http.close()
         loop.close()

@@ -4,6 +4,7 @@ Like tests/devhost/functions/hosting.py, but for the repository root as the app 
 forgets the ``function_app`` module it imported (the repo root also holds .venv, orchestrator/ and tests/,
 whose modules must stay imported for the rest of the session). The app reads its settings from os.environ
 when an activity first needs them, so set them (the ``app_settings`` fixture) before starting the host.
+The host checks keys as Azure does: ``starter_headers`` carries the starter's function key.
 """
 
 import asyncio
@@ -13,7 +14,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from devhost.functions import HostConfig, RunningHost, serve
+from devhost.functions import HostConfig, HostKeys, RunningHost, serve
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -35,6 +36,16 @@ class ProjectHost:
     @property
     def base_url(self) -> str:
         return self.host.base_url
+
+    @property
+    def keys(self) -> HostKeys:
+        assert self.host.keys is not None, "this host checks no keys"
+        return self.host.keys
+
+    @property
+    def starter_headers(self) -> dict[str, str]:
+        """The header the bot sends to POST /api/operations: the start_operation function's own key."""
+        return {"x-functions-key": self.keys.function_key("start_operation")}
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

@@ -1,10 +1,10 @@
-"""Pure decisions: progress messages and user-readable outcomes."""
+"""Pure decisions: progress messages, and outcomes that carry facts for the bot to word."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contract import OutcomeStatus, Stage
+from contract import Outcome, OutcomeStatus, Stage, StopReason
 from orchestrator import decisions
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import RetryPolicy, parse_settings
@@ -26,23 +26,34 @@ def test_describe_seconds_reads_naturally() -> None:
     assert decisions.describe_seconds(2.5) == "2.5 seconds"
 
 
-def test_outcomes_carry_instance_conversation_and_a_readable_reason() -> None:
-    failed = decisions.failed_outcome("op-1", PLAN, 3)
-    assert (failed.instance_id, failed.conversation_id, failed.status) == ("op-1", "c-9", OutcomeStatus.FAILED)
-    assert failed.result == "Sorry, option 2 failed at step 3 of 4 (tried once)."
-    timed_out = decisions.timed_out_outcome("op-1", PLAN)
-    assert timed_out.result == "Sorry, option 2 did not finish within 1 second."
-    assert decisions.completed_outcome("op-1", PLAN, "done").result == "done"
+def test_a_stopped_outcome_carries_where_it_stopped_and_no_sentence() -> None:
+    failed = decisions.stopped_outcome("op-1", PLAN, 3, OutcomeStatus.FAILED, 1)
+    assert failed == Outcome("op-1", "c-9", OutcomeStatus.FAILED, "", StopReason(3, 4, 1, 1.0))
+    timed_out = decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.TIMED_OUT, 0)
+    assert timed_out == Outcome("op-1", "c-9", OutcomeStatus.TIMED_OUT, "", StopReason(2, 4, 0, 1.0))
+    assert decisions.completed_outcome("op-1", PLAN, "done") == Outcome("op-1", "c-9", OutcomeStatus.COMPLETED, "done")
+    with pytest.raises(ValueError, match="completed"):
+        decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.COMPLETED, 1)
 
 
-def test_progress_stages_follow_the_outcome() -> None:
+def test_the_final_progress_states_how_it_ended_in_facts_for_operators() -> None:
     assert decisions.step_progress(PLAN, 1).percent == 25
-    failed = decisions.failed_outcome("op-1", PLAN, 2)
+    failed = decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.FAILED, 3)
     assert decisions.notifying_progress(PLAN, 1, failed).stage is Stage.NOTIFYING
     final = decisions.final_progress(PLAN, 1, failed)
-    assert (final.stage, final.step, final.message) == (Stage.FAILED, 1, failed.result)
-    timed_out = decisions.timed_out_outcome("op-1", PLAN)
-    assert decisions.final_progress(PLAN, 1, timed_out).stage is Stage.TIMED_OUT
+    assert (final.stage, final.step, final.message) == (
+        Stage.FAILED, 1, "Stopped: step 2 of 4 failed on each of its 3 attempts.")
+    once = decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.FAILED, 1)
+    assert decisions.final_message(PLAN, once) == "Stopped: step 2 of 4 failed on its only attempt."
+    timed_out = decisions.stopped_outcome("op-1", PLAN, 3, OutcomeStatus.TIMED_OUT, 1)
+    final = decisions.final_progress(PLAN, 2, timed_out)
+    assert (final.stage, final.message) == (
+        Stage.TIMED_OUT, "Stopped at step 3 of 4: the deadline, 1 second after the start, passed.")
+    completed = decisions.final_progress(PLAN, 4, decisions.completed_outcome("op-1", PLAN, "done"))
+    assert (completed.stage, completed.percent, completed.message) == (Stage.COMPLETED, 100, "Completed all 4 steps.")
+    # An outcome without its facts (none this orchestrator makes) still gets a true line.
+    bare = Outcome("op-1", "c-9", OutcomeStatus.FAILED)
+    assert decisions.final_message(PLAN, bare) == "Ended failed."
 
 
 RETRYING = OperationPlan(**{**PLAN.__dict__, "timeout_seconds": 60.0, "step_retry": RetryPolicy(3, 2.0)})
@@ -72,15 +83,6 @@ def test_retrying_progress_names_the_step_and_the_next_attempt() -> None:
     shown = decisions.retrying_progress(RETRYING, 2, 3)
     assert (shown.stage, shown.step, shown.steps) == (Stage.RUNNING, 1, 4)
     assert shown.message == "Step 2 of 4 failed; trying again (attempt 3 of 3)."
-
-
-def test_stopped_outcome_is_failed_or_timed_out_only() -> None:
-    assert decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.FAILED) == decisions.failed_outcome("op-1", PLAN, 2)
-    assert decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.TIMED_OUT) == decisions.timed_out_outcome(
-        "op-1", PLAN
-    )
-    with pytest.raises(ValueError, match="completed"):
-        decisions.stopped_outcome("op-1", PLAN, 2, OutcomeStatus.COMPLETED)
 
 
 def test_notify_delays_grow_by_the_coefficient_up_to_the_cap_and_the_default_window_is_135_seconds() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from contract import Outcome, OutcomeStatus, StartRequest, verify_outcome
+from contract import Outcome, OutcomeStatus, Routing, StartRequest, StopReason, verify_outcome
 from orchestrator.http_session import shared_session
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import load_settings
@@ -23,6 +23,7 @@ DirectLine = tuple[asyncio.Runner, FakeDirectLine, str]
 INSTANCE = "op-0123456789ab-0a1b2c3d"
 CONTINUATION = {"type": "message", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
                 "conversation": {"id": "conv-7"}, "from": {"id": "user-7"}}
+ROUTING = Routing.of(CONTINUATION)
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_operation_completes_and_the_bot_receives_a_signed_result(
     assert state.is_done
     assert driver.attempts == {"run_operation_step": 3, "notify_bot": 1}
     outcome = posted_outcome(direct_line[1])
-    assert verify_outcome(outcome, SIGNING_KEY)
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
     assert (outcome.status, outcome.result) == (
         OutcomeStatus.COMPLETED, "(Yet another result, this one for operation three!)"
     )
@@ -79,9 +80,9 @@ def test_injected_fault_exhausts_retries_and_the_bot_is_told_it_failed(
     assert state.is_done
     assert driver.attempts == {"run_operation_step": 1 + 2, "notify_bot": 1}
     outcome = posted_outcome(direct_line[1])
-    assert verify_outcome(outcome, SIGNING_KEY)
-    assert outcome.status is OutcomeStatus.FAILED
-    assert outcome.result == "Sorry, option 2 failed at step 2 of 3 (tried 2 times)."
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
+    # Facts, not a sentence: the bot words them. Step 2 of 3 failed on both attempts; the deadline was 120 s.
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.FAILED, "", StopReason(2, 3, 2, 120))
     assert "InjectedFault" in state.output["detail"]
     assert (state.custom_status["stage"], state.custom_status["step"]) == ("failed", 1)
 
@@ -93,7 +94,7 @@ def test_a_step_failing_once_is_tried_again_and_the_bot_receives_the_result(
     assert state.is_done
     assert driver.attempts == {"run_operation_step": 3 + 1, "notify_bot": 1}
     outcome = posted_outcome(direct_line[1])
-    assert verify_outcome(outcome, SIGNING_KEY)
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
     assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, "(A different result for operation two!)")
     assert state.output["detail"] is None
     assert state.custom_status["stage"] == "completed"
@@ -128,6 +129,6 @@ def test_bot_back_after_two_failed_deliveries_receives_the_result_once(
     # Default coefficient 2: the second back-off is twice the first.
     assert driver.back_offs == [("notify_bot", 0.01), ("notify_bot", 0.02)]
     outcome = posted_outcome(fake)
-    assert verify_outcome(outcome, SIGNING_KEY)
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
     assert state.output["outcome"] == outcome.to_json()
     assert state.custom_status["stage"] == "completed"

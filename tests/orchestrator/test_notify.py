@@ -2,11 +2,19 @@
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from contract import LONG_OPERATION_RESPONSE_EVENT, ORCHESTRATOR_SENDER, Outcome, OutcomeStatus, verify_outcome
+from contract import (
+    LONG_OPERATION_RESPONSE_EVENT,
+    ORCHESTRATOR_SENDER,
+    Outcome,
+    OutcomeStatus,
+    Routing,
+    verify_outcome,
+)
 from orchestrator import blueprint
 from orchestrator.errors import DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
@@ -55,10 +63,16 @@ def test_posts_continuation_with_signed_outcome_the_bot_can_verify(app_settings:
     value = event["value"]
     assert {k: v for k, v in value.items() if k != "value"} == CONTINUATION
     outcome = Outcome.from_json(value["value"])
-    assert verify_outcome(outcome, SIGNING_KEY)
-    assert not verify_outcome(outcome, "another-key")
-    assert outcome.unsigned().to_json() | {"issuedAt": ""} == UNSIGNED.to_json()
-    assert outcome.issued_at.endswith("Z")
+    routing = Routing("emulator", "http://127.0.0.1:9/", "user-conv-1", "bot", "user-1")
+    assert verify_outcome(outcome, routing, SIGNING_KEY)
+    assert not verify_outcome(outcome, routing, "another-key")
+    # The signature covers where the continuation sends the bot, field by field.
+    for changed in ({"channel_id": "msteams"}, {"service_url": "https://attacker.example/"},
+                    {"conversation_id": "user-conv-2"}, {"bot_id": "another-bot"}, {"user_id": "user-2"}):
+        assert not verify_outcome(outcome, replace(routing, **changed), SIGNING_KEY), changed
+    # Exactly the outcome the orchestrator made, plus the signature: no timestamp (README, "No freshness window").
+    assert outcome.unsigned() == UNSIGNED
+    assert set(value["value"]) == {"kind", "instanceId", "conversationId", "status", "result", "reason", "signature"}
 
     assert output == {
         "outcome": outcome.to_json(),

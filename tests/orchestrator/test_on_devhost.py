@@ -19,7 +19,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from contract import Outcome, OutcomeStatus, verify_outcome
+from bot.operations_client import OperationsClient, OperationStatus, TerminateResult
+from bot.settings import BotSettings
+from contract import Outcome, OutcomeStatus, Routing, StartRequest, StopReason, verify_outcome
 from orchestrator.http_session import shared_session
 from tests.orchestrator.conftest import SIGNING_KEY
 from tests.orchestrator.devhost_thread import ProjectHost
@@ -28,6 +30,7 @@ from tests.orchestrator.fake_directline import SECRET, FakeDirectLine, server_fo
 WAIT_SECONDS = 30.0
 CONTINUATION = {"type": "message", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
                 "conversation": {"id": "conv-devhost"}, "from": {"id": "user-1"}, "recipient": {"id": "bot"}}
+ROUTING = Routing.of(CONTINUATION)
 TERMINAL = {"Completed", "Failed", "Terminated", "Canceled"}
 RESULT_TWO = "(A different result for operation two!)"
 
@@ -45,7 +48,7 @@ class Stack:
 
     async def _run_operation(self, option: str) -> dict[str, Any]:
         async with aiohttp.ClientSession() as session:
-            async with session.post(f"{self.host.base_url}/api/operations", headers={"x-functions-key": "local"},
+            async with session.post(f"{self.host.base_url}/api/operations", headers=self.host.starter_headers,
                                     json={"option": option, "continuation": CONTINUATION}) as response:
                 assert response.status == 202, await response.text()
                 started = await response.json()
@@ -129,9 +132,8 @@ def test_a_step_failing_for_good_ends_completed_with_the_failed_outcome_delivere
     # sequence number 4, but the replay now schedules activity 'notify_bot'".
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert verify_outcome(outcome, SIGNING_KEY)
-    assert (outcome.status, outcome.result) == (OutcomeStatus.FAILED,
-                                                "Sorry, option 2 failed at step 2 of 3 (tried 2 times).")
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.FAILED, "", StopReason(2, 3, 2, 30))
     assert status["output"]["outcome"] == outcome.to_json()
     assert "InjectedFault" in status["output"]["detail"]
     assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskFailed", "TaskFailed"]
@@ -144,7 +146,7 @@ def test_a_step_failing_once_is_tried_again_and_the_result_is_delivered(stack: C
 
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert verify_outcome(outcome, SIGNING_KEY)
+    assert verify_outcome(outcome, ROUTING, SIGNING_KEY)
     assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, RESULT_TWO)
     assert status["output"]["detail"] is None
     assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskFailed", "TaskCompleted",
@@ -193,8 +195,8 @@ def test_the_deadline_passing_during_a_step_delivers_timed_out(stack: Callable[.
 
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert (outcome.status, outcome.result) == (OutcomeStatus.TIMED_OUT,
-                                                "Sorry, option 1 did not finish within 0.3 seconds.")
+    # The deadline won the race against the step's first attempt.
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.TIMED_OUT, "", StopReason(1, 1, 1, 0.3))
     assert status["customStatus"]["stage"] == "timed_out"
 
 
@@ -206,7 +208,43 @@ def test_a_back_off_that_would_pass_the_deadline_delivers_timed_out_at_once(stac
 
     assert status["runtimeStatus"] == "Completed", status["output"]
     [outcome] = running.delivered()
-    assert (outcome.status, outcome.result) == (OutcomeStatus.TIMED_OUT,
-                                                "Sorry, option 1 did not finish within 1 second.")
+    assert (outcome.status, outcome.result, outcome.reason) == (OutcomeStatus.TIMED_OUT, "", StopReason(1, 1, 1, 1))
     assert "InjectedFault" in status["output"]["detail"]
     assert results_of(status, "run_operation_step") == ["TaskFailed"]
+
+
+def test_the_bots_client_reads_progress_and_cancels_on_a_host_that_checks_keys(stack: Callable[..., Stack]) -> None:
+    # The bot holds the starter's function key. The status and terminate URLs are Durable webhooks that carry the
+    # system key in code=; a function key in the header there is 401 on Azure (header before code=), so before
+    # the fix progress was "not available" and cancel failed, on Azure and on this host alike.
+    running = stack(OperationSeconds="30", OperationSteps="3", OperationTimeoutSeconds="60")
+    host = running.host
+    settings = BotSettings(signing_key=SIGNING_KEY, operations_url=host.base_url,
+                           operations_key=host.keys.function_key("start_operation"))
+
+    async def scenario() -> tuple[OperationStatus, TerminateResult, OperationStatus]:
+        async with aiohttp.ClientSession() as session:
+            client = OperationsClient(session, settings)
+            started = await client.start(StartRequest(option="option 1", continuation=CONTINUATION))
+            assert "code=" in started.status_query_url
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + WAIT_SECONDS
+            progress = await client.status(started)
+            while progress.progress is None and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+                progress = await client.status(started)
+            cancelled = await client.terminate(started, "cancelled by the user")
+            after = await client.status(started)
+            while not after.finished and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+                after = await client.status(started)
+            return progress, cancelled, after
+
+    progress, cancelled, after = host.run(scenario(), timeout=WAIT_SECONDS + 10)
+
+    assert progress.runtime_status == "Running"
+    assert progress.progress is not None
+    assert (progress.progress.option, progress.progress.stage.value, progress.progress.steps) == ("option 1",
+                                                                                                   "running", 3)
+    assert cancelled is TerminateResult.TERMINATED
+    assert after.runtime_status == "Terminated"

@@ -10,10 +10,11 @@ cap, and the last failed attempt fails the orchestration at once.
 """
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from contract import Outcome, OutcomeStatus, Progress, Stage
+from contract import Outcome, OutcomeStatus, Progress, Stage, StopReason
 from orchestrator import decisions
 from orchestrator.payloads import NotifyRequest, OperationPlan
 from orchestrator.settings import RetryPolicy
@@ -41,7 +42,7 @@ STEP_FAILURE = "Activity function 'run_operation_step' failed: InjectedFault: st
 NOTIFY_FAILURE = "Activity function 'notify_bot' failed: DirectLineError: Direct Line post activity failed: HTTP 502"
 NOTIFY_DETAILS = '{"Message": "Direct Line post activity failed: HTTP 502"}'
 RESULT = "(Result for long operation one!)"
-TIMED_OUT_REASON = "Sorry, option 1 did not finish within 20 seconds."
+COMPLETED = Outcome(INSTANCE, "conv-1", OutcomeStatus.COMPLETED, RESULT)
 
 
 # Notify delays 5, 10, 15, 15, ... s: coefficient 2, capped at 15 s.
@@ -87,9 +88,13 @@ def back_off(until: datetime) -> dict[str, Any]:
     return {"actionType": CREATE_TIMER, "fireAt": fire_at(until), "isCanceled": False}
 
 
-def notify(status: OutcomeStatus, result: str) -> dict[str, Any]:
+def stopped(status: OutcomeStatus, step: int, steps: int, attempts: int) -> Outcome:
+    """The outcome of an operation stopped at ``step`` after ``attempts`` attempts there: facts, no sentence."""
+    return Outcome(INSTANCE, "conv-1", status, reason=StopReason(step, steps, attempts, TIMEOUT))
+
+
+def notify(outcome: Outcome) -> dict[str, Any]:
     """One delivery attempt: a PLAIN activity call awaited alone (no retry options, no race)."""
-    outcome = Outcome(INSTANCE, "conv-1", status, result)
     return {"actionType": CALL_ACTIVITY, "functionName": "notify_bot",
             "input": NotifyRequest(INSTANCE, CONTINUATION, outcome).to_json()}
 
@@ -98,8 +103,8 @@ def progress(stage: Stage, step: int, steps: int, message: str) -> dict[str, Any
     return Progress.of("option 1", stage, step, steps, message).to_json()
 
 
-def delivered(status: OutcomeStatus, result: str) -> dict[str, Any]:
-    signed = Outcome(INSTANCE, "conv-1", status, result, issued_at="2024-05-01T12:00:30Z", signature="ab" * 32)
+def delivered(outcome: Outcome) -> dict[str, Any]:
+    signed = replace(outcome, signature="ab" * 32)
     return {"outcome": signed.to_json(), "directLineConversationId": "dl-1", "directLineActivityId": "dl-1|0000001"}
 
 
@@ -137,16 +142,16 @@ def test_success_runs_every_step_reports_progress_then_notifies_and_completes() 
     state = replay(history)
     assert parsed(state.actions) == [
         race(plan, 1, True), race(plan, 2, True), race(plan, 3, True),
-        notify(OutcomeStatus.COMPLETED, RESULT),
+        notify(COMPLETED),
     ]
     assert state.custom_status == progress(Stage.NOTIFYING, 3, 3, "Sending the result to the conversation.")
     assert not state.is_done
 
-    history.scheduled(6, "notify_bot", "{}").completed(at(4), 6, delivered(OutcomeStatus.COMPLETED, RESULT))
+    history.scheduled(6, "notify_bot", "{}").completed(at(4), 6, delivered(COMPLETED))
     state = replay(history)
     assert state.is_done
-    assert state.custom_status == progress(Stage.COMPLETED, 3, 3, RESULT)
-    assert state.output == {**delivered(OutcomeStatus.COMPLETED, RESULT), "detail": None}
+    assert state.custom_status == progress(Stage.COMPLETED, 3, 3, "Completed all 3 steps.")
+    assert state.output == {**delivered(COMPLETED), "detail": None}
     assert len(state.actions) == 4  # nothing new once notified
 
 
@@ -178,17 +183,17 @@ def test_a_failed_attempt_backs_off_on_a_plain_timer_then_a_new_plain_attempt_su
     run_attempt(history, 3).completed(at(3), 3, {"step": 1, "result": RESULT})
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, True, attempt=2),
-                                     notify(OutcomeStatus.COMPLETED, RESULT)]
+                                     notify(COMPLETED)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 1, "Sending the result to the conversation.")
 
-    history.scheduled(5, "notify_bot", "{}").completed(at(4), 5, delivered(OutcomeStatus.COMPLETED, RESULT))
+    history.scheduled(5, "notify_bot", "{}").completed(at(4), 5, delivered(COMPLETED))
     state = replay(history)
     assert state.is_done
     # A failure that a retry made good is not reported.
     assert state.output["detail"] is None
 
 
-def test_exhausted_attempts_give_a_failed_outcome_with_a_readable_reason_and_notify_it() -> None:
+def test_exhausted_attempts_give_a_failed_outcome_with_its_facts_and_notify_it() -> None:
     plan = make_plan(steps=2, step_attempts=2)
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": None})
     run_attempt(history, 2).failed(at(2), 2, STEP_FAILURE, '{"StackTrace": "Traceback ..."}')
@@ -196,17 +201,17 @@ def test_exhausted_attempts_give_a_failed_outcome_with_a_readable_reason_and_not
     run_attempt(history, 5).failed(at(4), 5, STEP_FAILURE, '{"StackTrace": "Traceback ..."}')
 
     state = replay(history)
-    reason = "Sorry, option 1 failed at step 2 of 2 (tried 2 times)."
+    failed = stopped(OutcomeStatus.FAILED, 2, 2, 2)
     # The last failure counts at once (no "dummy" timer as with the SDK retry), and its race timer is cancelled.
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), back_off(at(3)),
-                                     race(plan, 2, True, attempt=2), notify(OutcomeStatus.FAILED, reason)]
+                                     race(plan, 2, True, attempt=2), notify(failed)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 2, "Telling the conversation that the operation failed.")
 
-    history.scheduled(7, "notify_bot", "{}").completed(at(5), 7, delivered(OutcomeStatus.FAILED, reason))
+    history.scheduled(7, "notify_bot", "{}").completed(at(5), 7, delivered(failed))
     state = replay(history)
     assert state.is_done
-    assert state.custom_status == progress(Stage.FAILED, 1, 2, reason)
-    # The technical detail stays in the output (and logs), not in what the user reads.
+    assert state.custom_status == progress(Stage.FAILED, 1, 2, "Stopped: step 2 of 2 failed on each of its 2 attempts.")
+    # The technical detail stays in the output (and logs), not in the outcome the bot words for the user.
     assert state.output["detail"] == STEP_FAILURE
     assert state.output["outcome"]["status"] == "failed"
 
@@ -214,11 +219,11 @@ def test_exhausted_attempts_give_a_failed_outcome_with_a_readable_reason_and_not
 def test_a_single_attempt_policy_fails_without_any_back_off() -> None:
     plan = make_plan(steps=1, step_attempts=1)
     history = run_attempt(start(plan), 0).failed(at(1), 0, STEP_FAILURE)
-    reason = "Sorry, option 1 failed at step 1 of 1 (tried once)."
-    assert parsed(replay(history).actions) == [race(plan, 1, True), notify(OutcomeStatus.FAILED, reason)]
+    assert parsed(replay(history).actions) == [race(plan, 1, True), notify(stopped(OutcomeStatus.FAILED, 1, 1, 1))]
 
 
 def test_deadline_timer_winning_during_a_step_gives_timed_out_and_notifies() -> None:
+    timed_out = stopped(OutcomeStatus.TIMED_OUT, 2, 2, 1)
     plan = make_plan(steps=2)
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": None})
     run_attempt(history, 2)
@@ -227,7 +232,7 @@ def test_deadline_timer_winning_during_a_step_gives_timed_out_and_notifies() -> 
     state = replay(history)
     # The winning timer has fired, so it is left as is; the still-running step is abandoned.
     assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, False),
-                                     notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+                                     notify(timed_out)]
     assert state.custom_status == progress(Stage.NOTIFYING, 1, 2,
                                            "Telling the conversation that the operation timed out.")
 
@@ -235,48 +240,54 @@ def test_deadline_timer_winning_during_a_step_gives_timed_out_and_notifies() -> 
     history.scheduled(4, "notify_bot", "{}").completed(at(TIMEOUT + 1), 2, {"step": 2, "result": RESULT})
     assert parsed(replay(history).actions) == parsed(state.actions)
 
-    history.completed(at(TIMEOUT + 2), 4, delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
+    history.completed(at(TIMEOUT + 2), 4, delivered(timed_out))
     state = replay(history)
     assert state.is_done
-    assert state.custom_status == progress(Stage.TIMED_OUT, 1, 2, TIMED_OUT_REASON)
+    assert state.custom_status == progress(Stage.TIMED_OUT, 1, 2,
+                                           "Stopped at step 2 of 2: the deadline, 20 seconds after the start, passed.")
     assert state.output["outcome"]["status"] == "timed_out"
     assert state.output["detail"] is None
 
 
 def test_deadline_timer_winning_during_a_retry_gives_timed_out_with_the_last_failure_as_detail() -> None:
+    timed_out = stopped(OutcomeStatus.TIMED_OUT, 1, 1, 2)
     plan = make_plan(steps=1, step_attempts=3)
     history = run_attempt(start(plan), 0).failed(at(1), 0, STEP_FAILURE)
     history.timer_created(2, at(2)).timer_fired(at(2), 2, at(2))
     run_attempt(history, 3).timer_fired(at(TIMEOUT), 4, DEADLINE)
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), back_off(at(2)), race(plan, 1, False, attempt=2),
-                                     notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+                                     notify(timed_out)]
     history.scheduled(5, "notify_bot", "{}").completed(at(TIMEOUT + 1), 5,
-                                                       delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
+                                                       delivered(timed_out))
     assert replay(history).output["detail"] == STEP_FAILURE
 
 
 def test_deadline_passed_between_steps_times_out_without_starting_another_step() -> None:
+    # Step 2 never began: no attempt at it.
+    timed_out = stopped(OutcomeStatus.TIMED_OUT, 2, 2, 0)
     plan = make_plan(steps=2)
     # Step 1 completes after the deadline, before the timer's message was processed.
     history = run_attempt(start(plan), 0).completed(at(TIMEOUT + 5), 0, {"step": 1, "result": None})
     state = replay(history)
-    assert parsed(state.actions) == [race(plan, 1, True), notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+    assert parsed(state.actions) == [race(plan, 1, True), notify(timed_out)]
     assert state.custom_status["stage"] == "notifying"
     assert state.custom_status["step"] == 1
 
 
 def test_a_back_off_that_would_end_at_or_past_the_deadline_times_out_at_once() -> None:
+    timed_out = stopped(OutcomeStatus.TIMED_OUT, 1, 1, 1)
     plan = make_plan(steps=1, step_attempts=3)
     # Failed at 19 s: the 1 s back-off would end exactly at the 20 s deadline, too late for another attempt.
     history = run_attempt(start(plan), 0).failed(at(TIMEOUT - 1), 0, STEP_FAILURE)
     state = replay(history)
-    assert parsed(state.actions) == [race(plan, 1, True), notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+    assert parsed(state.actions) == [race(plan, 1, True), notify(timed_out)]
     assert state.custom_status == progress(Stage.NOTIFYING, 0, 1,
                                            "Telling the conversation that the operation timed out.")
 
 
 def test_deadline_passing_during_a_back_off_times_out_without_another_attempt() -> None:
+    timed_out = stopped(OutcomeStatus.TIMED_OUT, 1, 1, 1)
     plan = make_plan(steps=1, step_attempts=3)
     history = run_attempt(start(plan), 0).failed(at(TIMEOUT - 2), 0, STEP_FAILURE)
     assert parsed(replay(history).actions) == [race(plan, 1, True), back_off(at(TIMEOUT - 1))]
@@ -284,13 +295,14 @@ def test_deadline_passing_during_a_back_off_times_out_without_another_attempt() 
     history.timer_created(2, at(TIMEOUT - 1)).timer_fired(at(TIMEOUT + 3), 2, at(TIMEOUT - 1))
     state = replay(history)
     assert parsed(state.actions) == [race(plan, 1, True), back_off(at(TIMEOUT - 1)),
-                                     notify(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON)]
+                                     notify(timed_out)]
 
     history.scheduled(3, "notify_bot", "{}").completed(at(TIMEOUT + 4), 3,
-                                                       delivered(OutcomeStatus.TIMED_OUT, TIMED_OUT_REASON))
+                                                       delivered(timed_out))
     state = replay(history)
     assert state.is_done
-    assert state.custom_status == progress(Stage.TIMED_OUT, 0, 1, TIMED_OUT_REASON)
+    assert state.custom_status == progress(Stage.TIMED_OUT, 0, 1,
+                                           "Stopped at step 1 of 1: the deadline, 20 seconds after the start, passed.")
     assert state.output["detail"] == STEP_FAILURE
 
 
@@ -303,7 +315,7 @@ def test_notify_input_carries_the_continuation_and_the_unsigned_outcome() -> Non
     assert request.continuation == CONTINUATION
     assert request.outcome == Outcome(INSTANCE, "conv-1", OutcomeStatus.COMPLETED, RESULT)
     # Signing happens in the activity: neither a signature nor the key is in the history.
-    assert request.outcome.signature == "" and request.outcome.issued_at == ""
+    assert request.outcome.signature == ""
     # Retried by the orchestrator itself: the SDK's retry options (no backoff coefficient) are not used.
     assert notify_call["actionType"] == CALL_ACTIVITY and "retryOptions" not in notify_call
 
@@ -322,7 +334,7 @@ def test_notify_backs_off_exponentially_up_to_the_cap_then_delivers_and_complete
     plan = make_plan(steps=1, notify_attempts=4)
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
     step = race(plan, 1, True)
-    attempt = notify(OutcomeStatus.COMPLETED, RESULT)
+    attempt = notify(COMPLETED)
 
     # Attempt 1 (id 2) fails at 2 s: a plain back-off timer (id 3) of the first delay, 5 s.
     notify_failed(history, 2, 2)
@@ -352,12 +364,12 @@ def test_notify_backs_off_exponentially_up_to_the_cap_then_delivers_and_complete
 
     # Attempt 4 (id 8) delivers: the orchestration completes with the delivered outcome.
     back_off_fired(history, 7, 34)
-    history.scheduled(8, "notify_bot", "{}").completed(at(35), 8, delivered(OutcomeStatus.COMPLETED, RESULT))
+    history.scheduled(8, "notify_bot", "{}").completed(at(35), 8, delivered(COMPLETED))
     state = replay(history)
     assert state.is_done
     assert len(state.actions) == 8  # nothing new once delivered
-    assert state.output == {**delivered(OutcomeStatus.COMPLETED, RESULT), "detail": None}
-    assert state.custom_status == progress(Stage.COMPLETED, 1, 1, RESULT)
+    assert state.output == {**delivered(COMPLETED), "detail": None}
+    assert state.custom_status == progress(Stage.COMPLETED, 1, 1, "Completed its one step.")
 
 
 def test_notify_back_off_timers_fire_at_the_episode_clock_plus_the_delay() -> None:
@@ -385,7 +397,7 @@ def test_notify_exhausting_its_attempts_fails_the_orchestration_at_once_with_a_c
     assert state.error == (
         "Could not deliver the completed outcome to the bot after 2 attempts: " + NOTIFY_FAILURE
     )
-    attempt = notify(OutcomeStatus.COMPLETED, RESULT)
+    attempt = notify(COMPLETED)
     assert parsed(state.actions) == [race(plan, 1, True), attempt, back_off(at(7)), attempt]
     undelivered = "The outcome could not be delivered to the conversation."
     assert state.custom_status == progress(Stage.FAILED, 1, 1, undelivered)
@@ -396,7 +408,7 @@ def test_a_single_notify_attempt_fails_without_any_back_off() -> None:
     history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
     state = replay(notify_failed(history, 2, 2))
     assert state.error == "Could not deliver the completed outcome to the bot after 1 attempt: " + NOTIFY_FAILURE
-    assert parsed(state.actions) == [race(plan, 1, True), notify(OutcomeStatus.COMPLETED, RESULT)]
+    assert parsed(state.actions) == [race(plan, 1, True), notify(COMPLETED)]
 
 
 def test_an_input_written_before_backoff_keeps_a_constant_notify_delay() -> None:
@@ -409,7 +421,7 @@ def test_an_input_written_before_backoff_keeps_a_constant_notify_delay() -> None
     notify_failed(history, 2, 2)
     back_off_fired(history, 3, 7)
     notify_failed(history, 4, 8)
-    attempt = notify(OutcomeStatus.COMPLETED, RESULT)
+    attempt = notify(COMPLETED)
     # 5 s, then 5 s again: coefficient 1, no cap.
     assert parsed(replay(history).actions) == [race(plan, 1, True), attempt, back_off(at(7)), attempt,
                                                back_off(at(13))]

@@ -83,9 +83,12 @@ class ChatTestBot(ActivityHandler):
     async def _notify_later(self, reference) -> None:  # type: ignore[no-untyped-def]
         # The bot's own "later": a proactive message after the turn that asked for it has ended.
         await asyncio.sleep(self.proactive_delay)
-        await self.adapter.continue_conversation(
-            reference, lambda context: context.send_activity(PROACTIVE_TEXT), None
-        )
+        async def send(context: TurnContext) -> None:
+            # The continuation's own id is a made-up uuid1 the chat would hold a reply to (bot/proactive.py).
+            context.activity.id = reference.activity_id
+            await context.send_activity(PROACTIVE_TEXT)
+
+        await self.adapter.continue_conversation(reference, send, None)
 
 
 async def serve_chat_bot(proactive_delay: float = 0.2):  # type: ignore[no-untyped-def]

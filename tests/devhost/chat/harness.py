@@ -1,6 +1,7 @@
 """Serves the chat test bot and a ChatClient against it, on loopback."""
 
 import contextlib
+import dataclasses
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,11 +24,14 @@ class ChatHarness:
 
 
 @contextlib.asynccontextmanager
-async def chatting() -> AsyncIterator[ChatHarness]:
+async def chatting(reply_hold_seconds: float | None = None) -> AsyncIterator[ChatHarness]:
     bot, served = await serve_chat_bot()
     out = io.StringIO()
+    config = ChatConfig(bot_url=served.url)
+    if reply_hold_seconds is not None:
+        config = dataclasses.replace(config, reply_hold_seconds=reply_hold_seconds)
     try:
-        async with ChatClient(ChatConfig(bot_url=served.url)) as client:
+        async with ChatClient(config) as client:
             yield ChatHarness(bot, served, client, out, TerminalView(out))
     finally:
         await served.close()

@@ -13,8 +13,7 @@ from typing import Any, TypeVar
 
 import azure.durable_functions as df
 
-from devhost.functions import HostConfig, RunningHost, serve
-from devhost.functions.binding import client_binding
+from devhost.functions import HostConfig, HostKeys, RunningHost, serve
 
 APPS = Path(__file__).parent / "apps"
 T = TypeVar("T")
@@ -22,7 +21,7 @@ WAIT_SECONDS = 20.0
 
 
 class HostThread:
-    def __init__(self, app_root: Path, data_dir: Path) -> None:
+    def __init__(self, app_root: Path, data_dir: Path, *, check_keys: bool = True) -> None:
         # The loader imports the app as `function_app` with its root first on sys.path, as the worker does;
         # put both back afterwards so other tests still import the project's own modules.
         self._saved_path = list(sys.path)
@@ -31,17 +30,28 @@ class HostThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="test-host-loop", daemon=True)
         self._thread.start()
-        self.host: RunningHost = self.run(serve(HostConfig(app_root=app_root, port=0, data_dir=data_dir)))
+        self.host: RunningHost = self.run(serve(HostConfig(app_root=app_root, port=0, data_dir=data_dir,
+                                                           check_keys=check_keys)))
 
     @property
     def base_url(self) -> str:
         return self.host.base_url
 
+    @property
+    def keys(self) -> HostKeys:
+        assert self.host.keys is not None, "this host checks no keys"
+        return self.host.keys
+
+    @property
+    def durable_headers(self) -> dict[str, str]:
+        """The durabletask system key, which the Durable API takes (the host checks keys as Azure does)."""
+        return {"x-functions-key": self.keys.durable_system_key}
+
     def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60.0) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def client(self) -> df.DurableOrchestrationClient:
-        return df.DurableOrchestrationClient(client_binding(self.base_url, self.host.host_json.hub_name))
+        return df.DurableOrchestrationClient(self.host.binding)
 
     def scenario(self, body: Callable[[df.DurableOrchestrationClient], Awaitable[T]]) -> T:
         async def go() -> T:

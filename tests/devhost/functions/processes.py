@@ -9,6 +9,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from devhost.functions.keys import KEYS_FILE, HostKeys, read_keys
+
 REPO = Path(__file__).resolve().parents[3]
 READY_SECONDS = 60.0
 
@@ -38,7 +40,16 @@ def start_host(app_root: Path, data_dir: Path, port: int, env: dict[str, str], l
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return process
+        except urllib.error.HTTPError as answer:
+            # A host that checks keys answers 401 to this keyless probe: it is up.
+            answer.close()
+            return process
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.05)
     process.kill()
     raise AssertionError(f"host did not answer within {READY_SECONDS}s:\n{log.read_text()}")
+
+
+def host_keys(data_dir: Path) -> HostKeys:
+    """The keys a host started on ``data_dir`` checks (it made them at start-up)."""
+    return read_keys(data_dir / KEYS_FILE)

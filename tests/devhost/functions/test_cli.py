@@ -113,6 +113,9 @@ def test_a_data_dir_that_is_a_file_is_reported(tmp_path: Path) -> None:
     data_dir = tmp_path / "not-a-dir"
     data_dir.write_text("a file")
     result = run_cli("--app-root", str(APPS / "crash"), "--data-dir", str(data_dir), "--port", "0")
+    # The keys come first: they are made before the task hub is opened.
+    _assert_clean_failure(result, f"Cannot keep the host's keys in {data_dir / 'keys.json'}", f"--data-dir {data_dir}")
+    result = run_cli("--app-root", str(APPS / "crash"), "--data-dir", str(data_dir), "--port", "0", "--no-key-check")
     _assert_clean_failure(result, "Cannot open the task hub", f"--data-dir {data_dir}")
 
 
@@ -130,7 +133,7 @@ def test_a_task_hub_that_cannot_be_opened_leaves_no_threads_behind(tmp_path: Pat
     before = set(threading.enumerate())
     try:
         with pytest.raises(FunctionsHostError, match="Cannot open the task hub"):
-            asyncio.run(serve(HostConfig(app_root=APPS / "crash", port=0, data_dir=data_dir)))
+            asyncio.run(serve(HostConfig(app_root=APPS / "crash", port=0, data_dir=data_dir, check_keys=False)))
     finally:
         sys.path[:] = saved_path
         sys.modules.pop("function_app", None)

@@ -23,8 +23,11 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostThread]:
 
 
 def call(host: HostThread, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+    """One request, with the Durable API's system key unless ``headers`` say otherwise."""
+    headers = {**host.durable_headers, **kwargs.pop("headers", {})}
+
     async def go() -> tuple[int, dict[str, str], Any]:
-        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path,
+        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path, headers=headers,
                                                                         **kwargs) as response:
             text = await response.text()
             try:
@@ -50,10 +53,12 @@ def test_start_answers_202_with_the_check_status_payload(host: HostThread) -> No
     assert status == 202
     assert headers["Location"] == body["statusQueryGetUri"]
     assert headers["Retry-After"] == "10"
+    # As the extension's GetClientResponseLinks: the task hub, the connection, then the webhook's code=<system key>.
+    code = f"code={host.keys.durable_system_key}"
     assert body["statusQueryGetUri"] == f"{host.base_url}{API}/instances/{body['id']}?taskHub=PatternsHub" \
-                                        "&connection=Storage"
+                                        f"&connection=Storage&{code}"
     assert body["sendEventPostUri"].endswith(f"/instances/{body['id']}/raiseEvent/{{eventName}}?taskHub="
-                                             "PatternsHub&connection=Storage")
+                                             f"PatternsHub&connection=Storage&{code}")
 
 
 def test_start_of_an_unknown_orchestrator_is_400_listing_the_known_ones(host: HostThread) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import azure.durable_functions as df
@@ -30,8 +31,11 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostThread]:
 
 
 def call(host: HostThread, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+    """One request, with the Durable API's system key unless ``headers`` say otherwise."""
+    headers = {**host.durable_headers, **kwargs.pop("headers", {})}
+
     async def go() -> tuple[int, dict[str, str], Any]:
-        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path,
+        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path, headers=headers,
                                                                         **kwargs) as response:
             text = await response.text()
             body: Any = json.loads(text) if text else None
@@ -56,10 +60,11 @@ def test_check_status_payload_has_eight_keys_and_the_id_url_encoded(host: HostTh
     assert list(body) == ["id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri",
                           "restartPostUri", "suspendPostUri", "resumePostUri"]
     assert body["id"] == "a b+c&d"
+    code = quote(host.keys.durable_system_key, safe="")
     assert body["statusQueryGetUri"] == (f"{host.base_url}{API}/instances/a+b%2Bc%26d?taskHub=PatternsHub"
-                                         "&connection=Storage")
+                                         f"&connection=Storage&code={code}")
     assert body["terminatePostUri"] == (f"{host.base_url}{API}/instances/a+b%2Bc%26d/terminate?reason={{text}}"
-                                        "&taskHub=PatternsHub&connection=Storage")
+                                        f"&taskHub=PatternsHub&connection=Storage&code={code}")
     call(host, "POST", f"{API}/instances/a%20b%2Bc%26d/terminate")
 
 
@@ -242,3 +247,11 @@ def test_terminate_without_a_reason_leaves_a_null_output(host: HostThread) -> No
     call(host, "POST", f"{API}/instances/no-reason/terminate")
     final = host.scenario(lambda client: wait_status(client, "no-reason"))
     assert (final.runtime_status.value, final.output) == ("Terminated", None)
+
+
+def test_the_webhook_path_itself_ignores_case_and_still_needs_the_key(host: HostThread) -> None:
+    status, _, body = call(host, "POST", "/RUNTIME/Webhooks/DurableTask/orchestrators/plain_function/case-base",
+                           json=1)
+    assert (status, body["id"]) == (202, "case-base")
+    assert call(host, "GET", "/Runtime/WebHooks/durabletask/instances/case-base", headers={"x-functions-key": ""})[0] \
+        == 401

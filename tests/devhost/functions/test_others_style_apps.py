@@ -1,5 +1,6 @@
 """Apps written the way other people write them: func.FunctionApp + df.Blueprint, renamed functions, aliases,
-an empty routePrefix, a %Setting% hub name from local.settings.json, an auth key that is accepted, not enforced."""
+an empty routePrefix, a %Setting% hub name from local.settings.json, function-level functions called with a
+function key or the host key."""
 
 import json
 import os
@@ -23,10 +24,10 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostThread]:
         del os.environ[name]
 
 
-def post(host: HostThread, path: str, body: Any = None) -> tuple[int, dict[str, str], str]:
+def post(host: HostThread, path: str, key: str, body: Any = None) -> tuple[int, dict[str, str], str]:
     async def go() -> tuple[int, dict[str, str], str]:
         async with aiohttp.ClientSession() as session, session.post(
-                host.base_url + path, json=body, headers={"x-functions-key": "anything"}) as response:
+                host.base_url + path, json=body, headers={"x-functions-key": key}) as response:
             return response.status, dict(response.headers), await response.text()
 
     return host.run(go())
@@ -42,7 +43,9 @@ def test_hub_name_and_settings_come_from_host_json_and_local_settings(host: Host
 
 
 def test_blueprint_order_workflow_end_to_end(host: HostThread) -> None:
-    status, headers, text = post(host, "/orders/42?code=ignored", {"items": [{"qty": 2, "price": 5}]})
+    # The header's key is the one checked; the code= beside it is not looked at.
+    status, headers, text = post(host, "/orders/42?code=ignored", host.keys.function_key("place_order"),
+                                 {"items": [{"qty": 2, "price": 5}]})
     assert status == 202
     body = json.loads(text)
     assert body["id"] == "order-42"
@@ -55,7 +58,7 @@ def test_blueprint_order_workflow_end_to_end(host: HostThread) -> None:
         assert status.custom_status == {"stage": "awaiting approval", "total": 10}
 
     host.scenario(wait_for_approval_stage)
-    assert post(host, "/orders/42/approve")[0] == 202
+    assert post(host, "/orders/42/approve", host.keys.host_key)[0] == 202
 
     async def finished(client: Any) -> Any:
         return await wait_status(client, "order-42")
@@ -67,7 +70,8 @@ def test_blueprint_order_workflow_end_to_end(host: HostThread) -> None:
 
 def test_empty_route_prefix_serves_functions_at_the_root(host: HostThread) -> None:
     async def go() -> tuple[int, str]:
-        async with aiohttp.ClientSession() as session, session.get(host.base_url + "/health") as response:
+        async with aiohttp.ClientSession() as session, session.get(
+                host.base_url + "/health", headers={"x-functions-key": host.keys.host_key}) as response:
             return response.status, await response.text()
 
     assert host.run(go()) == (200, "ok")

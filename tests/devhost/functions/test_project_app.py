@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.devhost.functions.processes import REPO, free_port, start_host
+from tests.devhost.functions.processes import REPO, free_port, host_keys, start_host
 
 WAIT_SECONDS = 30.0
 SETTINGS = {
@@ -20,10 +20,11 @@ CONTINUATION = {"type": "message", "channelId": "directline", "serviceUrl": "htt
                 "conversation": {"id": "conv-1"}, "from": {"id": "user"}, "recipient": {"id": "bot"}}
 
 
-def call(url: str, body: Any = None, method: str = "GET") -> tuple[int, Any]:
+def call(url: str, body: Any = None, method: str = "GET", key: str | None = None) -> tuple[int, Any]:
+    """``key`` goes in x-functions-key; the check-status URLs need none, they carry the system key in code=."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
-                                                                         "x-functions-key": "local"})
+    headers = {"Content-Type": "application/json"} | ({} if key is None else {"x-functions-key": key})
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as response:
             text = response.read().decode()
@@ -38,7 +39,8 @@ def test_project_operation_reports_progress_and_can_be_terminated(tmp_path: Path
     host = start_host(REPO, tmp_path / "data", port, SETTINGS, tmp_path / "host.log")
     try:
         code, started = call(f"http://127.0.0.1:{port}/api/operations",
-                             {"option": "option 1", "continuation": CONTINUATION}, "POST")
+                             {"option": "option 1", "continuation": CONTINUATION}, "POST",
+                             key=host_keys(tmp_path / "data").function_key("start_operation"))
         assert code == 202, started
         assert started["id"].startswith("op-")
         status_url = started["statusQueryGetUri"]

@@ -13,7 +13,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def stack_config(data_dir: Path, settings: Mapping[str, str]) -> StackConfig:
+def stack_config(data_dir: Path, settings: Mapping[str, str], *, auth: bool = False,
+                 single_tenant: bool = False) -> StackConfig:
+    """``auth``: Bot Framework authentication end to end, as ``devhost up --auth`` (``single_tenant``: SingleTenant)."""
     return StackConfig(
         data_dir=data_dir,
         functions_port=free_port(),
@@ -21,4 +23,6 @@ def stack_config(data_dir: Path, settings: Mapping[str, str]) -> StackConfig:
         directline_port=free_port(),
         settings=dict(settings),
         log_dir=data_dir / "logs",
+        identity_port=free_port() if auth else None,
+        single_tenant=single_tenant,
     )

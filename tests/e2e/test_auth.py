@@ -16,7 +16,7 @@ import pytest
 from devhost.chat import ChatClient, ChatConfig, ChatError
 from devhost.stack import Stack, StackConfig
 from orchestrator.directline import DirectLineClient
-from tests.e2e.stack_fixture import free_port, stack_config
+from tests.e2e.stack_fixture import stack_config
 
 SETTINGS = {"OperationSeconds": "1", "OperationSteps": "2", "OperationTimeoutSeconds": "60"}
 WAIT = 60.0
@@ -43,11 +43,7 @@ class AuthStack:
 
 
 def auth_stack(data_dir: Path, single_tenant: bool) -> Iterator[AuthStack]:
-    base = stack_config(data_dir, SETTINGS)
-    config = StackConfig(data_dir=base.data_dir, functions_port=base.functions_port, bot_port=base.bot_port,
-                         directline_port=base.directline_port, settings=base.settings, log_dir=base.log_dir,
-                         identity_port=free_port(), single_tenant=single_tenant)
-    running = AuthStack(config)
+    running = AuthStack(stack_config(data_dir, SETTINGS, auth=True, single_tenant=single_tenant))
     running.run(running.stack.__aenter__())
     try:
         yield running

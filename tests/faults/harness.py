@@ -156,15 +156,20 @@ def log_lines(stack: Stack, part: str) -> list[str]:
 
 
 @asynccontextmanager
-async def running_stack(data_dir: Path, settings: Mapping[str, str]) -> AsyncIterator[FaultStack]:
-    """A fresh stack per test (it starts in about a second), so a test's faults cannot leak into the next one."""
-    config = stack_config(data_dir, settings)
+async def running_stack(data_dir: Path, settings: Mapping[str, str], *, auth: bool = False
+                        ) -> AsyncIterator[FaultStack]:
+    """A fresh stack per test (it starts in about a second), so a test's faults cannot leak into the next one.
+    With ``auth``, Bot Framework authentication end to end (``devhost up --auth``), the chat as the Emulator with the
+    bot's credentials."""
+    config = stack_config(data_dir, settings, auth=auth)
     timeout = aiohttp.ClientTimeout(total=10)
+    stack = Stack(config)
+    emulator = None if stack.auth is None else stack.auth.emulator_auth()
     # The chat client outlives the stack: a bot still replying while the test ends must find its user there
     # (else botbuilder's connector retries for seconds against a closed port).
     async with (
-        ChatClient(ChatConfig(bot_url=config.messages_url)) as chat,
+        ChatClient(ChatConfig(bot_url=config.messages_url, auth=emulator)) as chat,
         aiohttp.ClientSession(timeout=timeout) as session,
-        Stack(config) as stack,
+        stack,
     ):
         yield FaultStack(stack, chat, session)

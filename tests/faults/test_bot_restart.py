@@ -23,9 +23,10 @@ SETTINGS = {
 }
 
 
-def test_bot_killed_while_operations_run_finishes_each_waterfall_once_in_its_conversation(tmp_path: Path) -> None:
+def test_bot_killed_while_operations_run_finishes_each_waterfall_once_in_its_conversation(
+        tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             first, first_id = await faults.user_waiting("option 1")
             third, third_id = await faults.user_waiting("option 3")
             faults.stack.kill("bot")

@@ -52,9 +52,9 @@ def assert_result_once_then_the_prompt(conversation: Conversation) -> None:
     assert conversation.bot_texts()[-2:] == [RESULT_1, CHOOSE]
 
 
-def test_a_channel_answering_503_once_gets_the_result_exactly_once(tmp_path: Path) -> None:
+def test_a_channel_answering_503_once_gets_the_result_exactly_once(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             faults.chat.faults.inject(FaultKind.UNAVAILABLE, conversation_id=conversation.id)
 
@@ -68,9 +68,10 @@ def test_a_channel_answering_503_once_gets_the_result_exactly_once(tmp_path: Pat
     asyncio.run(scenario())
 
 
-def test_a_prompt_that_fails_after_the_result_went_out_does_not_show_the_result_twice(tmp_path: Path) -> None:
+def test_a_prompt_that_fails_after_the_result_went_out_does_not_show_the_result_twice(
+        tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             # The result's post passes; the choice prompt after it answers 503.
             faults.chat.faults.inject(FaultKind.UNAVAILABLE, conversation_id=conversation.id, after=1)
@@ -85,9 +86,9 @@ def test_a_prompt_that_fails_after_the_result_went_out_does_not_show_the_result_
     asyncio.run(scenario())
 
 
-def test_a_throttled_channel_is_waited_for_as_its_retry_after_says(tmp_path: Path) -> None:
+def test_a_throttled_channel_is_waited_for_as_its_retry_after_says(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             # The conversation stays throttled for 2 s: a post sooner than that would be answered 429 again.
             faults.chat.faults.inject(FaultKind.THROTTLED, conversation_id=conversation.id, retry_after_seconds=2)
@@ -103,9 +104,9 @@ def test_a_throttled_channel_is_waited_for_as_its_retry_after_says(tmp_path: Pat
     asyncio.run(scenario())
 
 
-def test_a_hanging_channel_times_out_quickly_and_the_retry_delivers_the_result_once(tmp_path: Path) -> None:
+def test_a_hanging_channel_times_out_quickly_and_the_retry_delivers_the_result_once(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             # The post hangs for 120 s (longer than msrest's 100 s), holding the conversation's lock in the bot.
             faults.chat.faults.inject(FaultKind.HANG, conversation_id=conversation.id)
@@ -122,9 +123,9 @@ def test_a_hanging_channel_times_out_quickly_and_the_retry_delivers_the_result_o
     asyncio.run(scenario())
 
 
-def test_a_conversation_that_is_gone_ends_the_delivery_logged_and_in_the_status(tmp_path: Path) -> None:
+def test_a_conversation_that_is_gone_ends_the_delivery_logged_and_in_the_status(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             # Gone for good: every post to it is refused.
             faults.chat.faults.inject(FaultKind.GONE, conversation_id=conversation.id, count=100)
@@ -179,10 +180,10 @@ class DirectLineUser:
 
 
 def test_the_stand_ins_fault_control_fails_a_direct_line_users_result_once_and_it_still_arrives_once(
-    tmp_path: Path,
+    tmp_path: Path, auth: bool,
 ) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             user = DirectLineUser(faults)
             await user.start()
             await user.say("hi")

@@ -30,9 +30,9 @@ NARROW_WINDOW = {**OPERATION, "NotifyRetryAttempts": "3", "NotifyFirstRetrySecon
 FAILED_TEXT = "The long operation: option 1 failed. Let's start over."
 
 
-def test_directline_back_within_the_retry_window_delivers_the_result_once(tmp_path: Path) -> None:
+def test_directline_back_within_the_retry_window_delivers_the_result_once(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, WIDE_WINDOW) as faults:
+        async with running_stack(tmp_path, WIDE_WINDOW, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             faults.stack.kill("directline")
             await faults.wait_for_failed_notify(instance_id)
@@ -50,9 +50,10 @@ def test_directline_back_within_the_retry_window_delivers_the_result_once(tmp_pa
     asyncio.run(scenario())
 
 
-def test_directline_down_past_the_retry_window_fails_the_orchestration_and_the_bot_says_so(tmp_path: Path) -> None:
+def test_directline_down_past_the_retry_window_fails_the_orchestration_and_the_bot_says_so(
+        tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, NARROW_WINDOW) as faults:
+        async with running_stack(tmp_path, NARROW_WINDOW, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             faults.stack.kill("directline")
             final = await faults.wait_for_status(instance_id, runtime_status_is("Completed", "Failed"), "finished",

@@ -85,9 +85,9 @@ def _snapshot(*conversations: Conversation) -> list[int]:
     return [len(conversation.transcript) for conversation in conversations]
 
 
-def test_duplicate_forged_foreign_and_unknown_outcomes_reach_nobody_and_are_logged(tmp_path: Path) -> None:
+def test_duplicate_forged_foreign_and_unknown_outcomes_reach_nobody_and_are_logged(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             poster = Poster(faults)
             alice, alice_instance = await faults.user_waiting("option 1")
             bob, bob_instance = await faults.user_waiting("option 3")
@@ -161,12 +161,13 @@ def test_duplicate_forged_foreign_and_unknown_outcomes_reach_nobody_and_are_logg
     asyncio.run(scenario())
 
 
-def test_an_outcome_signed_by_the_previous_contract_reaches_its_user_once_during_an_upgrade(tmp_path: Path) -> None:
+def test_an_outcome_signed_by_the_previous_contract_reaches_its_user_once_during_an_upgrade(
+        tmp_path: Path, auth: bool) -> None:
     """A function app not yet upgraded signs without the routing; the bot, upgraded first, still delivers it, and
     the proactive turn's serviceUrl check still drops one re-posted towards another service."""
 
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             poster = Poster(faults)
             carol, carol_instance = await faults.user_waiting("option 2")
             continuation = await poster.continuation(carol_instance)

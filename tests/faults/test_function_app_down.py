@@ -13,9 +13,9 @@ SETTINGS = {"OperationSeconds": "0.5", "OperationSteps": "1"}
 NOT_STARTED = "Sorry, I could not start the long operation: the operations service is not reachable. Please try again."
 
 
-def test_function_app_down_when_the_user_picks_an_option_says_so_and_starts_over(tmp_path: Path) -> None:
+def test_function_app_down_when_the_user_picks_an_option_says_so_and_starts_over(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation = await faults.user_at_choice()
             faults.stack.kill("functions")
             # say() returns once the bot's turn is over: every reply of the turn has arrived.

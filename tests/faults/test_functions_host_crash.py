@@ -42,9 +42,9 @@ def _completed_steps(status: dict[str, Any]) -> list[int]:
     ]
 
 
-def test_functions_host_killed_during_a_step_completes_and_tells_the_user_once(tmp_path: Path) -> None:
+def test_functions_host_killed_during_a_step_completes_and_tells_the_user_once(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
-        async with running_stack(tmp_path, SETTINGS) as faults:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
             seen = await faults.wait_for_status(instance_id, _step_in_progress, "step 2 or 3 in progress")
             faults.stack.kill("functions")
@@ -70,12 +70,13 @@ def test_functions_host_killed_during_a_step_completes_and_tells_the_user_once(t
     asyncio.run(scenario())
 
 
-def test_functions_host_killed_while_notifying_posts_again_and_the_bot_drops_the_duplicate(tmp_path: Path) -> None:
+def test_functions_host_killed_while_notifying_posts_again_and_the_bot_drops_the_duplicate(
+        tmp_path: Path, auth: bool) -> None:
     """At least once inside, exactly once to the user: the outcome reached the bot, but the host died before
     ``notify_bot`` returned, so the restarted host runs ``notify_bot`` again and the bot gets the outcome twice."""
 
     async def scenario() -> None:
-        async with running_stack(tmp_path, ONE_SHORT_STEP) as faults:
+        async with running_stack(tmp_path, ONE_SHORT_STEP, auth=auth) as faults:
             conversation, instance_id = await faults.user_waiting("option 1")
 
             def kill_on_result(entry: TranscriptEntry) -> None:

@@ -1,6 +1,7 @@
 """Per-data-dir secrets of the offline stack: generated once, private, and overridable from the environment."""
 
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,17 @@ def test_up_reports_an_unreadable_secrets_file_and_exits_1(tmp_path: Path, capsy
     (tmp_path / "secrets.json").write_text("{not json", encoding="utf-8")
     assert up_main(["--data-dir", str(tmp_path)]) == 1
     assert "secrets.json is not readable JSON" in capsys.readouterr().err
+
+
+def test_the_app_registration_is_made_once_with_azures_shapes_only_when_asked(tmp_path: Path) -> None:
+    plain = load_or_create(tmp_path, environ={})
+    assert (plain.app_id, plain.app_password, plain.app_tenant_id) == ("", "", "")
+    registered = load_or_create(tmp_path, environ={}, app_registration=True)
+    assert str(uuid.UUID(registered.app_id)) == registered.app_id and len(registered.app_password) == 40
+    assert registered.app_tenant_id == ""
+    single = load_or_create(tmp_path, environ={}, app_registration=True, single_tenant=True)
+    assert (single.app_id, single.app_password) == (registered.app_id, registered.app_password)
+    assert str(uuid.UUID(single.app_tenant_id)) == single.app_tenant_id
+    assert load_or_create(tmp_path, environ={}, app_registration=True, single_tenant=True) == single
+    assert registered.app_password not in repr(registered)
+    assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600

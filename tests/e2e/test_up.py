@@ -1,8 +1,10 @@
 """``python -m devhost up --chat`` (what ``make run`` runs): a newcomer's whole session through the terminal."""
 
+import json
 import os
 import selectors
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -73,3 +75,38 @@ def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Pa
     logs = {path.name for path in (tmp_path / "logs").iterdir()}
     assert logs == {"functions.log", "directline.log", "bot.log", "dashboard.log"}
     assert (tmp_path / "bot-state.sqlite").exists()
+
+
+def test_up_with_auth_composes_with_the_other_options_and_the_chat_authenticates(tmp_path: Path) -> None:
+    env = {**os.environ, "OperationSeconds": "1", "OperationSteps": "2", "PYTHONUNBUFFERED": "1"}
+    ports = [str(free_port()) for _ in range(5)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost", "up", "--chat", "--auth", "--no-key-check", "--data-dir", str(tmp_path),
+         "--functions-port", ports[0], "--bot-port", ports[1], "--directline-port", ports[2],
+         "--dashboard-port", ports[3], "--identity-port", ports[4]],
+        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    terminal = Terminal(process)
+    try:
+        terminal.read_until("Type a message")
+        terminal.type("hi")
+        terminal.read_until("Please select a long operation test option.")
+        terminal.type("1")
+        output = terminal.read_until("Thanks for waiting. (Result for long operation one!)")
+        ca = tmp_path / "identity" / "tls" / "ca.pem"
+        assert f"  identity        https://127.0.0.1:{ports[4]}   (Bot Framework auth: MultiTenant app; CA in {ca})" \
+            in output
+        assert "(Bot Framework Emulator: open this URL, with the app id and password in secrets.json)" in output
+        assert "  keys            not checked (--no-key-check)" in output
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    logs = {path.name for path in (tmp_path / "logs").iterdir()}
+    assert logs == {"functions.log", "directline.log", "bot.log", "dashboard.log", "identity.log"}
+    stored = json.loads((tmp_path / "secrets.json").read_text(encoding="utf-8"))
+    assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
+    assert stored["MicrosoftAppId"] and stored["MicrosoftAppPassword"]
+    assert stored["MicrosoftAppPassword"] not in (tmp_path / "logs" / "bot.log").read_text(encoding="utf-8")

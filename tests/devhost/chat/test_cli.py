@@ -207,3 +207,20 @@ def test_an_out_of_range_port_exits_2_naming_it() -> None:
         assert "Traceback" not in err
 
     asyncio.run(scenario())
+
+
+def test_the_emulators_credentials_need_the_identity_service_and_the_password_from_the_environment() -> None:
+    from devhost.chat.cli import auth_from_args, parse_args
+
+    assert auth_from_args(parse_args([]), {}) is None
+    with pytest.raises(ValueError) as alone:
+        auth_from_args(parse_args(["--app-id", "app"]), {"MicrosoftAppPassword": "pw"})
+    assert str(alone.value) == "--app-id and --identity-url go together (Bot Framework authentication)"
+    args = parse_args(["--app-id", "app", "--identity-url", "https://127.0.0.1:8182/"])
+    with pytest.raises(ValueError) as no_password:
+        auth_from_args(args, {})
+    assert str(no_password.value) == "--app-id needs the app's password in $MicrosoftAppPassword"
+    auth = auth_from_args(args, {"MicrosoftAppPassword": "pw"})
+    assert auth is not None
+    assert (auth.app_id, auth.endpoints.token_url()) == ("app", "https://127.0.0.1:8182/botframework.com/oauth2/v2.0/token")
+    assert "pw" not in repr(auth)

@@ -71,3 +71,18 @@ def test_fault_flags_become_the_stand_ins_starting_faults_and_a_bad_one_is_a_usa
                              {"kind": "throttled", "count": 2, "after": 0, "retry_after_seconds": 3.0})
     assert main(["--secret", "s", "--fault", "explode"]) == 2
     assert "--fault 'explode': the kind must be one of unavailable, throttled, hang, gone" in capsys.readouterr().err
+
+
+def test_the_auth_flags_go_together_and_a_missing_key_file_is_named(tmp_path: Path) -> None:
+    from devhost.directline.cli import config_from_args, parse_args
+
+    with pytest.raises(ValueError) as partial:
+        config_from_args(parse_args(["--identity-url", "https://127.0.0.1:8182"]), {"DirectLineSecret": "s"})
+    assert str(partial.value) == ("--identity-key-file, --bot-app-id are required with --identity-url (Bot Framework "
+                                  "authentication)")
+    missing = tmp_path / "identity-key.json"
+    with pytest.raises(ValueError) as absent:
+        config_from_args(parse_args(["--identity-url", "https://127.0.0.1:8182", "--identity-key-file", str(missing),
+                                     "--bot-app-id", "app"]), {"DirectLineSecret": "s"})
+    assert str(absent.value) == f"--identity-key-file {missing} does not exist (start devhost identity first)"
+    assert config_from_args(parse_args([]), {"DirectLineSecret": "s"}).auth is None

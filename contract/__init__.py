@@ -16,6 +16,7 @@ from contract.instance_ids import instance_id_prefix, make_instance_id
 from contract.legacy_outcome import verify_legacy_outcome
 from contract.outcome import Outcome, OutcomeStatus
 from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
+from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
 from contract.routing import Routing
 from contract.signing import normalize_signing_key, sign_outcome, verify_outcome
@@ -29,6 +30,7 @@ __all__ = [
     "OPTIONS",
     "ORCHESTRATOR_SENDER",
     "OUTCOME_KIND",
+    "OUTCOME_WINDOW_SECONDS",
     "ContractError",
     "Outcome",
     "OutcomeEvent",

@@ -20,8 +20,8 @@ from botbuilder.schema import (
 )
 
 from bot.long_operation_bot import LongOperationBot
-from bot.memory_storage import ExpiringMemoryStorage
 from bot.long_operation_dialog import LongOperationDialog
+from bot.memory_storage import ExpiringMemoryStorage
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
 from contract import Outcome, OutcomeStatus, Routing, StopReason, sign_outcome

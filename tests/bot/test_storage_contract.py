@@ -10,9 +10,9 @@ import pytest
 from botbuilder.core import StoreItem
 
 from bot.errors import ETagConflict, StorageError
+from bot.state_expiry import SECONDS_PER_DAY
 from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import make_harness, texts
-from bot.state_expiry import SECONDS_PER_DAY
 from tests.bot.storage_backends import ALL, DURABLE, TIME_TO_LIVE, Backend, make_backend, opened
 
 

@@ -191,9 +191,10 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         raise SettingsError(
             "OperationTimeoutSeconds, NotifyRetryAttempts, NotifyFirstRetrySeconds, NotifyBackoffCoefficient, "
             "NotifyMaxRetrySeconds",
-            f"an outcome could reach the bot {latest:.0f} s after the start (the deadline, {settings.notify_retry.attempts} "
-            f"delivery attempts of up to {FUNCTION_TIMEOUT_SECONDS:g} s each, and the back-off between them); at most "
-            f"{OUTCOME_WINDOW_SECONDS} s (2 days), which the bot's conversation state outlives",
+            f"an outcome could reach the bot {latest:.0f} s after the start (the deadline, "
+            f"{settings.notify_retry.attempts} delivery attempts of up to {FUNCTION_TIMEOUT_SECONDS:g} s each, and the "
+            f"back-off between them); at most {OUTCOME_WINDOW_SECONDS} s (2 days), which the bot's conversation state "
+            "outlives",
         )
     return settings
 

@@ -109,9 +109,12 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
     def _read(self, keys: list[str]) -> dict[str, Any]:
         marks = ",".join("?" * len(keys))
         with self._lock:
-            # An expired row reads as absent even before the sweep has deleted it.
+            # An expired row reads as absent even before the sweep has deleted it. A row without a stamp (written by
+            # a version from before expiry since this one opened the file) counts as live until the next opening
+            # stamps it.
             rows = self._connection.execute(
-                f"SELECT key, etag, item FROM bot_state WHERE key IN ({marks}) AND last_activity > ?",
+                f"SELECT key, etag, item FROM bot_state WHERE key IN ({marks}) "
+                "AND (last_activity IS NULL OR last_activity > ?)",
                 [*keys, self._expiry.cutoff()],
             ).fetchall()
         items: dict[str, Any] = {}

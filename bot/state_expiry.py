@@ -1,8 +1,8 @@
 """Conversation state expires ConversationStateDays after its last write, in every store.
 
 Each store keeps a last-activity time beside every item (SQLite: a column with an index; Blob: a metadata entry;
-memory: a dict beside botbuilder's). The bot writes a conversation's state at the end of every turn that changed it,
-and every message turn does (a waiting prompt counts its attempts), so the time is the conversation's last turn.
+memory: a dict beside botbuilder's). The bot writes a conversation's state at the end of every turn, changed or not
+(bot/long_operation_bot.py), so the time is the conversation's last turn.
 An expired item reads as absent, so a conversation quiet for that long starts afresh, and a periodic sweep
 (``sweep_periodically``, started in bot/app.py's lifecycle) deletes expired items so the store does not grow forever.
 

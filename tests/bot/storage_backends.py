@@ -55,11 +55,13 @@ def new_container() -> str:
     return f"state-{uuid.uuid4().hex[:20]}"
 
 
-def make_backend(name: str, tmp_path: Path, azurite: Callable[[], Azurite]) -> Backend:
+def make_backend(
+    name: str, tmp_path: Path, azurite: Callable[[], Azurite], time_to_live: float = TIME_TO_LIVE
+) -> Backend:
     """``azurite`` is called only for the blob backend, so the other backends never start it. Every store expires
-    items TIME_TO_LIVE after their last write by the backend's clock."""
+    items ``time_to_live`` seconds after their last write by the backend's clock."""
     clock = FakeClock()
-    expiry = StateExpiry(TIME_TO_LIVE, clock)
+    expiry = StateExpiry(time_to_live, clock)
     if name == "memory":
         memory = CopyingMemoryStorage(expiry)
         return Backend(name, lambda: memory, clock)

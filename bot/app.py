@@ -17,7 +17,7 @@ from bot.inbound_auth import Unauthenticated, authenticate
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
-from bot.settings import BotSettings
+from bot.settings import PART_NONCE_HEADER, BotSettings
 from bot.state_expiry import ExpiringStorage, sweep_periodically
 from bot.storage import close_storage, create_storage
 from bot.turn_slots import TurnSlots
@@ -119,4 +119,5 @@ async def _messages(request: web.Request) -> web.StreamResponse:
 
 
 async def _health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    nonce = request.app[SETTINGS].part_nonce
+    return web.json_response({"status": "ok"}, headers={PART_NONCE_HEADER: nonce} if nonce else None)

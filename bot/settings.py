@@ -13,6 +13,9 @@ from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
 from contract import OUTCOME_WINDOW_SECONDS, normalize_signing_key
 
 DEFAULT_PORT = 3978
+# devhost/part_identity.py's names, repeated: the bot does not import the devhost.
+PART_NONCE_ENV = "DEVHOST_PART_NONCE"
+PART_NONCE_HEADER = "X-Devhost-Part-Nonce"
 DEFAULT_APP_TYPE = "MultiTenant"
 DEFAULT_OPERATIONS_URL = "http://127.0.0.1:7071"
 # The default of the BotStateStore setting (``python -m bot``): state survives a restart.
@@ -49,6 +52,8 @@ class BotSettings:
                       conversation starts afresh, and a sweep deletes the state.
     CHANNEL_SERVICE, TO_BOT_FROM_*, TO_CHANNEL_FROM_BOT_*, OAUTH_URL, VALIDATE_AUTHORITY
                       botbuilder's settings for another Bot Framework cloud (bot/cloud.py; default: the public cloud)
+    DEVHOST_PART_NONCE  set only by ``devhost up``: /api/health answers it back, so the stack knows it reached the
+                      bot it just started (devhost/part_identity.py; not a secret; unset in production)
     """
 
     signing_key: str
@@ -65,6 +70,7 @@ class BotSettings:
     max_concurrent_turns: int = DEFAULT_TURN_SLOTS
     conversation_state_days: int = DEFAULT_CONVERSATION_STATE_DAYS
     cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
+    part_nonce: str = ""
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -127,6 +133,7 @@ class BotSettings:
             max_concurrent_turns=_int(env, "MaxConcurrentTurns", DEFAULT_TURN_SLOTS),
             conversation_state_days=_int(env, "ConversationStateDays", DEFAULT_CONVERSATION_STATE_DAYS),
             cloud=BotFrameworkCloud.from_env(env),
+            part_nonce=env.get(PART_NONCE_ENV, ""),
         )
 
 

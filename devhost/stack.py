@@ -2,14 +2,21 @@
 
 Used by ``python -m devhost up``, the end-to-end tests and the benchmark. Each part runs in its own process, as it
 does in Azure, so a test can kill and restart one part without touching the others.
+
+Clean processes: every port is checked before anything starts (a busy one is an error naming it); each part is
+tethered to this process (devhost/tether.py), so it dies with it even when this process is SIGKILLed; and readiness
+accepts only an answer carrying the nonce drawn for that start (devhost/part_identity.py), so an older part still
+answering on the port is never taken for the new one.
 """
 
 import asyncio
+import errno
 import logging
 import os
+import secrets
 import signal
+import socket
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +25,10 @@ from typing import IO
 from devhost.functions.errors import ConfigError
 from devhost.functions.keys import HostKeys
 from devhost.functions.keys import load_or_create as load_or_create_keys
+from devhost.part_identity import PART_NONCE_ENV
 from devhost.readiness import NotReady, wait_until_ready
 from devhost.secrets import SecretsError, StackSecrets, load_or_create
+from devhost.tether import Tether
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +94,9 @@ class Part:
     argv: list[str]
     env: dict[str, str]
     ready_url: str
+    port: int
+    # The ``devhost up`` option that sets the port, for the busy-port error.
+    port_option: str
 
 
 def log_tail(path: Path, lines: int = 20, max_bytes: int = LOG_TAIL_BYTES) -> list[str]:
@@ -122,33 +134,37 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
         **config.settings,
         "PORT": str(config.bot_port),
     }
-    python = sys.executable
-    functions_argv = [python, "-m", "devhost", "functions", "--app-root", str(config.app_root),
-                      "--host", config.host, "--port", str(config.functions_port),
-                      "--data-dir", str(config.functions_data_dir)]
+    functions_args = ["functions", "--app-root", str(config.app_root), "--host", config.host,
+                      "--port", str(config.functions_port), "--data-dir", str(config.functions_data_dir)]
     if not config.check_keys:
-        functions_argv.append("--no-key-check")
+        functions_args.append("--no-key-check")
+    # Every part is started through devhost.tether, which ties it to this process.
     return [
         Part(
             "functions",
-            functions_argv,
+            Tether.argv("devhost", functions_args),
             functions_env,
-            # Keyless: a 401 proves the host is up, and a key in a URL could end up in an error message.
-            f"{config.functions_url}/runtime/webhooks/durabletask/instances/?top=1",
+            f"{config.functions_url}/devhost/health",
+            config.functions_port,
+            "--functions-port",
         ),
         Part(
             "directline",
-            [python, "-m", "devhost", "directline", "--host", config.host, "--port", str(config.directline_port),
-             "--bot-url", config.messages_url],
+            Tether.argv("devhost", ["directline", "--host", config.host, "--port", str(config.directline_port),
+                                    "--bot-url", config.messages_url]),
             # The secret goes by environment, not argv: argv is visible to every user in `ps`.
             {**base_env, "DirectLineSecret": secrets.directline_secret},
             f"http://{config.host}:{config.directline_port}/v3/directline/health",
+            config.directline_port,
+            "--directline-port",
         ),
         Part(
             "bot",
-            [python, "-m", "bot", "--host", config.host, "--port", str(config.bot_port)],
+            Tether.argv("bot", ["--host", config.host, "--port", str(config.bot_port)]),
             bot_env,
             f"{config.bot_url}/api/health",
+            config.bot_port,
+            "--bot-port",
         ),
     ]
 
@@ -164,6 +180,39 @@ def stack_keys(config: StackConfig) -> HostKeys | None:
         raise SecretsError(str(error)) from None
 
 
+def check_ports(host: str, parts: list[Part]) -> None:
+    """StackError naming the first port that is taken (or given to two parts), before anything is started."""
+    seen: dict[int, str] = {}
+    for part in parts:
+        if part.port in seen:
+            raise StackError(f"port {part.port} is given to both the {seen[part.port]} part and the {part.name} "
+                             f"part; choose another with {part.port_option}")
+        seen[part.port] = part.name
+    for part in parts:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As the parts bind (aiohttp and the functions host set SO_REUSEADDR): a port in TIME_WAIT is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, part.port))
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise StackError(f"cannot use port {part.port} on {host} for the {part.name} part: "
+                                     f"{error.strerror}") from None
+                raise StackError(f"port {part.port} on {host} ({part.port_option}, the {part.name} part) is already "
+                                 "in use by another process (an older devhost up?); stop it or choose another port "
+                                 f"with {part.port_option}") from None
+
+
+def exit_description(returncode: int) -> str:
+    """How a part ended, for a user: "exited with code 1" or "was killed by SIGKILL"."""
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
 class Stack:
     """Starts, watches and stops the parts. Use ``async with Stack(config) as stack``."""
 
@@ -174,8 +223,11 @@ class Stack:
         self.parts = {part.name: part for part in plan(config, self.secrets, self.keys)}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
+        self._nonces: dict[str, str] = {}
+        self._tether: Tether | None = None
 
     async def __aenter__(self) -> "Stack":
+        check_ports(self.config.host, list(self.parts.values()))
         try:
             for name in self.parts:
                 await self.start(name)
@@ -198,22 +250,29 @@ class Stack:
         await self._wait_ready(name)
 
     def _spawn(self, name: str) -> None:
-        # Spawning is a fork/exec of a few milliseconds; not worth a thread.
+        # Spawning is a fork/exec of a few milliseconds; not worth a thread. It must also stay on this (the event
+        # loop's) thread: the parent-death signal fires when the spawning *thread* ends (devhost/tether.py).
         part = self.parts[name]
+        if self._tether is None:
+            self._tether = Tether()
+        nonce = self._nonces[name] = secrets.token_hex(16)
         path = self.log_path(name)
         stdout: IO[bytes] | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             stdout = self._logs.get(name) or open(path, "ab")  # noqa: SIM115 - closed in stop_all
             self._logs[name] = stdout
+        # A session of its own: a Ctrl-C in the terminal reaches only this process, which stops the parts in order.
         self.processes[name] = subprocess.Popen(
-            part.argv, env=part.env, cwd=self.config.app_root, stdout=stdout,
-            stderr=subprocess.STDOUT if stdout is not None else None, start_new_session=True,
+            part.argv, env={**part.env, **self._tether.env(), PART_NONCE_ENV: nonce}, cwd=self.config.app_root,
+            stdout=stdout, stderr=subprocess.STDOUT if stdout is not None else None, start_new_session=True,
+            pass_fds=self._tether.fds,
         )
 
     async def _wait_ready(self, name: str) -> None:
         try:
-            await wait_until_ready(self.parts[name].ready_url, self.processes[name], name)
+            await wait_until_ready(self.parts[name].ready_url, self.processes[name], f"the {name} part",
+                                   nonce=self._nonces[name])
         except NotReady as error:
             raise StackError(f"{error}{self._log_hint(name)}") from None
 
@@ -247,6 +306,9 @@ class Stack:
         for handle in self._logs.values():
             handle.close()
         self._logs.clear()
+        if self._tether is not None:
+            self._tether.close()
+            self._tether = None
 
     @property
     def durable_headers(self) -> dict[str, str]:
@@ -255,3 +317,8 @@ class Stack:
 
     def dead_parts(self) -> list[str]:
         return [name for name, process in self.processes.items() if process.poll() is not None]
+
+    def describe_death(self, name: str) -> str:
+        """"the bot part was killed by SIGKILL", with the last lines of its log when it has one."""
+        returncode = self.processes[name].returncode
+        return f"the {name} part {exit_description(returncode)}{self._log_hint(name)}"

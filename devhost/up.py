@@ -1,6 +1,9 @@
 """``python -m devhost up``: the functions host, the Direct Line stand-in and the bot, wired together.
 
 With ``--chat`` the terminal chat runs in the foreground and the parts' logs go to ``<data dir>/logs``.
+
+Exit status: 0 after Ctrl-C (or SIGTERM, or the chat's /quit); 1 when a port is busy, a part fails to start, or a
+part dies while running (the message names it). The parts die with this process, however it ends.
 """
 
 import argparse
@@ -15,6 +18,8 @@ from devhost.functions.keys import KEYS_FILE
 from devhost.secrets import SecretsError
 from devhost.stack import Stack, StackConfig, StackError
 
+WATCH_SECONDS = 0.5
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devhost up", description=__doc__)
@@ -28,7 +33,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-key-check", action="store_true",
                         help="run the functions host without key checks, as `func start` does (default: keys are "
                              "checked as on Azure, and the bot holds the starter's function key)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for option in ("--functions-port", "--bot-port", "--directline-port"):
+        if getattr(args, option[2:].replace("-", "_")) == 0:
+            # Each part is told the others' addresses before it starts, so none can pick a free port itself.
+            parser.error(f"{option} 0: devhost up needs a fixed port for every part (the parts dial each other)")
+    return args
 
 
 def banner(config: StackConfig) -> str:
@@ -46,6 +56,18 @@ def banner(config: StackConfig) -> str:
     ])
 
 
+async def watch(stack: Stack, stop: asyncio.Event) -> str | None:
+    """Until ``stop``: None; or, as soon as a part has died, what happened to it (and ``stop`` is set)."""
+    while not stop.is_set():
+        dead = stack.dead_parts()
+        if dead:
+            stop.set()
+            return "; ".join(stack.describe_death(name) for name in dead)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=WATCH_SECONDS)
+    return None
+
+
 async def run(config: StackConfig, chat: bool) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -54,19 +76,21 @@ async def run(config: StackConfig, chat: bool) -> int:
     try:
         async with Stack(config) as stack:
             print(banner(config), flush=True)
+            watcher = asyncio.ensure_future(watch(stack, stop))
             if chat:
                 from devhost.chat.cli import run_interactive
 
-                return await run_interactive(config.messages_url, stop)
-            print("Press Ctrl-C to stop.", flush=True)
-            while not stop.is_set():
-                dead = stack.dead_parts()
-                if dead:
-                    print(f"devhost up: {', '.join(dead)} stopped unexpectedly; shutting down", file=sys.stderr)
-                    return 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=0.5)
-            return 0
+                # The watcher sets ``stop`` when a part dies, which ends the chat too.
+                status = await run_interactive(config.messages_url, stop)
+                stop.set()
+            else:
+                print("Press Ctrl-C to stop.", flush=True)
+                status = 0
+            death = await watcher
+            if death is not None:
+                print(f"devhost up: {death}; stopping the other parts", file=sys.stderr)
+                return 1
+            return status
     except (StackError, SecretsError) as error:
         print(f"devhost up: {error}", file=sys.stderr)
         return 1

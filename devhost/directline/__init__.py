@@ -1,7 +1,8 @@
 """A Direct Line 3.0 service for local use (``python -m devhost directline``).
 
-Clients (Web Chat, DirectLineJS, the function app) talk to ``/v3/directline``; the bot replies on the Bot Connector
-routes ``/v3/conversations/...``. State is in memory and does not survive a restart.
+Clients (Web Chat, DirectLineJS, the function app) talk to ``/v3/directline`` and receive over its WebSocket streams
+or by polling; the bot replies on the Bot Connector routes ``/v3/conversations/...``. State is in memory and does not
+survive a restart.
 """
 
 from devhost.directline.app import RunningDirectLine, create_app, serve

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from devhost.addresses import reachable_host
-from devhost.directline import client_api, connector_api, webchat
+from devhost.directline import client_api, connector_api, stream_api, webchat
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.middleware import cors_middleware, error_middleware, merge_slashes_middleware
@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: DirectLineConfig) -> web.Application:
-    """Both faces of the service: ``/v3/directline`` for clients and ``/v3/conversations`` for the bot; and the Web Chat
-    page on ``/webchat``."""
+    """Both faces of the service: ``/v3/directline`` for clients (REST and the WebSocket stream) and
+    ``/v3/conversations`` for the bot; and the Web Chat page on ``/webchat``."""
     forwarder = BotForwarder(config.bot_url, config.bot_timeout_seconds)
     # CORS outermost so error responses carry the headers too; slash merging innermost (it calls the handler).
     app = web.Application(
@@ -38,6 +38,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
 
     app.cleanup_ctx.append(bot_session)
     client_api.add_routes(app)
+    stream_api.add_routes(app)
     connector_api.add_routes(app, service)
     webchat.add_routes(app)
     return app

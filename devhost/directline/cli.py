@@ -11,6 +11,7 @@ import sys
 from devhost.addresses import port_number
 from devhost.directline.app import serve
 from devhost.directline.config import DIRECTLINE_BOT_TIMEOUT_SECONDS, DirectLineConfig
+from devhost.part_identity import PART_NONCE_ENV
 
 # The same setting name the function app reads its Direct Line secret from.
 SECRET_ENV = "DirectLineSecret"
@@ -40,6 +41,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Direc
     return DirectLineConfig(
         bot_url=args.bot_url, secret=secret, host=args.host, port=args.port,
         bot_timeout_seconds=args.bot_timeout, public_url=args.public_url,
+        part_nonce=environ.get(PART_NONCE_ENV, ""),
     )
 
 

@@ -4,10 +4,13 @@ from typing import Any
 
 from aiohttp import web
 
+from devhost.directline.conversations import Conversation
 from devhost.directline.middleware import read_json_object
 from devhost.directline.service import DirectLineService
 from devhost.directline.state import SERVICE, service_url
+from devhost.directline.stream_api import stream_url
 from devhost.directline.tokens import Grant
+from devhost.part_identity import nonce_headers
 
 PREFIX = "/v3/directline"
 # Ids are opaque: aiohttp's default {param} pattern ([^{}/]+) would send an id with a brace to "no route".
@@ -22,14 +25,19 @@ def _authenticate(request: web.Request) -> Grant:
     return _service(request).tokens.authenticate(request.headers.get("Authorization"))
 
 
-def _conversation_body(service: DirectLineService, conversation_id: str, grant: Grant) -> dict[str, Any]:
-    # streamUrl is empty: the stand-in has no WebSocket stream, so clients must poll (webSocket: false).
-    return {**service.tokens.body(grant), "conversationId": conversation_id, "streamUrl": ""}
+def _conversation_body(
+    request: web.Request, conversation: Conversation, grant: Grant, stream_after: int, watermark: str | None = None
+) -> dict[str, Any]:
+    """Start's and reconnect's answer: the token fields and a fresh pre-authorised streamUrl (stream_api)."""
+    service = _service(request)
+    token = service.stream_token(conversation, stream_after)
+    url = stream_url(service_url(request), conversation.id, token, watermark)
+    return {**service.tokens.body(grant), "conversationId": conversation.id, "streamUrl": url}
 
 
 async def health(request: web.Request) -> web.Response:
     """Unauthenticated readiness probe for ``devhost up``; not part of Direct Line."""
-    return web.json_response({"status": "ok"})
+    return web.json_response({"status": "ok"}, headers=nonce_headers(_service(request).config.part_nonce))
 
 
 async def generate_token(request: web.Request) -> web.Response:
@@ -49,14 +57,18 @@ async def start_conversation(request: web.Request) -> web.Response:
     grant = _authenticate(request)
     parameters = await read_json_object(request, service.config.max_activity_bytes, optional=True)
     started = await service.start_conversation(grant, parameters, service_url(request))
-    body = _conversation_body(service, started.conversation.id, started.grant)
+    body = _conversation_body(request, started.conversation, started.grant, started.stream_after)
     return web.json_response(body, status=201 if started.created else 200)
 
 
 async def reconnect(request: web.Request) -> web.Response:
     service = _service(request)
-    conversation, grant = service.reconnect(_authenticate(request), request.match_info["conversation_id"])
-    return web.json_response(_conversation_body(service, conversation.id, grant))
+    reconnected = service.reconnect(
+        _authenticate(request), request.match_info["conversation_id"], request.query.get("watermark")
+    )
+    return web.json_response(_conversation_body(
+        request, reconnected.conversation, reconnected.grant, reconnected.stream_after, reconnected.watermark
+    ))
 
 
 async def get_activities(request: web.Request) -> web.Response:

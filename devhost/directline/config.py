@@ -9,6 +9,12 @@ DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
 DIRECTLINE_BOT_TIMEOUT_SECONDS = 15.0
 # Lifetime of an issued token (the documented expires_in).
 DIRECTLINE_TOKEN_TTL_SECONDS = 1800
+# A streamUrl must be used within 60 s ("Reconnect to a conversation", Direct Line 3.0 docs); its `t` token is a JWT
+# whose nbf and exp are 60 s apart (a captured streamUrl in BotFramework-WebChat#4071).
+DIRECTLINE_STREAM_URL_TTL_SECONDS = 60.0
+# How often an idle stream gets an empty message, which the service sends "to ensure the connection is still valid"
+# ("Receive activities from the bot", Direct Line 3.0 docs). The service's period is not documented.
+DIRECTLINE_STREAM_KEEPALIVE_SECONDS = 15.0
 # The official Web Chat bundle (UMD, defines window.WebChat) that ``make webchat`` fetches (devhost/webchat/fetch.py);
 # the page at /webchat needs it and answers 503 with the install hint while it is missing.
 WEBCHAT_BUNDLE = Path(__file__).resolve().parents[1] / "webchat/dist/webchat.js"
@@ -27,11 +33,15 @@ class DirectLineConfig:
     port: int = 8181
     bot_timeout_seconds: float = DIRECTLINE_BOT_TIMEOUT_SECONDS
     token_ttl_seconds: float = DIRECTLINE_TOKEN_TTL_SECONDS
+    stream_url_ttl_seconds: float = DIRECTLINE_STREAM_URL_TTL_SECONDS
+    stream_keepalive_seconds: float = DIRECTLINE_STREAM_KEEPALIVE_SECONDS
     max_activity_bytes: int = DIRECTLINE_MAX_ACTIVITY_BYTES
     bot_id: str = "bot"
     bot_name: str = "Bot"
     public_url: str | None = None
     webchat_bundle: Path = WEBCHAT_BUNDLE
+    # Answered back by /health so ``devhost up`` knows it reached the process it started (devhost/part_identity.py).
+    part_nonce: str = ""
 
     def __post_init__(self) -> None:
         # The function app strips its DirectLineSecret setting and the header's credential is stripped too, so a
@@ -41,5 +51,13 @@ class DirectLineConfig:
             raise ValueError("the Direct Line secret must not be empty")
         if not self.bot_url.startswith(("http://", "https://")):
             raise ValueError(f"bot_url must be an http(s) URL, got {self.bot_url!r}")
-        if self.bot_timeout_seconds <= 0 or self.token_ttl_seconds <= 0 or self.max_activity_bytes <= 0:
-            raise ValueError("bot_timeout_seconds, token_ttl_seconds and max_activity_bytes must be positive")
+        positive = {
+            "bot_timeout_seconds": self.bot_timeout_seconds,
+            "token_ttl_seconds": self.token_ttl_seconds,
+            "stream_url_ttl_seconds": self.stream_url_ttl_seconds,
+            "stream_keepalive_seconds": self.stream_keepalive_seconds,
+            "max_activity_bytes": self.max_activity_bytes,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value}")

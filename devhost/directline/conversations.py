@@ -13,8 +13,10 @@ from devhost.directline.errors import ActivityNotFound, BadRequest, Conversation
 
 Activity = dict[str, Any]
 
-# What GET .../activities never returns (Direct Line docs: typing only over WebSocket, conversationUpdate never).
-_NOT_IN_TRANSCRIPT = frozenset({"conversationUpdate", "typing"})
+# What clients never receive (Direct Line docs, "Receive activities from the bot": conversationUpdate is not sent
+# to clients), and what only the WebSocket stream carries (typing: "WebSocket only"; GET .../activities leaves it out).
+_NOT_IN_TRANSCRIPT = frozenset({"conversationUpdate"})
+_STREAM_ONLY = frozenset({"typing"})
 
 
 @dataclass
@@ -35,9 +37,22 @@ class Conversation:
             self.transcript.append((sequence, activity))
 
     def activities_after(self, watermark: str | None) -> tuple[list[Activity], str]:
+        """What GET .../activities answers: the activities after ``watermark`` (typing left out) and the new one."""
         after = parse_watermark(watermark)
-        activities = [activity for sequence, activity in self.transcript if sequence > after]
+        activities = [
+            activity for sequence, activity in self.transcript
+            if sequence > after and activity.get("type") not in _STREAM_ONLY
+        ]
         return activities, str(max(after, self.last_sequence))
+
+    def stream_after(self, after: int) -> tuple[list[Activity], int]:
+        """What the stream sends next: every activity after sequence ``after``, and the sequence it has reached.
+
+        Read and advanced in one synchronous step, so an activity recorded meanwhile is in the next set, never lost
+        between the two and never sent twice.
+        """
+        activities = [activity for sequence, activity in self.transcript if sequence > after]
+        return activities, max(after, self.last_sequence)
 
     def replace(self, activity_id: str, activity: Activity) -> None:
         for index, (sequence, old) in enumerate(self.transcript):
@@ -54,7 +69,7 @@ class Conversation:
 
 
 def parse_watermark(watermark: str | None) -> int:
-    # DirectLineJS sends an empty watermark on its first poll; the WebSocket form uses "-" for "from the start".
+    # DirectLineJS sends an empty watermark on its first poll; "-" is how the service's stream URLs write "none".
     if watermark in (None, "", "-"):
         return 0
     try:

@@ -33,7 +33,8 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     except web.HTTPException as http_error:
         http_error.headers.update(CORS_HEADERS)
         raise
-    response.headers.update(CORS_HEADERS)
+    if not response.prepared:  # a WebSocket has sent its headers already (and needs no CORS)
+        response.headers.update(CORS_HEADERS)
     return response
 
 

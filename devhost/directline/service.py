@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from devhost.directline.config import DirectLineConfig
-from devhost.directline.conversations import Activity, Conversation, ConversationStore
+from devhost.directline.conversations import Activity, Conversation, ConversationStore, parse_watermark
 from devhost.directline.errors import BadRequest, DirectLineError, Forbidden
 from devhost.directline.forwarder import BotForwarder
+from devhost.directline.stream_tokens import StreamTokenIssuer
+from devhost.directline.streams import ConversationStreams
 from devhost.directline.tokens import Grant, TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,17 @@ class StartedConversation:
     conversation: Conversation
     grant: Grant
     created: bool
+    # Where its stream starts: the conversation as it was when the start arrived, so the bot's answer to the
+    # start (a welcome) is replayed when the socket opens ("Timing considerations", receive-activities docs).
+    stream_after: int
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    conversation: Conversation
+    grant: Grant
+    stream_after: int
+    watermark: str | None
 
 
 def utc_timestamp() -> str:
@@ -51,6 +64,8 @@ class DirectLineService:
         self.config = config
         self.conversations = ConversationStore()
         self.tokens = TokenIssuer(config.secret, config.token_ttl_seconds)
+        self.stream_tokens = StreamTokenIssuer(config.stream_url_ttl_seconds)
+        self.streams = ConversationStreams(config.stream_keepalive_seconds)
         self._forwarder = forwarder
         self.bot_account: dict[str, Any] = {"id": config.bot_id, "name": config.bot_name, "role": "bot"}
 
@@ -76,7 +91,9 @@ class DirectLineService:
         if grant.conversation_id is not None:
             existing = self.conversations.find(grant.conversation_id)
             if existing is not None:
-                return StartedConversation(existing, grant, created=False)
+                # "it does not include messages that were sent prior to the most recent POST to
+                # /v3/directline/conversations/{id}" (receive-activities docs): the new stream starts now.
+                return StartedConversation(existing, grant, created=False, stream_after=existing.last_sequence)
             conversation = self.conversations.create(grant.conversation_id)
             token = grant
         else:
@@ -94,13 +111,25 @@ class DirectLineService:
             # Direct Line starts the conversation even when the bot is down; the client learns about the bot on
             # its first post (502). Failing the start would hide that the conversation exists.
             log.warning("conversationUpdate not delivered: conversation_id=%s error=%s", conversation.id, error.message)
-        return StartedConversation(conversation, token, created=True)
+        return StartedConversation(conversation, token, created=True, stream_after=0)
 
-    def reconnect(self, grant: Grant, conversation_id: str) -> tuple[Conversation, Grant]:
+    def reconnect(self, grant: Grant, conversation_id: str, watermark: str | None) -> Reconnected:
+        """A new streamUrl for the conversation ("Reconnect to a conversation", Direct Line 3.0 docs): "If the
+        watermark parameter is specified in the request URI, the conversation replays from the watermark [...]. If
+        the watermark parameter is omitted from the request URI, only messages received after the reconnect request
+        are replayed." DirectLineJS sends ``?watermark=`` (empty) before it has one; an empty value is taken as
+        omitted, as ASP.NET model binding reads an empty query value as null."""
         grant.check_conversation(conversation_id)
         conversation = self.conversations.get(conversation_id)
         # The secret holder gets a token for the conversation, as a start would give.
-        return conversation, grant if not grant.is_secret else self.tokens.issue(conversation.id)
+        token = grant if not grant.is_secret else self.tokens.issue(conversation.id)
+        if watermark:
+            return Reconnected(conversation, token, parse_watermark(watermark), watermark)
+        return Reconnected(conversation, token, conversation.last_sequence, None)
+
+    def stream_token(self, conversation: Conversation, after: int) -> str:
+        """The ``t`` of a streamUrl: opens this conversation's stream, resuming after ``after``, for a short while."""
+        return self.stream_tokens.issue(conversation.id, after)
 
     def activities(self, grant: Grant, conversation_id: str, watermark: str | None) -> tuple[list[Activity], str]:
         grant.check_conversation(conversation_id)
@@ -138,6 +167,7 @@ class DirectLineService:
         # The echo goes into the transcript before the bot sees the activity, so it precedes the bot's replies
         # (Web Chat marks a message "sent" only when its echo, with channelData.clientActivityID, arrives).
         conversation.record(sequence, forwarded)
+        self.streams.wake(conversation.id)
         await self._forwarder.deliver(forwarded)
         return activity_id
 
@@ -174,6 +204,7 @@ class DirectLineService:
         if reply_to_id is not None:
             stamped.setdefault("replyToId", reply_to_id)
         conversation.record(sequence, stamped)
+        self.streams.wake(conversation.id)
         return activity_id
 
     def update_from_bot(self, conversation_id: str, activity_id: str, activity: Activity) -> str:

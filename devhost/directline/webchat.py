@@ -3,7 +3,9 @@
 ``GET /webchat`` is the page, ``GET /webchat/webchat.js`` the UMD bundle in ``devhost/webchat/dist``
 (``make webchat``), and ``POST /webchat/token`` a token server: it mints a conversation token with the stand-in's
 own tokens/generate rule, so the secret never reaches the browser (as a production page gets its token from the
-bot's back end, never the secret). The page then polls Direct Line (``webSocket: false``: the stand-in has no stream).
+bot's back end, never the secret). The page creates its Direct Line connection as a production page does, at
+Web Chat's defaults: ``createDirectLine({domain, token})`` (BotFramework-WebChat packages/bundle/src/createDirectLine.ts
+passes ``webSocket`` through, undefined, and DirectLineJS then receives over a WebSocket from the streamUrl).
 """
 
 import logging
@@ -20,8 +22,6 @@ log = logging.getLogger(__name__)
 PAGE_PATH = "/webchat"
 BUNDLE_PATH = "/webchat/webchat.js"
 TOKEN_PATH = "/webchat/token"
-# The poll period Web Chat uses; the reference (directline.md §4.2) ran Web Chat against a stand-in at 500 ms.
-POLLING_INTERVAL_MS = 500
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 # No secret and no token in the page: it asks TOKEN_PATH (same origin) for a token at load time.
@@ -55,9 +55,7 @@ PAGE = """<!DOCTYPE html>
         const { token } = await response.json();
         const directLine = window.WebChat.createDirectLine({
           domain: window.location.origin + '/v3/directline',
-          token,
-          webSocket: false,
-          pollingInterval: __POLLING__
+          token
         });
         const store = window.WebChat.createStore();
         window.webChatStore = store;
@@ -71,7 +69,7 @@ PAGE = """<!DOCTYPE html>
   </script>
 </body>
 </html>
-""".replace("__BUNDLE__", BUNDLE_PATH).replace("__TOKEN__", TOKEN_PATH).replace("__POLLING__", str(POLLING_INTERVAL_MS))
+""".replace("__BUNDLE__", BUNDLE_PATH).replace("__TOKEN__", TOKEN_PATH)
 
 NOT_INSTALLED = """<!DOCTYPE html>
 <html lang="en">

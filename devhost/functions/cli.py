@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from devhost.functions.config import HostConfig
 from devhost.functions.errors import FunctionsHostError
 from devhost.functions.keys import KEYS_FILE
 from devhost.functions.server import serve
+from devhost.part_identity import PART_NONCE_ENV
 
 
 def parse_args(argv: list[str]) -> HostConfig:
@@ -33,7 +35,8 @@ def parse_args(argv: list[str]) -> HostConfig:
     if args.threads < 1:
         parser.error("--threads must be at least 1")
     return HostConfig(app_root=args.app_root, host=args.host, port=args.port, data_dir=args.data_dir,
-                      worker_threads=args.threads, check_keys=not args.no_key_check)
+                      worker_threads=args.threads, check_keys=not args.no_key_check,
+                      part_nonce=os.environ.get(PART_NONCE_ENV, ""))
 
 
 async def run(config: HostConfig) -> int:

@@ -25,6 +25,8 @@ class HostConfig:
     # Check function, host, master and system keys as Azure does (keys in <data_dir>/keys.json); off is what
     # `func start` does locally.
     check_keys: bool = True
+    # Answered back by GET /devhost/health so ``devhost up`` knows it reached this process (devhost/part_identity.py).
+    part_nonce: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from typing import Any
 
 from devhost.functions.errors import AppLoadError
 
-HTTP, ORCHESTRATOR, ACTIVITY, ENTITY, OTHER = "http", "orchestrator", "activity", "entity", "other"
+HTTP, ORCHESTRATOR, ACTIVITY, ENTITY, TIMER, OTHER = "http", "orchestrator", "activity", "entity", "timer", "other"
 _KINDS = {"httpTrigger": HTTP, "orchestrationTrigger": ORCHESTRATOR, "activityTrigger": ACTIVITY,
-          "entityTrigger": ENTITY}
+          "entityTrigger": ENTITY, "timerTrigger": TIMER}
 DEFAULT_SCRIPT = "function_app.py"
 AUTH_LEVELS = ("anonymous", "function", "admin")
 
@@ -34,6 +34,11 @@ class FunctionSpec:
     methods: tuple[str, ...] = ()
     # The HTTP trigger's authLevel (anonymous, function, admin); the Http extension's default is function.
     auth_level: str = "function"
+    # timerTrigger: the schedule as written (parsed by devhost/functions/timer_schedule.py) and its two switches,
+    # with the host's defaults for what the decorator leaves out (TimerTriggerAttribute: UseMonitor true).
+    schedule: str = ""
+    run_on_startup: bool = False
+    use_monitor: bool = True
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,10 @@ def _spec(function: Any) -> FunctionSpec:
         user_function=user_function, durable_name=durable_name,
         is_async=inspect.iscoroutinefunction(user_function),
         params=tuple(inspect.signature(target).parameters), durable_client_param=client,
-        route=str(trigger_dict.get("route") or name), methods=methods, auth_level=auth_level)
+        route=str(trigger_dict.get("route") or name), methods=methods, auth_level=auth_level,
+        schedule=str(trigger_dict.get("schedule") or ""),
+        run_on_startup=bool(trigger_dict.get("runOnStartup") or False),
+        use_monitor=trigger_dict.get("useMonitor") is not False)
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:

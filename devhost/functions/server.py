@@ -23,10 +23,12 @@ from devhost.functions.binding import RPC_PATH, WEBHOOK_PATH, client_binding
 from devhost.functions.config import HostConfig, HostJson, load_local_settings
 from devhost.functions.durable_api import DurableApi
 from devhost.functions.errors import FunctionsHostError
+from devhost.functions.health import health_routes
 from devhost.functions.http_triggers import HttpRoute, HttpTriggerHandler, http_routes
 from devhost.functions.invoker import AppWorker
 from devhost.functions.keys import KEYS_FILE, HostKeys, load_or_create
 from devhost.functions.loader import ACTIVITY, DEFAULT_SCRIPT, ENTITY, HTTP, ORCHESTRATOR, LoadedApp, load_app
+from devhost.functions.timers import Timers, timer_schedules
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class RunningHost:
     binding: str
     _runners: tuple[web.AppRunner, ...]
     _worker: AppWorker
+    _timers: Timers | None = None
 
     def describe(self) -> str:
         """The function listing ``func start`` prints."""
@@ -63,6 +66,8 @@ class RunningHost:
         return "\n".join(lines)
 
     async def close(self) -> None:
+        if self._timers is not None:
+            await self._timers.close()
         for runner in self._runners:
             await runner.cleanup()
         await self.engine.close()
@@ -101,6 +106,7 @@ async def serve(config: HostConfig) -> RunningHost:
     # Read once, here: local.settings.json may set it, as it does for the Python worker.
     app = load_app(config.app_root, os.environ.get("PYTHON_SCRIPT_FILE_NAME") or DEFAULT_SCRIPT)
     routes = http_routes(app)  # a bad route template stops start-up before anything is opened
+    schedules = timer_schedules(app)  # so does a bad timer schedule
     keys = _keys(config, app) if config.check_keys else None
     worker = AppWorker(app, config.worker_threads)
     db_path = config.data_dir / f"{host_json.hub_name}.sqlite"
@@ -118,7 +124,8 @@ async def serve(config: HostConfig) -> RunningHost:
         system_key = None if keys is None else keys.durable_system_key
         binding = client_binding(base_url, host_json.hub_name, rpc_base_url, system_key)
         checker = None if keys is None else KeyChecker(keys)
-        web_apps = [create_app(routes, worker, client, host_json, binding, checker=checker),
+        web_apps = [create_app(routes, worker, client, host_json, binding, checker=checker,
+                               part_nonce=config.part_nonce),
                     create_rpc_app(client, host_json, system_key)]
         try:
             await engine.start()
@@ -130,6 +137,8 @@ async def serve(config: HostConfig) -> RunningHost:
             runners.append(runner)
             await runner.setup()
             await web.SockSite(runner, sock).start()
+        timers = Timers(app, schedules, config.data_dir, worker, binding)
+        timers.start()
     except BaseException:
         for runner in runners:
             await runner.cleanup()
@@ -141,7 +150,7 @@ async def serve(config: HostConfig) -> RunningHost:
     log.info("functions host listening on %s (%d functions: %d http, %d orchestrators, %d activities, %d entities; "
              "keys %s)", base_url, len(app.functions), len(app.of_kind(HTTP)), len(app.of_kind(ORCHESTRATOR)),
              len(app.of_kind(ACTIVITY)), len(app.of_kind(ENTITY)), "checked" if keys else "not checked")
-    return RunningHost(base_url, app, host_json, engine, client, keys, binding, tuple(runners), worker)
+    return RunningHost(base_url, app, host_json, engine, client, keys, binding, tuple(runners), worker, timers)
 
 
 def _keys(config: HostConfig, app: LoadedApp) -> HostKeys:
@@ -153,9 +162,10 @@ def _keys(config: HostConfig, app: LoadedApp) -> HostKeys:
 
 
 def create_app(routes: list[HttpRoute], worker: AppWorker, client: TaskHubClient, host_json: HostJson,
-               binding: str, *, checker: KeyChecker | None) -> web.Application:
+               binding: str, *, checker: KeyChecker | None, part_nonce: str = "") -> web.Application:
     middlewares = [] if checker is None else [_webhook_keys(checker)]
     web_app = web.Application(client_max_size=100 * 1024 * 1024, middlewares=middlewares)
+    web_app.add_routes(health_routes(part_nonce))
     system_key = None if checker is None else checker.keys.durable_system_key
     web_app.add_routes(DurableApi(client, host_json.hub_name, system_key).routes())
     triggers = HttpTriggerHandler(routes, worker, host_json.route_prefix, binding, checker)

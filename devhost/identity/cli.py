@@ -18,6 +18,7 @@ from devhost.addresses import port_number
 from devhost.identity.keys import KeyFileError, load_or_create_key
 from devhost.identity.service import AppRegistration, start
 from devhost.identity.tls import load_or_create as load_tls
+from devhost.part_identity import PART_NONCE_ENV
 
 KEY_FILE = "identity-key.json"
 TLS_DIR = "tls"
@@ -49,7 +50,8 @@ async def run(args: argparse.Namespace, app: AppRegistration) -> int:
         return 2
     tls = load_tls(data_dir / TLS_DIR)
     try:
-        running = await start(key, {app.app_id: app}, args.host, args.port, tls.server_context())
+        running = await start(key, {app.app_id: app}, args.host, port=args.port, tls=tls.server_context(),
+                              part_nonce=os.environ.get(PART_NONCE_ENV, ""))
     except OSError as error:
         print(f"devhost identity: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1

@@ -39,6 +39,7 @@ from devhost.identity.tokens import (
     emulator_token_claims,
     v2_issuer,
 )
+from devhost.part_identity import nonce_headers
 
 CHANNEL_METADATA_PATH = "/v1/.well-known/openidconfiguration"
 CHANNEL_KEYS_PATH = "/v1/.well-known/keys"
@@ -48,6 +49,7 @@ AAD_KEYS_PATH = "/{tenant}/discovery/v2.0/keys"
 TOKEN_PATH = "/{tenant}/oauth2/v2.0/token"
 AUTHORIZE_PATH = "/{tenant}/oauth2/v2.0/authorize"
 LOGIN_POLICY = "b2c_devhost"
+HEALTH_PATH = "/devhost/health"
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,10 @@ def _aad_error(status: int, error: str, code: int, description: str) -> web.Resp
 
 
 @dataclass(frozen=True)
-class IdentityService:
-    """The keys, the app registrations and the origin (``https://127.0.0.1:PORT``) of one identity service."""
+class IdentityEndpoints:
+    """The URLs of an identity service at ``origin`` (``https://127.0.0.1:PORT``), known before it runs."""
 
     origin: str
-    key: SigningKey
-    apps: Mapping[str, AppRegistration] = field(default_factory=dict)
 
     @property
     def channel_issuer(self) -> str:
@@ -94,18 +94,15 @@ class IdentityService:
     def emulator_metadata_url(self) -> str:
         return f"{self.origin}{AAD_METADATA_PATH.format(tenant=BOT_FRAMEWORK_TENANT_NAME)}"
 
+    def keys_url(self, tenant: str = BOT_FRAMEWORK_TENANT_NAME) -> str:
+        """Azure AD's key set: what a channel checks a bot's token against."""
+        return f"{self.origin}{AAD_KEYS_PATH.format(tenant=tenant)}"
+
     def token_url(self, tenant: str = BOT_FRAMEWORK_TENANT_NAME) -> str:
         return f"{self.origin}{TOKEN_PATH.format(tenant=tenant)}"
 
     def login_url(self, tenant: str = BOT_FRAMEWORK_TENANT_NAME) -> str:
         return f"{self.origin}/{tenant}/{LOGIN_POLICY}"
-
-    def channel_token(self, app_id: str, service_url: str, now: float | None = None) -> str:
-        """What a channel (Direct Line, Teams) sends the bot: ``Authorization: Bearer <this>``."""
-        return self.key.sign(channel_token_claims(self.channel_issuer, app_id, service_url, now))
-
-    def emulator_token(self, app_id: str, now: float | None = None) -> str:
-        return self.key.sign(emulator_token_claims(app_id, now=now))
 
     def bot_settings(self, app: AppRegistration | None = None) -> dict[str, str]:
         """The bot's settings (botbuilder's names for another cloud) that make it trust this service and get its
@@ -128,6 +125,23 @@ class IdentityService:
             }
         return settings
 
+
+@dataclass(frozen=True)
+class IdentityService(IdentityEndpoints):
+    """The keys and the app registrations of one identity service."""
+
+    key: SigningKey = field(default_factory=SigningKey.generate)
+    apps: Mapping[str, AppRegistration] = field(default_factory=dict)
+    # Answered back on /devhost/health, so devhost up knows it reached this process (devhost/part_identity.py).
+    part_nonce: str = ""
+
+    def channel_token(self, app_id: str, service_url: str, now: float | None = None) -> str:
+        """What a channel (Direct Line, Teams) sends the bot: ``Authorization: Bearer <this>``."""
+        return self.key.sign(channel_token_claims(self.channel_issuer, app_id, service_url, now))
+
+    def emulator_token(self, app_id: str, now: float | None = None) -> str:
+        return self.key.sign(emulator_token_claims(app_id, now=now))
+
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get(CHANNEL_METADATA_PATH, self._channel_metadata),
@@ -136,7 +150,11 @@ class IdentityService:
             web.get(AUTHORITY_METADATA_PATH, self._aad_metadata),
             web.get(AAD_KEYS_PATH, self._keys),
             web.post(TOKEN_PATH, self._token),
+            web.get(HEALTH_PATH, self._health),
         ]
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"}, headers=nonce_headers(self.part_nonce))
 
     async def _channel_metadata(self, request: web.Request) -> web.Response:
         return web.json_response({
@@ -223,13 +241,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def start(key: SigningKey, apps: Mapping[str, AppRegistration] | None = None, host: str = "127.0.0.1",
-                port: int = 0, tls: ssl.SSLContext | None = None) -> RunningIdentityService:
+async def start(key: SigningKey, apps: Mapping[str, AppRegistration] | None = None, host: str = "127.0.0.1", *,
+                port: int = 0, tls: ssl.SSLContext | None = None, part_nonce: str = "") -> RunningIdentityService:
     """Bind first, so the issuer (this service's origin) is known before any token is signed. Without ``tls`` it
     speaks plain http: enough for botbuilder's key fetches, not for MSAL."""
     sock = _bind(host, port)
     scheme = "https" if tls is not None else "http"
-    service = IdentityService(f"{scheme}://{reachable_host(host)}:{sock.getsockname()[1]}", key, dict(apps or {}))
+    service = IdentityService(f"{scheme}://{reachable_host(host)}:{sock.getsockname()[1]}", key, dict(apps or {}),
+                              part_nonce)
     runner = web.AppRunner(create_app(service), access_log=None, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock, ssl_context=tls).start()

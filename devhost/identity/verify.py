@@ -8,6 +8,7 @@ verifies exactly these, with a five-minute clock tolerance). Here the keys come 
 
 import json
 import logging
+import ssl
 from typing import Any
 
 import aiohttp
@@ -29,9 +30,10 @@ class InvalidBotToken(Exception):
 class BotTokenVerifier:
     """Verifies ``Authorization: Bearer <token>`` for one registered app id against the keys at ``jwks_url``."""
 
-    def __init__(self, jwks_url: str, app_id: str) -> None:
+    def __init__(self, jwks_url: str, app_id: str, ssl_context: ssl.SSLContext | None = None) -> None:
         self._jwks_url = jwks_url
         self._app_id = app_id
+        self._ssl = ssl_context
         self._keys: dict[str, Any] = {}
 
     async def verify(self, authorization: str | None) -> dict[str, Any]:
@@ -66,7 +68,9 @@ class BotTokenVerifier:
 
     async def _refresh(self) -> None:
         try:
-            async with aiohttp.ClientSession() as session, session.get(self._jwks_url) as response:
+            async with aiohttp.ClientSession() as session, session.get(
+                self._jwks_url, ssl=self._ssl if self._ssl is not None else True
+            ) as response:
                 response.raise_for_status()
                 published = (await response.json())["keys"]
         except (aiohttp.ClientError, ValueError, KeyError) as error:

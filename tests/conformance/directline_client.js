@@ -2,15 +2,31 @@
 //
 // usage: node directline_client.js '<json options>'
 //   {"domain": "http://127.0.0.1:PORT/v3/directline", "secret": S | "token": T,
-//    "conversationId": C?, "watermark": W?, "userId": U, "say": ["text", ...], "timeoutMs": N}
-// For each text it posts a message and waits for the bot's reply "echo: <text>" (the test bot echoes), then prints
-// one JSON line: {"conversationId", "watermark", "postIds": [...], "activities": [{id, type, text, from, ...}]}.
+//    "conversationId": C?, "watermark": W?, "userId": U, "timeoutMs": N,
+//    "webSocket": false?, "fixedRetryDelay": true?,
+//    "steps": [{"say": "text"} | {"expect": "text"}, ...]}
+// A "say" step posts a message and waits for its echo and the bot's reply "echo: <text>" (the test bot echoes); an
+// "expect" step waits for a message with that text (a proactive one). Then it prints one JSON line:
+// {"conversationId", "watermark", "postIds": [...], "activities": [{id, type, text, from, ...}], "streamUrls": [...]}.
 // Exit codes: 0 done, 1 timed out or a post failed, 2 the client could not connect.
+//
+// The client runs at its defaults (a WebSocket from the streamUrl, src/directLine.ts) unless "webSocket": false asks
+// for polling (every 200 ms). "fixedRetryDelay" makes its wait before a reconnect 3 s instead of a random 3-15 s
+// (getRetryDelay: 3000 + random() * 12000).
 
-// DirectLineJS is written for browsers: Node 20 needs an XMLHttpRequest, and makeServices() dereferences the
-// WebSocket global even when polling (reference notes §4.1).
+// DirectLineJS is written for browsers: Node 20 needs an XMLHttpRequest and a WebSocket (its README, "Using from
+// within a Node environment"; makeServices() dereferences the WebSocket global even when polling). The WebSocket is
+// the `ws` package, wrapped to record each URL the client opens.
 global.XMLHttpRequest = require('xhr2');
-global.WebSocket = require('ws');
+const NodeWebSocket = require('ws');
+
+const streamUrls = [];
+global.WebSocket = class RecordingWebSocket extends NodeWebSocket {
+  constructor(url, protocols) {
+    streamUrls.push(url);
+    super(url, protocols);
+  }
+};
 
 const { DirectLine, ConnectionStatus } = require('botframework-directlinejs');
 
@@ -24,8 +40,9 @@ const directLine = new DirectLine({
   token: options.token,
   conversationId: options.conversationId,
   watermark: options.watermark,
-  webSocket: false,
-  pollingInterval: 200,
+  webSocket: options.webSocket,
+  pollingInterval: options.webSocket === false ? 200 : undefined,
+  random: options.fixedRetryDelay ? () => 0 : undefined,
 });
 
 const activities = [];
@@ -39,7 +56,7 @@ function finish(code, error) {
   // end() itself emits Ended on connectionStatus$, which calls back into finish.
   if (finished) return;
   finished = true;
-  const result = { conversationId, watermark: directLine.watermark, postIds, activities };
+  const result = { conversationId, watermark: directLine.watermark, postIds, activities, streamUrls };
   if (error) result.error = String(error);
   process.stdout.write(JSON.stringify(result) + '\n');
   directLine.end();
@@ -83,12 +100,16 @@ function post(text) {
 }
 
 async function run() {
-  for (const text of options.say || []) {
-    const id = await post(text);
-    if (id === 'retry') throw new Error(`post of ${JSON.stringify(text)} failed (retry)`);
+  for (const step of options.steps || []) {
+    if (step.expect !== undefined) {
+      await waitForActivity((a) => a.type === 'message' && a.text === step.expect);
+      continue;
+    }
+    const id = await post(step.say);
+    if (id === 'retry') throw new Error(`post of ${JSON.stringify(step.say)} failed (retry)`);
     postIds.push(id);
     await waitForActivity((a) => a.id === id);
-    await waitForActivity((a) => a.type === 'message' && a.text === `echo: ${text}`);
+    await waitForActivity((a) => a.type === 'message' && a.text === `echo: ${step.say}`);
   }
   finish(0);
 }

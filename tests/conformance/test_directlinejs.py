@@ -1,7 +1,8 @@
 """Conformance: the official Direct Line client (botframework-directlinejs, run by node) against the stand-in.
 
 The stand-in and a real botbuilder echo bot run on loopback; ``directline_client.js`` starts or resumes a
-conversation, posts and polls, and reports what it saw as JSON. Node is required (it is installed here and in CI).
+conversation, posts, receives (over the WebSocket from the streamUrl, the client's default, or by polling), and
+reports what it saw as JSON. Node is required (it is installed here and in CI).
 """
 
 import asyncio
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.devhost.directline.echo_bot import poll_until
 from tests.devhost.directline.harness import SECRET, Harness, running
 
 HERE = Path(__file__).resolve().parent
@@ -28,28 +30,64 @@ def node_modules() -> None:
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=HERE, check=True, timeout=300)
 
 
-async def run_client(h: Harness, **options: Any) -> dict[str, Any]:
+# The client at its defaults (webSocket undefined: a WebSocket), and polling as before.
+MODES = [pytest.param(None, id="websocket"), pytest.param(False, id="polling")]
+
+
+def client_arguments(h: Harness, **options: Any) -> list[str]:
     node = shutil.which("node")
     assert node, "node is required for the conformance tests"
-    arguments = json.dumps({"domain": h.url, "timeoutMs": 20000, **options})
-    process = await asyncio.create_subprocess_exec(
-        node, str(DRIVER), arguments, cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+    # An option left as None is left out: JSON null is not "undefined" to DirectLineJS (webSocket: null polls).
+    given = {key: value for key, value in options.items() if value is not None}
+    return [node, str(DRIVER), json.dumps({"domain": h.url, "timeoutMs": 20000, **given})]
+
+
+async def finished(process: asyncio.subprocess.Process, expected_code: int = 0) -> dict[str, Any]:
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, f"driver exited {process.returncode}: {stdout.decode()} {stderr.decode()}"
+    assert process.returncode == expected_code, (
+        f"driver exited {process.returncode}: {stdout.decode()} {stderr.decode()}"
+    )
     result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
     return result
+
+
+async def start_client(h: Harness, **options: Any) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *client_arguments(h, **options), cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+
+
+async def run_client(h: Harness, expected_code: int = 0, **options: Any) -> dict[str, Any]:
+    return await finished(await start_client(h, **options), expected_code)
+
+
+def says(*texts: str) -> list[dict[str, str]]:
+    return [{"say": text} for text in texts]
 
 
 def texts(result: dict[str, Any]) -> list[str]:
     return [activity["text"] for activity in result["activities"]]
 
 
-def test_directlinejs_with_secret_starts_posts_and_receives_by_polling() -> None:
+def assert_transport(h: Harness, result: dict[str, Any], web_socket: bool | None) -> None:
+    """Polling opens no socket; at its defaults the client opened the streamUrl the stand-in gave it."""
+    if web_socket is False:
+        assert result["streamUrls"] == []
+        return
+    stream_root = h.directline.base_url.replace("http://", "ws://")
+    assert len(result["streamUrls"]) == 1
+    assert result["streamUrls"][0].startswith(
+        f"{stream_root}/v3/directline/conversations/{result['conversationId']}/stream?watermark="
+    )
+
+
+@pytest.mark.parametrize("web_socket", MODES)
+def test_directlinejs_with_secret_starts_posts_and_receives(web_socket: bool | None) -> None:
     async def scenario() -> None:
         async with running() as h:
-            result = await run_client(h, secret=SECRET, say=["hello", "world"])
+            result = await run_client(h, secret=SECRET, webSocket=web_socket, steps=says("hello", "world"))
             assert texts(result) == ["hello", "echo: hello", "world", "echo: world"]
+            assert_transport(h, result, web_socket)
             echo = result["activities"][0]
             assert echo["id"] == result["postIds"][0]
             assert echo["channelData"]["clientActivityID"] == "client-hello"
@@ -62,29 +100,36 @@ def test_directlinejs_with_secret_starts_posts_and_receives_by_polling() -> None
     asyncio.run(scenario())
 
 
-def test_directlinejs_with_generated_token() -> None:
+@pytest.mark.parametrize("web_socket", MODES)
+def test_directlinejs_with_generated_token(web_socket: bool | None) -> None:
     async def scenario() -> None:
         async with running() as h:
             status, generated = await h.call("POST", "/tokens/generate", json={})
             assert status == 200
-            result = await run_client(h, token=generated["token"], say=["via token"])
+            result = await run_client(h, token=generated["token"], webSocket=web_socket, steps=says("via token"))
             assert result["conversationId"] == generated["conversationId"]
             assert texts(result) == ["via token", "echo: via token"]
+            assert_transport(h, result, web_socket)
 
     asyncio.run(scenario())
 
 
-def test_directlinejs_resumes_a_conversation_from_its_watermark() -> None:
+@pytest.mark.parametrize("web_socket", MODES)
+def test_directlinejs_resumes_a_conversation_from_its_watermark(web_socket: bool | None) -> None:
     async def scenario() -> None:
         async with running() as h:
-            first = await run_client(h, secret=SECRET, say=["first"])
+            first = await run_client(h, secret=SECRET, webSocket=web_socket, steps=says("first"))
             assert texts(first) == ["first", "echo: first"]
             resumed = await run_client(
-                h, secret=SECRET, conversationId=first["conversationId"], watermark=first["watermark"], say=["second"]
+                h, secret=SECRET, conversationId=first["conversationId"], watermark=first["watermark"],
+                webSocket=web_socket, steps=says("second"),
             )
             assert resumed["conversationId"] == first["conversationId"]
             # Only what came after the watermark is delivered again.
             assert texts(resumed) == ["second", "echo: second"]
+            assert_transport(h, resumed, web_socket)
+            if web_socket is None:
+                assert f"/stream?watermark={first['watermark']}&t=" in resumed["streamUrls"][0]
             assert h.bot is not None
             # Resuming is not a new conversation, and the user is already a member.
             assert len(h.bot.received_of_type("conversationUpdate")) == 2
@@ -92,20 +137,56 @@ def test_directlinejs_resumes_a_conversation_from_its_watermark() -> None:
     asyncio.run(scenario())
 
 
-def test_directlinejs_resume_of_unknown_conversation_fails_to_connect() -> None:
+@pytest.mark.parametrize("web_socket", MODES)
+def test_directlinejs_resume_of_unknown_conversation_fails_to_connect(web_socket: bool | None) -> None:
     """After a stand-in restart the old conversation is gone: the client must get a clean failure, not hang."""
 
     async def scenario() -> None:
         async with running() as h:
-            node = shutil.which("node")
-            assert node
-            arguments = json.dumps({"domain": h.url, "secret": SECRET, "conversationId": "gone", "say": ["x"]})
-            process = await asyncio.create_subprocess_exec(
-                node, str(DRIVER), arguments, cwd=HERE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            result = await run_client(
+                h, expected_code=2, secret=SECRET, conversationId="gone", webSocket=web_socket, steps=says("x")
             )
-            stdout, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-            assert process.returncode == 2
-            assert json.loads(stdout.decode().strip().splitlines()[-1])["error"] == "FailedToConnect"
+            assert result["error"] == "FailedToConnect"
+
+    asyncio.run(scenario())
+
+
+def test_directlinejs_reconnects_after_the_service_closes_its_socket_and_loses_nothing() -> None:
+    """The service "may forcibly close the WebSocket connection" (receive-activities docs): DirectLineJS then asks
+    for a new streamUrl with its watermark and resumes; what was said meanwhile arrives once, in order."""
+
+    async def scenario() -> None:
+        async with running() as h:
+            assert h.bot is not None
+            process = await start_client(h, secret=SECRET, fixedRetryDelay=True, steps=[
+                {"say": "first"}, {"expect": "proactive 1"}, {"expect": "proactive 2"}, {"say": "second"},
+            ])
+            streams = h.directline.service.streams
+            await poll_until(lambda: any(a.get("text") == "first" for a in h.bot.received_of_type("message")),
+                             within=30)
+            conversation_id = h.bot.received_of_type("message")[0]["conversation"]["id"]
+            await poll_until(lambda: streams.is_open(conversation_id), within=30)
+
+            async def replied() -> bool:
+                polled = await h.activities(conversation_id)
+                return "echo: first" in [a.get("text") for a in polled["activities"]]
+
+            # The bot has answered before the socket closes, so what it sends next comes after its answer.
+            await poll_until(replied, within=30)
+            assert await streams.close(conversation_id)
+            for text in ("proactive 1", "proactive 2"):
+                activity = {"type": "message", "text": text, "from": {"id": "bot", "name": "Bot"}}
+                async with h.http.post(f"{h.directline.base_url}/v3/conversations/{conversation_id}/activities",
+                                       json=activity) as response:
+                    assert response.status == 200
+            result = await finished(process)
+
+            assert texts(result) == ["first", "echo: first", "proactive 1", "proactive 2", "second", "echo: second"]
+            ids = [activity["id"] for activity in result["activities"]]
+            assert len(ids) == len(set(ids))
+            # Two sockets: the first from the start, the second from a reconnect that carried the watermark.
+            assert len(result["streamUrls"]) == 2
+            assert "/stream?watermark=-&t=" in result["streamUrls"][0]
+            assert "/stream?watermark=-&t=" not in result["streamUrls"][1]
 
     asyncio.run(scenario())

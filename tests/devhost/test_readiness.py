@@ -44,3 +44,22 @@ def test_a_silent_server_is_named_with_its_url_after_the_timeout() -> None:
     finally:
         silent.kill()
         silent.wait(10)
+
+
+def test_another_process_answering_the_port_is_not_taken_for_the_part_just_started() -> None:
+    # An older part still holding the port answers, but not with the nonce drawn for this start.
+    port = free_port()
+    stale = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fresh = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        asyncio.run(wait_until_ready(url, stale, "the web server", ready=lambda status: status == 200))
+        with pytest.raises(NotReady) as raised:
+            asyncio.run(wait_until_ready(url, fresh, "the bot part", nonce="0f1e2d"))
+        assert str(raised.value) == (f"another process answers {url}, not the bot part just started (is an older "
+                                     "devhost still running?)")
+    finally:
+        for process in (stale, fresh):
+            process.kill()
+            process.wait(10)

@@ -35,13 +35,20 @@ def test_wrong_bearer_is_403_with_direct_line_error_body() -> None:
     asyncio.run(scenario())
 
 
-def test_start_conversation_is_201_with_token_and_empty_stream_url() -> None:
+def test_start_conversation_is_201_with_token_and_a_pre_authorised_stream_url() -> None:
     async def scenario() -> None:
         async with running() as h:
             status, body = await h.call("POST", "/conversations", json={"user": {"id": "user-1"}})
             assert status == 201
             assert set(body) == {"conversationId", "token", "expires_in", "streamUrl"}
-            assert body["streamUrl"] == ""
+            stream_root = h.directline.base_url.replace("http://", "ws://")
+            assert re.fullmatch(
+                re.escape(f"{stream_root}/v3/directline/conversations/{body['conversationId']}/stream?watermark=-&t=")
+                + r"[A-Za-z0-9_-]{40,}",
+                body["streamUrl"],
+            )
+            # The stream's token is its own, short-lived credential: not the conversation token.
+            assert body["token"] not in body["streamUrl"]
             assert body["expires_in"] == 1800
             # The issued token works for its conversation.
             assert (await h.activities(body["conversationId"], credential=body["token"]))["activities"] == []
@@ -128,7 +135,10 @@ def test_reconnect_returns_conversation_and_token_and_unknown_is_404() -> None:
             assert status == 200
             assert body["conversationId"] == conversation_id
             assert body["token"]
-            assert body["streamUrl"] == ""
+            assert body["streamUrl"].startswith(
+                f"{h.directline.base_url.replace('http://', 'ws://')}/v3/directline/conversations/{conversation_id}"
+                "/stream?watermark=1&t="
+            )
             status, body = await h.call("GET", f"/conversations/{conversation_id}", credential=started["token"])
             assert (status, body["token"]) == (200, started["token"])
             status, body = await h.call("GET", "/conversations/no-such-conversation")

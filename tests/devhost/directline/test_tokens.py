@@ -3,6 +3,7 @@
 import pytest
 
 from devhost.directline.errors import Forbidden
+from devhost.directline.stream_tokens import StreamGrant, StreamTokenIssuer
 from devhost.directline.tokens import TokenIssuer
 
 
@@ -40,3 +41,20 @@ def test_the_token_body_is_direct_lines() -> None:
     issuer = TokenIssuer("secret", ttl_seconds=1800.0, clock=Clock())
     grant = issuer.issue("conv-1")
     assert issuer.body(grant) == {"conversationId": "conv-1", "token": grant.token, "expires_in": 1800}
+
+
+def test_stream_tokens_expire_and_are_forgotten_one_ttl_later() -> None:
+    clock = Clock()
+    issuer = StreamTokenIssuer(ttl_seconds=60, clock=clock)
+    token = issuer.issue("conv-1", after=3)
+    assert issuer.check(token, "conv-1") == StreamGrant("conv-1", 3, 1060.0)
+    clock.now += 60
+    with pytest.raises(Forbidden) as expired:
+        issuer.check(token, "conv-1")
+    assert expired.value.code == "TokenExpired"
+    clock.now += 61
+    issuer.issue("conv-2", after=0)
+    assert issuer.outstanding == 1
+    with pytest.raises(Forbidden) as forgotten:
+        issuer.check(token, "conv-1")
+    assert forgotten.value.message == "Security token not valid for this conversation"

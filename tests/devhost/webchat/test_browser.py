@@ -19,8 +19,8 @@ import pytest
 from devhost.directline.config import WEBCHAT_BUNDLE
 from devhost.webchat import fetch
 from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
-from tests.devhost.directline.echo_bot import make_adapter
-from tests.devhost.directline.harness import SECRET, running
+from tests.devhost.directline.echo_bot import make_adapter, poll_until
+from tests.devhost.directline.harness import SECRET, Harness, running
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "webchat_driver.js"
@@ -41,20 +41,33 @@ def webchat_installed() -> None:
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)"
 
 
-async def drive(page_url: str, say: list[dict[str, Any]]) -> dict[str, Any]:
+async def start_driver(page_url: str, say: list[dict[str, Any]], wait_ms: int = WAIT_MS) -> asyncio.subprocess.Process:
     node = shutil.which("node")
     assert node, "node is required for the Web Chat browser test"
     arguments = json.dumps({
         "pageUrl": page_url, "modulesDir": str(NPM_DIR / "node_modules"), "chromium": CHROMIUM,
-        "say": say, "timeoutMs": WAIT_MS,
+        "say": say, "timeoutMs": wait_ms,
     })
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         node, str(DRIVER), arguments, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+
+
+async def drive(page_url: str, say: list[dict[str, Any]]) -> dict[str, Any]:
+    return await finished(await start_driver(page_url, say))
+
+
+async def finished(process: asyncio.subprocess.Process) -> dict[str, Any]:
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=90)
     assert process.returncode == 0, f"driver exited {process.returncode}: {stdout.decode()} {stderr.decode()}"
     result: dict[str, Any] = json.loads(stdout.decode().strip().splitlines()[-1])
     return result
+
+
+def said_conversation_id(h: Harness) -> str:
+    assert h.bot is not None
+    conversation_id: str = h.bot.received_of_type("message")[0]["conversation"]["id"]
+    return conversation_id
 
 
 def test_web_chat_page_talks_to_the_bot_and_shows_a_proactive_message() -> None:
@@ -93,10 +106,72 @@ def test_web_chat_page_talks_to_the_bot_and_shows_a_proactive_message() -> None:
             assert f"POST {h.directline.directline_url}/conversations" in requests
             assert all(SECRET not in request for request in requests)
 
+            # At Web Chat's defaults the replies came over one WebSocket from the streamUrl; nothing polled.
+            conversation_id = said_conversation_id(h)
+            stream_root = h.directline.base_url.replace("http://", "ws://")
+            [socket] = result["webSockets"]
+            assert socket["url"].startswith(
+                f"{stream_root}/v3/directline/conversations/{conversation_id}/stream?watermark=-&t="
+            )
+            assert socket["framesReceived"] >= 1 and not socket["closed"]
+            assert not [request for request in requests if "/activities?" in request]
+
             # The bot heard the browser's user over channel directline, token-authenticated (no user embedded).
             assert h.bot is not None
             said = [a for a in h.bot.received if a.get("type") == "message"]
             assert [a["text"] for a in said] == ["hello", "later"]
             assert all(a["channelId"] == "directline" and a["from"]["id"].startswith("r_") for a in said)
+
+    asyncio.run(scenario())
+
+
+def test_web_chat_reconnects_after_the_service_closes_its_socket_and_shows_what_came_meanwhile() -> None:
+    """Web Chat's own DirectLineJS waits 3-15 s after a close, asks for a new streamUrl with its watermark and
+    resumes: the message the bot sent while no socket was open is shown once, in its place."""
+
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter), adapter=adapter) as h:
+            assert h.bot is not None
+            # Up to 15 s of Web Chat's retry delay, then the reconnect.
+            process = await start_driver(f"{h.directline.base_url}/webchat", [
+                {"text": "hello", "expect": ["echo: hello"]},
+                {"expect": ["sent while you were away"]},
+                {"text": "back", "expect": ["echo: back"]},
+            ], wait_ms=40000)
+            streams = h.directline.service.streams
+            await poll_until(lambda: bool(h.bot and h.bot.received_of_type("message")), within=60)
+            conversation_id = said_conversation_id(h)
+            await poll_until(lambda: streams.is_open(conversation_id), within=60)
+
+            async def replied() -> bool:
+                polled = await h.activities(conversation_id)
+                return "echo: hello" in [a.get("text") for a in polled["activities"]]
+
+            # The bot has answered before the socket closes, so what it sends next comes after its answer.
+            await poll_until(replied, within=30)
+            assert await streams.close(conversation_id)
+            activity = {"type": "message", "text": "sent while you were away", "from": {"id": "bot", "name": "Bot"}}
+            async with h.http.post(f"{h.directline.base_url}/v3/conversations/{conversation_id}/activities",
+                                   json=activity) as response:
+                assert response.status == 200
+            result = await finished(process)
+
+            messages = [(a["role"], a["text"]) for a in result["activities"] if a["type"] == "message"]
+            assert messages == [
+                ("bot", "Welcome to the test bot"),
+                ("user", "hello"),
+                ("bot", "echo: hello"),
+                ("bot", "sent while you were away"),
+                ("user", "back"),
+                ("bot", "echo: back"),
+            ]
+            first, second = result["webSockets"]
+            assert first["closed"] and not second["closed"]
+            assert "/stream?watermark=-&t=" in first["url"]
+            assert "/stream?watermark=-&t=" not in second["url"]
+            assert f"/v3/directline/conversations/{conversation_id}?watermark=" in " ".join(result["requests"])
+            assert result["offLoopback"] == []
+            assert result["failedResponses"] == []
 
     asyncio.run(scenario())

@@ -34,7 +34,9 @@ def test_page_loads_the_bundle_and_asks_the_token_endpoint_never_carrying_a_secr
                 assert '<script src="/webchat/webchat.js"></script>' in page
                 assert "fetch('/webchat/token'" in page
                 assert "window.location.origin + '/v3/directline'" in page
-                assert "webSocket: false" in page and "pollingInterval: 500" in page
+                # Web Chat's defaults, as a production page: a WebSocket from the streamUrl, no polling.
+                assert "domain: window.location.origin + '/v3/directline',\n          token\n        });" in page
+                assert "webSocket" not in page and "pollingInterval" not in page
                 assert SECRET not in page
 
     asyncio.run(scenario())

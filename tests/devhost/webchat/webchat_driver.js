@@ -5,11 +5,13 @@
 //   pageUrl      the stand-in's /webchat page
 //   modulesDir   tests/devhost/webchat/node_modules (where playwright-core is installed)
 //   chromium     the browser executable
-//   say          [{text, expect: [texts that must appear after it]}], typed in turn into the send box
+//   say          [{text?, expect: [texts that must appear after it]}], typed in turn into the send box (a step
+//                without text only waits, for a message the bot sends on its own)
 //   timeoutMs    bound for each wait
 //
 // Every request the page makes is recorded; any to a host other than 127.0.0.1 is aborted (so a regression cannot
-// reach the internet) and reported in `offLoopback`.
+// reach the internet) and reported in `offLoopback`. WebSockets are not routed by Playwright: each one the page
+// opens is recorded in `webSockets` with the number of frames it received, and one off loopback is reported too.
 'use strict';
 
 const fs = require('fs');
@@ -41,6 +43,7 @@ async function main() {
   const offLoopback = [];
   const failedResponses = [];
   const consoleErrors = [];
+  const webSockets = [];
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: options.chromium,
     headless: true,
@@ -62,6 +65,13 @@ async function main() {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
     page.on('pageerror', (error) => consoleErrors.push(String(error)));
+    page.on('websocket', (socket) => {
+      const record = { url: socket.url(), framesReceived: 0, closed: false };
+      webSockets.push(record);
+      if (!isLoopback(socket.url())) offLoopback.push(socket.url());
+      socket.on('framereceived', () => { record.framesReceived += 1; });
+      socket.on('close', () => { record.closed = true; });
+    });
 
     await page.goto(options.pageUrl, { timeout: options.timeoutMs });
     const input = page.locator('[data-id="webchat-sendbox-input"]');
@@ -74,8 +84,10 @@ async function main() {
       { timeout: options.timeoutMs },
     );
     for (const step of options.say) {
-      await input.fill(step.text);
-      await input.press('Enter');
+      if (step.text !== undefined) {
+        await input.fill(step.text);
+        await input.press('Enter');
+      }
       for (const text of step.expect) {
         await page.getByText(text, { exact: true }).first().waitFor({ timeout: options.timeoutMs });
       }
@@ -96,14 +108,14 @@ async function main() {
       id: activity.id,
       state: activity.channelData && activity.channelData.state,
     })));
-    console.log(JSON.stringify({ activities, requests, offLoopback, failedResponses, consoleErrors }));
+    console.log(JSON.stringify({ activities, requests, webSockets, offLoopback, failedResponses, consoleErrors }));
   } catch (error) {
     // What the page had got to, for the failure message.
     const page = context.pages()[0];
     const activities = page ? await page.evaluate(
       () => window.webChatStore && window.webChatStore.getState().activities,
     ).catch(() => null) : null;
-    console.error(JSON.stringify({ activities, requests, offLoopback, failedResponses, consoleErrors }));
+    console.error(JSON.stringify({ activities, requests, webSockets, offLoopback, failedResponses, consoleErrors }));
     throw error;
   } finally {
     await context.close();

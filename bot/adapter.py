@@ -1,8 +1,11 @@
 """The CloudAdapter, configured from BotSettings (the attribute names botbuilder's configuration reader expects)."""
 
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ResourceResponse
 
 from bot.connector_clients import ReusingBotFrameworkAuthentication
+from bot.outcome_delivery import SEND_LEDGER, SendLedger, send_with_ledger
 from bot.settings import BotSettings
 
 
@@ -19,10 +22,28 @@ class _AuthConfiguration:
             setattr(self, name, value)
 
 
+class DeliveringCloudAdapter(CloudAdapter):  # type: ignore[misc]  # botbuilder ships no type hints
+    """CloudAdapter whose sends in an outcome's turn go through that turn's SendLedger (bot/outcome_delivery.py).
+
+    The adapter is where each activity's send succeeds or fails (CloudAdapterBase.send_activities posts them one by
+    one), so it is the one place that knows exactly which of a turn's activities reached the channel."""
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        ledger = context.turn_state.get(SEND_LEDGER)
+        if not isinstance(ledger, SendLedger):
+            return list(await super().send_activities(context, activities))
+
+        async def send_one(activity: Activity) -> ResourceResponse:
+            [response] = await super(DeliveringCloudAdapter, self).send_activities(context, [activity])
+            return response
+
+        return await send_with_ledger(ledger, activities, send_one)
+
+
 def create_adapter(settings: BotSettings) -> CloudAdapter:
     """An empty app id disables auth both ways (Emulator, devhost); otherwise tokens are checked and sent.
 
     Connector clients are reused across turns (bot/connector_clients.py): building one per turn was the bot's
     main cost under load."""
     authentication = ConfigurationBotFrameworkAuthentication(_AuthConfiguration(settings))
-    return CloudAdapter(ReusingBotFrameworkAuthentication(authentication))
+    return DeliveringCloudAdapter(ReusingBotFrameworkAuthentication(authentication))

@@ -12,6 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middlewar
 
 from bot.adapter import create_adapter
 from bot.connector_clients import ReusingBotFrameworkAuthentication
+from bot.errors import DeliveryRefused, OutcomeNotDelivered
 from bot.inbound import MalformedRequest, check_content_type, parse_activity
 from bot.inbound_auth import Unauthenticated, authenticate
 from bot.long_operation_bot import LongOperationBot
@@ -112,7 +113,15 @@ async def _messages(request: web.Request) -> web.StreamResponse:
                                            request.headers.get("Authorization"))
     except Unauthenticated as error:
         return web.json_response(error.body(), status=error.status)
-    invoke_response = await adapter.process_activity(authenticated, activity, request.app[BOT].on_turn)
+    try:
+        invoke_response = await adapter.process_activity(authenticated, activity, request.app[BOT].on_turn)
+    except OutcomeNotDelivered as failure:
+        # An outcome event whose outcome did not reach the user's conversation: the event's turn fails, so Direct
+        # Line answers the function app's post with an error (502) and notify_bot retries, or, after a refusal,
+        # reads the receipt this turn posted (410: the user's conversation is gone; 503: try again later).
+        refused = isinstance(failure, DeliveryRefused)
+        code = "ConversationGone" if refused else "DeliveryDeferred"
+        return web.json_response({"error": {"code": code, "message": str(failure)}}, status=410 if refused else 503)
     if invoke_response:
         return web.json_response(data=serializer_helper(invoke_response.body), status=invoke_response.status)
     return web.Response(status=201)

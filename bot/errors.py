@@ -9,7 +9,10 @@ BotError
 ├── StorageError             the bot state store failed
 │   └── ETagConflict             a write carried a stale eTag (somebody else wrote first)
 ├── MalformedRequest         a request to /api/messages is not a usable activity (bot/inbound.py; a 4xx)
-└── RejectedEvent            an outcome event is not trustworthy (bot/outcome_event.py; logged, dropped)
+├── RejectedEvent            an outcome event is not trustworthy (bot/outcome_event.py; logged, dropped)
+└── OutcomeNotDelivered      the user's channel did not take an outcome's messages (bot/outcome_delivery.py)
+    ├── DeliveryDeferred         a transient failure: the event's turn fails (503) so notify_bot retries
+    └── DeliveryRefused          a final refusal (403/404: the conversation is gone): answered with a receipt (410)
 """
 
 
@@ -60,3 +63,26 @@ class ETagConflict(StorageError):
     def __init__(self, key: str) -> None:
         super().__init__(f"eTag conflict on {key!r}: the item was changed by another writer since it was read")
         self.key = key
+
+
+class OutcomeNotDelivered(BotError):
+    """A send into the user's conversation failed while delivering an outcome.
+
+    ``status`` and ``code`` are what the channel answered (None and "" when it did not answer: timeout, no
+    connection); ``detail`` is for logs and the function app, never for the user.
+    """
+
+    def __init__(self, status: int | None, code: str, detail: str) -> None:
+        where = "no answer" if status is None else f"HTTP {status}"
+        super().__init__(f"the channel did not take the outcome ({where}{', code ' + code if code else ''}): {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class DeliveryDeferred(OutcomeNotDelivered):
+    """Transient: a 5xx, a 408, a 429 past its retries, a timeout or no connection. Trying later may work."""
+
+
+class DeliveryRefused(OutcomeNotDelivered):
+    """Final: the channel refused for good (403/404 and other 4xx); trying again cannot help."""

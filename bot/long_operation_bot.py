@@ -5,19 +5,28 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.dialogs import Dialog
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
 from bot import texts
+from bot.connector_transport import send_timeout
 from bot.conversation_locks import ConversationLocks, conversation_lock_key
 from bot.dialog_turn import DialogRunner
+from bot.errors import DeliveryRefused, OutcomeNotDelivered
 from bot.long_operation_prompt import awaited_operation
 from bot.mentions import remove_bot_mention
+from bot.outcome_delivery import SEND_LEDGER, SendLedger
 from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
 from bot.proactive import reply_to_started_message
 from bot.settings import BotSettings
 from bot.turn_slots import TurnSlots
-from contract import LONG_OPERATION_RESPONSE_EVENT
+from contract import (
+    DELIVERY_RECEIPT_EVENT,
+    LONG_OPERATION_RESPONSE_EVENT,
+    DeliveryReceipt,
+    ReceiptVerdict,
+    sign_receipt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +35,9 @@ DIALOG_STATE = "DialogState"
 # function app must reach the user exactly once, across restarts (so it lives in conversation state).
 DELIVERED_OUTCOMES = "DeliveredOutcomes"
 DELIVERED_OUTCOMES_KEPT = 50
+# What a failed delivery attempt did send into the conversation ({"instanceId", "sent": [fingerprints]}), so that
+# the function app's retry sends only the rest (bot/outcome_delivery.py). Cleared once the outcome is delivered.
+PENDING_DELIVERY = "PendingDelivery"
 
 
 class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no type hints
@@ -41,6 +53,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._dialog_state = conversation_state.create_property(DIALOG_STATE)
         self._dialog_runner = DialogRunner(dialog, self._dialog_state)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
+        self._pending = conversation_state.create_property(PENDING_DELIVERY)
         self._locks = ConversationLocks()
         self._slots = slots or TurnSlots()
 
@@ -85,7 +98,14 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         Decision: like the samples, drop the conversation's dialog stack so a poisoned state cannot trap the
         user in an error loop; unlike them, keep the delivered-outcomes record so dedupe survives. An operation
         still running then finishes unseen (its outcome is logged as stale); the user starts a new one.
+
+        Except for an outcome the user's channel did not take (OutcomeNotDelivered): nothing to apologise for in a
+        conversation that cannot be reached, and the waiting prompt must stay for the retry. It is raised on, out
+        of both the inner and the outer turn (botbuilder's BotAdapter.run_pipeline hands an error to this handler
+        and raises it only when there is none), so the event's HTTP answer fails (bot/app.py).
         """
+        if isinstance(error, OutcomeNotDelivered):
+            raise error
         conversation = turn_context.activity.conversation
         logger.error(
             "unhandled error in a turn conversation_id=%s", conversation.id if conversation else "", exc_info=error
@@ -123,14 +143,47 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             async with self._locks.hold(key), self._slots.turn():
                 try:
                     await self._deliver_in(context, event)
+                except OutcomeNotDelivered:
+                    raise
                 except Exception as error:
                     # Under the user's conversation lock, with the inner context: as in on_turn.
                     await self.on_turn_error(context, error)
 
-        # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty means auth is off.
-        await turn_context.adapter.continue_conversation(
-            event.reference, continue_in_original_conversation, self._settings.app_id
+        # Exceptions in the callback never reach this caller by themselves: botbuilder's run_pipeline
+        # (libraries/botbuilder-core/botbuilder/core/bot_adapter.py) gives them to on_turn_error, which raises
+        # OutcomeNotDelivered on. The short timeout bounds how long a send may hold the conversation's lock.
+        try:
+            with send_timeout(self._settings.proactive_send_timeout):
+                # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty: auth is off.
+                await turn_context.adapter.continue_conversation(
+                    event.reference, continue_in_original_conversation, self._settings.app_id
+                )
+        except OutcomeNotDelivered as failure:
+            outcome = event.outcome
+            if isinstance(failure, DeliveryRefused):
+                logger.warning("outcome refused by the user's channel, not retried: %s instance_id=%s "
+                               "conversation_id=%s", failure, outcome.instance_id, outcome.conversation_id)
+            else:
+                logger.warning("outcome not delivered yet, the function app retries: %s instance_id=%s "
+                               "conversation_id=%s", failure, outcome.instance_id, outcome.conversation_id)
+            await self._send_receipt(turn_context, outcome.instance_id, failure)
+            raise
+
+    async def _send_receipt(self, turn_context: TurnContext, instance_id: str, failure: OutcomeNotDelivered) -> None:
+        """Answer the event in the function app's conversation: why its outcome did not reach the user
+        (contract/receipt.py). Best effort: without it the function app still sees the failed post and retries."""
+        verdict = ReceiptVerdict.REFUSED if isinstance(failure, DeliveryRefused) else ReceiptVerdict.DEFERRED
+        receipt = sign_receipt(
+            DeliveryReceipt(instance_id, verdict, failure.status, failure.code, failure.detail),
+            self._settings.signing_key,
         )
+        reply = Activity(type=ActivityTypes.event, name=DELIVERY_RECEIPT_EVENT, value=receipt.to_json(),
+                         reply_to_id=turn_context.activity.id)
+        try:
+            await turn_context.send_activity(reply)
+        except Exception as error:
+            logger.warning("could not post the delivery receipt instance_id=%s: %s", instance_id,
+                           type(error).__name__)
 
     async def _deliver_in(self, context: TurnContext, event: VerifiedOutcome) -> None:
         outcome = event.outcome
@@ -155,12 +208,41 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             return
         # The continuation activity arrives with value None (botbuilder-notes §3); the prompt recognizes the outcome.
         context.activity.value = outcome.to_json()
-        await self._dialog_runner.run(context)
+        pending = await self._pending.get(context)
+        ledger = SendLedger(
+            list(pending.get("sent") or [])
+            if isinstance(pending, dict) and pending.get("instanceId") == outcome.instance_id else []
+        )
+        context.turn_state[SEND_LEDGER] = ledger
+        try:
+            await self._dialog_runner.run(context)
+        except OutcomeNotDelivered as failure:
+            if not isinstance(failure, DeliveryRefused):
+                await self._remember_sent(context, outcome.instance_id, ledger)
+            raise
+        finally:
+            del context.turn_state[SEND_LEDGER]
         delivered.append(outcome.instance_id)
         await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
+        if pending is not None:
+            await self._pending.delete(context)
         await self._conversation_state.save_changes(context)
         logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
                     outcome.status.value, outcome.instance_id, outcome.conversation_id)
+
+    async def _remember_sent(self, context: TurnContext, instance_id: str, ledger: SendLedger) -> None:
+        """Save what this failed attempt delivered, and nothing else: the retry replays the dialog from the state
+        the attempt started with, and skips these sends (bot/outcome_delivery.py)."""
+        if not ledger.delivered:
+            return
+        try:
+            # force: drop this attempt's unsaved dialog changes; only the record of what was sent is written.
+            await self._conversation_state.load(context, force=True)
+            await self._pending.set(context, {"instanceId": instance_id, "sent": ledger.delivered})
+            await self._conversation_state.save_changes(context)
+        except Exception:
+            # The retry then sends the outcome's message again: shown twice, which beats never.
+            logger.exception("could not save what a failed delivery sent instance_id=%s", instance_id)
 
 
 def _is_outcome_event(turn_context: TurnContext) -> bool:

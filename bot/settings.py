@@ -24,6 +24,10 @@ DEFAULT_STATE_STORE = "sqlite:.devhost/bot-state.sqlite"
 IN_PROCESS_STATE_STORE = "memory"
 DEFAULT_OPERATIONS_TIMEOUT = 10.0
 MAX_OPERATIONS_TIMEOUT = 14.0
+# A proactive send (the outcome and the prompt after it) holds the user's conversation lock while the function app's
+# Direct Line post waits for the whole turn, which Direct Line gives about 15 s: two sends must fit well inside it.
+DEFAULT_PROACTIVE_SEND_TIMEOUT = 5.0
+MAX_PROACTIVE_SEND_TIMEOUT = 7.0
 # What botbuilder's ConfigurationBotFrameworkAuthentication understands (it compares case-insensitively).
 # A conversation's state must outlive the longest an outcome can take to arrive (contract.OUTCOME_WINDOW_SECONDS,
 # 2 days, which the function app enforces), with a day to spare, or an awaited outcome could find it expired.
@@ -54,6 +58,8 @@ class BotSettings:
                       botbuilder's settings for another Bot Framework cloud (bot/cloud.py; default: the public cloud)
     DEVHOST_PART_NONCE  set only by ``devhost up``: /api/health answers it back, so the stack knows it reached the
                       bot it just started (devhost/part_identity.py; not a secret; unset in production)
+    ProactiveSendTimeout  seconds one send into the user's conversation may take when delivering an outcome
+                      (default 5, at most 7; a timed-out delivery fails and the function app retries it)
     """
 
     signing_key: str
@@ -71,6 +77,7 @@ class BotSettings:
     conversation_state_days: int = DEFAULT_CONVERSATION_STATE_DAYS
     cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
     part_nonce: str = ""
+    proactive_send_timeout: float = DEFAULT_PROACTIVE_SEND_TIMEOUT
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -83,6 +90,12 @@ class BotSettings:
                 "OperationsTimeout",
                 f"expected seconds above 0 and at most {MAX_OPERATIONS_TIMEOUT:g} (a turn has about 15 s in all), "
                 f"got {self.operations_timeout}",
+            )
+        if not 0 < self.proactive_send_timeout <= MAX_PROACTIVE_SEND_TIMEOUT:  # also rejects nan
+            raise SettingsError(
+                "ProactiveSendTimeout",
+                f"expected seconds above 0 and at most {MAX_PROACTIVE_SEND_TIMEOUT:g} (an outcome's turn has about "
+                f"15 s for the result and the prompt after it), got {self.proactive_send_timeout}",
             )
         if not 1 <= self.max_concurrent_turns <= MAX_TURN_SLOTS:
             raise SettingsError("MaxConcurrentTurns",
@@ -134,6 +147,7 @@ class BotSettings:
             conversation_state_days=_int(env, "ConversationStateDays", DEFAULT_CONVERSATION_STATE_DAYS),
             cloud=BotFrameworkCloud.from_env(env),
             part_nonce=env.get(PART_NONCE_ENV, ""),
+            proactive_send_timeout=_float(env, "ProactiveSendTimeout", DEFAULT_PROACTIVE_SEND_TIMEOUT),
         )
 
 

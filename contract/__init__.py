@@ -8,6 +8,7 @@ from contract.error_body import error_body, error_message
 from contract.errors import ContractError
 from contract.events import (
     CONTINUE_CONVERSATION_EVENT,
+    DELIVERY_RECEIPT_EVENT,
     LONG_OPERATION_RESPONSE_EVENT,
     OPTIONS,
     OUTCOME_KIND,
@@ -18,6 +19,8 @@ from contract.outcome import Outcome, OutcomeStatus
 from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
 from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
+from contract.receipt import DeliveryReceipt, ReceiptVerdict, sign_receipt, verify_receipt
+from contract.retry_after import retry_after_seconds
 from contract.routing import Routing
 from contract.signing import normalize_signing_key, sign_outcome, verify_outcome
 from contract.start import MAX_START_BODY_BYTES, StartRequest, validate_continuation
@@ -25,6 +28,7 @@ from contract.stop_reason import StopReason
 
 __all__ = [
     "CONTINUE_CONVERSATION_EVENT",
+    "DELIVERY_RECEIPT_EVENT",
     "LONG_OPERATION_RESPONSE_EVENT",
     "MAX_START_BODY_BYTES",
     "OPTIONS",
@@ -32,10 +36,12 @@ __all__ = [
     "OUTCOME_KIND",
     "OUTCOME_WINDOW_SECONDS",
     "ContractError",
+    "DeliveryReceipt",
     "Outcome",
     "OutcomeEvent",
     "OutcomeStatus",
     "Progress",
+    "ReceiptVerdict",
     "Routing",
     "Stage",
     "StartRequest",
@@ -45,8 +51,11 @@ __all__ = [
     "instance_id_prefix",
     "make_instance_id",
     "normalize_signing_key",
+    "retry_after_seconds",
     "sign_outcome",
+    "sign_receipt",
     "validate_continuation",
     "verify_legacy_outcome",
     "verify_outcome",
+    "verify_receipt",
 ]

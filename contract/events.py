@@ -11,3 +11,6 @@ OUTCOME_KIND: Final = "LongOperationComplete"
 
 # The operations a user can pick; the function app's catalogue implements exactly these (a test checks it).
 OPTIONS: Final = ("option 1", "option 2", "option 3")
+# The event the bot answers an outcome event with, in the function app's Direct Line conversation, when it could not
+# deliver the outcome to the user (contract/receipt.py).
+DELIVERY_RECEIPT_EVENT: Final = "LongOperationDeliveryReceipt"

@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("devhost.chat.cli", "an Emulator-like terminal chat with a bot"),
     "identity": ("devhost.identity.cli", "a Bot Framework identity service: signing keys and tokens"),
     "instances": ("devhost.instances", "orchestrations of a functions host and their progress, as a table"),
+    "dashboard": ("devhost.dashboard.cli", "a web page of orchestrations: progress, history, terminate and purge"),
     "up": ("devhost.up", "functions host, Direct Line and the bot, wired together"),
 }
 

@@ -8,17 +8,27 @@ activity is stamped, which errors it raises and how its middleware answers them)
 Conversation ids arrive percent-encoded (botbuilder quotes ``|`` and friends); aiohttp's router decodes path
 parameters exactly once, so the channel sees the real ids. Ids are opaque: aiohttp's default ``{param}`` pattern
 (``[^{}/]+``) would send an id with a brace to "no route", so the patterns below take anything but a slash. The bot
-runs with an empty app id locally and sends no Authorization header; one it does send is not checked (nothing
-offline could verify an AAD token).
+runs with an empty app id locally and sends no Authorization header; with ``devhost up --auth`` every call must carry
+the registered bot's token, checked against the identity service's keys (``bot_only``), as the Bot Connector service
+checks it.
 
 Every activity is checked here, once, before its channel sees it: a bad one is a 400 in the Bot Connector's
 ``{"error": {"code", "message"}}`` shape whichever channel serves the route.
+
+Posts (send and reply) go through the app's fault mode first (devhost/connector_faults.py, under ``FAULTS``).
 """
 
 import json
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiohttp import web
+
+from devhost.connector_faults import ConnectorFaults
+from devhost.identity.verify import BotTokenVerifier, InvalidBotToken
+
+log = logging.getLogger(__name__)
 
 
 class BotConnectorChannel(Protocol):
@@ -41,6 +51,29 @@ class BotConnectorChannel(Protocol):
 
 
 CHANNEL = web.AppKey("bot_connector_channel", BotConnectorChannel)
+FAULTS = web.AppKey("bot_connector_faults", ConnectorFaults)
+# Present when the channel checks the bot's token (``devhost up --auth``), as the Bot Connector service always does.
+BOT_TOKENS = web.AppKey("bot_connector_bot_tokens", BotTokenVerifier)
+# What the Bot Connector service answers a call without a valid token (an ASP.NET Web API authorization failure).
+DENIED = {"message": "Authorization has been denied for this request."}
+
+_Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def bot_only(handler: _Handler) -> _Handler:
+    """``handler`` behind the bot-token check: 401 for a call without a valid token for the registered bot."""
+
+    async def checked(request: web.Request) -> web.Response:
+        verifier = request.app.get(BOT_TOKENS)
+        if verifier is not None:
+            try:
+                await verifier.verify(request.headers.get("Authorization"))
+            except InvalidBotToken as error:
+                log.warning("refused a call to %s %s: %s", request.method, request.path, error)
+                return web.json_response(DENIED, status=401)
+        return await handler(request)
+
+    return checked
 PREFIX = "/v3/conversations/{conversation_id:[^/]+}"
 ACTIVITY = "{activity_id:[^/]+}"
 MEMBER = "{member_id:[^/]+}"
@@ -74,12 +107,18 @@ async def _read_activity(request: web.Request, channel: BotConnectorChannel) -> 
 
 
 async def send_to_conversation(request: web.Request) -> web.Response:
+    fault = await request.app[FAULTS].answer(request.match_info["conversation_id"])
+    if fault is not None:
+        return fault
     channel = _channel(request)
     activity = await _read_activity(request, channel)
     return web.json_response({"id": channel.receive_from_bot(request.match_info["conversation_id"], activity, None)})
 
 
 async def reply_to_activity(request: web.Request) -> web.Response:
+    fault = await request.app[FAULTS].answer(request.match_info["conversation_id"])
+    if fault is not None:
+        return fault
     channel = _channel(request)
     activity = await _read_activity(request, channel)
     activity_id = channel.receive_from_bot(
@@ -115,12 +154,23 @@ async def get_member(request: web.Request) -> web.Response:
                              status=404)
 
 
-def add_routes(app: web.Application, channel: BotConnectorChannel) -> None:
+def add_routes(app: web.Application, channel: BotConnectorChannel, faults: ConnectorFaults | None = None,
+               bot_tokens: BotTokenVerifier | None = None) -> None:
+    """The routes; with ``bot_tokens`` every call must carry the registered bot's token (401 otherwise)."""
     app[CHANNEL] = channel
-    app.router.add_post(f"{PREFIX}/activities", send_to_conversation)
-    app.router.add_post(f"{PREFIX}/activities/{ACTIVITY}", reply_to_activity)
-    app.router.add_put(f"{PREFIX}/activities/{ACTIVITY}", update_activity)
-    app.router.add_delete(f"{PREFIX}/activities/{ACTIVITY}", delete_activity)
-    app.router.add_get(f"{PREFIX}/activities/{ACTIVITY}/members", get_members)
-    app.router.add_get(f"{PREFIX}/members", get_members)
-    app.router.add_get(f"{PREFIX}/members/{MEMBER}", get_member)
+    app[FAULTS] = faults if faults is not None else ConnectorFaults()
+    if bot_tokens is not None:
+        app[BOT_TOKENS] = bot_tokens
+
+    async def release_hanging_posts(app: web.Application) -> None:
+        # Before the runner waits for open requests: a hanging post must not hold the shutdown for minutes.
+        app[FAULTS].release()
+
+    app.on_shutdown.append(release_hanging_posts)
+    app.router.add_post(f"{PREFIX}/activities", bot_only(send_to_conversation))
+    app.router.add_post(f"{PREFIX}/activities/{ACTIVITY}", bot_only(reply_to_activity))
+    app.router.add_put(f"{PREFIX}/activities/{ACTIVITY}", bot_only(update_activity))
+    app.router.add_delete(f"{PREFIX}/activities/{ACTIVITY}", bot_only(delete_activity))
+    app.router.add_get(f"{PREFIX}/activities/{ACTIVITY}/members", bot_only(get_members))
+    app.router.add_get(f"{PREFIX}/members", bot_only(get_members))
+    app.router.add_get(f"{PREFIX}/members/{MEMBER}", bot_only(get_member))

@@ -13,18 +13,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from contract import ContractError, Progress
-from devhost.functions.errors import ConfigError
-from devhost.functions.keys import KEYS_FILE, read_keys
+from devhost.durable_key import DurableKeyError
+from devhost.durable_key import durable_key as find_durable_key
+from devhost.functions.keys import KEYS_FILE
 
 PROG = "devhost instances"
 DEFAULT_FUNCTIONS_URL = "http://127.0.0.1:7071"
 DEFAULT_DATA_DIR = Path(".devhost")
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 STATUSES = ("Running", "Pending", "Completed", "Failed", "Terminated", "Canceled", "ContinuedAsNew", "Suspended")
 COLUMNS = ("instance", "name", "status", "stage", "progress", "updated", "message")
 
@@ -52,21 +51,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def durable_key(args: argparse.Namespace) -> str:
-    """The key to send: --key, else the local host's system key from its keys file, else none (a host that checks
-    no keys, like `func start`). A local file's key never goes to a host on another machine."""
-    if args.key:
-        return str(args.key)
-    if urlsplit(str(args.functions_url)).hostname not in LOOPBACK:
-        return ""
-    data_dir = Path(args.data_dir)
-    # `devhost functions --data-dir D` keeps D/keys.json; `devhost up --data-dir D` runs it with D/functions.
-    for path in (data_dir / KEYS_FILE, data_dir / "functions" / KEYS_FILE):
-        if path.exists():
-            try:
-                return read_keys(path).durable_system_key
-            except ConfigError as error:
-                raise InstancesError(str(error)) from None
-    return ""
+    """The key to send (devhost/durable_key.py): --key, else the local host's system key, else none."""
+    try:
+        return find_durable_key(str(args.key), str(args.functions_url), Path(args.data_dir))
+    except DurableKeyError as error:
+        raise InstancesError(str(error)) from None
 
 
 def validate(args: argparse.Namespace) -> str | None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from devhost.addresses import reachable_host
 from devhost.functions.errors import ConfigError
 from devhost.functions.keys import HostKeys
 from devhost.functions.keys import load_or_create as load_or_create_keys
@@ -59,6 +60,8 @@ class StackConfig:
     log_dir: Path | None = None
     # The functions host checks keys as Azure does; False runs it with --no-key-check, as `func start` runs.
     check_keys: bool = True
+    # The dashboard (devhost/dashboard) on this port, always on loopback; None: not started.
+    dashboard_port: int | None = None
 
     def __post_init__(self) -> None:
         # The parts run with cwd=app_root while secrets are read here: a relative directory would name two places.
@@ -86,6 +89,11 @@ class StackConfig:
     @property
     def directline_url(self) -> str:
         return f"http://{self.host}:{self.directline_port}/v3/directline"
+
+    @property
+    def dashboard_url(self) -> str | None:
+        # Loopback whatever --host says: the dashboard adds the Durable API key to what it passes on.
+        return None if self.dashboard_port is None else f"http://127.0.0.1:{self.dashboard_port}/"
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,7 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
     if not config.check_keys:
         functions_args.append("--no-key-check")
     # Every part is started through devhost.tether, which ties it to this process.
-    return [
+    parts = [
         Part(
             "functions",
             Tether.argv("devhost", functions_args),
@@ -167,6 +175,26 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
             "--bot-port",
         ),
     ]
+    if config.dashboard_url is not None:
+        parts.append(dashboard_part(config, base_env))
+    return parts
+
+
+def dashboard_part(config: StackConfig, base_env: dict[str, str]) -> Part:
+    # It reads the system key from the functions host's keys.json itself: no key in argv or environment (a
+    # DurableApiKey in the developer's shell would win over the file). It reads a local file's key only for a
+    # loopback URL, so a wildcard bind is reached over loopback.
+    functions_url = f"http://{reachable_host(config.host)}:{config.functions_port}"
+    assert config.dashboard_port is not None  # dashboard_url is None otherwise
+    return Part(
+        "dashboard",
+        Tether.argv("devhost", ["dashboard", "--functions-url", functions_url,
+                                "--data-dir", str(config.functions_data_dir), "--port", str(config.dashboard_port)]),
+        {k: v for k, v in base_env.items() if k != "DurableApiKey"},
+        f"{config.dashboard_url}health",
+        config.dashboard_port,
+        "--dashboard-port",
+    )
 
 
 def stack_keys(config: StackConfig) -> HostKeys | None:
@@ -301,7 +329,7 @@ class Stack:
 
     def stop_all(self) -> None:
         # The bot first, so nothing it sends in its last moments hits an already stopped service.
-        for name in ("bot", "directline", "functions"):
+        for name in ("dashboard", "bot", "directline", "functions"):
             self.stop(name)
         for handle in self._logs.values():
             handle.close()

@@ -27,6 +27,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--functions-port", type=port_number, default=7071)
     parser.add_argument("--bot-port", type=port_number, default=3978)
     parser.add_argument("--directline-port", type=port_number, default=8181)
+    parser.add_argument("--dashboard-port", type=port_number, default=7072,
+                        help="the dashboard's port, on 127.0.0.1 (default 7072)")
     parser.add_argument("--data-dir", type=Path, default=Path(".devhost"),
                         help="durable history, bot state, secrets and logs (default .devhost)")
     parser.add_argument("--chat", action="store_true", help="open the terminal chat in the foreground")
@@ -49,6 +51,8 @@ def banner(config: StackConfig) -> str:
         f"  Direct Line     {config.directline_url}",
         f"  Web Chat        http://{config.host}:{config.directline_port}/webchat   (in a browser; `make webchat`)",
         f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, no app id)",
+        *([f"  dashboard       {config.dashboard_url}   (orchestrations, progress, history; in a browser)"]
+          if config.dashboard_url else []),
         f"  data            {config.data_dir.resolve()}",
         f"  keys            {config.functions_data_dir / KEYS_FILE}   (checked as on Azure)" if config.check_keys
         else "  keys            not checked (--no-key-check)",
@@ -106,5 +110,6 @@ def main(argv: list[str]) -> int:
         directline_port=args.directline_port,
         log_dir=args.data_dir / "logs" if args.chat else None,
         check_keys=not args.no_key_check,
+        dashboard_port=args.dashboard_port,
     )
     return asyncio.run(run(config, args.chat))

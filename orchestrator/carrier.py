@@ -8,25 +8,33 @@ the outcome by the continuation inside the event, never by this conversation. So
 ``NotifyPostsPerConversation`` outcomes (1 = the sample's one per outcome) and is replaced after MAX_AGE_SECONDS,
 well inside the 30-minute life of the token Direct Line gave for it.
 
-If a reused conversation is refused (403/404: gone, or its token no longer valid; 429: Direct Line throttles
-this conversation), it is dropped and the outcome is posted once more on a new conversation at once, so a stale
-carrier costs no retry back-off. Any other failure, or a failure on a fresh conversation, goes to the
-orchestrator's retry policy as before, and the next attempt starts a new conversation.
+If a reused conversation is refused (403/404: gone, or its token no longer valid; 429 without Retry-After: Direct
+Line throttles this conversation), it is dropped and the outcome is posted once more on a new conversation at once,
+so a stale carrier costs no retry back-off. A 429 WITH Retry-After is honoured: the post is made again on the same
+conversation once that time has passed, if it is at most RETRY_AFTER_CAP_SECONDS (an activity should not sleep
+longer; beyond it the attempt fails and the orchestrator's back-off takes over, without posting again sooner here).
+Any other failure, or a failure on a fresh conversation, goes to the orchestrator's retry policy as before, and the
+next attempt starts a new conversation.
 
 State is per worker process (as the shared aiohttp session) and per event loop; a start is single-flight, so a
 burst of notifications starts one conversation, not one each.
 """
 
 import asyncio
+import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.directline import DirectLineClient, DirectLineConversation
 from orchestrator.errors import DirectLineError
 
+logger = logging.getLogger(__name__)
+
 MAX_AGE_SECONDS = 600.0
+# The longest Retry-After of a throttled post waited for inside the notify_bot activity.
+RETRY_AFTER_CAP_SECONDS = 30.0
 # Statuses of a post that mean "this conversation, not Direct Line as a whole": retry at once on a new one.
 REPLACE_ON = frozenset({403, 404, 429})
 
@@ -41,8 +49,10 @@ class _Carrier:
 
 
 class CarrierConversations:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._clock = clock
+        self._sleep = sleep
         self._current: _Carrier | None = None
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -55,10 +65,31 @@ class CarrierConversations:
         try:
             return carrier.conversation, await client.post_activity(carrier.conversation, activity)
         except DirectLineError as error:
+            if error.status == 429 and error.retry_after is not None:
+                return await self._post_after_throttle(client, carrier, activity, error.retry_after)
             self._drop(carrier)
             if fresh or error.status not in REPLACE_ON:
                 raise
         carrier, _ = await self._take(client, user, posts_per_conversation)
+        try:
+            return carrier.conversation, await client.post_activity(carrier.conversation, activity)
+        except DirectLineError:
+            self._drop(carrier)
+            raise
+
+    async def _post_after_throttle(
+        self, client: DirectLineClient, carrier: _Carrier, activity: dict[str, Any], retry_after: float
+    ) -> tuple[DirectLineConversation, str]:
+        if retry_after > RETRY_AFTER_CAP_SECONDS:
+            logger.warning("Direct Line throttles the carrier conversation for %g s, longer than the %g s waited "
+                           "here; the attempt fails", retry_after, RETRY_AFTER_CAP_SECONDS)
+            self._drop(carrier)
+            raise DirectLineError("post activity", 429, "Throttled",
+                                  f"Retry-After {retry_after:g} s is longer than {RETRY_AFTER_CAP_SECONDS:g} s",
+                                  retry_after)
+        logger.warning("Direct Line throttles the carrier conversation; posting again after its Retry-After of %g s",
+                       retry_after)
+        await self._sleep(retry_after)
         try:
             return carrier.conversation, await client.post_activity(carrier.conversation, activity)
         except DirectLineError:

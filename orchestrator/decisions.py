@@ -123,6 +123,12 @@ def undelivered_progress(plan: OperationPlan, steps_done: int) -> Progress:
     return Progress.of(plan.option, Stage.FAILED, steps_done, plan.steps, message)
 
 
+def refused_progress(plan: OperationPlan, steps_done: int) -> Progress:
+    """The user's channel refused the outcome for good (403/404): the conversation is gone; not retried."""
+    message = "The outcome could not be delivered: the conversation is gone."
+    return Progress.of(plan.option, Stage.FAILED, steps_done, plan.steps, message)
+
+
 def completed_outcome(instance_id: str, plan: OperationPlan, result: str) -> Outcome:
     return Outcome(instance_id, plan.conversation_id, OutcomeStatus.COMPLETED, result)
 

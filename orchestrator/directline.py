@@ -14,12 +14,15 @@ from typing import Any
 
 import aiohttp
 
-from orchestrator.errors import DirectLineError
+from contract import retry_after_seconds
+from orchestrator.errors import BotTurnFailed, DirectLineError
 
 logger = logging.getLogger(__name__)
 
 # Generous for one HTTP exchange, short enough that a hung service fails the attempt and the retry policy acts.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+# Pages read of one conversation's activities at most (Direct Line answers GET activities in batches).
+MAX_ACTIVITY_PAGES = 20
 
 
 @dataclass(frozen=True)
@@ -60,23 +63,53 @@ class DirectLineClient:
         return DirectLineConversation(conversation_id, token if isinstance(token, str) and token else None)
 
     async def post_activity(self, conversation: DirectLineConversation, activity: dict[str, Any]) -> str:
-        """POST the activity into the conversation; returns the id Direct Line gave it."""
+        """POST the activity into the conversation; returns the id Direct Line gave it.
+
+        Direct Line answers only after the bot's turn for the activity has finished; 502 (BotTurnFailed) when that
+        turn failed."""
         path = f"/conversations/{conversation.conversation_id}/activities"
         credential = conversation.token or self._secret
-        _, body = await self._call("post activity", path, credential, activity, {200, 201, 204})
+        try:
+            _, body = await self._call("post activity", path, credential, activity, {200, 201, 204})
+        except DirectLineError as error:
+            if error.status == 502:
+                raise BotTurnFailed(error, conversation) from error
+            raise
         activity_id = body.get("id")
         return activity_id if isinstance(activity_id, str) else ""
 
+    async def activities(self, conversation: DirectLineConversation) -> list[dict[str, Any]]:
+        """Every activity of the conversation so far (GET .../activities, page by page by watermark)."""
+        path = f"/conversations/{conversation.conversation_id}/activities"
+        credential = conversation.token or self._secret
+        found: list[dict[str, Any]] = []
+        watermark: str | None = None
+        for _ in range(MAX_ACTIVITY_PAGES):
+            query = "" if watermark is None else f"?watermark={watermark}"
+            _, body = await self._call("get activities", path + query, credential, None, {200}, method="GET")
+            page = body.get("activities")
+            next_watermark = body.get("watermark")
+            if not isinstance(page, list) or not page:
+                break
+            found.extend(item for item in page if isinstance(item, dict))
+            if not isinstance(next_watermark, str) or not next_watermark or next_watermark == watermark:
+                break
+            watermark = next_watermark
+        return found
+
     async def _call(
-        self, operation: str, path: str, credential: str, payload: dict[str, Any] | None, ok: set[int]
+        self, operation: str, path: str, credential: str, payload: dict[str, Any] | None, ok: set[int],
+        *, method: str = "POST",
     ) -> tuple[int, dict[str, Any]]:
         """The status and JSON object body ({} when there is none) of an answer whose status is in ``ok``."""
         url = self._endpoint + path
         headers = {"Authorization": f"Bearer {credential}"}
         try:
-            async with self._session.post(url, json=payload, headers=headers, timeout=REQUEST_TIMEOUT) as response:
+            async with self._session.request(method, url, json=payload, headers=headers,
+                                             timeout=REQUEST_TIMEOUT) as response:
                 text = await response.text()
                 status = response.status
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as error:
             # The URL is not secret; the credential lives only in the header.
             raise DirectLineError(operation, None, detail=f"{type(error).__name__} calling {url}") from error
@@ -86,7 +119,8 @@ class DirectLineClient:
             if not isinstance(error_body, dict):
                 error_body = {}
             raise DirectLineError(
-                operation, status, code=str(error_body.get("code") or ""), detail=str(error_body.get("message") or "")
+                operation, status, code=str(error_body.get("code") or ""), detail=str(error_body.get("message") or ""),
+                retry_after=retry_after,
             )
         logger.debug("direct line %s answered %d", operation, status)
         return status, body

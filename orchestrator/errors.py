@@ -6,11 +6,17 @@
     ├── UnknownOperationError    an option that is not in the catalogue
     ├── InjectedFault            a step failed on purpose (the ``OperationFaults`` test/demo setting)
     ├── DirectLineError          Direct Line answered with an error status, or could not be reached
+    │   └── BotTurnFailed            a post answered 502: the bot's turn for it failed (it may have left a receipt)
     └── NotificationError        the outcome could not be delivered to the bot (fails the orchestration)
 
 The starter answers BadStartRequest and SettingsError with an error body. Activities let these propagate: the
 Durable host turns them into TaskFailed, so the retry policy acts.
 """
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # directline.py imports this module
+    from orchestrator.directline import DirectLineConversation
 
 
 class OrchestratorError(Exception):
@@ -45,10 +51,12 @@ class DirectLineError(OrchestratorError):
     """A Direct Line call failed.
 
     ``status`` is the HTTP status (None when the service could not be reached); ``code`` and ``detail`` come
-    from Direct Line's ``{"error": {"code", "message"}}`` body when it sent one.
+    from Direct Line's ``{"error": {"code", "message"}}`` body when it sent one; ``retry_after`` are the seconds of
+    its ``Retry-After`` header (None without one).
     """
 
-    def __init__(self, operation: str, status: int | None, code: str = "", detail: str = "") -> None:
+    def __init__(self, operation: str, status: int | None, code: str = "", detail: str = "",
+                 retry_after: float | None = None) -> None:
         where = f"HTTP {status}" if status is not None else "no response"
         parts = [f"Direct Line {operation} failed: {where}"]
         if code:
@@ -60,6 +68,19 @@ class DirectLineError(OrchestratorError):
         self.status = status
         self.code = code
         self.detail = detail
+        self.retry_after = retry_after
+
+
+class BotTurnFailed(DirectLineError):
+    """Direct Line answered a post with 502: the bot's turn for the activity failed (or the bot was unreachable).
+
+    ``conversation`` is where the post went: a bot that could not deliver an outcome answers there with a delivery
+    receipt (contract/receipt.py) before its turn fails.
+    """
+
+    def __init__(self, error: DirectLineError, conversation: "DirectLineConversation") -> None:
+        super().__init__(error.operation, error.status, error.code, error.detail, error.retry_after)
+        self.conversation = conversation
 
 
 class NotificationError(OrchestratorError):

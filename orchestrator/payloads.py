@@ -7,7 +7,7 @@ like every other JSON the Durable host stores.
 from dataclasses import dataclass
 from typing import Any
 
-from contract import Outcome, StartRequest
+from contract import DeliveryReceipt, Outcome, StartRequest
 from orchestrator.settings import RetryPolicy, Settings
 
 
@@ -163,23 +163,34 @@ class NotifyRequest:
 
 @dataclass(frozen=True)
 class NotifyResult:
-    """Output of ``notify_bot``: the signed outcome exactly as posted, and where Direct Line put it."""
+    """Output of ``notify_bot``: the signed outcome exactly as posted, and where Direct Line put it.
+
+    ``refusal`` is set when the bot answered that the user's conversation refused the outcome for good (its
+    receipt, contract/receipt.py): nothing was delivered, and retrying cannot help.
+    """
 
     outcome: Outcome
     conversation_id: str
     activity_id: str
+    refusal: DeliveryReceipt | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "outcome": self.outcome.to_json(),
             "directLineConversationId": self.conversation_id,
             "directLineActivityId": self.activity_id,
         }
+        if self.refusal is not None:
+            data["refusal"] = self.refusal.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "NotifyResult":
+        # Absent in outputs written before refusals were reported.
+        refusal = data.get("refusal")
         return cls(
             outcome=Outcome.from_json(data["outcome"]),
             conversation_id=str(data["directLineConversationId"]),
             activity_id=str(data["directLineActivityId"]),
+            refusal=None if refusal is None else DeliveryReceipt.from_json(refusal),
         )

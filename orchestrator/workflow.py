@@ -27,6 +27,8 @@ is a plain ``call_activity`` awaited alone (notify has no deadline, so nothing t
 the next is a plain timer awaited alone, ``decisions.retry_delay`` long: NotifyFirstRetrySeconds x
 NotifyBackoffCoefficient^(n-1) after failed attempt n, capped at NotifyMaxRetrySeconds. Once the last attempt
 has failed the orchestration fails with NotificationError, whose message names the attempts and the last error.
+An attempt whose result carries a refusal (the user's conversation is gone, orchestrator/notify.py) fails it at
+once, with the refusal in its custom status and output.
 """
 
 import logging
@@ -106,7 +108,15 @@ def deliver_outcome(
         except Exception as error:  # the SDK throws a plain Exception("<Reason> \n <Details>") into the generator
             detail = _first_line(error)
         else:
-            return NotifyResult.from_json(delivered)
+            result = NotifyResult.from_json(delivered)
+            if result.refusal is None:
+                return result
+            # Final: the user's conversation refused it (403/404, reported by the bot); another attempt cannot help.
+            context.set_custom_status(decisions.refused_progress(plan, steps_done).to_json())
+            raise NotificationError(
+                f"The {notify.outcome.status.value} outcome was refused by the user's conversation, not retried: "
+                f"{result.refusal.describe()} (instance {notify.instance_id})"
+            )
         if not context.is_replaying:
             logger.warning("notify_bot failed instance_id=%s attempt=%d of %d: %s",
                            context.instance_id, attempt, plan.notify_retry.attempts, detail)

@@ -21,6 +21,7 @@ from devhost.chat.conversation import Conversation
 from devhost.chat.errors import ChatError, ScriptError
 from devhost.chat.script import Pause, Say, Step, WaitFor, parse_script
 from devhost.chat.view import TerminalView
+from devhost.connector_faults import parse_fault
 
 PROG = "devhost chat"
 DEFAULT_WAIT_TIMEOUT = 30.0
@@ -38,6 +39,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="port for the routes the bot replies to (0: free port)")
     parser.add_argument("--channel-id", default="emulator", help="channelId to send (default emulator)")
     parser.add_argument("--debug", action="store_true", help="also show trace and other non-message activities")
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND[xCOUNT][@AFTER][:RETRY_AFTER]",
+                        help="the bot's next posts to the chat fail: unavailable (503), throttled (429 with "
+                             "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable")
     return parser.parse_args(argv)
 
 
@@ -135,7 +139,9 @@ async def _converse(conversation: Conversation, lines: "asyncio.Queue[str | None
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     try:
-        config = ChatConfig(bot_url=args.bot_url, host=args.host, port=args.port, channel_id=args.channel_id)
+        faults = tuple(parse_fault(text) for text in args.fault)
+        config = ChatConfig(bot_url=args.bot_url, host=args.host, port=args.port, channel_id=args.channel_id,
+                            faults=faults)
     except ValueError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2

@@ -7,6 +7,9 @@ user's activities to the bot's messaging endpoint as channel ``emulator``::
         conversation = await client.start_conversation()
         await conversation.say("hi")
         reply = await conversation.wait_for_text("hi", timeout=10)
+
+``client.faults`` is the fault mode of those routes (devhost/connector_faults.py): ``client.faults.inject("gone",
+conversation_id=conversation.id)`` makes the bot's next post to that conversation answer 404.
 """
 
 import logging
@@ -20,6 +23,7 @@ from devhost.chat.config import ChatConfig
 from devhost.chat.connector import create_connector_app
 from devhost.chat.conversation import Activity, Conversation, Listener
 from devhost.chat.errors import BotRejected, BotUnreachable, ChatError
+from devhost.connector_faults import ConnectorFaults
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,9 @@ class ChatClient:
     def __init__(self, config: ChatConfig) -> None:
         self.config = config
         self.conversations: dict[str, Conversation] = {}
+        self.faults = ConnectorFaults()
+        for fault in config.faults:
+            self.faults.inject(**fault)
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._service_url: str | None = None
@@ -40,7 +47,7 @@ class ChatClient:
         return self._service_url
 
     async def start(self) -> None:
-        runner = web.AppRunner(create_connector_app(self.conversations), access_log=None)
+        runner = web.AppRunner(create_connector_app(self.conversations, self.faults), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port)
         try:

@@ -1,6 +1,7 @@
 """Settings of the terminal chat client, parsed once into a frozen object."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from devhost.chat.conversation import WEB_CHAT_REPLY_TIMEOUT_SECONDS
 
@@ -30,6 +31,8 @@ class ChatConfig:
     # How long a bot activity replying to an activity the chat has not shown is held before it is shown anyway:
     # Web Chat's REPLY_TIMEOUT (devhost/chat/conversation.py). Tests shorten it; the Emulator's chat does not.
     reply_hold_seconds: float = WEB_CHAT_REPLY_TIMEOUT_SECONDS
+    # Faults the Bot Connector routes start with: keyword arguments of ConnectorFaults.inject (``--fault``).
+    faults: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.bot_url.startswith(("http://", "https://")):

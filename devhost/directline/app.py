@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from devhost.addresses import reachable_host
-from devhost.directline import client_api, connector_api, stream_api, webchat
+from devhost.botconnector import FAULTS
+from devhost.connector_faults import ConnectorFaults
+from devhost.directline import client_api, connector_api, fault_api, stream_api, webchat
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.middleware import cors_middleware, error_middleware, merge_slashes_middleware
@@ -19,7 +21,8 @@ log = logging.getLogger(__name__)
 
 def create_app(config: DirectLineConfig) -> web.Application:
     """Both faces of the service: ``/v3/directline`` for clients (REST and the WebSocket stream) and
-    ``/v3/conversations`` for the bot; and the Web Chat page on ``/webchat``."""
+    ``/v3/conversations`` for the bot; the Web Chat page on ``/webchat``; and the devhost's fault control on
+    ``/devhost/faults`` (devhost/directline/fault_api.py)."""
     forwarder = BotForwarder(config.bot_url, config.bot_timeout_seconds)
     # CORS outermost so error responses carry the headers too; slash merging innermost (it calls the handler).
     app = web.Application(
@@ -39,7 +42,11 @@ def create_app(config: DirectLineConfig) -> web.Application:
     app.cleanup_ctx.append(bot_session)
     client_api.add_routes(app)
     stream_api.add_routes(app)
-    connector_api.add_routes(app, service)
+    faults = ConnectorFaults()
+    for fault in config.faults:
+        faults.inject(**fault)
+    connector_api.add_routes(app, service, faults)
+    fault_api.add_routes(app)
     webchat.add_routes(app)
     return app
 
@@ -63,6 +70,11 @@ class RunningDirectLine:
     @property
     def service(self) -> DirectLineService:
         return self.app[SERVICE]
+
+    @property
+    def faults(self) -> ConnectorFaults:
+        """The fault mode of the Bot Connector routes, for tests in this process."""
+        return self.app[FAULTS]
 
     async def close(self) -> None:
         await self.runner.cleanup()

@@ -9,6 +9,7 @@ import signal
 import sys
 
 from devhost.addresses import port_number
+from devhost.connector_faults import parse_fault
 from devhost.directline.app import serve
 from devhost.directline.config import DIRECTLINE_BOT_TIMEOUT_SECONDS, DirectLineConfig
 from devhost.part_identity import PART_NONCE_ENV
@@ -31,6 +32,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds to wait for the bot before answering 504 (default 15)")
     parser.add_argument("--public-url", default=None,
                         help="root URL the bot replies to, if not the bound address (e.g. behind a proxy)")
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND[xCOUNT][@AFTER][:RETRY_AFTER]",
+                        help="the bot's next posts to any conversation fail: unavailable (503), throttled (429 with "
+                             "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable; at "
+                             "run time: POST /devhost/faults with the secret")
     return parser.parse_args(argv)
 
 
@@ -42,6 +47,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Direc
         bot_url=args.bot_url, secret=secret, host=args.host, port=args.port,
         bot_timeout_seconds=args.bot_timeout, public_url=args.public_url,
         part_nonce=environ.get(PART_NONCE_ENV, ""),
+        faults=tuple(parse_fault(text) for text in args.fault),
     )
 
 

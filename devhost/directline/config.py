@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Direct Line rejects activities over 256K serialized (docs: "Direct Line API 3.0 - send an activity").
 DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
@@ -42,6 +43,8 @@ class DirectLineConfig:
     webchat_bundle: Path = WEBCHAT_BUNDLE
     # Answered back by /health so ``devhost up`` knows it reached the process it started (devhost/part_identity.py).
     part_nonce: str = ""
+    # Faults the Bot Connector routes start with: keyword arguments of ConnectorFaults.inject (``--fault``).
+    faults: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         # The function app strips its DirectLineSecret setting and the header's credential is stripped too, so a

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from devhost import botconnector
+from devhost.connector_faults import ConnectorFaults
 from devhost.directline.middleware import read_json_object
 from devhost.directline.service import DirectLineService
 
@@ -33,5 +34,5 @@ class _DirectLineChannel:
         return self._service.members(conversation_id)
 
 
-def add_routes(app: web.Application, service: DirectLineService) -> None:
-    botconnector.add_routes(app, _DirectLineChannel(service))
+def add_routes(app: web.Application, service: DirectLineService, faults: ConnectorFaults | None = None) -> None:
+    botconnector.add_routes(app, _DirectLineChannel(service), faults)

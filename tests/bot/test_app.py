@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.cloud import BotFrameworkCloud
 from bot.settings import BotSettings
-from contract import Outcome, OutcomeStatus, Routing, sign_outcome
+from contract import DeliveryReceipt, Outcome, OutcomeStatus, ReceiptVerdict, Routing, sign_outcome, verify_receipt
 from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import SIGNING_KEY, CopyingMemoryStorage
 
@@ -20,12 +20,19 @@ class FakeBotConnector:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        # conversation id -> what its next posts answer: an error status (with an error body), or 0 to take it
+        self.failures: dict[str, list[int]] = {}
         app = web.Application()
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         self.server = TestServer(app, host="127.0.0.1")
 
     async def _send(self, request: web.Request) -> web.Response:
+        planned = self.failures.get(request.match_info["cid"])
+        status = planned.pop(0) if planned else 0
+        if status:
+            return web.json_response({"error": {"code": "ConversationNotFound" if status == 404 else "ServiceError",
+                                                "message": f"failed on purpose ({status})"}}, status=status)
         activity = await request.json()
         activity["_posted_to"] = request.match_info["cid"]
         activity["_authorization"] = request.headers.get("Authorization")
@@ -139,6 +146,87 @@ def test_the_whole_flow_over_http_delivers_the_outcome_to_the_users_conversation
             "Please select a long operation test option.",
         ]
         assert {activity["_posted_to"] for activity in connector.sent} == {"user-conversation"}
+
+    run(test)
+
+
+async def start_option_1(client: TestClient[web.Request, web.Application], connector: FakeBotConnector,
+                         service: FakeOperationsService) -> dict[str, Any]:
+    """The user waits for option 1; returns the outcome event the function app would post for it."""
+    for text in ("hi", "option 1"):
+        assert (await client.post("/api/messages", json=message(connector, text))).status == 201
+    instance_id, instance = service.only_instance()
+    continuation = dict(instance.request.continuation)
+    outcome = sign_outcome(
+        Outcome(instance_id, "user-conversation", OutcomeStatus.COMPLETED, "(Result for long operation one!)"),
+        Routing.of(continuation),
+        SIGNING_KEY,
+    )
+    continuation["value"] = outcome.to_json()
+    event = {**message(connector, "", conversation="function-app-conversation"), "type": "event",
+             "name": "LongOperationResponse", "value": continuation, "id": "function-app-conversation|0000001"}
+    del event["text"]
+    connector.sent.clear()
+    return event
+
+
+def test_a_user_conversation_that_is_gone_fails_the_events_turn_with_410_and_a_signed_receipt() -> None:
+    async def test(
+        client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
+    ) -> None:
+        event = await start_option_1(client, connector, service)
+        connector.failures["user-conversation"] = [404]
+        response = await client.post("/api/messages", json=event)
+        assert response.status == 410
+        assert (await response.json())["error"]["code"] == "ConversationGone"
+        [receipt_activity] = connector.sent
+        assert receipt_activity["_posted_to"] == "function-app-conversation"
+        assert (receipt_activity["type"], receipt_activity["name"], receipt_activity["replyToId"]) == (
+            "event", "LongOperationDeliveryReceipt", "function-app-conversation|0000001")
+        receipt = DeliveryReceipt.from_json(receipt_activity["value"])
+        assert verify_receipt(receipt, SIGNING_KEY)
+        assert (receipt.instance_id, receipt.verdict, receipt.describe()) == (
+            service.only_instance()[0], ReceiptVerdict.REFUSED,
+            "HTTP 404, code ConversationNotFound: failed on purpose (404)")
+
+    run(test)
+
+
+def test_a_user_conversation_failing_once_fails_the_events_turn_and_the_retry_delivers_once() -> None:
+    async def test(
+        client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
+    ) -> None:
+        event = await start_option_1(client, connector, service)
+        connector.failures["user-conversation"] = [503]
+        response = await client.post("/api/messages", json=event)
+        assert response.status == 503
+        assert (await response.json())["error"]["code"] == "DeliveryDeferred"
+        [receipt_activity] = connector.sent
+        assert DeliveryReceipt.from_json(receipt_activity["value"]).verdict is ReceiptVerdict.DEFERRED
+        connector.sent.clear()
+        # notify_bot's retry: the prompt still waited (no apology, no reset), so the result arrives now, once.
+        assert (await client.post("/api/messages", json=event)).status == 201
+        assert connector.texts() == ["Thanks for waiting. (Result for long operation one!)",
+                                     "Please select a long operation test option."]
+        # And a third copy (at-least-once) is dropped.
+        connector.sent.clear()
+        assert (await client.post("/api/messages", json=event)).status == 201
+        assert connector.sent == []
+
+    run(test)
+
+
+def test_a_retry_after_the_result_went_out_sends_only_what_is_missing() -> None:
+    async def test(
+        client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
+    ) -> None:
+        event = await start_option_1(client, connector, service)
+        connector.failures["user-conversation"] = [0, 503]  # the result goes out, the prompt after it fails
+        assert (await client.post("/api/messages", json=event)).status == 503
+        assert connector.texts()[0] == "Thanks for waiting. (Result for long operation one!)"
+        connector.sent.clear()
+        assert (await client.post("/api/messages", json=event)).status == 201
+        assert connector.texts() == ["Please select a long operation test option."]
 
     run(test)
 

@@ -3,6 +3,8 @@
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import aiohttp
@@ -14,7 +16,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 
-from bot.connector_transport import RETRIES, AiohttpSender, use_aiohttp
+from bot.connector_transport import RETRIES, RETRY_AFTER_CAP_SECONDS, AiohttpSender, send_timeout, use_aiohttp
 
 
 class FakeAadCredentials(MicrosoftAppCredentials):  # type: ignore[misc]
@@ -200,3 +202,102 @@ def test_a_reply_to_an_unreachable_connector_is_retried_then_fails(caplog: pytes
     asyncio.run(main())
     retries = [record for record in caplog.records if "retrying" in record.getMessage()]
     assert len(retries) == RETRIES
+
+
+class RecordedSleeps:
+    """The waits between attempts, recorded instead of slept."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def _throttling(retry_after: str, then: int = 200) -> tuple[Answer, list[int]]:
+    statuses = [429, then]
+    calls: list[int] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        status = statuses.pop(0) if statuses else then
+        calls.append(status)
+        if status == 429:
+            return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=429,
+                                     headers={"Retry-After": retry_after})
+        return web.json_response({"id": "ok"})
+
+    return answer, calls
+
+
+def _throttled_client(url: str, session: aiohttp.ClientSession, sleeps: RecordedSleeps) -> ConnectorClient:
+    client = ConnectorClient(MicrosoftAppCredentials("", ""), base_url=url)
+    use_aiohttp(client, session, backoff_seconds=0.01, sleep=sleeps)
+    return client
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_a_429_waits_as_its_retry_after_seconds_say_before_the_retry(method: str) -> None:
+    answer, calls = _throttling("3")
+    sleeps = RecordedSleeps()
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        conversations = _throttled_client(url, session, sleeps).conversations
+        if method == "POST":
+            response = await conversations.send_to_conversation("c", _reply("hi"))
+        else:
+            response = await conversations.update_activity("c", "act-1", _reply("edited"))
+        assert response.id == "ok"
+
+    asyncio.run(_with_connector(answer, test))
+    assert calls == [429, 200]
+    assert sleeps.waits == [3.0]
+
+
+def test_a_429_with_an_http_date_waits_until_that_date() -> None:
+    when = datetime.now(UTC) + timedelta(seconds=4)
+    answer, calls = _throttling(format_datetime(when, usegmt=True))
+    sleeps = RecordedSleeps()
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        response = await _throttled_client(url, session, sleeps).conversations.send_to_conversation("c", _reply("hi"))
+        assert response.id == "ok"
+
+    asyncio.run(_with_connector(answer, test))
+    assert calls == [429, 200]
+    # An HTTP-date has whole seconds: the wait is what is left of them when the 429 arrives.
+    [wait] = sleeps.waits
+    assert 2.0 <= wait <= 4.0
+
+
+def test_a_429_asking_for_longer_than_the_cap_fails_at_once() -> None:
+    answer, calls = _throttling(str(int(RETRY_AFTER_CAP_SECONDS) + 55))
+    sleeps = RecordedSleeps()
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        with pytest.raises(ErrorResponseException):
+            await _throttled_client(url, session, sleeps).conversations.send_to_conversation("c", _reply("hi"))
+
+    asyncio.run(_with_connector(answer, test))
+    assert calls == [429]
+    assert sleeps.waits == []
+
+
+def test_sends_inside_send_timeout_give_up_after_it_not_after_the_clients_100_s() -> None:
+    release = asyncio.Event()
+
+    async def answer(request: web.Request) -> web.Response:
+        await release.wait()  # a channel that holds the POST, as a restarted Emulator conversation does
+        return web.json_response({"id": "late"})
+
+    async def test(url: str, session: aiohttp.ClientSession) -> None:
+        client = _client(url, session)
+        assert client.config.connection.timeout == 100  # msrest's default, kept outside send_timeout
+        try:
+            async with asyncio.timeout(30) as guard:
+                with send_timeout(0.2), pytest.raises(TimeoutError):
+                    await client.conversations.send_to_conversation("c", _reply("hi"))
+            assert not guard.expired()
+        finally:
+            release.set()
+
+    asyncio.run(_with_connector(answer, test))

@@ -18,6 +18,8 @@ def test_defaults_need_only_the_signing_key() -> None:
     assert settings.port == 3978
     assert settings.state_store == DEFAULT_STATE_STORE
     assert settings.conversation_state_days == 30
+    # Two sends (the result, the prompt) must fit well inside the ~15 s of the outcome event's turn.
+    assert settings.proactive_send_timeout == 5.0
 
 
 def test_settings_built_in_code_default_as_the_environment_does_but_keep_state_in_memory() -> None:
@@ -39,6 +41,7 @@ def test_every_setting_is_read_by_its_documented_name() -> None:
             "BotStateStore": "memory",
             "OperationsTimeout": "2.5",
             "ConversationStateDays": "90",
+            "ProactiveSendTimeout": "3",
         }
     )
     assert (settings.app_id, settings.app_password, settings.app_type, settings.app_tenant_id) == (
@@ -48,6 +51,7 @@ def test_every_setting_is_read_by_its_documented_name() -> None:
     assert (settings.operations_key, settings.port, settings.state_store) == ("fn", 4000, "memory")
     assert settings.operations_timeout == 2.5
     assert settings.conversation_state_days == 90
+    assert settings.proactive_send_timeout == 3.0
 
 
 def test_a_missing_signing_key_is_named() -> None:
@@ -72,6 +76,10 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"OperationsTimeout": "nan"}, "OperationsTimeout"),
         ({"OperationsTimeout": "inf"}, "OperationsTimeout"),
         ({"OperationsTimeout": "20"}, "OperationsTimeout"),
+        ({"ProactiveSendTimeout": "0"}, "ProactiveSendTimeout: expected seconds above 0 and at most 7"),
+        ({"ProactiveSendTimeout": "nan"}, "ProactiveSendTimeout"),
+        ({"ProactiveSendTimeout": "15"}, "ProactiveSendTimeout"),
+        ({"ProactiveSendTimeout": "soon"}, "ProactiveSendTimeout: expected a number"),
         ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
         ({"ConversationStateDays": "a month"}, "ConversationStateDays: expected an integer, got 'a month'"),
         ({"ConversationStateDays": "2.5"}, "ConversationStateDays: expected an integer"),

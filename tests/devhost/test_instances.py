@@ -85,8 +85,9 @@ def test_lists_a_running_operation_with_its_progress(functions_url: str, data_di
 
 def test_an_empty_selection_says_so(functions_url: str, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     keys = read_keys(data_dir / KEYS_FILE)
-    # The master key opens the Durable API too.
-    assert main(["--functions-url", functions_url, "--key", keys.master, "--prefix", "nothing-has-this-prefix"]) == 0
+    # The master key opens the Durable API too. `--key=` form: a generated key may start with "-", which argparse
+    # would take for an option.
+    assert main(["--functions-url", functions_url, f"--key={keys.master}", "--prefix", "nothing-has-this-prefix"]) == 0
     assert capsys.readouterr().out.strip() == "(no orchestration instances)"
 
 
@@ -96,7 +97,7 @@ def test_a_host_that_refuses_the_key_is_a_clear_error(functions_url: str, data_d
     keys = read_keys(data_dir / KEYS_FILE)
     key = {"none": "", "function key": keys.function_key("start_operation"), "host key": keys.host_key}[which]
     # An empty data dir: no keys file to fall back on.
-    assert main(["--functions-url", functions_url, "--data-dir", str(tmp_path), "--key", key]) == 1
+    assert main(["--functions-url", functions_url, "--data-dir", str(tmp_path), f"--key={key}"]) == 1
     refused = "a request without a key" if which == "none" else "the key sent"
     assert capsys.readouterr().err.strip() == (
         f"devhost instances: {functions_url}/runtime/webhooks/durabletask/instances/ answered HTTP 401: the "

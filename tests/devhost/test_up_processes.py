@@ -67,15 +67,17 @@ def port_free(port: int) -> bool:
 class Up:
     """``python -m devhost up`` on free ports, its output in files."""
 
-    def __init__(self, tmp_path: Path, ports: tuple[int, int, int] | None = None) -> None:
-        self.ports = ports or (free_port(), free_port(), free_port())
+    def __init__(self, tmp_path: Path, ports: tuple[int, int, int, int] | None = None) -> None:
+        # The functions host, the bot, Direct Line and the dashboard.
+        self.ports = ports or (free_port(), free_port(), free_port(), free_port())
         self.data_dir = tmp_path / "data"
         self.stdout, self.stderr = tmp_path / "up.out", tmp_path / "up.err"
-        functions, bot, directline = self.ports
+        functions, bot, directline, dashboard = self.ports
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "devhost", "up", "--functions-port", str(functions), "--bot-port", str(bot),
-                 "--directline-port", str(directline), "--data-dir", str(self.data_dir)],
+                 "--directline-port", str(directline), "--dashboard-port", str(dashboard),
+                 "--data-dir", str(self.data_dir)],
                 cwd=ROOT, stdout=out, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     def output(self) -> str:
@@ -88,7 +90,7 @@ class Up:
         wait_for(lambda: READY_LINE in self.output() or self.process.poll() is not None, "devhost up is ready")
         assert self.process.poll() is None, self.errors()
         parts = children(self.process.pid)
-        assert len(parts) == 3, parts
+        assert len(parts) == 4, parts
         return parts
 
 
@@ -96,7 +98,7 @@ class Up:
 def up(tmp_path: Path) -> Iterator[Callable[..., Up]]:
     started: list[Up] = []
 
-    def start(ports: tuple[int, int, int] | None = None) -> Up:
+    def start(ports: tuple[int, int, int, int] | None = None) -> Up:
         started.append(Up(tmp_path, ports))
         return started[-1]
 
@@ -134,7 +136,7 @@ def test_a_busy_port_is_named_with_a_non_zero_exit_before_anything_starts(up: Ca
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         busy = squatter.getsockname()[1]
-        running = up((free_port(), busy, free_port()))
+        running = up((free_port(), busy, free_port(), free_port()))
         assert running.process.wait(WAIT) == 1
     assert running.errors() == (
         f"devhost up: port {busy} on 127.0.0.1 (--bot-port, the bot part) is already in use by another process (an "

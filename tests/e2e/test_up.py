@@ -45,10 +45,11 @@ class Terminal:
 
 def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Path) -> None:
     env = {**os.environ, "OperationSeconds": "1", "OperationSteps": "2", "PYTHONUNBUFFERED": "1"}
-    ports = [str(free_port()) for _ in range(3)]
+    ports = [str(free_port()) for _ in range(4)]
     process = subprocess.Popen(
         [sys.executable, "-m", "devhost", "up", "--chat", "--data-dir", str(tmp_path),
-         "--functions-port", ports[0], "--bot-port", ports[1], "--directline-port", ports[2]],
+         "--functions-port", ports[0], "--bot-port", ports[1], "--directline-port", ports[2],
+         "--dashboard-port", ports[3]],
         cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     terminal = Terminal(process)
@@ -61,6 +62,8 @@ def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Pa
         output = terminal.read_until("Thanks for waiting. (Result for long operation one!)")
         assert output.count("Thanks for waiting.") == 1
         assert f"http://127.0.0.1:{ports[1]}/api/messages" in output
+        assert f"  dashboard       http://127.0.0.1:{ports[3]}/   (orchestrations, progress, history; in a browser)" \
+            in output
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:
@@ -68,5 +71,5 @@ def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Pa
             process.kill()
             process.wait()
     logs = {path.name for path in (tmp_path / "logs").iterdir()}
-    assert logs == {"functions.log", "directline.log", "bot.log"}
+    assert logs == {"functions.log", "directline.log", "bot.log", "dashboard.log"}
     assert (tmp_path / "bot-state.sqlite").exists()

@@ -61,7 +61,11 @@ class FaultStack:
         return f"{self.config.functions_url}/runtime/webhooks/durabletask/instances"
 
     async def instances(self, conversation: Conversation) -> list[dict[str, Any]]:
-        prefix = instance_id_prefix(conversation.channel_id, conversation.id)
+        return await self.instances_of(conversation.channel_id, conversation.id)
+
+    async def instances_of(self, channel_id: str, conversation_id: str) -> list[dict[str, Any]]:
+        """The operations of one conversation (of any channel), from the status API."""
+        prefix = instance_id_prefix(channel_id, conversation_id)
         async with self.session.get(f"{self.durable_url}/", params={"instanceIdPrefix": prefix},
                                     headers=self.stack.durable_headers) as response:
             assert response.status == 200, await response.text()

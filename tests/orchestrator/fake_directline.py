@@ -1,7 +1,8 @@
-"""A loopback Direct Line 3.0 service, just the two calls the function app makes (directline.md §1.3-1.4).
+"""A loopback Direct Line 3.0 service, just the calls the function app makes (directline.md §1.3-1.4).
 
 It records every request and can be told to answer a call with an error status and Direct Line's
-``{"error": {"code", "message"}}`` body, every time or only the first few times.
+``{"error": {"code", "message"}}`` body, every time or only the first few times. ``transcript`` is what GET
+activities answers (what the bot sent into the conversation).
 """
 
 from dataclasses import dataclass, field
@@ -31,11 +32,15 @@ class FakeDirectLine:
     # operation -> how many calls fail before it succeeds again; an operation not listed fails every time.
     failure_budget: dict[str, int] = field(default_factory=dict)
     issue_token: bool = True
+    # operation -> headers of its failure answer (e.g. Retry-After on a 429)
+    failure_headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self, prefix: str = "/v3/directline") -> web.Application:
         app = web.Application()
         app.router.add_post(f"{prefix}/conversations", self._start)
         app.router.add_post(f"{prefix}/conversations/{{conversation_id}}/activities", self._post)
+        app.router.add_get(f"{prefix}/conversations/{{conversation_id}}/activities", self._activities)
         return app
 
     async def _record(self, request: web.Request) -> None:
@@ -50,7 +55,8 @@ class FakeDirectLine:
                 return None
             self.failure_budget[operation] -= 1
         status, code, message = self.failures[operation]
-        return web.json_response({"error": {"code": code, "message": message}}, status=status)
+        return web.json_response({"error": {"code": code, "message": message}}, status=status,
+                                 headers=self.failure_headers.get(operation, {}))
 
     async def _start(self, request: web.Request) -> web.Response:
         await self._record(request)
@@ -78,6 +84,13 @@ class FakeDirectLine:
         if failure is not None:
             return failure
         return web.json_response({"id": f"{CONVERSATION_ID}|0000001"})
+
+
+    async def _activities(self, request: web.Request) -> web.Response:
+        await self._record(request)
+        watermark = int(request.query.get("watermark") or 0)
+        page = self.transcript[watermark:]
+        return web.json_response({"activities": page, "watermark": str(len(self.transcript))})
 
 
 def server_for(fake: FakeDirectLine, prefix: str = "/v3/directline") -> TestServer:

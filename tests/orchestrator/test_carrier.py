@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from contract import ORCHESTRATOR_SENDER
-from orchestrator.carrier import MAX_AGE_SECONDS, CarrierConversations
+from orchestrator.carrier import MAX_AGE_SECONDS, RETRY_AFTER_CAP_SECONDS, CarrierConversations
 from orchestrator.directline import DirectLineClient
 from orchestrator.errors import DirectLineError
 from tests.orchestrator.fake_directline import SECRET, FakeDirectLine, server_for
@@ -37,7 +37,7 @@ def starts(fake: FakeDirectLine) -> int:
 
 
 def posts(fake: FakeDirectLine) -> int:
-    return sum(1 for r in fake.requests if r.path.endswith("/activities"))
+    return sum(1 for r in fake.requests if r.method == "POST" and r.path.endswith("/activities"))
 
 
 def test_one_conversation_carries_several_outcomes_and_names_the_sender_at_its_start() -> None:
@@ -143,3 +143,47 @@ def test_a_bot_failure_is_not_retried_here_and_the_next_attempt_starts_anew() ->
 
     run(fake, scenario)
     assert (starts(fake), posts(fake)) == (2, 3)
+
+
+class RecordedSleeps:
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.mark.parametrize("reused", [False, True])
+def test_a_throttled_post_waits_as_retry_after_says_and_posts_again_on_the_same_conversation(reused: bool) -> None:
+    fake, sleeps = FakeDirectLine(), RecordedSleeps()
+    carriers = CarrierConversations(sleep=sleeps)
+
+    async def scenario(client: DirectLineClient) -> str:
+        if reused:
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        fake.failures["post"] = (429, "Throttled", "too many requests")
+        fake.failure_headers["post"] = {"Retry-After": "7"}
+        fake.failure_budget["post"] = 1
+        _, activity_id = await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        return activity_id
+
+    assert run(fake, scenario).endswith("|0000001")
+    assert sleeps.waits == [7.0]
+    assert (starts(fake), posts(fake)) == (1, 3 if reused else 2)
+
+
+def test_a_throttled_post_asking_for_longer_than_the_cap_fails_without_posting_again() -> None:
+    fake, sleeps = FakeDirectLine(), RecordedSleeps()
+    carriers = CarrierConversations(sleep=sleeps)
+
+    async def scenario(client: DirectLineClient) -> None:
+        await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        fake.failures["post"] = (429, "Throttled", "too many requests")
+        fake.failure_headers["post"] = {"Retry-After": str(int(RETRY_AFTER_CAP_SECONDS) + 90)}
+        with pytest.raises(DirectLineError, match="HTTP 429, code Throttled, Retry-After 120 s is longer than 30 s"):
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+
+    run(fake, scenario)
+    assert sleeps.waits == []
+    # Not replaced at once either: Direct Line asked for time, not for another conversation.
+    assert (starts(fake), posts(fake)) == (1, 2)

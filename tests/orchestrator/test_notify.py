@@ -8,18 +8,20 @@ from typing import Any
 import pytest
 
 from contract import (
+    DELIVERY_RECEIPT_EVENT,
     LONG_OPERATION_RESPONSE_EVENT,
     ORCHESTRATOR_SENDER,
+    DeliveryReceipt,
     Outcome,
     OutcomeStatus,
+    ReceiptVerdict,
     Routing,
+    sign_receipt,
     verify_outcome,
 )
 from orchestrator import blueprint
-from orchestrator.errors import DirectLineError, SettingsError
+from orchestrator.errors import BotTurnFailed, DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
-from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
-from tests.devhost.directline.harness import running
 from tests.orchestrator.conftest import SIGNING_KEY
 from tests.orchestrator.fake_directline import CONVERSATION_ID, TOKEN, FakeDirectLine, server_for
 
@@ -92,9 +94,15 @@ def test_the_conversation_starts_with_the_event_sender_as_its_user(app_settings:
     assert post.body["from"] == ORCHESTRATOR_SENDER
 
 
+@pytest.mark.bot_framework
 def test_the_bot_gets_one_conversation_update_for_several_notifications_through_the_stand_in(
     app_settings: Callable[..., None],
 ) -> None:
+    # The harness serves a botbuilder bot behind the stand-in: imported here, so this module also runs where only
+    # the function app's requirements are installed (`make pytest-py313` leaves the bot_framework tests out).
+    from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
+    from tests.devhost.directline.harness import running
+
     activity = blueprint.notify_bot._function.get_user_function()
 
     async def scenario() -> list[tuple[str, list[str]]]:
@@ -136,3 +144,58 @@ def test_missing_secrets_fail_naming_the_settings(app_settings: Callable[..., No
     with pytest.raises(SettingsError, match="DirectLineSecret, OperationSigningKey"):
         run_notify(fake, app_settings)
     assert fake.requests == []
+
+
+def receipt_activity(verdict: ReceiptVerdict, key: str = SIGNING_KEY, instance_id: str = "op-abc-1") -> dict[str, Any]:
+    receipt = DeliveryReceipt(instance_id, verdict, 404 if verdict is ReceiptVerdict.REFUSED else 503,
+                              "ConversationNotFound" if verdict is ReceiptVerdict.REFUSED else "ServiceError",
+                              "conversation not found" if verdict is ReceiptVerdict.REFUSED else "later")
+    return {"type": "event", "name": DELIVERY_RECEIPT_EVENT, "replyToId": f"{CONVERSATION_ID}|0000001",
+            "value": sign_receipt(receipt, key).to_json()}
+
+
+def bot_failed_with(*receipts: dict[str, Any]) -> FakeDirectLine:
+    """Direct Line answering the post 502 (the bot's turn failed), with what the bot posted in the conversation."""
+    fake = FakeDirectLine(failures={"post": (502, "BotRejectedActivity", "bot answered 410")})
+    fake.transcript.extend([{"type": "event", "name": LONG_OPERATION_RESPONSE_EVENT, "value": {}}, *receipts])
+    return fake
+
+
+def test_a_refusal_receipt_ends_the_delivery_with_the_refusal_in_the_result(app_settings: Callable[..., None]) -> None:
+    fake = bot_failed_with(receipt_activity(ReceiptVerdict.REFUSED))
+    output = run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+
+    refusal = DeliveryReceipt.from_json(output["refusal"])
+    assert (refusal.instance_id, refusal.verdict, refusal.describe()) == (
+        "op-abc-1", ReceiptVerdict.REFUSED, "HTTP 404, code ConversationNotFound: conversation not found")
+    assert output["directLineActivityId"] == ""
+    # Read only after the failed post (page by page, until a page is empty).
+    methods = [request.method for request in fake.requests]
+    assert methods[:2] == ["POST", "POST"] and set(methods[2:]) == {"GET"}, methods
+
+
+def test_a_deferral_receipt_fails_the_attempt_naming_the_channels_answer(app_settings: Callable[..., None]) -> None:
+    fake = bot_failed_with(receipt_activity(ReceiptVerdict.DEFERRED))
+    expected = ("Direct Line post activity failed: HTTP 502, code BotRejectedActivity, the bot could not deliver the "
+                "outcome to the conversation yet (HTTP 503, code ServiceError: later)")
+    with pytest.raises(DirectLineError) as raised:
+        run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+    assert str(raised.value) == expected
+
+
+@pytest.mark.parametrize("receipt", [
+    receipt_activity(ReceiptVerdict.REFUSED, key="another-key"),
+    receipt_activity(ReceiptVerdict.REFUSED, instance_id="op-other-2"),
+])
+def test_a_forged_or_foreign_receipt_is_ignored_and_the_attempt_fails_for_a_retry(
+    app_settings: Callable[..., None], receipt: dict[str, Any]
+) -> None:
+    fake = bot_failed_with(receipt)
+    with pytest.raises(BotTurnFailed, match="HTTP 502"):
+        run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+
+
+def test_a_delivered_outcome_costs_no_read_of_the_conversation(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+    assert [request.method for request in fake.requests] == ["POST", "POST"]

@@ -66,7 +66,7 @@ class Stack:
 
     def delivered(self) -> list[Outcome]:
         """Every outcome the function app posted to Direct Line, in order (only successful posts count)."""
-        posts = [r for r in self.direct_line.requests if r.path.endswith("/activities")]
+        posts = [r for r in self.direct_line.requests if r.method == "POST" and r.path.endswith("/activities")]
         return [Outcome.from_json(r.body["value"]["value"]) for r in posts]
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from contract import Outcome, OutcomeStatus, Progress, Stage, StopReason
+from contract import DeliveryReceipt, Outcome, OutcomeStatus, Progress, ReceiptVerdict, Stage, StopReason
 from orchestrator import decisions
 from orchestrator.payloads import NotifyRequest, OperationPlan
 from orchestrator.settings import RetryPolicy
@@ -431,3 +431,21 @@ def test_plan_round_trips_through_json() -> None:
     plan = make_plan()
     assert OperationPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
     assert decisions.deadline_of(T0, plan) == DEADLINE
+
+
+def test_a_refused_delivery_fails_the_orchestration_at_once_with_the_refusal_in_status_and_error() -> None:
+    plan = make_plan(steps=1, notify_attempts=5)
+    history = run_attempt(start(plan), 0).completed(at(1), 0, {"step": 1, "result": RESULT})
+    refusal = DeliveryReceipt(INSTANCE, ReceiptVerdict.REFUSED, 404, "ConversationNotFound", "conversation not found",
+                              signature="cd" * 32)
+    refused = {**delivered(COMPLETED), "directLineActivityId": "", "refusal": refusal.to_json()}
+    history.scheduled(2, "notify_bot", "{}").completed(at(2), 2, refused)
+    state = replay(history)
+    # One attempt, no back-off: the user's conversation is gone, and another attempt cannot bring it back.
+    assert parsed(state.actions) == [race(plan, 1, True), notify(COMPLETED)]
+    assert state.error == (
+        "The completed outcome was refused by the user's conversation, not retried: HTTP 404, code "
+        f"ConversationNotFound: conversation not found (instance {INSTANCE})"
+    )
+    assert state.custom_status == progress(Stage.FAILED, 1, 1,
+                                           "The outcome could not be delivered: the conversation is gone.")

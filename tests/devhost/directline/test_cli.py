@@ -58,3 +58,16 @@ def test_an_out_of_range_port_is_a_usage_error_naming_it(capsys: pytest.CaptureF
             main(["--secret", "s", "--port", bad])
         assert exit_info.value.code == 2
         assert "--port" in capsys.readouterr().err
+
+
+def test_fault_flags_become_the_stand_ins_starting_faults_and_a_bad_one_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from devhost.directline.cli import config_from_args, parse_args
+
+    config = config_from_args(parse_args(["--fault", "unavailable", "--fault", "throttledx2:3"]),
+                              {"DirectLineSecret": "s"})
+    assert config.faults == ({"kind": "unavailable", "count": 1, "after": 0},
+                             {"kind": "throttled", "count": 2, "after": 0, "retry_after_seconds": 3.0})
+    assert main(["--secret", "s", "--fault", "explode"]) == 2
+    assert "--fault 'explode': the kind must be one of unavailable, throttled, hang, gone" in capsys.readouterr().err

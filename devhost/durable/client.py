@@ -167,9 +167,10 @@ class TaskHubClient:
     async def purge_by(self, query: InstanceQuery) -> int:
         if query.created_from is None:
             raise InvalidRequest("createdTimeFrom is required when purging instance history.")
-        statuses = (query.statuses & rs.TERMINAL) if query.statuses else rs.TERMINAL
-        if not statuses:
-            return 0
+        # As the Azure Storage backend (Azure/durabletask, AzureTableTrackingStore.PurgeInstanceHistoryAsync): only the
+        # terminal statuses of the filter are kept, and an empty filter matches every status, so with no runtimeStatus
+        # (or only non-terminal ones) Running instances in the range are purged too.
+        statuses = query.statuses & rs.TERMINAL
         narrowed = InstanceQuery(query.created_from, query.created_to, frozenset(statuses), query.prefix)
 
         def purge(store: Store) -> int:

@@ -61,13 +61,24 @@ async def _start(session: aiohttp.ClientSession, base: str, instance_id: str) ->
 async def _wait_all(session: aiohttp.ClientSession, base: str, prefix: str, count: int) -> float:
     deadline = time.monotonic() + TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        url = f"{base}{API}/instances/?instanceIdPrefix={prefix}&runtimeStatus=Completed&showInput=false"
-        async with session.get(url) as response:
-            done = len(await response.json())
+        done = await _count_completed(session, base, prefix)
         if done >= count:
             return time.monotonic()
         await asyncio.sleep(0.02)
     raise RuntimeError(f"only {done} of {count} orchestrations completed in {TIMEOUT_SECONDS}s")
+
+
+async def _count_completed(session: aiohttp.ClientSession, base: str, prefix: str) -> int:
+    # The list API answers pages of 100 and a continuation token, empty on the last page, as the extension does.
+    url = f"{base}{API}/instances/?instanceIdPrefix={prefix}&runtimeStatus=Completed&showInput=false"
+    done, token = 0, ""
+    while True:
+        headers = {"x-ms-continuation-token": token} if token else {}
+        async with session.get(url, headers=headers) as response:
+            done += len(await response.json())
+            token = response.headers.get("x-ms-continuation-token", "")
+        if not token:
+            return done
 
 
 async def _measure(session: aiohttp.ClientSession, base: str, ids: list[str]) -> tuple[list[float], list[float]]:

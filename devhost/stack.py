@@ -16,6 +16,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,9 +27,11 @@ from devhost.addresses import reachable_host
 from devhost.functions.errors import ConfigError
 from devhost.functions.keys import HostKeys
 from devhost.functions.keys import load_or_create as load_or_create_keys
+from devhost.identity.channel import client_ssl_context
 from devhost.part_identity import PART_NONCE_ENV
 from devhost.readiness import NotReady, wait_until_ready
 from devhost.secrets import SecretsError, StackSecrets, load_or_create
+from devhost.stack_auth import StackAuth
 from devhost.tether import Tether
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,11 @@ class StackConfig:
     check_keys: bool = True
     # The dashboard (devhost/dashboard) on this port, always on loopback; None: not started.
     dashboard_port: int | None = None
+    # Bot Framework authentication end to end (devhost/stack_auth.py): the identity service on this port, always on
+    # loopback; None: auth off (the bot runs with an empty app id, as with the Emulator and no credentials).
+    identity_port: int | None = None
+    # With auth: the app registration is SingleTenant (a tenant id is kept with it); MultiTenant otherwise.
+    single_tenant: bool = False
 
     def __post_init__(self) -> None:
         # The parts run with cwd=app_root while secrets are read here: a relative directory would name two places.
@@ -118,8 +126,10 @@ def log_tail(path: Path, lines: int = 20, max_bytes: int = LOG_TAIL_BYTES) -> li
     return text[-lines:] if size <= max_bytes else text[1:][-lines:]
 
 
-def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = None) -> list[Part]:
-    """The three processes and how each one finds the others (``keys``: the functions host's, when it checks them)."""
+def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = None,
+         auth: StackAuth | None = None) -> list[Part]:
+    """The processes and how each one finds the others (``keys``: the functions host's, when it checks them;
+    ``auth``: the identity service, with ``--auth``)."""
     # Each part gets only the secrets it needs, whatever this process's environment holds.
     base_env = {k: v for k, v in os.environ.items() if k not in SECRET_SETTINGS} | {"PYTHONUNBUFFERED": "1"}
     shared = {"OperationSigningKey": secrets.signing_key}
@@ -139,15 +149,22 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
         # The starter's own function key; a setting may still pin another (a test of a wrong key).
         "OperationsKey": "" if keys is None else keys.function_key(STARTER_FUNCTION),
         **shared,
+        **({} if auth is None else auth.bot_env()),
         **config.settings,
         "PORT": str(config.bot_port),
     }
+    directline_args = ["directline", "--host", config.host, "--port", str(config.directline_port),
+                       "--bot-url", config.messages_url, *([] if auth is None else auth.directline_args())]
     functions_args = ["functions", "--app-root", str(config.app_root), "--host", config.host,
                       "--port", str(config.functions_port), "--data-dir", str(config.functions_data_dir)]
     if not config.check_keys:
         functions_args.append("--no-key-check")
     # Every part is started through devhost.tether, which ties it to this process.
-    parts = [
+    parts = [] if auth is None else [Part(
+        "identity", Tether.argv("devhost", auth.identity_args()), {**base_env, **auth.identity_env()},
+        auth.ready_url, auth.port, "--identity-port",
+    )]
+    parts += [
         Part(
             "functions",
             Tether.argv("devhost", functions_args),
@@ -158,8 +175,7 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
         ),
         Part(
             "directline",
-            Tether.argv("devhost", ["directline", "--host", config.host, "--port", str(config.directline_port),
-                                    "--bot-url", config.messages_url]),
+            Tether.argv("devhost", directline_args),
             # The secret goes by environment, not argv: argv is visible to every user in `ps`.
             {**base_env, "DirectLineSecret": secrets.directline_secret},
             f"http://{config.host}:{config.directline_port}/v3/directline/health",
@@ -246,9 +262,12 @@ class Stack:
 
     def __init__(self, config: StackConfig) -> None:
         self.config = config
-        self.secrets = load_or_create(config.data_dir)
+        auth_on = config.identity_port is not None
+        self.secrets = load_or_create(config.data_dir, app_registration=auth_on, single_tenant=config.single_tenant)
         self.keys = stack_keys(config)
-        self.parts = {part.name: part for part in plan(config, self.secrets, self.keys)}
+        self.auth = (None if config.identity_port is None
+                     else StackAuth.prepare(config.data_dir, config.identity_port, self.secrets))
+        self.parts = {part.name: part for part in plan(config, self.secrets, self.keys, self.auth)}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
         self._nonces: dict[str, str] = {}
@@ -300,9 +319,13 @@ class Stack:
     async def _wait_ready(self, name: str) -> None:
         try:
             await wait_until_ready(self.parts[name].ready_url, self.processes[name], f"the {name} part",
-                                   nonce=self._nonces[name])
+                                   nonce=self._nonces[name], ssl_context=self._ssl_for(name))
         except NotReady as error:
             raise StackError(f"{error}{self._log_hint(name)}") from None
+
+    def _ssl_for(self, name: str) -> ssl.SSLContext | None:
+        # The identity service speaks https with the data dir's CA, which this process does not trust by itself.
+        return client_ssl_context(self.auth.tls.ca) if name == "identity" and self.auth is not None else None
 
     def _log_hint(self, name: str) -> str:
         path = self.log_path(name)
@@ -329,7 +352,7 @@ class Stack:
 
     def stop_all(self) -> None:
         # The bot first, so nothing it sends in its last moments hits an already stopped service.
-        for name in ("dashboard", "bot", "directline", "functions"):
+        for name in ("dashboard", "bot", "directline", "functions", "identity"):
             self.stop(name)
         for handle in self._logs.values():
             handle.close()

@@ -32,11 +32,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=Path(".devhost"),
                         help="durable history, bot state, secrets and logs (default .devhost)")
     parser.add_argument("--chat", action="store_true", help="open the terminal chat in the foreground")
+    parser.add_argument("--auth", action="store_true",
+                        help="Bot Framework authentication end to end: a local identity service, the bot with an app "
+                             "id and password (kept in <data dir>/secrets.json), channel tokens to the bot, the bot's "
+                             "tokens to the channels, the chat authenticating as the Emulator does")
+    parser.add_argument("--single-tenant", action="store_true",
+                        help="with --auth: the app registration is SingleTenant (MicrosoftAppTenantId)")
+    parser.add_argument("--identity-port", type=port_number, default=8182,
+                        help="port of the identity service with --auth (default 8182; always on 127.0.0.1)")
     parser.add_argument("--no-key-check", action="store_true",
                         help="run the functions host without key checks, as `func start` does (default: keys are "
                              "checked as on Azure, and the bot holds the starter's function key)")
     args = parser.parse_args(argv)
-    for option in ("--functions-port", "--bot-port", "--directline-port"):
+    if args.single_tenant and not args.auth:
+        parser.error("--single-tenant needs --auth (it is the kind of app registration the bot authenticates with)")
+    for option in ("--functions-port", "--bot-port", "--directline-port", "--identity-port"):
         if getattr(args, option[2:].replace("-", "_")) == 0:
             # Each part is told the others' addresses before it starts, so none can pick a free port itself.
             parser.error(f"{option} 0: devhost up needs a fixed port for every part (the parts dial each other)")
@@ -50,7 +60,11 @@ def banner(config: StackConfig) -> str:
         f"{config.functions_url}/runtime/webhooks/durabletask/instances/)",
         f"  Direct Line     {config.directline_url}",
         f"  Web Chat        http://{config.host}:{config.directline_port}/webchat   (in a browser; `make webchat`)",
-        f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, no app id)",
+        f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, "
+        + ("with the app id and password in secrets.json)" if config.identity_port is not None else "no app id)"),
+        *([f"  identity        https://127.0.0.1:{config.identity_port}   (Bot Framework auth: "
+           f"{'SingleTenant' if config.single_tenant else 'MultiTenant'} app; CA in "
+           f"{config.data_dir / 'identity' / 'tls' / 'ca.pem'})"] if config.identity_port is not None else []),
         *([f"  dashboard       {config.dashboard_url}   (orchestrations, progress, history; in a browser)"]
           if config.dashboard_url else []),
         f"  data            {config.data_dir.resolve()}",
@@ -83,9 +97,12 @@ async def run(config: StackConfig, chat: bool) -> int:
             watcher = asyncio.ensure_future(watch(stack, stop))
             if chat:
                 from devhost.chat.cli import run_interactive
+                from devhost.chat.config import ChatConfig
 
                 # The watcher sets ``stop`` when a part dies, which ends the chat too.
-                status = await run_interactive(config.messages_url, stop)
+                chat_config = ChatConfig(bot_url=config.messages_url,
+                                         auth=None if stack.auth is None else stack.auth.emulator_auth())
+                status = await run_interactive(config.messages_url, stop, config=chat_config)
                 stop.set()
             else:
                 print("Press Ctrl-C to stop.", flush=True)
@@ -111,5 +128,7 @@ def main(argv: list[str]) -> int:
         log_dir=args.data_dir / "logs" if args.chat else None,
         check_keys=not args.no_key_check,
         dashboard_port=args.dashboard_port,
+        identity_port=args.identity_port if args.auth else None,
+        single_tenant=args.single_tenant,
     )
     return asyncio.run(run(config, args.chat))

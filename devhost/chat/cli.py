@@ -7,6 +7,7 @@ With ``--script FILE`` the lines come from a file (see ``devhost.chat.script``) 
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -22,6 +23,8 @@ from devhost.chat.errors import ChatError, ScriptError
 from devhost.chat.script import Pause, Say, Step, WaitFor, parse_script
 from devhost.chat.view import TerminalView
 from devhost.connector_faults import parse_fault
+from devhost.identity.channel import EmulatorAuth
+from devhost.identity.service import IdentityEndpoints
 
 PROG = "devhost chat"
 DEFAULT_WAIT_TIMEOUT = 30.0
@@ -42,7 +45,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[xCOUNT][@AFTER][:RETRY_AFTER]",
                         help="the bot's next posts to the chat fail: unavailable (503), throttled (429 with "
                              "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable")
+    auth = parser.add_argument_group("Bot Framework authentication, as the Emulator with an app id and password")
+    auth.add_argument("--app-id", default=None,
+                      help="the bot's app id; its password comes from $MicrosoftAppPassword (a command line is "
+                           "visible to every user in ps)")
+    auth.add_argument("--identity-url", default=None,
+                      help="where the token comes from: the devhost identity service (https://127.0.0.1:8182)")
+    auth.add_argument("--ca-file", type=Path, default=None,
+                      help="the local CA of the identity service (<data dir>/identity/tls/ca.pem)")
     return parser.parse_args(argv)
+
+
+def auth_from_args(args: argparse.Namespace, environ: dict[str, str]) -> EmulatorAuth | None:
+    if not args.app_id and not args.identity_url:
+        return None
+    if not args.app_id or not args.identity_url:
+        raise ValueError("--app-id and --identity-url go together (Bot Framework authentication)")
+    password = environ.get("MicrosoftAppPassword", "")
+    if not password:
+        raise ValueError("--app-id needs the app's password in $MicrosoftAppPassword")
+    return EmulatorAuth(IdentityEndpoints(args.identity_url.rstrip("/")), args.app_id, password, args.ca_file)
 
 
 async def run_script(config: ChatConfig, steps: list[Step], wait_timeout: float, out: TextIO,
@@ -141,7 +163,7 @@ def main(argv: list[str]) -> int:
     try:
         faults = tuple(parse_fault(text) for text in args.fault)
         config = ChatConfig(bot_url=args.bot_url, host=args.host, port=args.port, channel_id=args.channel_id,
-                            faults=faults)
+                            faults=faults, auth=auth_from_args(args, dict(os.environ)))
     except ValueError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from devhost.chat.connector import create_connector_app
 from devhost.chat.conversation import Activity, Conversation, Listener
 from devhost.chat.errors import BotRejected, BotUnreachable, ChatError
 from devhost.connector_faults import ConnectorFaults
+from devhost.identity.channel import AuthError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ class ChatClient:
         return self._service_url
 
     async def start(self) -> None:
-        runner = web.AppRunner(create_connector_app(self.conversations, self.faults), access_log=None)
+        auth = self.config.auth
+        bot_tokens = None if auth is None else auth.verifier()
+        runner = web.AppRunner(create_connector_app(self.conversations, self.faults, bot_tokens), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port)
         try:
@@ -114,12 +117,21 @@ class ChatClient:
         if self._session is None:
             raise ChatError("the chat client is not started")
         url = self.config.bot_url
+        auth = self.config.auth
         try:
-            async with self._session.post(url, json=activity) as response:
-                if 200 <= response.status < 300:
-                    return
-                detail = (await response.text())[:200]
-                raise BotRejected(f"the bot at {url} answered {response.status}: {detail}", response.status)
+            # As the Emulator's fetchWithAuth: a 401 or 403 gets one more try with a freshly fetched token.
+            for fresh_token in (False, True):
+                headers = {} if auth is None else {"Authorization": await auth.authorization(self._session,
+                                                                                             fresh_token)}
+                async with self._session.post(url, json=activity, headers=headers) as response:
+                    if 200 <= response.status < 300:
+                        return
+                    if auth is not None and response.status in (401, 403) and not fresh_token:
+                        continue
+                    detail = (await response.text())[:200]
+                    raise BotRejected(f"the bot at {url} answered {response.status}: {detail}", response.status)
+        except AuthError as error:
+            raise BotRejected(f"cannot authenticate to the bot at {url}: {error}", 401) from None
         except TimeoutError:
             raise BotUnreachable(
                 f"the bot at {url} did not answer within {self.config.bot_timeout_seconds:g} s") from None

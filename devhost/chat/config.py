@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devhost.chat.conversation import WEB_CHAT_REPLY_TIMEOUT_SECONDS
+from devhost.identity.channel import EmulatorAuth
 
 DEFAULT_BOT_URL = "http://127.0.0.1:3978/api/messages"
 
@@ -33,6 +34,9 @@ class ChatConfig:
     reply_hold_seconds: float = WEB_CHAT_REPLY_TIMEOUT_SECONDS
     # Faults the Bot Connector routes start with: keyword arguments of ConnectorFaults.inject (``--fault``).
     faults: tuple[dict[str, Any], ...] = ()
+    # Bot Framework authentication as the Emulator does it with an app id and password (``devhost up --auth``): a
+    # token for the app on every post to the bot, and the bot's token checked on its replies. None: auth off.
+    auth: EmulatorAuth | None = None
 
     def __post_init__(self) -> None:
         if not self.bot_url.startswith(("http://", "https://")):

@@ -15,6 +15,7 @@ from devhost.chat.conversation import Conversation
 from devhost.connector_faults import ConnectorFaults
 from devhost.directline.errors import DirectLineError
 from devhost.directline.middleware import error_response, merge_slashes_middleware, read_json_object
+from devhost.identity.verify import BotTokenVerifier
 
 # aiohttp's default body limit, which bounded these routes before they read bodies themselves.
 MAX_ACTIVITY_BYTES = 1024 * 1024
@@ -100,10 +101,10 @@ class _ChatChannel:
         return [conversation.user, conversation.bot]
 
 
-def create_connector_app(conversations: dict[str, Conversation], faults: ConnectorFaults | None = None
-                         ) -> web.Application:
+def create_connector_app(conversations: dict[str, Conversation], faults: ConnectorFaults | None = None,
+                         bot_tokens: BotTokenVerifier | None = None) -> web.Application:
     app = web.Application(middlewares=[_bad_request_middleware, merge_slashes_middleware],
                           # read_json_object answers an oversized body with a JSON 413; this is only a backstop.
                           client_max_size=MAX_ACTIVITY_BYTES + 1)
-    botconnector.add_routes(app, _ChatChannel(conversations), faults)
+    botconnector.add_routes(app, _ChatChannel(conversations), faults, bot_tokens)
     return app

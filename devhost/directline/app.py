@@ -23,7 +23,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
     """Both faces of the service: ``/v3/directline`` for clients (REST and the WebSocket stream) and
     ``/v3/conversations`` for the bot; the Web Chat page on ``/webchat``; and the devhost's fault control on
     ``/devhost/faults`` (devhost/directline/fault_api.py)."""
-    forwarder = BotForwarder(config.bot_url, config.bot_timeout_seconds)
+    forwarder = BotForwarder(config.bot_url, config.bot_timeout_seconds, config.auth)
     # CORS outermost so error responses carry the headers too; slash merging innermost (it calls the handler).
     app = web.Application(
         middlewares=[cors_middleware, error_middleware, merge_slashes_middleware],
@@ -45,7 +45,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
     faults = ConnectorFaults()
     for fault in config.faults:
         faults.inject(**fault)
-    connector_api.add_routes(app, service, faults)
+    connector_api.add_routes(app, service, faults, None if config.auth is None else config.auth.verifier())
     fault_api.add_routes(app)
     webchat.add_routes(app)
     return app

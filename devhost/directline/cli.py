@@ -7,11 +7,14 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from devhost.addresses import port_number
 from devhost.connector_faults import parse_fault
 from devhost.directline.app import serve
 from devhost.directline.config import DIRECTLINE_BOT_TIMEOUT_SECONDS, DirectLineConfig
+from devhost.identity.channel import DirectLineAuth
+from devhost.identity.keys import KeyFileError
 from devhost.part_identity import PART_NONCE_ENV
 
 # The same setting name the function app reads its Direct Line secret from.
@@ -36,7 +39,34 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="the bot's next posts to any conversation fail: unavailable (503), throttled (429 with "
                              "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable; at "
                              "run time: POST /devhost/faults with the secret")
+    auth = parser.add_argument_group("Bot Framework authentication (what devhost up --auth passes)")
+    auth.add_argument("--identity-url", default=None,
+                      help="the devhost identity service (https://127.0.0.1:8182): sign a channel token for the bot "
+                           "on every activity, and check the bot's token on what it sends")
+    auth.add_argument("--identity-key-file", type=Path, default=None,
+                      help="the identity service's signing key (<data dir>/identity/identity-key.json)")
+    auth.add_argument("--bot-app-id", default=None, help="the bot's app id: the audience of the channel tokens")
+    auth.add_argument("--ca-file", type=Path, default=None, help="the local CA that signed the identity service's "
+                                                                "certificate (<data dir>/identity/tls/ca.pem)")
     return parser.parse_args(argv)
+
+
+def auth_from_args(args: argparse.Namespace) -> DirectLineAuth | None:
+    given = {"--identity-url": args.identity_url, "--identity-key-file": args.identity_key_file,
+             "--bot-app-id": args.bot_app_id}
+    if not any(given.values()):
+        return None
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ValueError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required with "
+                         f"{', '.join(name for name in given if name not in missing)} (Bot Framework authentication)")
+    if not args.identity_key_file.exists():
+        raise ValueError(f"--identity-key-file {args.identity_key_file} does not exist (start devhost identity first)")
+    try:
+        return DirectLineAuth.load(args.identity_key_file, args.identity_url.rstrip("/"), args.bot_app_id,
+                                   args.ca_file)
+    except KeyFileError as error:
+        raise ValueError(str(error)) from None
 
 
 def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> DirectLineConfig:
@@ -48,6 +78,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Direc
         bot_timeout_seconds=args.bot_timeout, public_url=args.public_url,
         part_nonce=environ.get(PART_NONCE_ENV, ""),
         faults=tuple(parse_fault(text) for text in args.fault),
+        auth=auth_from_args(args),
     )
 
 

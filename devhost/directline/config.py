@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devhost.identity.channel import DirectLineAuth
+
 # Direct Line rejects activities over 256K serialized (docs: "Direct Line API 3.0 - send an activity").
 DIRECTLINE_MAX_ACTIVITY_BYTES = 256 * 1024
 # The channel gives up on the bot after about 15 s and reports 504 GatewayTimeout to the client.
@@ -45,6 +47,9 @@ class DirectLineConfig:
     part_nonce: str = ""
     # Faults the Bot Connector routes start with: keyword arguments of ConnectorFaults.inject (``--fault``).
     faults: tuple[dict[str, Any], ...] = ()
+    # Bot Framework authentication (``devhost up --auth``): a channel token on every activity to the bot, and the
+    # bot's token required on every call of the Bot Connector routes. None: auth off, as with an empty app id.
+    auth: DirectLineAuth | None = None
 
     def __post_init__(self) -> None:
         # The function app strips its DirectLineSecret setting and the header's credential is stripped too, so a

@@ -12,6 +12,7 @@ from devhost import botconnector
 from devhost.connector_faults import ConnectorFaults
 from devhost.directline.middleware import read_json_object
 from devhost.directline.service import DirectLineService
+from devhost.identity.verify import BotTokenVerifier
 
 
 class _DirectLineChannel:
@@ -34,5 +35,6 @@ class _DirectLineChannel:
         return self._service.members(conversation_id)
 
 
-def add_routes(app: web.Application, service: DirectLineService, faults: ConnectorFaults | None = None) -> None:
-    botconnector.add_routes(app, _DirectLineChannel(service), faults)
+def add_routes(app: web.Application, service: DirectLineService, faults: ConnectorFaults | None = None,
+               bot_tokens: BotTokenVerifier | None = None) -> None:
+    botconnector.add_routes(app, _DirectLineChannel(service), faults, bot_tokens)

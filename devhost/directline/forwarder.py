@@ -6,18 +6,21 @@ from typing import Any
 import aiohttp
 
 from devhost.directline.errors import BotRejectedActivity, BotTimeout, BotUnreachable, DirectLineError
+from devhost.identity.channel import DirectLineAuth
 
 log = logging.getLogger(__name__)
 
 
 class BotForwarder:
-    """POSTs to the bot with no Authorization header (the bot runs with an empty app id locally).
+    """POSTs to the bot; with ``auth``, a channel token for the activity's serviceUrl in ``Authorization`` (as the
+    Bot Framework's channel service sends it), else none (a bot with an empty app id).
 
     Owns the process's one ``aiohttp.ClientSession``; the app opens and closes it in its lifecycle.
     """
 
-    def __init__(self, bot_url: str, timeout_seconds: float) -> None:
+    def __init__(self, bot_url: str, timeout_seconds: float, auth: DirectLineAuth | None = None) -> None:
         self._bot_url = bot_url
+        self._auth = auth
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
@@ -35,8 +38,10 @@ class BotForwarder:
         if self._session is None:
             raise DirectLineError("the Direct Line service is not running")
         conversation_id = activity.get("conversation", {}).get("id")
+        headers = {} if self._auth is None else {"Authorization": self._auth.authorization(str(activity["serviceUrl"]))}
         try:
-            async with self._session.post(self._bot_url, json=activity, timeout=self._timeout) as response:
+            async with self._session.post(self._bot_url, json=activity, headers=headers,
+                                          timeout=self._timeout) as response:
                 if 200 <= response.status < 300:
                     return
                 log.warning("bot rejected activity: status=%s conversation_id=%s type=%s",

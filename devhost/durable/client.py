@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from devhost.durable.errors import (
     InvalidInstanceState,
     InvalidRequest,
 )
+from devhost.durable.extension_rules import KnownFunctions
 from devhost.durable.history import Event, EventType
 from devhost.durable.status_view import status_json
 from devhost.durable.store import Changes, Instance, InstanceQuery, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, utc_now
 
+log = logging.getLogger(__name__)
 _MAX_ID_LENGTH: Final = 256
 _BAD_ID_CHARS: Final = re.compile(r"[/\\#?\x00-\x1f\x7f]")
 
@@ -54,13 +57,13 @@ class TaskHubClient:
 
     async def start(self, name: str, instance_id: str | None, raw_input: str | None,
                     version: str | None = None) -> str:
-        known = self._engine.worker.orchestrator_names()
-        if name not in known:
-            listing = ", ".join(f"'{n}'" for n in known)
-            raise InvalidRequest(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
-                                 f"function. Additional info: The following are the known orchestrator functions: "
-                                 f"{listing}.")
-        instance_id = instance_id if instance_id is not None else uuid.uuid4().hex
+        worker = self._engine.worker
+        known = KnownFunctions(tuple(worker.activity_names()), tuple(worker.orchestrator_names()))
+        # DurableClient.StartNewAsync: ThrowIfFunctionDoesNotExist, case-insensitive; the instance keeps the name
+        # as given.
+        if known.orchestrator(name) is None:
+            raise InvalidRequest(known.missing_orchestrator(name))
+        instance_id = instance_id if instance_id else uuid.uuid4().hex
         validate_instance_id(instance_id)
 
         def create(store: Store) -> Any:
@@ -84,7 +87,10 @@ class TaskHubClient:
     async def restart(self, instance_id: str, new_instance_id: bool) -> str:
         inst = await self._instance(instance_id)
         if inst is None:
-            raise InvalidRequest(f"No instance with ID '{instance_id}' found.")
+            # DurableClient.RestartAsync's ArgumentException (its typo included), which HttpApiHandler's
+            # HandleRestartInstanceRequestAsync answers with a Message of its own.
+            raise InvalidRequest(f"An orchestrastion with the instanceId {instance_id} was not found.",
+                                 "InstanceId does not match a valid orchestration instance.")
         return await self.start(inst.name, None if new_instance_id else instance_id, inst.input, inst.version)
 
     # -- messages to running instances --------------------------------------------------------------------------
@@ -98,34 +104,36 @@ class TaskHubClient:
         _not_finished(inst)
         await self._send(instance_id, h.event_raised(utc_now(), name, payload))
 
-    async def terminate(self, instance_id: str, reason: str) -> None:
+    async def terminate(self, instance_id: str, reason: str | None) -> None:
         inst = await self._require(instance_id)
         _not_finished(inst)
         await self._send(instance_id, h.execution_terminated(utc_now(), reason))
 
-    async def suspend(self, instance_id: str, reason: str) -> None:
+    async def suspend(self, instance_id: str, reason: str | None) -> None:
         inst = await self._require(instance_id)
         _not_finished(inst)
         if inst.status not in rs.SUSPENDABLE:
-            raise InvalidInstanceState(f"Cannot suspend orchestration instance '{instance_id}' in the "
-                                       f"{inst.status} state.")
+            # DurableClient.SuspendAsync
+            raise InvalidInstanceState(f"Cannot suspend the orchestration instance {instance_id} because instance "
+                                       f"is in the {inst.status} state.")
         await self._send(instance_id, h.event(EventType.EXECUTION_SUSPENDED, utc_now(), Reason=reason))
 
-    async def resume(self, instance_id: str, reason: str) -> None:
+    async def resume(self, instance_id: str, reason: str | None) -> None:
         inst = await self._require(instance_id)
         _not_finished(inst)
         if inst.status != rs.SUSPENDED:
-            raise InvalidInstanceState(f"Cannot resume orchestration instance '{instance_id}' in the "
-                                       f"{inst.status} state.")
+            # DurableClient.ResumeAsync
+            raise InvalidInstanceState(f"Cannot resume the orchestration instance {instance_id} because instance "
+                                       f"is in the {inst.status} state.")
         await self._send(instance_id, h.event(EventType.EXECUTION_RESUMED, utc_now(), Reason=reason))
 
-    async def rewind(self, instance_id: str, reason: str) -> None:
+    async def rewind(self, instance_id: str, reason: str | None) -> None:
         inst = await self._require(instance_id)
         if inst.status in (rs.COMPLETED, rs.CANCELED, rs.TERMINATED):
             raise InstanceGone(f"Instance '{instance_id}' is {inst.status}; only failed instances can be rewound.")
         if inst.status != rs.FAILED:
-            raise InvalidInstanceState(f"Instance '{instance_id}' is {inst.status}; only failed instances can be "
-                                       "rewound.")
+            # DurableClient.RewindAsync
+            raise InvalidInstanceState("The rewind operation is only supported on failed orchestration instances.")
         await self._send(instance_id, h.event(EventType.REWIND_REQUESTED, utc_now(), Reason=reason))
 
     async def _send(self, instance_id: str, event: Event) -> None:
@@ -145,15 +153,16 @@ class TaskHubClient:
 
         return await self._engine.run_db(read)
 
-    async def list(self, query: InstanceQuery, show_input: bool, top: int | None,
-                   continuation: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    async def list(self, query: InstanceQuery, show_input: bool, top: int,
+                   continuation: str | None) -> tuple[list[dict[str, Any]], str]:
+        """One page of at most ``top`` instances and the token for the next page ("" on the last one)."""
         after = _decode_token(continuation)
 
-        def read(store: Store) -> tuple[list[dict[str, Any]], str | None]:
-            page = store.query(query, limit=None if top is None else top + 1, after=after)
-            more = top is not None and len(page) > top
-            page = page[:top] if top is not None else page
-            token = _encode_token(page[-1]) if more and page else None
+        def read(store: Store) -> tuple[list[dict[str, Any]], str]:
+            page = store.query(query, limit=top + 1, after=after)
+            more = len(page) > top
+            page = page[:top]
+            token = _encode_token(page[-1]) if more and page else ""
             return [status_json(inst, show_input, None, False) for inst in page], token
 
         return await self._engine.run_db(read)
@@ -165,12 +174,19 @@ class TaskHubClient:
         return await self._engine.run_db(purge)
 
     async def purge_by(self, query: InstanceQuery) -> int:
+        """Purge by time range and status, as the Azure Storage backend does.
+
+        AzureTableTrackingStore.PurgeInstanceHistoryAsync keeps only the terminal statuses of the filter, and an
+        empty filter matches every status: with no runtimeStatus, or only non-terminal ones, Running instances in
+        the range are purged too.
+        """
         if query.created_from is None:
-            raise InvalidRequest("createdTimeFrom is required when purging instance history.")
-        # As the Azure Storage backend (Azure/durabletask, AzureTableTrackingStore.PurgeInstanceHistoryAsync): only the
-        # terminal statuses of the filter are kept, and an empty filter matches every status, so with no runtimeStatus
-        # (or only non-terminal ones) Running instances in the range are purged too.
+            raise ValueError("createdTimeFrom is required")  # the HTTP API answers this itself
         statuses = query.statuses & rs.TERMINAL
+        if not statuses:
+            log.warning("DURABLE TRAP: purge by filter with runtimeStatus %s keeps no terminal status, so the Azure "
+                        "Storage backend purges instances of EVERY status created in the range, Running ones "
+                        "included", ",".join(sorted(query.statuses)) or "(none)")
         narrowed = InstanceQuery(query.created_from, query.created_to, frozenset(statuses), query.prefix)
 
         def purge(store: Store) -> int:

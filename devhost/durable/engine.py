@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from devhost.durable import history as h
 from devhost.durable.episode import run_episode
 from devhost.durable.store import ActivityItem, Changes, Committed, NewMessage, Store
-from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.durable.timefmt import to_epoch, to_timespan, utc_now
 from devhost.durable.worker import ActivityFailure, Worker
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,9 @@ class Engine:
         except ActivityFailure as failure:
             event = h.task_failed(utc_now(), item.task_id, failure.reason, failure.details)
         except TimeoutError:
-            reason = (f"Activity function '{item.name}' failed: Timeout value of {timeout} was exceeded by "
-                      f"function: Functions.{item.name}")
+            # FunctionTimeoutException's message, with the TimeSpan in .NET's "c" format (00:05:00).
+            reason = (f"Activity function '{item.name}' failed: Timeout value of {to_timespan(timeout)} was exceeded "
+                      f"by function: Functions.{item.name}")
             event = h.task_failed(utc_now(), item.task_id, reason, "")
         except Exception as exc:  # the worker wraps user errors; this is a host bug, still report it
             event = h.task_failed(utc_now(), item.task_id, f"Activity function '{item.name}' failed: {exc!r}",

@@ -52,10 +52,6 @@ def _pick(inst: Instance, live: list[Message]) -> list[Message]:
     if inst.status in rs.TERMINAL:
         rewinds = [m for m in live if kind_of(m.event) == EventType.REWIND_REQUESTED]
         return rewinds[:1] if inst.status == rs.FAILED else []
-    if inst.status == rs.SUSPENDED:
-        # DTFx defers everything but resume and terminate while suspended (§E6).
-        wanted = (EventType.EXECUTION_RESUMED, EventType.EXECUTION_TERMINATED)
-        return [m for m in live if kind_of(m.event) in wanted][:1]
     if not live:
         return []
     # A fresh execution must see ExecutionStarted first, even if events for it were queued before it.
@@ -75,22 +71,18 @@ def _control(inst: Instance, event: Event, now: datetime, changes: Changes) -> N
     kind = kind_of(event)
     appended: list[Event] = []
     if kind == EventType.EXECUTION_TERMINATED:
-        reason = str(event.get("Input") or "")
+        # The reason as given: no ?reason= is a null output (HandleTerminateInstanceRequestAsync passes null).
+        reason = event.get("Input")
         inst.status, inst.output = rs.TERMINATED, reason
         appended += [event, h.execution_completed(now, rs.TERMINATED, reason)]
         changes.drop_messages_of.add(inst.instance_id)
         changes.drop_activities_of.add(inst.instance_id)
         if inst.parent_instance_id:
-            failed = h.sub_orchestration_failed(now, inst.parent_task_id or 0,
-                                                f"Orchestrator function '{inst.name}' was terminated: {reason}", "")
+            # The parent gets the raw terminate reason and no details (TaskOrchestrationDispatcher, the
+            # SubOrchestrationInstanceFailedEvent built from the Terminated completion's Result and Details).
+            failed = h.sub_orchestration_failed(now, inst.parent_task_id or 0, reason, None)
             changes.new_messages.append(NewMessage(inst.parent_instance_id, inst.parent_execution_id,
                                                    to_epoch(now), failed))
-    elif kind == EventType.EXECUTION_SUSPENDED and inst.status in rs.SUSPENDABLE:
-        inst.status = rs.SUSPENDED
-        appended.append(event)
-    elif kind == EventType.EXECUTION_RESUMED and inst.status == rs.SUSPENDED:
-        inst.status = rs.RUNNING
-        appended.append(event)
     inst.updated = to_epoch(now)
     changes.upsert_instances.append(inst)
     changes.append_history[inst.instance_id] = appended

@@ -6,7 +6,17 @@ class DurableError(Exception):
 
 
 class InvalidRequest(DurableError):
-    """Bad input: unknown orchestrator, bad instance id, malformed filter (HTTP 400)."""
+    """Bad input: unknown orchestrator, bad instance id (HTTP 400 with the error's ``message`` and type).
+
+    HttpApiHandler answers an ArgumentException with ``{"Message": "One or more of the arguments submitted is
+    incorrect", "ExceptionMessage": <the text>, ...}``; some handlers name their own ``Message``.
+    """
+
+    def __init__(self, text: str, message: str = "One or more of the arguments submitted is incorrect",
+                 exception_type: str = "System.ArgumentException") -> None:
+        super().__init__(text)
+        self.message = message
+        self.exception_type = exception_type
 
 
 class InstanceNotFound(DurableError):

@@ -35,9 +35,9 @@ class EventType(IntEnum):
     REWIND_REQUESTED = 1000
 
 
-# Messages that change the instance's state without running the orchestrator.
-CONTROL_TYPES = frozenset({EventType.EXECUTION_TERMINATED, EventType.EXECUTION_SUSPENDED,
-                           EventType.EXECUTION_RESUMED, EventType.REWIND_REQUESTED})
+# Messages that change the instance's state without running the orchestrator. Suspend and resume are not among
+# them: DurableTask.Core appends them to history and replays (TaskOrchestrationExecutor.ProcessEvent).
+CONTROL_TYPES = frozenset({EventType.EXECUTION_TERMINATED, EventType.REWIND_REQUESTED})
 # Decision events carry the shim's sequence number in EventId (reference §A3).
 DECISION_TYPES = frozenset({EventType.TASK_SCHEDULED, EventType.TIMER_CREATED,
                             EventType.SUB_ORCHESTRATION_CREATED, EventType.EVENT_SENT})
@@ -76,7 +76,7 @@ def sub_orchestration_completed(at: datetime, task_id: int, result: str | None) 
     return event(EventType.SUB_ORCHESTRATION_COMPLETED, at, TaskScheduledId=task_id, Result=result)
 
 
-def sub_orchestration_failed(at: datetime, task_id: int, reason: str, details: str) -> Event:
+def sub_orchestration_failed(at: datetime, task_id: int, reason: str | None, details: str | None) -> Event:
     return event(EventType.SUB_ORCHESTRATION_FAILED, at, TaskScheduledId=task_id, Reason=reason, Details=details,
                  FailureDetails=None)
 
@@ -89,7 +89,7 @@ def event_raised(at: datetime, name: str, payload: str | None) -> Event:
     return event(EventType.EVENT_RAISED, at, Name=name, Input=payload)
 
 
-def execution_terminated(at: datetime, reason: str) -> Event:
+def execution_terminated(at: datetime, reason: str | None) -> Event:
     return event(EventType.EXECUTION_TERMINATED, at, Input=reason)
 
 

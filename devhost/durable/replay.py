@@ -9,8 +9,9 @@ from typing import Any, Final
 
 from devhost.durable import history as h
 from devhost.durable import runtime_status as rs
+from devhost.durable.extension_rules import KnownFunctions
 from devhost.durable.history import Event, EventType, kind_of
-from devhost.durable.shim import Decision, ShimError, ShimReplay, ShimResult
+from devhost.durable.shim import Decision, ShimContext, ShimReplay, ShimResult
 from devhost.durable.store import Changes, Instance, NewMessage
 from devhost.durable.timefmt import to_dotnet, to_epoch
 from devhost.durable.worker import Worker
@@ -18,8 +19,6 @@ from devhost.durable.worker import Worker
 log = logging.getLogger(__name__)
 
 _OUT_OF_PROC_MARK: Final = "\n\n$OutOfProcData$:"
-# SetCustomStatus throws above 16 KB of UTF-16 (§A7.6).
-_CUSTOM_STATUS_LIMIT_KB: Final = 16
 _COMPLETION_TYPES: Final = frozenset({EventType.TASK_COMPLETED, EventType.TASK_FAILED,
                                       EventType.SUB_ORCHESTRATION_COMPLETED, EventType.SUB_ORCHESTRATION_FAILED})
 
@@ -50,26 +49,24 @@ def orchestrator_request(inst: Instance, events: list[Event]) -> str:
 
 def replay(worker: Worker, inst: Instance, events: list[Event], lenient: bool = False) -> Replayed:
     """Run the orchestrator over ``events`` (past ones IsPlayed) and the shim over its actions."""
+    raised = False
     try:
         state = json.loads(worker.run_orchestrator(inst.name, orchestrator_request(inst, events)))
     except Exception as exc:  # the SDK reports orchestrator failures by raising (§A6)
-        state = _failed_state(exc)
+        state, raised = _failed_state(exc), True
     if not isinstance(state, dict):
         return Replayed({}, None, f"Orchestrator function '{inst.name}' failed: it returned no orchestrator state",
                         events)
-    custom = state.get("customStatus")
-    if custom is not None:
-        size_kb = int(len(json.dumps(custom).encode("utf-16-le")) / 1024)
-        if size_kb > _CUSTOM_STATUS_LIMIT_KB:
-            return Replayed(state, None, f"Orchestrator function '{inst.name}' failed: the custom status is "
-                            f"{size_kb} KB of UTF-16, more than the {_CUSTOM_STATUS_LIMIT_KB} KB limit", events)
+    functions = KnownFunctions(tuple(worker.activity_names()), tuple(worker.orchestrator_names()))
+    context = ShimContext(inst.name, inst.instance_id, inst.execution_id, inst.parent_instance_id, functions)
     try:
-        shim = ShimReplay(state.get("actions") or [], _child_ids(inst)).run(events, lenient=lenient)
-    except ShimError as exc:
-        return Replayed(state, None, f"Orchestrator function '{inst.name}' failed: {exc}", events)
+        shim = ShimReplay(state, context, raised).run(events, lenient=lenient)
     except (KeyError, TypeError, ValueError) as exc:
         return Replayed(state, None, f"Orchestrator function '{inst.name}' failed: malformed action: {exc!r}",
                         events)
+    for warning in shim.warnings:
+        # The extension only fails the instance; say why, loudly, so the cause is not a hunt through history.
+        log.warning("DURABLE TRAP: %s", warning, extra={"instance_id": inst.instance_id})
     return Replayed(state, shim, None, events)
 
 
@@ -87,43 +84,37 @@ def _failed_state(exc: Exception) -> dict[str, Any]:
     return {"isDone": False, "actions": [], "error": text or type(exc).__name__}
 
 
-def _child_ids(inst: Instance) -> Any:
-    # Deterministic, so a replay finds the same child for the same sequence number.
-    def child_id(task_id: int) -> str:
-        return uuid.uuid5(uuid.NAMESPACE_URL, f"{inst.instance_id}/{inst.execution_id}/{task_id}").hex
-
-    return child_id
-
-
 def apply(inst: Instance, replayed: Replayed, new_events: list[Event], *, now: datetime, changes: Changes,
           known_instance: Any) -> None:
     """Turn a replay into writes: decision events, work items, child instances, status and output."""
     at = to_epoch(now)
     appended = list(new_events)
     state, shim = replayed.state, replayed.shim
-    custom = state.get("customStatus")
-    inst.custom_status = None if custom is None else json.dumps(custom)
+    # What the shim set: null when SetCustomStatus threw (the 16 KB limit), as GetStatus() then returns.
+    inst.custom_status = None if shim is None else shim.custom_status
     inst.updated = at
-    if inst.status in (rs.PENDING, rs.CONTINUED_AS_NEW):
-        inst.status = rs.RUNNING
+    if inst.status in (rs.PENDING, rs.CONTINUED_AS_NEW, rs.RUNNING, rs.SUSPENDED):
+        # Suspend and resume are history events the replay handles (TaskOrchestrationExecutor.ProcessEvent).
+        inst.status = rs.SUSPENDED if shim is not None and shim.suspended else rs.RUNNING
     if shim is not None:
         for decision in shim.new_decisions:
             appended.append(_schedule(inst, decision, now, changes, known_instance))
     appended.append(h.orchestrator_completed(now))
     if replayed.failure is not None:
         _fail(inst, replayed.failure, replayed.failure, now=now, appended=appended, changes=changes)
-    elif shim is not None and shim.finished and shim.open_tasks == 0:
-        error = state.get("error")
-        if error:
-            _fail(inst, f"Orchestrator function '{inst.name}' failed: {error}", str(error),
-                  now=now, appended=appended, changes=changes)
-        elif state.get("isDone"):
-            if shim.continued_as_new:
-                _continue_as_new(inst, shim.continue_as_new_input, now, appended, changes)
-                return
-            output = json.dumps(state.get("output"))
-            _finish(inst, rs.COMPLETED, output, now=now, appended=appended, changes=changes)
-            _notify_parent(inst, h.sub_orchestration_completed(now, inst.parent_task_id or 0, output), now, changes)
+    elif shim is not None and shim.non_deterministic is not None:
+        # ExecuteCore catches NonDeterministicOrchestrationException and fails at once, open tasks or not, with
+        # DurableTask.Core's message as the output (no "Orchestrator function ... failed:" prefix).
+        _fail(inst, shim.non_deterministic, shim.non_deterministic, now=now, appended=appended, changes=changes)
+    elif shim is not None and shim.open_tasks == 0 and not shim.suspended and shim.fault is not None:
+        _fail(inst, shim.fault, shim.fault, now=now, appended=appended, changes=changes)
+    elif shim is not None and shim.finished and shim.open_tasks == 0 and not shim.suspended:
+        if shim.continued_as_new:
+            _continue_as_new(inst, shim.continue_as_new_input, now, appended, changes)
+            return
+        output = json.dumps(state.get("output"))
+        _finish(inst, rs.COMPLETED, output, now=now, appended=appended, changes=changes)
+        _notify_parent(inst, h.sub_orchestration_completed(now, inst.parent_task_id or 0, output), now, changes)
     changes.upsert_instances.append(inst)
     changes.append_history.setdefault(inst.instance_id, []).extend(appended)
 
@@ -136,9 +127,10 @@ def _schedule(inst: Instance, decision: Decision, now: datetime, changes: Change
                        Input=decision.input)
     if decision.kind == EventType.TIMER_CREATED:
         fire_at = decision.fire_at or now
-        if not decision.canceled:
-            fired = h.timer_fired(now, decision.task_id, to_dotnet(fire_at))
-            changes.new_messages.append(NewMessage(inst.instance_id, inst.execution_id, to_epoch(fire_at), fired))
+        # A cancelled timer was still scheduled (CreateTimer adds the action before the token cancels it); its
+        # TimerFired arrives later and is ignored as a duplicate (TaskOrchestrationContext.HandleTimerFiredEvent).
+        fired = h.timer_fired(now, decision.task_id, to_dotnet(fire_at))
+        changes.new_messages.append(NewMessage(inst.instance_id, inst.execution_id, to_epoch(fire_at), fired))
         return h.event(EventType.TIMER_CREATED, now, decision.task_id, FireAt=to_dotnet(fire_at))
     child_id = decision.instance_id or ""
     existing: Instance | None = known_instance(child_id)

@@ -50,3 +50,19 @@ def parse_timespan(text: str) -> timedelta:
         raise ValueError(f"not a TimeSpan: {text!r}")
     hours, minutes, seconds = int(parts[0]), int(parts[1]), float(parts[2])
     return sign * timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def to_timespan(delta: timedelta | None) -> str:
+    """.NET TimeSpan.ToString() ("c"): ``[-][d.]hh:mm:ss[.fffffff]``."""
+    if delta is None:
+        return "00:00:00"
+    sign = "-" if delta < timedelta(0) else ""
+    delta = abs(delta)
+    hours, rest = divmod(delta.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    if delta.days:
+        text = f"{delta.days}.{text}"
+    if delta.microseconds:
+        text += f".{delta.microseconds:06d}0"
+    return sign + text

@@ -15,6 +15,8 @@ class ActivityFailure(Exception):
 class Worker(Protocol):
     def orchestrator_names(self) -> list[str]: ...
 
+    def activity_names(self) -> list[str]: ...
+
     def run_orchestrator(self, name: str, request_json: str) -> str:
         """Call the orchestrator's ``handle`` with the request JSON; return its state JSON or raise what it raised.
 

@@ -1,12 +1,19 @@
 """The Durable HTTP API, reference §C3: under /runtime/webhooks/durabletask/ on the host's port (keys checked by
-the server), and under /durabletask/ on the loopback RPC listener the SDK's client calls (the binding's rpcBaseUrl)."""
+the server), and under /durabletask/ on the loopback RPC listener the SDK's client calls (the binding's rpcBaseUrl).
+
+Routing, status codes and bodies follow the extension's ``HttpApiHandler.HandleRequestAsync`` and its handlers
+(Azure/azure-functions-durable-extension, src/WebJobs.Extensions.DurableTask/HttpApiHandler.cs): route literals and
+operation names match case-insensitively (ASP.NET's TemplateMatcher, ``StringComparison.OrdinalIgnoreCase``),
+query parameter names too (``GetQueryNameValuePairs``), values that do not parse are ignored (``TryGet*``), and
+404, 410 and every other ``CreateResponse(status)`` answer have no body.
+"""
 
 import asyncio
-import json
-import math
+import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Any, Final
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -21,64 +28,43 @@ from devhost.durable.errors import (
     InvalidRequest,
 )
 from devhost.durable.store import InstanceQuery
-from devhost.durable.timefmt import parse, to_epoch
-from devhost.functions.binding import WEBHOOK_PATH, management_urls
+from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.functions.binding import WEBHOOK_PATH
+from devhost.functions.durable_params import (
+    HostException,
+    Params,
+    check_status_payload,
+    dotnet_number,
+    parse_json_body,
+    seconds_to_timespan,
+)
 
 CONTINUATION_HEADER: Final = "x-ms-continuation-token"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+DEFAULT_PAGE_SIZE: Final = 100  # OrchestrationStatusQueryCondition.PageSize
+Route = Callable[..., Awaitable[web.StreamResponse]]
+_OPERATIONS: Final = ("terminate", "rewind", "restart", "suspend", "resume")
 
 
 def _error(status: int, message: str, exception_message: str, exception_type: str) -> web.Response:
+    # HttpRequestMessageExtensions.CreateErrorResponse(request, status, message, exception)
     return web.json_response({"Message": message, "ExceptionMessage": exception_message,
-                              "ExceptionType": exception_type, "StackTrace": ""}, status=status)
+                              "ExceptionType": exception_type, "StackTrace": None}, status=status)
 
 
 def error_response(exc: DurableError) -> web.Response:
     text = str(exc)
     if isinstance(exc, InvalidRequest):
-        return _error(400, "One or more of the arguments submitted is incorrect", text, "System.ArgumentException")
+        return _error(400, exc.message, text, exc.exception_type)
     if isinstance(exc, InstanceNotFound):
-        return web.json_response({"Message": text}, status=404)
+        return web.Response(status=404)
     if isinstance(exc, InstanceGone):
-        return web.json_response({"Message": text}, status=410)
+        return web.Response(status=410)
+    if isinstance(exc, HostException):
+        return _error(500, "Something went wrong while processing your request", text, exc.exception_type)
     if isinstance(exc, InstanceConflict | InvalidInstanceState):
         return _error(500, "Something went wrong while processing your request", text,
                       "System.InvalidOperationException")
     return _error(500, "Something went wrong while processing your request", text, type(exc).__name__)
-
-
-def _flag(request: web.Request, name: str, default: bool = False) -> bool:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise InvalidRequest(f"Query parameter {name} must be true or false, got {value!r}.")
-
-
-def _time(request: web.Request, name: str) -> float | None:
-    value = request.query.get(name)
-    if not value:
-        return None
-    try:
-        return to_epoch(parse(value))
-    except (ValueError, OverflowError):
-        raise InvalidRequest(f"Query parameter {name} is not an ISO-8601 time: {value!r}.") from None
-
-
-def _query(request: web.Request) -> InstanceQuery:
-    statuses: set[str] = set()
-    by_lower = {s.lower(): s for s in rs.ALL}
-    for part in (request.query.get("runtimeStatus") or "").split(","):
-        if part.strip():
-            status = by_lower.get(part.strip().lower())
-            if status is None:
-                raise InvalidRequest(f"runtimeStatus {part.strip()!r} is not one of {', '.join(sorted(rs.ALL))}.")
-            statuses.add(status)
-    return InstanceQuery(_time(request, "createdTimeFrom"), _time(request, "createdTimeTo"), frozenset(statuses),
-                         request.query.get("instanceIdPrefix") or None)
 
 
 class DurableApi:
@@ -90,121 +76,151 @@ class DurableApi:
         self._base_path = base_path
 
     def routes(self) -> list[web.RouteDef]:
-        p = self._base_path
-        w = self._wrap
-        # Explicit segment patterns: aiohttp's default for {name} is [^{}/]+, so an instance id or event name with a
-        # brace (valid in Durable Functions) fell through to "no route"; and "." skips newlines in the catch-all.
-        seg = "[^/]+"
-        name, instance, event = f"{{name:{seg}}}", f"{{instance_id:{seg}}}", f"{{event:{seg}}}"
-        return [
-            web.post(p + f"/orchestrators/{name}", w(self.start)),
-            web.post(p + f"/orchestrators/{name}/{instance}", w(self.start)),
-            web.get(p + "/instances", w(self.list_instances)),
-            web.get(p + "/instances/", w(self.list_instances)),
-            web.delete(p + "/instances", w(self.purge_by)),
-            web.delete(p + "/instances/", w(self.purge_by)),
-            web.get(p + f"/instances/{instance}", w(self.status)),
-            web.delete(p + f"/instances/{instance}", w(self.purge)),
-            web.post(p + f"/instances/{instance}/raiseEvent/{event}", w(self.raise_event)),
-            web.post(p + f"/instances/{instance}/{{operation:terminate|suspend|resume|rewind}}", w(self.operate)),
-            web.post(p + f"/instances/{instance}/restart", w(self.restart)),
-            web.route("*", p + "/{tail:(?s:.*)}", self.not_found),
-        ]
+        # The base path matches ignoring case, as ASP.NET routing does (the host's key check lower-cases it too).
+        parts = self._base_path.strip("/").split("/")
+        p = "".join(f"/{{_base{i}:(?i:{re.escape(part)})}}" for i, part in enumerate(parts))
+        # One handler routes every path below the webhook as HandleRequestAsync does; "(?s)" so a path with an
+        # encoded newline still reaches it.
+        return [web.route("*", p, self.dispatch), web.route("*", p + "/{tail:(?s:.*)}", self.dispatch)]
 
-    def _wrap(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            try:
-                return await handler(request)
-            except DurableError as exc:
-                return error_response(exc)
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        try:
+            handler, args = self._route(request)
+            if handler is None:
+                return web.Response(status=404)
+            return await handler(request, *args)
+        except DurableError as exc:
+            return error_response(exc)
 
-        return guarded
-
-    async def not_found(self, request: web.Request) -> web.Response:
-        return web.json_response({"Message": f"No Durable API route matches {request.method} {request.path}"},
-                                 status=404)
+    def _route(self, request: web.Request) -> tuple[Route | None, tuple[Any, ...]]:
+        # Split the path before decoding it, so an encoded "/" stays inside its segment (the extension matches
+        # routes on the escaped AbsolutePath).
+        depth = self._base_path.count("/")
+        parts = request.rel_url.raw_path.split("/", depth + 1)
+        tail = parts[depth + 1] if len(parts) > depth + 1 else ""
+        segments = [unquote(part) for part in tail.strip("/").split("/")] if tail.strip("/") else []
+        head = segments[0].lower() if segments else ""
+        method = request.method
+        if head == "orchestrators" and len(segments) in (2, 3):
+            new_id = segments[2] if len(segments) == 3 else ""
+            return (self.start, (segments[1], new_id)) if method == "POST" else (None, ())
+        if head == "instances" and len(segments) <= 3:
+            instance_id = segments[1] if len(segments) > 1 else None
+            operation = segments[2].lower() if len(segments) > 2 else None
+            if instance_id is None:
+                handlers: dict[str, Route] = {"GET": self.list_instances, "DELETE": self.purge_by}
+                return (handlers[method], ()) if method in handlers else (None, ())
+            if operation is None:
+                handlers = {"GET": self.status, "DELETE": self.purge}
+                return (handlers[method], (instance_id,)) if method in handlers else (None, ())
+            if method == "POST" and operation in _OPERATIONS:
+                return (self.restart if operation == "restart" else self.operate), (instance_id, operation)
+            return None, ()
+        if head == "instances" and len(segments) == 4 and segments[2].lower() == "raiseevent":
+            return (self.raise_event, (segments[1], segments[3])) if method == "POST" else (None, ())
+        return None, ()
 
     def _check_status(self, request: web.Request, instance_id: str) -> web.Response:
         origin = f"{request.scheme}://{request.host}"
-        urls = management_urls(origin, self._hub, instance_id, self._system_key)
+        urls = check_status_payload(origin, self._hub, instance_id, self._system_key)
         return web.json_response(urls, status=202, headers={"Location": urls["statusQueryGetUri"],
                                                              "Retry-After": "10"})
 
-    async def start(self, request: web.Request) -> web.StreamResponse:
-        text = (await request.read()).decode("utf-8", errors="replace")
-        # The stored input is the parsed body re-serialised; the Python client's body is a JSON string.
-        raw_input = _reencode_body(text) if text.strip() else None
-        timeout = _number(request, "timeout")
-        interval = _number(request, "pollingInterval")
-        instance_id = await self._client.start(request.match_info["name"], request.match_info.get("instance_id"),
-                                               raw_input, request.query.get("version") or None)
-        if timeout is None:
+    async def start(self, request: web.Request, name: str, instance_id: str) -> web.StreamResponse:
+        # HandleStartOrchestratorRequestAsync: the body, then StartNewAsync, then the wait parameters.
+        raw_input = parse_json_body(await request.read())
+        params = Params(request)
+        instance_id = await self._client.start(name, instance_id or None, raw_input,
+                                               request.query.get("version") or None)
+        timeout, interval = params.number("timeout"), params.number("pollingInterval")
+        if timeout is None or interval is None:
+            # It waits only when BOTH are given (and parse).
             return self._check_status(request, instance_id)
-        return await self._wait(request, instance_id, timeout, interval or 1.0)
+        wait, poll = seconds_to_timespan(timeout), seconds_to_timespan(interval)
+        if poll > wait:
+            raise InvalidRequest(f"Total timeout {dotnet_number(wait)} should be bigger than retry timeout "
+                                 f"{dotnet_number(poll)}")
+        return await self._wait(request, instance_id, wait, poll)
 
-    async def _wait(self, request: web.Request, instance_id: str, wait_seconds: float, interval: float) -> web.Response:
-        deadline = time.monotonic() + wait_seconds
+    async def _wait(self, request: web.Request, instance_id: str, wait_seconds: float, interval: float,
+                    ) -> web.StreamResponse:
+        """WaitForCompletionOrCreateCheckStatusResponseAsync: the output, the status (never 500), or 202."""
+        started = time.monotonic()
         while True:
             body = await self._client.status(instance_id, StatusOptions())
             status = None if body is None else body["runtimeStatus"]
-            if body is not None and status == rs.COMPLETED:
-                return web.json_response(body["output"], status=200)
-            if body is not None and status in rs.TERMINAL:
-                return web.json_response(body, status=500 if status == rs.FAILED else 200)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return self._check_status(request, instance_id)
-            await asyncio.sleep(min(interval, remaining))
+            if status in rs.TERMINAL:
+                break
+            elapsed = time.monotonic() - started
+            if elapsed >= wait_seconds:
+                break
+            await asyncio.sleep(max(0.0, min(interval, wait_seconds - elapsed)))
+        if body is not None and status == rs.COMPLETED:
+            return web.json_response(body["output"], status=200)
+        if status in rs.TERMINAL:
+            return await self._status_response(request, instance_id, internal_error_on_failure=False)
+        return self._check_status(request, instance_id)
 
-    async def status(self, request: web.Request) -> web.Response:
-        options = StatusOptions(_flag(request, "showHistory"), _flag(request, "showHistoryOutput"),
-                                _flag(request, "showInput", default=True))
-        body = await self._client.status(request.match_info["instance_id"], options)
+    async def status(self, request: web.Request, instance_id: str) -> web.StreamResponse:
+        return await self._status_response(request, instance_id, None)
+
+    async def _status_response(self, request: web.Request, instance_id: str,
+                               internal_error_on_failure: bool | None) -> web.StreamResponse:
+        # HandleGetStatusRequestAsync
+        params = Params(request)
+        options = StatusOptions(params.flag("showHistory", False), params.flag("showHistoryOutput", False),
+                                params.flag("showInput", True))
+        body = await self._client.status(instance_id, options)
         if body is None:
             return web.Response(status=404)
         status = body["runtimeStatus"]
         if status in rs.ACTIVE:
             return web.json_response(body, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
-        if status == rs.FAILED and _flag(request, "returnInternalServerErrorOnFailure"):
+        if internal_error_on_failure is None:
+            internal_error_on_failure = params.flag("returnInternalServerErrorOnFailure", False)
+        if status == rs.FAILED and internal_error_on_failure:
             return web.json_response(body, status=500)
         return web.json_response(body, status=200)
 
     async def list_instances(self, request: web.Request) -> web.Response:
-        top = _number(request, "top")
-        if top is not None and (top < 1 or top != int(top)):
-            raise InvalidRequest("top must be a positive integer.")
-        items, token = await self._client.list(_query(request), _flag(request, "showInput", default=True),
-                                               None if top is None else int(top),
+        params = Params(request)
+        top = params.integer("top")
+        items, token = await self._client.list(params.query(), params.flag("showInput", True),
+                                               top if top is not None and top > 0 else DEFAULT_PAGE_SIZE,
                                                request.headers.get(CONTINUATION_HEADER))
-        headers = {CONTINUATION_HEADER: token} if token else {}
-        return web.json_response(items, status=200, headers=headers)
+        # The header is always there; on the last page it is empty (response.Headers.Add(..., null)).
+        return web.json_response(items, status=200, headers={CONTINUATION_HEADER: token})
 
-    async def purge(self, request: web.Request) -> web.Response:
-        deleted = await self._client.purge(request.match_info["instance_id"])
-        return web.json_response({"instancesDeleted": deleted}, status=200 if deleted else 404)
+    async def purge(self, request: web.Request, instance_id: str) -> web.Response:
+        deleted = await self._client.purge(instance_id)
+        if not deleted:
+            return web.Response(status=404)
+        return web.json_response({"instancesDeleted": deleted}, status=200)
 
     async def purge_by(self, request: web.Request) -> web.Response:
-        deleted = await self._client.purge_by(_query(request))
-        return web.json_response({"instancesDeleted": deleted}, status=200 if deleted else 404)
+        # HandleDeleteHistoryWithFiltersRequestAsync
+        params = Params(request)
+        query = params.query()
+        if query.created_from is None:
+            return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
+        created_to = query.created_to if query.created_to is not None else to_epoch(utc_now())
+        deleted = await self._client.purge_by(InstanceQuery(query.created_from, created_to, query.statuses))
+        if not deleted:
+            return web.Response(status=404)
+        return web.json_response({"instancesDeleted": deleted}, status=200)
 
-    async def raise_event(self, request: web.Request) -> web.Response:
-        instance_id = request.match_info["instance_id"]
+    async def raise_event(self, request: web.Request, instance_id: str, event: str) -> web.Response:
         await self._client.ensure_open(instance_id)  # 404 / 410 come before the content checks
-        if request.content_type != "application/json":
+        if request.content_type.lower() != "application/json":
             return web.json_response({"Message": "Only application/json request content is supported"}, status=400)
-        text = (await request.read()).decode("utf-8", errors="replace")
-        try:
-            payload = _reencode_body(text) if text.strip() else "null"
-        except InvalidRequest as exc:
-            return web.json_response({"Message": str(exc)}, status=400)
+        # MessagePayloadDataConverter.ConvertToJToken: an empty body is no JSON either.
+        payload = parse_json_body(await request.read(), empty_is_null=False)
         # Recorded as json.dumps(parsed body): the Python client's double encoding arrives as a str (§C3, #295).
-        await self._client.raise_event(instance_id, request.match_info["event"], payload)
+        await self._client.raise_event(instance_id, event, payload)
         return web.Response(status=202)
 
-    async def operate(self, request: web.Request) -> web.Response:
-        instance_id = request.match_info["instance_id"]
-        reason = request.query.get("reason", "")
-        operation = request.match_info["operation"]
+    async def operate(self, request: web.Request, instance_id: str, operation: str) -> web.Response:
+        reason = Params(request).text("reason")
         if operation == "terminate":
             await self._client.terminate(instance_id, reason)
         elif operation == "suspend":
@@ -215,36 +231,18 @@ class DurableApi:
             await self._client.rewind(instance_id, reason)
         return web.Response(status=202)
 
-    async def restart(self, request: web.Request) -> web.Response:
-        new_id = _flag(request, "restartWithNewInstanceId", default=True)
-        instance_id = await self._client.restart(request.match_info["instance_id"], new_id)
-        return self._check_status(request, instance_id)
-
-
-def _reencode_body(text: str) -> str:
-    """A request body as canonical JSON text; InvalidRequest when it is not JSON."""
-    try:
-        return json.dumps(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"The request body is not valid JSON: {exc}.") from None
-    except RecursionError:  # [[[[... nested deeper than the parser's stack
-        raise InvalidRequest("The request body is not valid JSON: it is nested too deeply.") from None
-
-
-def _number(request: web.Request, name: str) -> float | None:
-    value = request.query.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise InvalidRequest(f"Query parameter {name} must be a number, got {value!r}.") from None
-    # float() accepts "nan" and "inf": top=inf crashed int() (500) and timeout=nan|inf made start-and-wait poll forever.
-    if not math.isfinite(number):
-        raise InvalidRequest(f"Query parameter {name} must be a finite number, got {value!r}.")
-    if number < 0:
-        raise InvalidRequest(f"Query parameter {name} must not be negative.")
-    return number
+    async def restart(self, request: web.Request, instance_id: str, _operation: str) -> web.StreamResponse:
+        params = Params(request)
+        new_id = params.flag("restartWithNewInstanceId", True)
+        restarted = await self._client.restart(instance_id, new_id)
+        timeout, interval = params.number("timeout"), params.number("pollingInterval")
+        if timeout is None or interval is None:
+            return self._check_status(request, restarted)
+        wait, poll = seconds_to_timespan(timeout), seconds_to_timespan(interval)
+        if poll > wait:
+            raise InvalidRequest(f"Total timeout {dotnet_number(wait)} should be bigger than retry timeout "
+                                 f"{dotnet_number(poll)}", "InstanceId does not match a valid orchestration instance.")
+        return await self._wait(request, restarted, wait, poll)
 
 
 __all__ = ["DurableApi", "error_response"]

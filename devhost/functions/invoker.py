@@ -87,8 +87,11 @@ class AppWorker:
     def orchestrator_names(self) -> list[str]:
         return sorted(self._orchestrators)
 
+    def activity_names(self) -> list[str]:
+        return sorted(self._activities)
+
     def run_orchestrator(self, name: str, request_json: str) -> str:
-        spec = self._orchestrators.get(name)
+        spec = _lookup(self._orchestrators, name)
         if spec is None:
             raise LookupError(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
                               "function.")
@@ -97,7 +100,7 @@ class AppWorker:
         return str(result)
 
     async def run_activity(self, name: str, input_json: str | None) -> str | None:
-        spec = self._activities.get(name)
+        spec = _lookup(self._activities, name)
         if spec is None:
             known = ", ".join(f"'{n}'" for n in sorted(self._activities))
             raise ActivityFailure(f"Activity function '{name}' failed: The function '{name}' doesn't exist, is "
@@ -107,9 +110,7 @@ class AppWorker:
             result = await self.call(spec, {spec.trigger_param: value})
             encoded: str | None = ActivityTriggerConverter.encode(result, expected_type=None).value
         except Exception as exc:
-            reason = f"Activity function '{name}' failed: {type(exc).__name__}: {exc}"
-            details = json.dumps({"Message": f"{type(exc).__name__}: {exc}", "StackTrace": traceback.format_exc()})
-            raise ActivityFailure(reason, details) from exc
+            raise activity_failure(name, exc) from exc
         return encoded
 
     async def call(self, spec: FunctionSpec, kwargs: dict[str, Any]) -> Any:
@@ -120,3 +121,40 @@ class AppWorker:
             return await spec.user_function(**kwargs)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(spec.user_function, **kwargs))
+
+
+def _lookup(specs: dict[str, FunctionSpec], name: str) -> FunctionSpec | None:
+    # Function names are case-insensitive in the Functions host and the Durable extension (FunctionName.Equals).
+    found = specs.get(name)
+    if found is not None:
+        return found
+    wanted = name.casefold()
+    return next((spec for known, spec in specs.items() if known.casefold() == wanted), None)
+
+
+def activity_failure(name: str, exc: BaseException) -> ActivityFailure:
+    """The TaskFailed an activity's exception becomes, as the extension words it.
+
+    The Python worker reports ``<Type>: <message>`` and the host wraps it in an RpcException whose message is
+    ``Result: Failure\nException: <that>\nStack: <trace>``; TaskActivityShim keeps what lies between "Exception:"
+    and "\nStack:" (leading space included, OutOfProcExceptionHelpers.TryGetExceptionWithFriendlyMessage) and
+    fails the task with "Activity function '<name>' failed: <that>" (TaskActivityShim.RunAsync), so two spaces.
+    Details are the serialised friendly exception (Utils.SerializeCause), the RpcException inside it.
+    """
+    worker_message = f"{type(exc).__name__}: {exc}"
+    stack = "".join(traceback.format_exception(exc)).rstrip()
+    rpc_message = f"Result: Failure\nException: {worker_message}\nStack: {stack}"
+    friendly = f" {worker_message}"
+    details = json.dumps({
+        "$type": "System.Exception, System.Private.CoreLib", "ClassName": "System.Exception", "Message": friendly,
+        "Data": None,
+        "InnerException": {
+            "$type": "Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException, Microsoft.Azure.WebJobs.Script",
+            "ClassName": "Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException", "Message": rpc_message,
+            "Data": None, "InnerException": None, "HelpURL": None, "StackTraceString": None,
+            "RemoteStackTraceString": None, "RemoteStackIndex": 0, "ExceptionMethod": None, "HResult": -2146233088,
+            "Source": None, "WatsonBuckets": None},
+        "HelpURL": None, "StackTraceString": None, "RemoteStackTraceString": None, "RemoteStackIndex": 0,
+        "ExceptionMethod": None, "HResult": -2146233088, "Source": None, "WatsonBuckets": None,
+    })
+    return ActivityFailure(f"Activity function '{name}' failed: {friendly}", details)

@@ -172,7 +172,7 @@ def create_app(routes: list[HttpRoute], worker: AppWorker, client: TaskHubClient
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         sub_path = triggers.owns(request.path)
-        if sub_path is None or request.path.startswith(WEBHOOK_PATH):
+        if sub_path is None or request.path.lower().startswith(WEBHOOK_PATH):
             return web.json_response({"error": f"nothing is served at {request.path}"}, status=404)
         return await triggers.handle(request, sub_path)
 
@@ -195,7 +195,8 @@ def _webhook_keys(checker: KeyChecker) -> Middleware:
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        path = request.path
+        # ASP.NET routing ignores case, so /RUNTIME/webhooks/... is the webhook too (the Durable API serves it).
+        path = request.path.lower()
         if (path == WEBHOOK_PATH or path.startswith(WEBHOOK_PATH + "/")) and not checker.may_use_webhook(request):
             return unauthorized()
         return await handler(request)

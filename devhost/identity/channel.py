@@ -71,10 +71,14 @@ class DirectLineAuth:
 
 @dataclass
 class EmulatorAuth:
+    """``tenant_id``: a SingleTenant app's tenant, whose token endpoint the Emulator then uses (its
+    ``tokenEndpointSingleTenant``); "" for the Bot Framework's own tenant."""
+
     endpoints: IdentityEndpoints
     app_id: str
     password: str = field(repr=False)
     ca_file: Path | None = None
+    tenant_id: str = ""
     _token: tuple[float, str] | None = field(default=None, repr=False)
 
     async def authorization(self, session: aiohttp.ClientSession, force_refresh: bool = False) -> str:
@@ -86,7 +90,7 @@ class EmulatorAuth:
     async def _fetch(self, session: aiohttp.ClientSession) -> str:
         form = {"grant_type": "client_credentials", "client_id": self.app_id, "client_secret": self.password,
                 "scope": f"{self.app_id}/.default"}
-        url = self.endpoints.token_url()
+        url = self.endpoints.token_url(self.tenant_id) if self.tenant_id else self.endpoints.token_url()
         try:
             async with session.post(url, data=form, ssl=client_ssl_context(self.ca_file)) as response:
                 body = await response.json(content_type=None)

@@ -126,5 +126,7 @@ def durable_error(reply: Reply) -> dict[str, Any]:
     body = reply.json()
     assert isinstance(body, dict) and isinstance(body.get("Message"), str) and body["Message"], f"bad body: {reply}"
     if reply.status == 400 and "ExceptionMessage" in body:
-        assert body["ExceptionType"] == "System.ArgumentException", f"bad 400 body: {reply}"
+        # ArgumentExceptions, and Newtonsoft's reader errors answered as "Invalid JSON content".
+        assert body["ExceptionType"] in ("System.ArgumentException", "Newtonsoft.Json.JsonReaderException"), \
+            f"bad 400 body: {reply}"
     return dict(body)

@@ -146,16 +146,53 @@ def test_list_filters_by_prefix_status_and_time_and_pages(host: HostThread) -> N
     _, headers, body = call(host, "GET", f"{API}/instances?instanceIdPrefix=page-&top=2",
                             headers={"x-ms-continuation-token": headers["x-ms-continuation-token"]})
     assert [b["instanceId"] for b in body] == ["page-4"]
-    assert "x-ms-continuation-token" not in headers
+    # The header is always sent; on the last page it is empty (HandleGetStatusRequestAsync).
+    assert headers["x-ms-continuation-token"] == ""
     _, _, body = call(host, "GET", f"{API}/instances/?instanceIdPrefix=page-&runtimeStatus=Running,Failed")
     assert body == []
     future = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     _, _, body = call(host, "GET", f"{API}/instances/?createdTimeFrom={future}")
     assert body == []
-    status, _, body = call(host, "GET", f"{API}/instances/?runtimeStatus=Sleeping")
-    assert status == 400 and "Sleeping" in body["ExceptionMessage"]
-    assert call(host, "GET", f"{API}/instances/?top=0")[0] == 400
     assert call(host, "GET", f"{API}/instances/", headers={"x-ms-continuation-token": "garbage!"})[0] == 400
+
+
+def test_list_ignores_filter_values_that_do_not_parse(host: HostThread) -> None:
+    # TryGet*QueryParameterValue: Enum.TryParse (case-sensitive), DateTime.TryParse, int.TryParse and
+    # bool.TryParse failures leave the default, they are not a 400.
+    for i in range(2):
+        finished(host, "plain_function", i, f"lenient-{i}")
+    expected = ["lenient-0", "lenient-1"]
+    for query in ("runtimeStatus=Sleeping", "runtimeStatus=completed", "createdTimeFrom=yesterday",
+                  "createdTimeFrom=9999", "top=many", "top=2.5", "showInput=yes",
+                  "createdTimeTo=%7Bnot%20a%20time%7D"):
+        status, headers, body = call(host, "GET", f"{API}/instances/?instanceIdPrefix=lenient-&{query}")
+        assert status == 200, query
+        assert [b["instanceId"] for b in body] == expected, query
+        assert headers["x-ms-continuation-token"] == "", query
+    _, _, body = call(host, "GET", f"{API}/instances/?instanceIdPrefix=lenient-&runtimeStatus=Sleeping,Completed")
+    assert [b["instanceId"] for b in body] == expected
+    _, _, body = call(host, "GET", f"{API}/instances/?instanceIdPrefix=lenient-&runtimeStatus=Running")
+    assert body == []
+
+
+def test_list_pages_by_100_unless_top_says_otherwise(host: HostThread) -> None:
+    # OrchestrationStatusQueryCondition.PageSize = 100
+    ids = [f"hundred-{i:03d}" for i in range(101)]
+
+    async def start_all(client: df.DurableOrchestrationClient) -> None:
+        for instance_id in ids:
+            await client.start_new("plain_function", instance_id, 0)
+        for instance_id in ids:
+            await wait_status(client, instance_id)
+
+    host.scenario(start_all)
+    _, headers, body = call(host, "GET", f"{API}/instances?instanceIdPrefix=hundred-")
+    assert [b["instanceId"] for b in body] == ids[:100]
+    assert headers["x-ms-continuation-token"] != ""
+    _, headers, body = call(host, "GET", f"{API}/instances?instanceIdPrefix=hundred-",
+                            headers={"x-ms-continuation-token": headers["x-ms-continuation-token"]})
+    assert [b["instanceId"] for b in body] == ids[100:]
+    assert headers["x-ms-continuation-token"] == ""
 
 
 def test_deeply_nested_json_bodies_are_400_not_500(host: HostThread) -> None:
@@ -163,11 +200,21 @@ def test_deeply_nested_json_bodies_are_400_not_500(host: HostThread) -> None:
     status, _, body = call(host, "POST", f"{API}/orchestrators/chain", data=deep,
                            headers={"Content-Type": "application/json"})
     assert status == 400
-    assert body["ExceptionMessage"] == "The request body is not valid JSON: it is nested too deeply."
+    assert (body["Message"], body["ExceptionMessage"], body["ExceptionType"]) == (
+        "Invalid JSON content", "The reader's MaxDepth of 64 has been exceeded.", "Newtonsoft.Json.JsonReaderException")
     call(host, "POST", f"{API}/orchestrators/waiting/api-deep-event")
     status, _, body = call(host, "POST", f"{API}/instances/api-deep-event/raiseEvent/Go", data=deep,
                            headers={"Content-Type": "application/json"})
-    assert (status, body) == (400, {"Message": "The request body is not valid JSON: it is nested too deeply."})
+    assert (status, body["Message"], body["ExceptionMessage"]) == (
+        400, "Invalid JSON content", "The reader's MaxDepth of 64 has been exceeded.")
+
+
+def test_json_deeper_than_newtonsofts_max_depth_of_64_is_400(host: HostThread) -> None:
+    assert call(host, "POST", f"{API}/orchestrators/plain_function", data="[" * 64 + "]" * 64,
+                headers={"Content-Type": "application/json"})[0] == 202
+    status, _, body = call(host, "POST", f"{API}/orchestrators/plain_function", data="[" * 65 + "]" * 65,
+                           headers={"Content-Type": "application/json"})
+    assert (status, body["Message"]) == (400, "Invalid JSON content")
 
 
 def test_raise_event_status_codes(host: HostThread) -> None:
@@ -191,10 +238,12 @@ def test_terminate_suspend_resume_rewind_status_codes(host: HostThread) -> None:
     assert call(host, "POST", f"{API}/instances/missing/terminate?reason=stop")[0] == 404
     done = finished(host, "plain_function", 2)
     for operation in ("terminate", "suspend", "resume", "rewind"):
-        status, _, body = call(host, "POST", f"{API}/instances/{done}/{operation}?reason=x")
-        assert status == 410, operation
-        assert body["Message"].startswith(f"Instance '{done}' is Completed"), operation
-    assert call(host, "POST", f"{API}/instances/missing/restart")[0] == 400
+        # request.CreateResponse(HttpStatusCode.Gone): no body.
+        assert call(host, "POST", f"{API}/instances/{done}/{operation}?reason=x")[:3:2] == (410, None), operation
+    status, _, body = call(host, "POST", f"{API}/instances/missing/restart")
+    assert (status, body["Message"], body["ExceptionMessage"]) == (
+        400, "InstanceId does not match a valid orchestration instance.",
+        "An orchestrastion with the instanceId missing was not found.")
 
 
 def test_purge_one_and_by_filter(host: HostThread) -> None:
@@ -211,10 +260,13 @@ def test_purge_one_and_by_filter(host: HostThread) -> None:
     assert call(host, "DELETE", f"{API}/instances/?createdTimeFrom={since}&runtimeStatus=Completed")[0] == 404
 
 
-def test_unknown_durable_routes_are_404_json(host: HostThread) -> None:
-    status, _, body = call(host, "GET", f"{API}/nothing/here")
-    assert status == 404 and "No Durable API route" in body["Message"]
-    assert call(host, "PUT", f"{API}/instances/x")[0] in (404, 405)
+def test_unknown_durable_routes_and_methods_are_an_empty_404(host: HostThread) -> None:
+    # HandleRequestAsync: request.CreateResponse(HttpStatusCode.NotFound) for every route or method it lacks.
+    for method, path in (("GET", "/nothing/here"), ("PUT", "/instances/x"), ("GET", "/orchestrators/chain"),
+                         ("POST", "/instances/x/explode"), ("GET", "/instances/x/terminate"), ("GET", ""),
+                         ("GET", "/instances/x/raiseEvent/Go")):
+        status, headers, body = call(host, method, API + path)
+        assert (status, body, headers.get("Content-Length")) == (404, None, "0"), (method, path)
 
 
 def test_http_trigger_gets_route_params_query_headers_and_body(host: HostThread) -> None:
@@ -250,14 +302,27 @@ def test_generic_starter_and_wait_for_completion_helpers(host: HostThread) -> No
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "Infinity"])
-def test_non_finite_numbers_in_the_query_are_400_not_500_or_a_hang(host: HostThread, value: str) -> None:
-    # Found by tests/fuzz: float() accepts these; top=inf was a 500, timeout=nan|inf a start-and-wait that never ended.
-    for path in (f"{API}/instances?top={value}", f"{API}/orchestrators/plain_function?timeout={value}",
-                 f"{API}/orchestrators/plain_function?timeout=1&pollingInterval={value}"):
-        method = "GET" if "/instances" in path else "POST"
-        status, _, body = call(host, method, path, timeout=aiohttp.ClientTimeout(total=30))
-        assert status == 400, path
-        assert "must be a finite number" in body["ExceptionMessage"], path
+def test_a_top_that_is_no_int_is_ignored(host: HostThread, value: str) -> None:
+    status, headers, _ = call(host, "GET", f"{API}/instances?top={value}")
+    assert (status, "x-ms-continuation-token" in headers) == (200, True)
+
+
+def test_wait_parameters_that_are_no_timespan_fail_after_the_start(host: HostThread) -> None:
+    # TryGetTimeSpanQueryParameterValue: double.TryParse takes NaN and Infinity, TimeSpan.FromSeconds then throws:
+    # an ArgumentException (400) for NaN, an OverflowException (500) for infinity, after StartNewAsync.
+    status, _, body = call(host, "POST", f"{API}/orchestrators/plain_function/wait-nan?timeout=NaN&pollingInterval=1")
+    assert (status, body["Message"], body["ExceptionMessage"]) == (
+        400, "One or more of the arguments submitted is incorrect",
+        "TimeSpan does not accept floating point Not-a-Number values.")
+    status, _, body = call(host, "POST", f"{API}/orchestrators/plain_function/wait-inf?timeout=Infinity"
+                                         "&pollingInterval=1")
+    assert (status, body["Message"], body["ExceptionMessage"], body["ExceptionType"]) == (
+        500, "Something went wrong while processing your request",
+        "TimeSpan overflowed because the duration is too long.", "System.OverflowException")
+    for instance_id in ("wait-nan", "wait-inf"):
+        assert call(host, "GET", f"{API}/instances/{instance_id}")[0] in (200, 202), instance_id
+    # "inf" is no .NET double: ignored, so there is no wait at all.
+    assert call(host, "POST", f"{API}/orchestrators/plain_function?timeout=inf&pollingInterval=1")[0] == 202
 
 
 def test_ids_and_event_names_with_braces_reach_their_routes(host: HostThread) -> None:
@@ -271,7 +336,8 @@ def test_ids_and_event_names_with_braces_reach_their_routes(host: HostThread) ->
 
 
 def test_a_path_with_an_encoded_newline_is_a_json_404(host: HostThread) -> None:
-    for path in ("/%0A", f"{API}/x%0Ay", "/api/%0A"):
+    assert call(host, "GET", f"{API}/x%0Ay")[:3:2] == (404, None)
+    for path in ("/%0A", "/api/%0A"):
         status, headers, body = call(host, "GET", path)
         assert status == 404, path
         assert headers["Content-Type"].startswith("application/json"), path

@@ -101,8 +101,8 @@ def test_retry_exhaustion_raises_the_last_failure_after_the_dummy_timer(host: Ho
     async def body(client: df.DurableOrchestrationClient) -> None:
         instance_id = await client.start_new("retrying", None, {"key": "retry-never", "failures": 9, "max": 2})
         status = await wait_status(client, instance_id)
-        assert status.output["error"].startswith(
-            "Activity function 'flaky' failed: ConnectionError: attempt 2 failed")
+        assert status.output["error"].split(" \n ")[0] == \
+            "Activity function 'flaky' failed:  ConnectionError: attempt 2 failed"
         history = await client.get_status(instance_id, show_history=True)
         kinds = [e["EventType"] for e in history.historyEvents]
         # attempt, timer, attempt, dummy timer (reference §A3)
@@ -120,8 +120,9 @@ def test_sub_orchestrations_return_outputs_and_failures(host: HostThread) -> Non
         assert status.output["outputs"] == [["Hello kid0", "Hello Hello kid0", 32],
                                             ["Hello kid1", "Hello Hello kid1", 32]]
         assert status.output["named"] == 6
-        assert status.output["child_error"].startswith("Orchestrator function 'failing' failed: Activity function "
-                                                       "'fail_always' failed: ValueError: cannot handle x")
+        assert status.output["child_error"].split(" \n ")[0] == (
+            "Orchestrator function 'failing' failed: Activity function 'fail_always' failed:  ValueError: cannot "
+            "handle x")
         named = await client.get_status(f"{instance_id}-named")
         assert named.runtime_status.value == "Completed"
 
@@ -133,8 +134,9 @@ def test_unhandled_activity_failure_fails_the_instance_with_the_reason(host: Hos
         instance_id = await client.start_new("failing")
         status = await wait_status(client, instance_id)
         assert status.runtime_status.value == "Failed"
-        assert status.output.startswith("Orchestrator function 'failing' failed: Activity function 'fail_always' "
-                                        "failed: ValueError: cannot handle x")
+        # TaskActivityShim keeps the worker's message after "Exception:", its leading space included.
+        assert status.output.split(" \n ")[0] == ("Orchestrator function 'failing' failed: Activity function "
+                                                  "'fail_always' failed:  ValueError: cannot handle x")
 
     host.scenario(body)
 
@@ -142,9 +144,11 @@ def test_unhandled_activity_failure_fails_the_instance_with_the_reason(host: Hos
 def test_caught_activity_failure_is_an_exception_in_the_orchestrator(host: HostThread) -> None:
     async def body(client: df.DurableOrchestrationClient) -> None:
         status = await wait_status(client, await client.start_new("catching"))
-        assert status.output["caught"].startswith("Activity function 'fail_always' failed: ValueError: cannot "
-                                                  "handle caught \n ")
-        assert '"StackTrace"' in status.output["caught"]
+        reason, details = status.output["caught"].split(" \n ", 1)
+        assert reason == "Activity function 'fail_always' failed:  ValueError: cannot handle caught"
+        # Details: the serialised exception, whose inner RpcException carries the worker's message and stack.
+        inner = json.loads(details)["InnerException"]
+        assert inner["Message"].startswith("Result: Failure\nException: ValueError: cannot handle caught\nStack: ")
 
     host.scenario(body)
 
@@ -181,30 +185,40 @@ def test_terminate_ends_a_waiting_instance_with_the_reason(host: HostThread) -> 
     host.scenario(body)
 
 
-def test_suspend_holds_events_until_resume(host: HostThread) -> None:
+def test_suspend_defers_events_in_the_replay_while_the_orchestrator_still_runs(host: HostThread) -> None:
+    # TaskOrchestrationExecutor.ProcessEvent: events arriving while suspended are appended to history and deferred
+    # inside the replay; the Python orchestrator still sees them, so its custom status moves, but nothing it
+    # schedules takes effect and the instance stays Suspended until the resume.
     async def body(client: df.DurableOrchestrationClient) -> None:
         instance_id = await client.start_new("waiting")
         await wait_status(client, instance_id, "Running")
         await client.suspend(instance_id, "hold on")
         await wait_status(client, instance_id, "Suspended")
         await client.raise_event(instance_id, "Go", "one")
-        status = await client.get_status(instance_id)
-        assert status.runtime_status.value == "Suspended"
-        assert status.custom_status is None
-        with pytest.raises(Exception, match="unexpected status code 500"):
-            await client.suspend(instance_id, "twice")
-        await client.resume(instance_id, "go on")
 
         async def seen_one() -> bool:
             current = await client.get_status(instance_id)
             return current.custom_status == {"seen": ['"one"']}
 
-        await wait_for(seen_one, "the held event to be processed after resume")
-        assert (await client.get_status(instance_id)).runtime_status.value == "Running"
+        await wait_for(seen_one, "the orchestrator to see the event while suspended")
+        status = await client.get_status(instance_id, show_history=True)
+        assert status.runtime_status.value == "Suspended"
+        assert [e["EventType"] for e in status.historyEvents][-2:] == ["ExecutionSuspended", "EventRaised"]
+        with pytest.raises(Exception, match="unexpected status code 500"):
+            await client.suspend(instance_id, "twice")
         await client.raise_event(instance_id, "Go", "stop")
+        await wait_for(lambda: _custom_status_is(client, instance_id, {"seen": ['"one"', '"stop"']}),
+                       "the second event to be seen while suspended")
+        # The orchestrator returned, but the deferred events keep the shim waiting: still Suspended.
+        assert (await client.get_status(instance_id)).runtime_status.value == "Suspended"
+        await client.resume(instance_id, "go on")
         assert (await wait_status(client, instance_id)).output == ['"one"', '"stop"']
 
     host.scenario(body)
+
+
+async def _custom_status_is(client: df.DurableOrchestrationClient, instance_id: str, wanted: object) -> bool:
+    return (await client.get_status(instance_id)).custom_status == wanted
 
 
 def test_timer_win_keeps_instance_running_until_the_activity_ends(host: HostThread) -> None:
@@ -227,7 +241,11 @@ def test_custom_status_over_16_kb_fails_the_instance(host: HostThread) -> None:
     async def body(client: df.DurableOrchestrationClient) -> None:
         status = await wait_status(client, await client.start_new("big_status"))
         assert status.runtime_status.value == "Failed"
-        assert "custom status" in status.output and "16 KB" in status.output
+        # MessagePayloadDataConverter.Serialize: 9,002 JSON characters are 17 KB of UTF-16. SetCustomStatus threw,
+        # so no custom status was set.
+        assert status.output == ("Orchestrator function 'big_status' failed: The UTF-16 size of the JSON-serialized "
+                                 "payload must not exceed 16 KB. The current payload size is 17 KB.")
+        assert status.custom_status is None
 
     host.scenario(body)
 
@@ -236,8 +254,12 @@ def test_non_deterministic_replay_fails_the_instance(host: HostThread) -> None:
     async def body(client: df.DurableOrchestrationClient) -> None:
         status = await wait_status(client, await client.start_new("nondeterministic"))
         assert status.runtime_status.value == "Failed"
-        assert "Non-Deterministic workflow detected" in status.output
-        assert "activity 'hello'" in status.output and "activity 'async_double'" in status.output
+        # DurableTask.Core's message is the whole output: no "Orchestrator function ... failed:" in front.
+        assert status.output == (
+            "Non-Deterministic workflow detected: A previous execution of this orchestration scheduled an activity "
+            "task with sequence number 0 named 'hello', but the current orchestration replay instead scheduled an "
+            "activity task named 'async_double' with this sequence number.  Was a change made to the orchestrator "
+            "code after this instance had already started running?")
 
     host.scenario(body)
 
@@ -245,8 +267,8 @@ def test_non_deterministic_replay_fails_the_instance(host: HostThread) -> None:
 def test_function_timeout_fails_a_long_activity(host: HostThread) -> None:
     async def body(client: df.DurableOrchestrationClient) -> None:
         status = await wait_status(client, await client.start_new("timeout_activity"))
-        assert status.output["error"].startswith("Activity function 'slow' failed: Timeout value of 0:00:02 was "
-                                                 "exceeded")
+        assert status.output["error"] == ("Activity function 'slow' failed: Timeout value of 00:00:02 was exceeded "
+                                          "by function: Functions.slow \n ")
 
     host.scenario(body)
 

@@ -201,12 +201,12 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             return None
         except AzureError as error:
             raise _storage_error(f"could not read {key!r}", error) from None
+        if self._expiry.is_expired(_last_activity(download.properties)):
+            return None  # the sweep deletes it; until then it reads as absent, so the conversation starts afresh
         try:
             item = jsonpickle.decode(text.decode("utf-8"))
         except Exception as error:  # jsonpickle raises whatever json or the decoded classes raise
             raise StorageError(f"the stored item for {key!r} cannot be decoded: {type(error).__name__}") from error
-        if self._expiry.is_expired(_last_activity(download.properties)):
-            return None  # the sweep deletes it; until then it reads as absent, so the conversation starts afresh
         etag = download.properties.etag
         set_etag(item, etag)
         return item

@@ -1,5 +1,7 @@
 """The aiohttp application: ``POST /api/messages`` for the channel, ``GET /api/health`` for whoever watches."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,6 +19,7 @@ from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
 from bot.settings import PART_NONCE_HEADER, BotSettings
+from bot.state_expiry import ExpiringStorage, sweep_periodically
 from bot.storage import close_storage, create_storage
 from bot.turn_slots import TurnSlots
 
@@ -39,6 +42,7 @@ def create_app(settings: BotSettings, storage: Storage | None = None) -> web.App
     app[STORAGE] = storage if storage is not None else create_storage(settings)
     app[ADAPTER] = create_adapter(settings)
     app.cleanup_ctx.append(_bot_lifecycle)
+    app.cleanup_ctx.append(_state_sweeper)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/api/health", _health)
     return app
@@ -70,6 +74,23 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
     finally:
         await session.close()
         await close_storage(storage)
+
+
+async def _state_sweeper(app: web.Application) -> AsyncIterator[None]:
+    # Expired state already reads as absent; the sweep reclaims its space, once at start-up and then hourly, in the
+    # background of the one process that owns the store (several bot instances on one Blob container may all sweep:
+    # each delete is conditional on the blob's ETag).
+    storage = app[STORAGE]
+    if not isinstance(storage, ExpiringStorage):  # a store passed in by a test may have no expiry
+        yield
+        return
+    sweeper = asyncio.create_task(sweep_periodically(storage), name="state-sweeper")
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:

@@ -16,12 +16,20 @@ silently restart). Azure cannot write several blobs in one transaction; a batch 
 ``write``), which covers a stale eTag but not a writer racing between the check and the writes. The bot saves
 one key per ``save_changes``, so batches do not occur in practice.
 
+Expiry (bot/state_expiry.py): every write stamps the blob's ``lastactivity`` metadata with the injected clock's time
+(ISO 8601, UTC); ``read`` treats a blob last written ConversationStateDays ago or earlier as absent, and
+``sweep_expired`` lists the container with its metadata and deletes the expired blobs, each only if its ETag is still
+the listed one, so a conversation that wrote between the listing and the delete keeps its state. A blob written before
+expiry existed has no stamp and counts from its Last-Modified time. For a very large container, a lifecycle
+management rule on the storage account (delete base blobs some days after modification) does the same server-side.
+
 The connection string is a secret: it is never logged nor put in an error message.
 """
 
 import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -33,12 +41,13 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import ContentSettings
+from azure.storage.blob import BlobProperties, ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, LinearRetry
 from botbuilder.core import Storage
 
 from bot.errors import ETagConflict, StorageError
 from bot.etags import ANY_ETAG, get_etag, set_etag, without_etag
+from bot.state_expiry import SWEEP_BATCH, StateExpiry
 from bot.turn_slots import network_wait
 
 logger = logging.getLogger(__name__)
@@ -51,6 +60,10 @@ _MAX_BLOB_NAME = 1024
 _CONTAINER_NOT_FOUND = "ContainerNotFound"
 _CONDITION_FAILED = 412
 _JSON = ContentSettings(content_type="application/json; charset=utf-8")
+# Metadata names are case-insensitive C# identifiers; Azure hands them back in the case they were written.
+LAST_ACTIVITY = "lastactivity"
+# Deletes a sweep has in flight at once: a turn's reads and writes share the client's connections.
+_SWEEP_DELETES_AT_ONCE = 16
 
 
 def blob_name(key: str) -> str:
@@ -73,8 +86,12 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
     backoff between retries, 20 s connection timeout). ``retry_total`` is the number of retries (tests use 0).
     """
 
-    def __init__(self, connection_string: str, container: str, *, retry_total: int = RETRY_TOTAL) -> None:
+    def __init__(
+        self, connection_string: str, container: str, *, retry_total: int = RETRY_TOTAL,
+        expiry: StateExpiry | None = None,
+    ) -> None:
         super().__init__()
+        self._expiry = expiry or StateExpiry()
         try:
             # Only parses: no I/O here, so the client may be built before the event loop runs.
             self._service = BlobServiceClient.from_connection_string(
@@ -133,6 +150,26 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             await self._ensure_container()
             await _gather(self._delete_one(key) for key in keys)
 
+    async def sweep_expired(self) -> int:
+        """Delete the expired blobs (see the module doc); the number deleted."""
+        await self._ensure_container()
+        deleted = 0
+        expired: list[BlobProperties] = []
+        try:
+            async for blob in self._container.list_blobs(include=["metadata"], results_per_page=SWEEP_BATCH):
+                if self._expiry.is_expired(_last_activity(blob)):
+                    expired.append(blob)
+                if len(expired) >= _SWEEP_DELETES_AT_ONCE:
+                    deleted += await self._delete_expired(expired)
+                    expired = []
+        except ResourceNotFoundError as error:
+            if _error_code(error) == _CONTAINER_NOT_FOUND:
+                raise self._container_lost(error) from None
+            raise _storage_error("could not list the container to sweep it", error) from None
+        except AzureError as error:
+            raise _storage_error("could not list the container to sweep it", error) from None
+        return deleted + await self._delete_expired(expired)
+
     async def close(self) -> None:
         await self._service.close()
 
@@ -164,6 +201,8 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             return None
         except AzureError as error:
             raise _storage_error(f"could not read {key!r}", error) from None
+        if self._expiry.is_expired(_last_activity(download.properties)):
+            return None  # the sweep deletes it; until then it reads as absent, so the conversation starts afresh
         try:
             item = jsonpickle.decode(text.decode("utf-8"))
         except Exception as error:  # jsonpickle raises whatever json or the decoded classes raise
@@ -193,7 +232,8 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
             condition = {"etag": expected, "match_condition": MatchConditions.IfNotModified}
         text = jsonpickle.encode(without_etag(item))
         try:
-            result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, content_settings=_JSON, **condition)
+            result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, content_settings=_JSON,
+                                            metadata={LAST_ACTIVITY: _stamp(self._expiry.now())}, **condition)
         except (ResourceModifiedError, ResourceNotFoundError) as error:
             if _error_code(error) == _CONTAINER_NOT_FOUND:
                 raise self._container_lost(error) from None
@@ -218,11 +258,46 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         except AzureError as error:
             raise _storage_error(f"could not delete {key!r}", error) from None
 
+    async def _delete_expired(self, blobs: list[BlobProperties]) -> int:
+        deleted = await _gather(self._delete_if_unchanged(blob) for blob in blobs)
+        return sum(deleted)
+
+    async def _delete_if_unchanged(self, listed: BlobProperties) -> bool:
+        blob = self._container.get_blob_client(listed.name)
+        try:
+            await blob.delete_blob(etag=listed.etag, match_condition=MatchConditions.IfNotModified)
+        except ResourceModifiedError:
+            return False  # written since the listing: the conversation is active again
+        except ResourceNotFoundError as error:
+            if _error_code(error) == _CONTAINER_NOT_FOUND:
+                raise self._container_lost(error) from None
+            return False  # deleted meanwhile (the bot's own delete, another instance's sweep)
+        except AzureError as error:
+            raise _storage_error(f"could not delete the expired blob {listed.name!r}", error) from None
+        return True
+
     def _container_lost(self, error: AzureError) -> StorageError:
         # Somebody deleted the container: its state is gone, which is an error, not "no state". The next
         # call creates it again rather than failing until a restart.
         self._container_ready = False
         return _storage_error(f"blob container {self._container_name!r} disappeared", error)
+
+
+def _stamp(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds")
+
+
+def _last_activity(properties: BlobProperties) -> float:
+    """The blob's ``lastactivity`` stamp, or its Last-Modified time if it has none (written before expiry existed)."""
+    stamp = (properties.metadata or {}).get(LAST_ACTIVITY)
+    if stamp:
+        try:
+            return datetime.fromisoformat(stamp).timestamp()
+        except ValueError:
+            logger.warning("blob state store: %s has an unreadable %s stamp; using its Last-Modified time",
+                           properties.name, LAST_ACTIVITY)
+    modified: datetime = properties.last_modified
+    return modified.timestamp()
 
 
 async def _gather(calls: Iterable[Any]) -> list[Any]:

@@ -5,6 +5,7 @@ BotError
 ├── OperationsError          the function app could not do what was asked
 │   ├── OperationsUnavailable    not reachable (refused, timeout, network) or 5xx without an answer
 │   └── OperationRejected        it answered with an error status (4xx/5xx with ``{"error"}``)
+│       └── OperationUnknown         the status query found no such instance (404: purged, or another task hub)
 ├── StorageError             the bot state store failed
 │   └── ETagConflict             a write carried a stale eTag (somebody else wrote first)
 ├── MalformedRequest         a request to /api/messages is not a usable activity (bot/inbound.py; a 4xx)
@@ -45,6 +46,11 @@ class OperationsUnavailable(OperationsError):
 
 class OperationRejected(OperationsError):
     """The service answered with an error status."""
+
+
+class OperationUnknown(OperationRejected):
+    """The Durable status API knows no such instance (404): its history was purged (HistoryRetentionDays), or the
+    function app now uses another task hub. Nothing will ever arrive for it."""
 
 
 class StorageError(BotError):

@@ -70,7 +70,11 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             try:
                 await super().on_turn(turn_context)
                 # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
-                await self._conversation_state.save_changes(turn_context)
+                # Written even when unchanged (a status question changes nothing): the write is the conversation's
+                # last activity, which ConversationStateDays counts from (bot/state_expiry.py). Only if the turn
+                # loaded the state: botbuilder's forced save of a state never loaded fails.
+                loaded = self._conversation_state.get_cached_state(turn_context) is not None
+                await self._conversation_state.save_changes(turn_context, force=loaded)
             except Exception as error:
                 # Handled here, under the lock: the adapter would call on_turn_error only after on_turn has left it,
                 # and the next turn of this conversation could then read the state the handler is resetting.

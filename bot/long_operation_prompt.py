@@ -22,7 +22,7 @@ from botbuilder.dialogs.prompts import (
 from botbuilder.schema import ActivityTypes
 
 from bot import texts
-from bot.errors import OperationsError
+from bot.errors import OperationsError, OperationUnknown
 from bot.operations_client import Operations, OperationStatus, StartedOperation, TerminateResult
 from bot.proactive import continuation_activity
 from contract import CONTINUE_CONVERSATION_EVENT, ContractError, Outcome, StartRequest
@@ -96,7 +96,14 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
                 await dialog_context.context.send_activity(texts.not_yours_to_cancel(operation.option, owner.name))
                 return Dialog.end_of_turn
             return await self._cancel(dialog_context, operation)
-        status = await self._status(operation)
+        try:
+            status = await self._status(operation)
+        except OperationUnknown:
+            # The history purge removed it, finished for longer than HistoryRetentionDays, while this conversation
+            # still waited (its outcome never arrived): never keep waiting for what cannot come.
+            logger.warning("operation unknown to the service instance_id=%s", operation.instance_id)
+            await dialog_context.context.send_activity(texts.operation_unknown(operation.option))
+            return await dialog_context.end_dialog(None)
         if status is not None and status.finished and status.runtime_status != "Completed":
             # Failed or terminated without an outcome reaching us (e.g. notification retries exhausted).
             logger.warning(
@@ -135,6 +142,8 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
     async def _status(self, operation: StartedOperation) -> OperationStatus | None:
         try:
             return await self._operations.status(operation)
+        except OperationUnknown:
+            raise
         except OperationsError as error:
             # Progress is a nicety: the user still gets an answer, just without numbers.
             logger.info("status unavailable instance_id=%s: %s", operation.instance_id, error)

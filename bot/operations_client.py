@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from bot.errors import OperationRejected, OperationsError, OperationsUnavailable
+from bot.errors import OperationRejected, OperationsError, OperationsUnavailable, OperationUnknown
 from bot.settings import BotSettings
 from bot.turn_slots import network_wait
 from contract import ContractError, Progress, StartRequest, error_message
@@ -119,6 +119,9 @@ class OperationsClient:
 
     async def status(self, operation: StartedOperation) -> OperationStatus:
         status, body = await self._call("GET", operation.status_query_url)
+        if status == 404:
+            # HttpApiHandler.HandleGetStatusRequestAsync answers 404 (empty body) for an instance it has no record of.
+            raise OperationUnknown("the operations service no longer knows the operation", status)
         if status not in (200, 202):
             raise _refusal(status, body)
         if not isinstance(body, dict) or not isinstance(body.get("runtimeStatus"), str):

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 from bot.cloud import BotFrameworkCloud
 from bot.errors import SettingsError
+from bot.state_expiry import DEFAULT_CONVERSATION_STATE_DAYS, SECONDS_PER_DAY
 from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
-from contract import normalize_signing_key
+from contract import OUTCOME_WINDOW_SECONDS, normalize_signing_key
 
 DEFAULT_PORT = 3978
 # devhost/part_identity.py's names, repeated: the bot does not import the devhost.
@@ -28,6 +29,10 @@ MAX_OPERATIONS_TIMEOUT = 14.0
 DEFAULT_PROACTIVE_SEND_TIMEOUT = 5.0
 MAX_PROACTIVE_SEND_TIMEOUT = 7.0
 # What botbuilder's ConfigurationBotFrameworkAuthentication understands (it compares case-insensitively).
+# A conversation's state must outlive the longest an outcome can take to arrive (contract.OUTCOME_WINDOW_SECONDS,
+# 2 days, which the function app enforces), with a day to spare, or an awaited outcome could find it expired.
+MIN_CONVERSATION_STATE_DAYS = int(OUTCOME_WINDOW_SECONDS // SECONDS_PER_DAY) + 1
+MAX_CONVERSATION_STATE_DAYS = 36500
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 
 
@@ -46,6 +51,9 @@ class BotSettings:
     BotStateConnection  Azure Storage connection string for ``blob:<container>`` (required then; a secret)
     OperationsTimeout seconds the bot waits for the function app per call (default 10; a turn has ~15 s)
     MaxConcurrentTurns  turns that compute at once, the rest wait in arrival order (default 8; bot/turn_slots.py)
+    ConversationStateDays  whole days a conversation's state is kept after its last turn, in every store (default 30,
+                      at least 3: longer than an outcome may take to arrive; bot/state_expiry.py). Past it the
+                      conversation starts afresh, and a sweep deletes the state.
     CHANNEL_SERVICE, TO_BOT_FROM_*, TO_CHANNEL_FROM_BOT_*, OAUTH_URL, VALIDATE_AUTHORITY
                       botbuilder's settings for another Bot Framework cloud (bot/cloud.py; default: the public cloud)
     DEVHOST_PART_NONCE  set only by ``devhost up``: /api/health answers it back, so the stack knows it reached the
@@ -66,6 +74,7 @@ class BotSettings:
     operations_timeout: float = DEFAULT_OPERATIONS_TIMEOUT
     state_connection: str = ""
     max_concurrent_turns: int = DEFAULT_TURN_SLOTS
+    conversation_state_days: int = DEFAULT_CONVERSATION_STATE_DAYS
     cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
     part_nonce: str = ""
     proactive_send_timeout: float = DEFAULT_PROACTIVE_SEND_TIMEOUT
@@ -91,6 +100,13 @@ class BotSettings:
         if not 1 <= self.max_concurrent_turns <= MAX_TURN_SLOTS:
             raise SettingsError("MaxConcurrentTurns",
                                 f"expected 1-{MAX_TURN_SLOTS} turns, got {self.max_concurrent_turns}")
+        if not MIN_CONVERSATION_STATE_DAYS <= self.conversation_state_days <= MAX_CONVERSATION_STATE_DAYS:
+            raise SettingsError(
+                "ConversationStateDays",
+                f"expected whole days from {MIN_CONVERSATION_STATE_DAYS} to {MAX_CONVERSATION_STATE_DAYS} (an "
+                f"outcome may arrive up to {OUTCOME_WINDOW_SECONDS // SECONDS_PER_DAY:g} days after its operation "
+                f"started, and the conversation must still be waiting for it), got {self.conversation_state_days}",
+            )
         if self.app_type.lower() not in APP_TYPES:
             raise SettingsError("MicrosoftAppType", f"expected one of {', '.join(APP_TYPES.values())}, "
                                                     f"got {self.app_type!r}")
@@ -128,6 +144,7 @@ class BotSettings:
             operations_timeout=_float(env, "OperationsTimeout", DEFAULT_OPERATIONS_TIMEOUT),
             state_connection=env.get("BotStateConnection", ""),
             max_concurrent_turns=_int(env, "MaxConcurrentTurns", DEFAULT_TURN_SLOTS),
+            conversation_state_days=_int(env, "ConversationStateDays", DEFAULT_CONVERSATION_STATE_DAYS),
             cloud=BotFrameworkCloud.from_env(env),
             part_nonce=env.get(PART_NONCE_ENV, ""),
             proactive_send_timeout=_float(env, "ProactiveSendTimeout", DEFAULT_PROACTIVE_SEND_TIMEOUT),

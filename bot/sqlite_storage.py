@@ -10,6 +10,11 @@ otherwise it raises ``ETagConflict``. Items without an eTag are last-writer-wins
 item jsonpickle cannot encode or decode) is raised as ``StorageError``, with the cause chained. sqlite3 is blocking, so
 every call runs on the store's own single worker thread: the connection is used by one thread at a time anyway, and
 with the loop's wide default executor a burst of turns woke dozens of threads only to queue them on the lock.
+
+Expiry (bot/state_expiry.py): every write stamps the row's ``last_activity`` (the injected clock's seconds since the
+epoch); ``read`` skips rows last written ConversationStateDays ago or earlier, and ``sweep_expired`` deletes them in
+batches through the index on that column. A file from before expiry existed gets the column on opening, its rows
+stamped with the opening time: they expire a full ConversationStateDays after the upgrade, never at once.
 """
 
 import asyncio
@@ -26,16 +31,20 @@ from botbuilder.core import Storage
 
 from bot.errors import ETagConflict, StorageError
 from bot.etags import ANY_ETAG, get_etag, set_etag, without_etag
+from bot.state_expiry import SWEEP_BATCH, StateExpiry
 
-_SCHEMA = "CREATE TABLE IF NOT EXISTS bot_state (key TEXT PRIMARY KEY, etag TEXT NOT NULL, item TEXT NOT NULL)"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS bot_state (key TEXT PRIMARY KEY, etag TEXT NOT NULL, item TEXT NOT NULL, "
+           "last_activity REAL)")
+_INDEX = "CREATE INDEX IF NOT EXISTS bot_state_last_activity ON bot_state (last_activity)"
 _Arg = TypeVar("_Arg")
 _Result = TypeVar("_Result")
 
 
 class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hints
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, expiry: StateExpiry | None = None) -> None:
         super().__init__()
         self._path = Path(path)
+        self._expiry = expiry or StateExpiry()
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             # One connection shared by the worker threads, serialized by a lock: simple and safe for one process.
@@ -45,6 +54,7 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
             self._connection.execute(_SCHEMA)
+            self._add_last_activity()
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot open the SQLite state file {str(self._path)!r}: {error}") from error
         self._lock = threading.Lock()
@@ -66,6 +76,15 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         if keys:
             await self._run(self._delete, keys)
 
+    async def sweep_expired(self) -> int:
+        """Delete the expired rows, SWEEP_BATCH per statement so that turns reach the store in between."""
+        deleted = 0
+        while True:
+            batch = await self._run(self._sweep_batch, self._expiry.cutoff())
+            deleted += batch
+            if batch < SWEEP_BATCH:
+                return deleted
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         with self._lock:
@@ -79,11 +98,24 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             # friends must not escape as another package's exception.
             raise StorageError(f"the SQLite state store failed: {type(error).__name__}: {error}") from error
 
+    def _add_last_activity(self) -> None:
+        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(bot_state)")}
+        if "last_activity" not in columns:
+            self._connection.execute("ALTER TABLE bot_state ADD COLUMN last_activity REAL")
+        self._connection.execute("UPDATE bot_state SET last_activity = ? WHERE last_activity IS NULL",
+                                 (self._expiry.now(),))
+        self._connection.execute(_INDEX)
+
     def _read(self, keys: list[str]) -> dict[str, Any]:
         marks = ",".join("?" * len(keys))
         with self._lock:
+            # An expired row reads as absent even before the sweep has deleted it. A row without a stamp (written by
+            # a version from before expiry since this one opened the file) counts as live until the next opening
+            # stamps it.
             rows = self._connection.execute(
-                f"SELECT key, etag, item FROM bot_state WHERE key IN ({marks})", keys
+                f"SELECT key, etag, item FROM bot_state WHERE key IN ({marks}) "
+                "AND (last_activity IS NULL OR last_activity > ?)",
+                [*keys, self._expiry.cutoff()],
             ).fetchall()
         items: dict[str, Any] = {}
         for key, etag, text in rows:
@@ -125,9 +157,10 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         except Exception as error:  # whatever the item's own serialization hooks raise
             raise StorageError(f"the item for {key!r} cannot be encoded: {type(error).__name__}") from error
         self._connection.execute(
-            "INSERT INTO bot_state (key, etag, item) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET etag = excluded.etag, item = excluded.item",
-            (key, etag, text),
+            "INSERT INTO bot_state (key, etag, item, last_activity) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET etag = excluded.etag, item = excluded.item, "
+            "last_activity = excluded.last_activity",
+            (key, etag, text, self._expiry.now()),
         )
         return etag
 
@@ -135,3 +168,10 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         with self._lock:
             self._connection.executemany("DELETE FROM bot_state WHERE key = ?", [(key,) for key in keys])
 
+    def _sweep_batch(self, cutoff: float) -> int:
+        with self._lock:
+            cursor = self._connection.execute(
+                "DELETE FROM bot_state WHERE key IN "
+                "(SELECT key FROM bot_state WHERE last_activity <= ? LIMIT ?)", (cutoff, SWEEP_BATCH)
+            )
+        return cursor.rowcount

@@ -50,6 +50,11 @@ def cancelled(option: str) -> str:
     return f"Cancelled the long operation: {option}."
 
 
+def operation_unknown(option: str) -> str:
+    """The status query found no such instance: its history is gone, and its result will not come."""
+    return f"The long operation: {option} is no longer known to the operations service. Let's start over."
+
+
 def cancel_too_late(option: str) -> str:
     return f"The long operation: {option} had already finished, so there was nothing to cancel."
 

@@ -17,6 +17,7 @@ from contract.instance_ids import instance_id_prefix, make_instance_id
 from contract.legacy_outcome import verify_legacy_outcome
 from contract.outcome import Outcome, OutcomeStatus
 from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
+from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
 from contract.receipt import DeliveryReceipt, ReceiptVerdict, sign_receipt, verify_receipt
 from contract.retry_after import retry_after_seconds
@@ -33,6 +34,7 @@ __all__ = [
     "OPTIONS",
     "ORCHESTRATOR_SENDER",
     "OUTCOME_KIND",
+    "OUTCOME_WINDOW_SECONDS",
     "ContractError",
     "DeliveryReceipt",
     "Outcome",

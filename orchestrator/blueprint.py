@@ -1,19 +1,21 @@
-"""The four Functions triggers. Thin on purpose: parse, call the plain function, shape the answer.
+"""The five Functions triggers. Thin on purpose: parse, call the plain function, shape the answer.
 
 The trigger functions' names are the durable names the host routes by (orchestrator.names).
 """
 
+import os
+from datetime import UTC, datetime
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from orchestrator import notify, starter, steps, workflow
+from orchestrator import notify, retention, starter, steps, workflow
 from orchestrator.directline import DirectLineClient
 from orchestrator.errors import SettingsError
 from orchestrator.http_session import shared_session
 from orchestrator.payloads import NotifyRequest, StepRequest
-from orchestrator.settings import load_settings
+from orchestrator.settings import history_purge_schedule, load_settings
 
 bp = df.Blueprint()
 
@@ -47,3 +49,12 @@ async def notify_bot(request: dict[str, Any]) -> dict[str, Any]:
     client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
     result = await notify.notify_bot(NotifyRequest.from_json(request), settings, client)
     return result.to_json()
+
+
+# The schedule is part of the function's metadata, read when the worker indexes the app; a missing %Setting% would
+# stop the app from indexing, so the setting is read here with its default instead (orchestrator/settings.py).
+# No run_on_startup: every restart and scale-out would purge (Microsoft advises against it in production).
+@bp.timer_trigger(schedule=history_purge_schedule(os.environ), arg_name="timer")  # type: ignore[untyped-decorator]
+@bp.durable_client_input(client_name="client")  # type: ignore[untyped-decorator]
+async def history_purge(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    await retention.purge_finished_history(client, load_settings(), datetime.now(UTC))

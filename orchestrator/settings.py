@@ -24,8 +24,18 @@ NotifyBackoffCoefficient default 2 (>= 1). Each later delay is the previous one 
 NotifyMaxRetrySeconds    default 60. No delay between delivery attempts is longer than this. The retry window is
                          the sum of the delays: 5 + 10 + 20 + 40 + 60 = 135 s with the defaults
                          (orchestrator.decisions.retry_window).
+                         Together with the deadline, the delivery may take at most contract.OUTCOME_WINDOW_SECONDS
+                         (2 days) counting each attempt at functionTimeout (10 minutes): OperationTimeoutSeconds +
+                         NotifyRetryAttempts x 600 + the retry window. The bot's conversation state outlives it.
 NotifyPostsPerConversation default 50 (1-1000). Outcomes one Direct Line conversation carries before a new one is
                          started (1 = a conversation per outcome, as Microsoft's sample; orchestrator/carrier.py).
+HistoryRetentionDays     default 30 (1-36500). The history_purge timer purges the history of finished instances
+                         (Completed, Failed, Terminated, Canceled) created more than this many days ago;
+                         running ones are never purged (orchestrator/retention.py).
+HistoryPurgeSchedule     default "0 0 3 * * *" (daily at 03:00, in WEBSITE_TIME_ZONE, UTC by default). The NCRONTAB
+                         schedule of the history_purge timer. Read when the app is indexed (a trigger's schedule is
+                         fixed then), so a change needs a restart, which Azure does when app settings change; the
+                         host names the function and the expression if it does not parse.
 OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" or "<option>@<step>x<n>"
                          items. "option 2@3" makes step 3 of option 2 raise on every attempt (the failure path);
                          "option 2@3x1" makes only its first attempt raise, "x2" its first two (the retry path).
@@ -43,7 +53,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from contract import normalize_signing_key
+from contract import OUTCOME_WINDOW_SECONDS, normalize_signing_key
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import SettingsError
 
@@ -53,6 +63,10 @@ MAX_TIMEOUT_SECONDS = 86400.0
 # Each step is one activity call, and host.json's functionTimeout (00:10:00) kills an activity that runs longer:
 # the user would see "failed". 540 s stays just under it, leaving the activity a minute for everything else.
 MAX_STEP_SECONDS = 540.0
+# host.json's functionTimeout: the longest one notify_bot attempt can run before the host stops it.
+FUNCTION_TIMEOUT_SECONDS = 600.0
+DEFAULT_HISTORY_PURGE_SCHEDULE = "0 0 3 * * *"
+MAX_RETENTION_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,7 @@ class Settings:
     step_retry: RetryPolicy = RetryPolicy(3, 1.0)
     notify_retry: RetryPolicy = RetryPolicy(6, 5.0, 2.0, 60.0)
     notify_posts_per_conversation: int = 50
+    history_retention_days: int = 30
     # Steps set to fail: a test/demo setting.
     faults: frozenset[StepFault] = frozenset()
     # Secrets stay out of repr so that logging a Settings object can never leak them.
@@ -155,6 +170,9 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
         notify_posts_per_conversation=_integer(
             env, "NotifyPostsPerConversation", defaults.notify_posts_per_conversation, minimum=1, maximum=1000
         ),
+        history_retention_days=_integer(
+            env, "HistoryRetentionDays", defaults.history_retention_days, minimum=1, maximum=MAX_RETENTION_DAYS
+        ),
         faults=_faults(env, "OperationFaults"),
         direct_line_secret=env.get("DirectLineSecret", "").strip(),
         signing_key=normalize_signing_key(env.get("OperationSigningKey", "")),
@@ -166,7 +184,28 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
             f"{MAX_STEP_SECONDS:g} s, just under host.json's functionTimeout (10 minutes) that would kill it: "
             "use more steps",
         )
+    latest = latest_outcome_seconds(settings)
+    if latest > OUTCOME_WINDOW_SECONDS:
+        # The bot keeps a conversation's state at least this long (ConversationStateDays): an outcome arriving later
+        # could find the conversation expired and be dropped.
+        raise SettingsError(
+            "OperationTimeoutSeconds, NotifyRetryAttempts, NotifyFirstRetrySeconds, NotifyBackoffCoefficient, "
+            "NotifyMaxRetrySeconds",
+            f"an outcome could reach the bot {latest:.0f} s after the start (the deadline, "
+            f"{settings.notify_retry.attempts} delivery attempts of up to {FUNCTION_TIMEOUT_SECONDS:g} s each, and the "
+            f"back-off between them); at most {OUTCOME_WINDOW_SECONDS} s (2 days), which the bot's conversation state "
+            "outlives",
+        )
     return settings
+
+
+def latest_outcome_seconds(settings: Settings) -> float:
+    """The latest an outcome can reach the bot after the start: the deadline, then every delivery attempt running
+    up to functionTimeout, with the back-off between them (contract.OUTCOME_WINDOW_SECONDS bounds it)."""
+    from orchestrator.decisions import retry_window  # decisions imports this module's RetryPolicy
+
+    attempts = settings.notify_retry.attempts
+    return settings.timeout_seconds + attempts * FUNCTION_TIMEOUT_SECONDS + retry_window(settings.notify_retry)
 
 
 @functools.cache
@@ -177,6 +216,15 @@ def load_settings() -> Settings:
     environment; everything below the triggers receives a Settings object.
     """
     return parse_settings(os.environ)
+
+
+def history_purge_schedule(env: Mapping[str, str]) -> str:
+    """The history_purge timer's NCRONTAB schedule (``HistoryPurgeSchedule``, default daily at 03:00).
+
+    Separate from Settings: blueprint.py needs it when the app is indexed, where a SettingsError in any other setting
+    must not stop every function from loading (the starter answers it with a 500 naming the setting instead).
+    """
+    return _raw(env, "HistoryPurgeSchedule") or DEFAULT_HISTORY_PURGE_SCHEDULE
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:

@@ -21,6 +21,7 @@ from botbuilder.schema import (
 
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
+from bot.memory_storage import ExpiringMemoryStorage
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
 from contract import Outcome, OutcomeStatus, Routing, StopReason, sign_outcome
@@ -33,8 +34,9 @@ USER_CONVERSATION = "Convo1"
 FUNCTION_APP_CONVERSATION = "function-app-conversation"
 
 
-class CopyingMemoryStorage(MemoryStorage):  # type: ignore[misc]  # botbuilder ships no type hints
-    """MemoryStorage whose reads are copies, like a real store: a turn that forgets to save loses its changes."""
+class CopyingMemoryStorage(ExpiringMemoryStorage):
+    """The bot's memory store whose reads are copies, like a real store: a turn that forgets to save loses its
+    changes."""
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         return copy.deepcopy(await super().read(keys))

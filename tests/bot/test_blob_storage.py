@@ -13,14 +13,15 @@ from azure.storage.blob.aio import BlobServiceClient
 from botbuilder.core import StoreItem
 
 from bot.app import create_app
-from bot.blob_storage import BlobStorage, blob_name
+from bot.blob_storage import LAST_ACTIVITY, BlobStorage, blob_name
 from bot.errors import ETagConflict, StorageError
 from bot.settings import BotSettings
 from bot.sqlite_storage import SqliteStorage
+from bot.state_expiry import StateExpiry
 from bot.storage import close_storage, create_storage
 from tests.bot.azurite import ACCOUNT_KEY, Azurite, running_azurite
 from tests.bot.harness import SIGNING_KEY, CopyingMemoryStorage
-from tests.bot.storage_backends import new_container
+from tests.bot.storage_backends import TIME_TO_LIVE, FakeClock, new_container
 
 WRONG_KEY = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ=="
 
@@ -148,15 +149,21 @@ def test_a_malformed_connection_string_is_refused_without_quoting_it() -> None:
     assert "AccountKey" not in str(raised.value)
 
 
-def test_the_blob_setting_makes_a_blob_store(azurite: Azurite) -> None:
+def test_the_blob_setting_makes_a_blob_store_expiring_after_conversation_state_days(azurite: Azurite) -> None:
     async def main() -> None:
         container = new_container()
         settings = BotSettings(
-            signing_key=SIGNING_KEY, state_store=f"blob:{container}", state_connection=azurite.connection_string()
+            signing_key=SIGNING_KEY, state_store=f"blob:{container}", state_connection=azurite.connection_string(),
+            conversation_state_days=3,
         )
-        storage = create_storage(settings)
+        clock = FakeClock()
+        storage = create_storage(settings, clock)
         assert isinstance(storage, BlobStorage)
         await storage.write({"k": {"n": 1}})
+        clock.advance(3 * 86400 - 1)
+        assert list(await storage.read(["k"])) == ["k"]
+        clock.advance(1)
+        assert await storage.read(["k"]) == {}
         await close_storage(storage)
         assert list(await blob_contents(azurite, container)) == ["k"]
 
@@ -182,5 +189,40 @@ def test_the_app_closes_an_async_closable_store_on_cleanup() -> None:
         assert not storage.closed
         await server.close()
         assert storage.closed
+
+    asyncio.run(main())
+
+
+def test_every_write_stamps_the_blobs_last_activity_in_its_metadata(azurite: Azurite) -> None:
+    clock = FakeClock(1_796_000_000.0)  # 2026-11-30T00:53:20Z
+
+    async def main() -> None:
+        container = new_container()
+        storage = BlobStorage(azurite.connection_string(), container, expiry=StateExpiry(TIME_TO_LIVE, clock))
+        await storage.write({"k": {"n": 1}})
+        async with BlobServiceClient.from_connection_string(azurite.connection_string()) as service:
+            properties = await service.get_blob_client(container, blob_name("k")).get_blob_properties()
+        assert properties.metadata == {LAST_ACTIVITY: "2026-11-30T00:53:20.000000+00:00"}
+        await storage.close()
+
+    asyncio.run(main())
+
+
+def test_a_blob_without_a_stamp_expires_by_its_last_modified_time(azurite: Azurite) -> None:
+    # Written before expiry existed: no lastactivity metadata. Azurite's clock and the test's start together.
+    clock = FakeClock()
+
+    async def main() -> None:
+        container = new_container()
+        storage = BlobStorage(azurite.connection_string(), container, expiry=StateExpiry(TIME_TO_LIVE, clock))
+        await storage.write({"fresh": {"n": 0}})
+        async with BlobServiceClient.from_connection_string(azurite.connection_string()) as service:
+            await service.get_blob_client(container, blob_name("old")).upload_blob(b'{"n": 1}', overwrite=True)
+        assert (await storage.read(["old"]))["old"]["n"] == 1
+        clock.advance(TIME_TO_LIVE + 60)  # a minute's margin for the two clocks
+        assert await storage.read(["old"]) == {}
+        assert await storage.sweep_expired() == 2
+        assert await blob_contents(azurite, container) == {}
+        await storage.close()
 
     asyncio.run(main())

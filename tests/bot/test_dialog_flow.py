@@ -144,6 +144,20 @@ def test_cancel_of_an_instance_the_service_no_longer_knows_starts_over() -> None
     run(test)
 
 
+def test_a_waiting_conversation_whose_instance_was_purged_is_told_and_starts_over() -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_option_1(harness)
+        # The history purge removed the instance (finished, its outcome lost): the status API answers 404.
+        harness.service.instances.clear()
+        replies = await harness.say("status")
+        assert texts(replies)[0] == "The long operation: option 1 is no longer known to the operations service. " \
+                                    "Let's start over."
+        assert_choice_prompt(replies[1])
+        assert texts(await harness.say("option 2")) == ["...one moment please...."]
+
+    run(test)
+
+
 @pytest.mark.parametrize(
     ("runtime_status", "said"),
     [

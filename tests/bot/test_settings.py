@@ -17,6 +17,7 @@ def test_defaults_need_only_the_signing_key() -> None:
     assert settings.operations_key == ""
     assert settings.port == 3978
     assert settings.state_store == DEFAULT_STATE_STORE
+    assert settings.conversation_state_days == 30
     # Two sends (the result, the prompt) must fit well inside the ~15 s of the outcome event's turn.
     assert settings.proactive_send_timeout == 5.0
 
@@ -39,6 +40,7 @@ def test_every_setting_is_read_by_its_documented_name() -> None:
             "PORT": "4000",
             "BotStateStore": "memory",
             "OperationsTimeout": "2.5",
+            "ConversationStateDays": "90",
             "ProactiveSendTimeout": "3",
         }
     )
@@ -48,6 +50,7 @@ def test_every_setting_is_read_by_its_documented_name() -> None:
     assert settings.operations_url == "http://functions.example:7071"
     assert (settings.operations_key, settings.port, settings.state_store) == ("fn", 4000, "memory")
     assert settings.operations_timeout == 2.5
+    assert settings.conversation_state_days == 90
     assert settings.proactive_send_timeout == 3.0
 
 
@@ -78,6 +81,9 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"ProactiveSendTimeout": "15"}, "ProactiveSendTimeout"),
         ({"ProactiveSendTimeout": "soon"}, "ProactiveSendTimeout: expected a number"),
         ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
+        ({"ConversationStateDays": "a month"}, "ConversationStateDays: expected an integer, got 'a month'"),
+        ({"ConversationStateDays": "2.5"}, "ConversationStateDays: expected an integer"),
+        ({"ConversationStateDays": "36501"}, "ConversationStateDays: expected whole days from 3 to 36500"),
         ({"MicrosoftAppType": "SingleTenant", "MicrosoftAppId": "a", "MicrosoftAppPassword": "p"},
          "MicrosoftAppTenantId"),
         ({"MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppId": "a"}, "MicrosoftAppTenantId"),
@@ -219,3 +225,13 @@ def test_a_password_without_an_app_id_is_refused() -> None:
     with pytest.raises(SettingsError) as raised:
         BotSettings.from_env({"OperationSigningKey": "k", "MicrosoftAppPassword": "pw"})
     assert str(raised.value) == "setting MicrosoftAppId: is required when MicrosoftAppPassword is set"
+
+
+def test_conversation_state_must_outlive_the_longest_an_outcome_may_take_to_arrive() -> None:
+    assert BotSettings(signing_key="k", conversation_state_days=3).conversation_state_days == 3
+    with pytest.raises(SettingsError) as raised:
+        BotSettings.from_env({"OperationSigningKey": "k", "ConversationStateDays": "2"})
+    assert str(raised.value) == (
+        "setting ConversationStateDays: expected whole days from 3 to 36500 (an outcome may arrive up to 2 days "
+        "after its operation started, and the conversation must still be waiting for it), got 2"
+    )

@@ -11,6 +11,8 @@ from botbuilder.core import StoreItem
 
 from bot.errors import StorageError
 from bot.sqlite_storage import SqliteStorage
+from bot.state_expiry import SWEEP_BATCH, StateExpiry
+from tests.bot.storage_backends import TIME_TO_LIVE, FakeClock
 
 
 def test_the_database_file_and_its_directories_are_created(tmp_path: Path) -> None:
@@ -132,3 +134,51 @@ def test_an_unusable_path_is_a_storage_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match=r"cannot open the SQLite state file .*a-file") as raised:
         SqliteStorage(blocker / "state.sqlite")
     assert isinstance(raised.value.__cause__, OSError)
+
+
+def test_a_file_from_before_expiry_gets_the_column_and_its_rows_a_full_time_to_live_from_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE bot_state (key TEXT PRIMARY KEY, etag TEXT NOT NULL, item TEXT NOT NULL)")
+        old.execute("""INSERT INTO bot_state (key, etag, item) VALUES ('k', 'e1', '{"n": 1}')""")
+    clock = FakeClock()
+    upgraded_at = clock.now
+
+    async def main() -> None:
+        storage = SqliteStorage(path, StateExpiry(TIME_TO_LIVE, clock))
+        try:
+            clock.advance(TIME_TO_LIVE - 1)
+            assert (await storage.read(["k"]))["k"]["n"] == 1
+            clock.advance(1)
+            assert await storage.read(["k"]) == {}
+        finally:
+            storage.close()
+
+    asyncio.run(main())
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT last_activity FROM bot_state").fetchall() == [(upgraded_at,)]
+
+
+def test_the_sweep_deletes_in_batches_through_the_index_on_last_activity(tmp_path: Path) -> None:
+    clock = FakeClock()
+    storage = SqliteStorage(tmp_path / "state.sqlite", StateExpiry(TIME_TO_LIVE, clock))
+    expired = 2 * SWEEP_BATCH + 50
+
+    async def main() -> None:
+        await storage.write({f"old-{i}": {"n": i} for i in range(expired)})
+        clock.advance(TIME_TO_LIVE)
+        await storage.write({"recent": {"n": 0}})
+        assert await storage.sweep_expired() == expired
+
+    try:
+        asyncio.run(main())
+        connection = storage._connection
+        assert connection.execute("SELECT key FROM bot_state").fetchall() == [("recent",)]
+        plan = connection.execute(
+            "EXPLAIN QUERY PLAN SELECT key FROM bot_state WHERE last_activity <= ? LIMIT ?", (0.0, SWEEP_BATCH)
+        ).fetchall()
+        assert "USING INDEX bot_state_last_activity" in " ".join(str(row[-1]) for row in plan)
+    finally:
+        storage.close()

@@ -10,9 +10,10 @@ import pytest
 from botbuilder.core import StoreItem
 
 from bot.errors import ETagConflict, StorageError
+from bot.state_expiry import SECONDS_PER_DAY
 from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import make_harness, texts
-from tests.bot.storage_backends import ALL, DURABLE, Backend, make_backend, opened
+from tests.bot.storage_backends import ALL, DURABLE, TIME_TO_LIVE, Backend, make_backend, opened
 
 
 @pytest.fixture
@@ -206,5 +207,73 @@ def test_a_waiting_prompt_survives_a_bot_restart_and_gets_its_outcome(backend: B
             async with opened(backend) as storage:
                 restarted = make_harness(service, session, storage)
                 assert await restarted.post(event) == []
+
+    asyncio.run(main())
+
+
+# Expiry: an item ConversationStateDays (TIME_TO_LIVE here) after its last write reads as absent, and the sweep
+# deletes it. The backend's clock is moved instead of waiting.
+
+
+@every_store
+def test_an_item_reads_as_absent_once_its_time_to_live_has_passed_since_its_last_write(backend: Backend) -> None:
+    async def main() -> None:
+        async with opened(backend) as storage:
+            await storage.write({"k": {"n": 1}, "other": {"n": 2}})
+            backend.clock.advance(TIME_TO_LIVE - 1)
+            assert set(await storage.read(["k", "other"])) == {"k", "other"}
+            await storage.write({"other": {"n": 3}})
+            backend.clock.advance(1)
+            # "k" was last written exactly TIME_TO_LIVE ago; "other" was written again, one second ago.
+            assert list(await storage.read(["k", "other"])) == ["other"]
+
+    asyncio.run(main())
+
+
+@every_store
+def test_an_expired_item_is_replaced_by_a_fresh_write_as_a_new_conversation_would(backend: Backend) -> None:
+    async def main() -> None:
+        async with opened(backend) as storage:
+            await storage.write({"k": {"n": 1}})
+            backend.clock.advance(TIME_TO_LIVE)
+            assert await storage.read(["k"]) == {}
+            # ConversationState writes what it read as absent without an eTag: last writer wins.
+            await storage.write({"k": {"n": 2}})
+            assert (await storage.read(["k"]))["k"]["n"] == 2
+            backend.clock.advance(TIME_TO_LIVE - 1)
+            assert (await storage.read(["k"]))["k"]["n"] == 2
+
+    asyncio.run(main())
+
+
+@every_store
+def test_the_sweep_deletes_the_expired_items_and_only_those(backend: Backend) -> None:
+    # More expired items than one round of deletes takes (16 blobs, bot/blob_storage.py).
+    old = [f"directline/conversations/old-{i}/" for i in range(20)]
+
+    async def main() -> None:
+        async with opened(backend) as storage:
+            start = backend.clock.now
+            await storage.write({key: {"key": key} for key in old})
+            backend.clock.advance(10 * SECONDS_PER_DAY)
+            await storage.write({"recent": {"n": 1}})
+            backend.clock.advance(TIME_TO_LIVE - 10 * SECONDS_PER_DAY)
+            assert await storage.sweep_expired() == len(old)
+            assert await storage.sweep_expired() == 0
+            # Deleted, not just hidden: with the clock back at the start they would read again.
+            backend.clock.now = start
+            assert list(await storage.read([*old, "recent"])) == ["recent"]
+
+    asyncio.run(main())
+
+
+@durable_stores
+def test_expiry_survives_a_new_storage_over_the_same_data(backend: Backend) -> None:
+    async def main() -> None:
+        async with opened(backend) as first:
+            await first.write({"k": {"n": 1}})
+        backend.clock.advance(TIME_TO_LIVE)
+        async with opened(backend) as second:
+            assert await second.read(["k"]) == {}
 
     asyncio.run(main())

@@ -13,6 +13,7 @@ ALL_SETTINGS = (
     "DirectLineSecret", "DirectLineEndpoint", "OperationSigningKey", "OperationSeconds", "OperationSteps",
     "OperationTimeoutSeconds", "StepRetryAttempts", "StepFirstRetrySeconds", "NotifyRetryAttempts",
     "NotifyFirstRetrySeconds", "NotifyBackoffCoefficient", "NotifyMaxRetrySeconds", "OperationFaults",
+    "HistoryRetentionDays",
 )
 
 

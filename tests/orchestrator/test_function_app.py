@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.names import LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
-from orchestrator.settings import parse_settings
+from orchestrator.names import HISTORY_PURGE, LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
+from orchestrator.settings import DEFAULT_HISTORY_PURGE_SCHEDULE, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # and indexing must not need the secrets.
 INDEX_SCRIPT = """
 import json, os
-for name in ("DirectLineSecret", "OperationSigningKey"):
+for name in ("DirectLineSecret", "OperationSigningKey", "HistoryPurgeSchedule"):
     os.environ.pop(name, None)
 import function_app
 functions = {}
@@ -28,7 +28,7 @@ print(json.dumps(functions))
 """
 
 
-def test_function_app_indexes_the_four_functions_under_their_durable_names() -> None:
+def test_function_app_indexes_the_five_functions_under_their_durable_names() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", INDEX_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -40,6 +40,7 @@ def test_function_app_indexes_the_four_functions_under_their_durable_names() -> 
         LONG_OPERATION: "orchestrationTrigger",
         RUN_OPERATION_STEP: "activityTrigger",
         NOTIFY_BOT: "activityTrigger",
+        HISTORY_PURGE: "timerTrigger",
     }
     http = next(b for b in functions[START_OPERATION]["bindings"] if b["type"] == "httpTrigger")
     assert (http["route"], http["methods"], http["authLevel"]) == ("operations", ["POST"], "FUNCTION")
@@ -47,6 +48,11 @@ def test_function_app_indexes_the_four_functions_under_their_durable_names() -> 
     orchestration = functions[LONG_OPERATION]["bindings"][0]
     # The worker only loads an orchestrator whose parameter is literally named "context".
     assert orchestration["name"] == "context"
+    timer = next(b for b in functions[HISTORY_PURGE]["bindings"] if b["type"] == "timerTrigger")
+    # Daily by default; never on start-up (every restart and scale-out would purge).
+    assert timer["schedule"] == DEFAULT_HISTORY_PURGE_SCHEDULE == "0 0 3 * * *"
+    assert not timer.get("runOnStartup")
+    assert {"type": "durableClient", "direction": "IN", "name": "client"} in functions[HISTORY_PURGE]["bindings"]
 
 
 def test_host_json_configures_bundle_routes_and_task_hub() -> None:
@@ -70,11 +76,13 @@ def test_local_settings_example_lists_every_setting_with_parseable_values() -> N
     documented = {
         "DirectLineSecret", "DirectLineEndpoint", "OperationSigningKey", "OperationSeconds", "OperationSteps",
         "OperationTimeoutSeconds", "StepRetryAttempts", "StepFirstRetrySeconds", "NotifyRetryAttempts",
-        "NotifyFirstRetrySeconds", "OperationFaults",
+        "NotifyFirstRetrySeconds", "OperationFaults", "HistoryRetentionDays", "HistoryPurgeSchedule",
     }
     assert documented <= set(values)
     settings = parse_settings(values)
     assert (settings.operation_seconds, settings.operation_steps) == (15.0, 5)
+    assert settings.history_retention_days == 30
+    assert values["HistoryPurgeSchedule"] == DEFAULT_HISTORY_PURGE_SCHEDULE
 
 
 def test_funcignore_keeps_local_only_parts_out_of_the_deployment() -> None:

@@ -5,10 +5,13 @@ import pytest
 from orchestrator.errors import SettingsError
 from orchestrator.settings import (
     DEFAULT_DIRECT_LINE_ENDPOINT,
+    DEFAULT_HISTORY_PURGE_SCHEDULE,
     MAX_STEP_SECONDS,
     RetryPolicy,
     Settings,
     StepFault,
+    history_purge_schedule,
+    latest_outcome_seconds,
     parse_settings,
 )
 
@@ -101,6 +104,10 @@ def test_faults_fail_every_attempt_or_only_the_first_n() -> None:
         ("DirectLineEndpoint", "http://[::1/v3/directline"),
         ("DirectLineEndpoint", "http://directline.botframework.com/v3/directline"),
         ("DirectLineEndpoint", "http://localhost.example.com:8181/v3/directline"),
+        ("HistoryRetentionDays", "0"),
+        ("HistoryRetentionDays", "36501"),
+        ("HistoryRetentionDays", "1.5"),
+        ("HistoryRetentionDays", "a month"),
         ("OperationFaults", "option 2"),
         ("OperationFaults", "option 9@1"),
         ("OperationFaults", "option 2@zero"),
@@ -190,3 +197,38 @@ def test_a_step_longer_than_the_function_timeout_allows_is_refused_naming_both_s
     # With the default 5 steps, an hour is 720 s a step.
     with pytest.raises(SettingsError, match=r"^OperationSeconds, OperationSteps: each step would take 720 s"):
         parse_settings({"OperationSeconds": "3600"})
+
+
+def test_history_retention_defaults_to_30_days_and_reads_whole_days() -> None:
+    assert parse_settings({}).history_retention_days == 30
+    assert parse_settings({"HistoryRetentionDays": " 7 "}).history_retention_days == 7
+    with pytest.raises(SettingsError, match=r"^HistoryRetentionDays: must be between 1 and 36500, got 0$"):
+        parse_settings({"HistoryRetentionDays": "0"})
+
+
+def test_the_purge_schedule_defaults_to_daily_at_three_and_is_read_trimmed() -> None:
+    assert history_purge_schedule({}) == DEFAULT_HISTORY_PURGE_SCHEDULE == "0 0 3 * * *"
+    assert history_purge_schedule({"HistoryPurgeSchedule": "  "}) == "0 0 3 * * *"
+    assert history_purge_schedule({"HistoryPurgeSchedule": " 0 30 1 * * Sun "}) == "0 30 1 * * Sun"
+
+
+def test_the_latest_outcome_counts_the_deadline_every_attempt_at_function_timeout_and_the_back_off() -> None:
+    # 120 s deadline + 6 attempts x 600 s + 5 + 10 + 20 + 40 + 60 s of back-off.
+    assert latest_outcome_seconds(parse_settings({})) == 120 + 3600 + 135
+
+
+def test_settings_under_which_an_outcome_could_outlast_the_bots_conversation_state_are_refused() -> None:
+    # A day's deadline and 20 delivery attempts a day apart: the outcome could come weeks after the start, when the
+    # bot may have expired the conversation that waits for it.
+    slow = {"OperationTimeoutSeconds": "86400", "NotifyRetryAttempts": "20", "NotifyFirstRetrySeconds": "86400",
+            "NotifyMaxRetrySeconds": "86400"}
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(slow)
+    assert str(caught.value) == (
+        "OperationTimeoutSeconds, NotifyRetryAttempts, NotifyFirstRetrySeconds, NotifyBackoffCoefficient, "
+        "NotifyMaxRetrySeconds: an outcome could reach the bot 1740000 s after the start (the deadline, 20 "
+        "delivery attempts of up to 600 s each, and the back-off between them); at most 172800 s (2 days), which "
+        "the bot's conversation state outlives"
+    )
+    # The largest deadline with the default delivery still fits.
+    assert parse_settings({"OperationTimeoutSeconds": "86400"}).timeout_seconds == 86400

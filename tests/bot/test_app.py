@@ -122,24 +122,7 @@ def test_the_whole_flow_over_http_delivers_the_outcome_to_the_users_conversation
     async def test(
         client: TestClient[web.Request, web.Application], connector: FakeBotConnector, service: FakeOperationsService
     ) -> None:
-        for text in ("hi", "option 1"):
-            assert (await client.post("/api/messages", json=message(connector, text))).status == 201
-        instance_id, instance = service.only_instance()
-        continuation = dict(instance.request.continuation)
-        outcome = sign_outcome(
-            Outcome(instance_id, "user-conversation", OutcomeStatus.COMPLETED, "(Result for long operation one!)"),
-            Routing.of(continuation),
-            SIGNING_KEY,
-        )
-        continuation["value"] = outcome.to_json()
-        event = {
-            **message(connector, "", conversation="function-app-conversation"),
-            "type": "event",
-            "name": "LongOperationResponse",
-            "value": continuation,
-        }
-        del event["text"]
-        connector.sent.clear()
+        event = await start_option_1(client, connector, service)
         assert (await client.post("/api/messages", json=event)).status == 201
         assert connector.texts() == [
             "Thanks for waiting. (Result for long operation one!)",

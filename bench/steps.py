@@ -73,16 +73,16 @@ def _settings(steps: int, directline: str, timeout: float) -> dict[str, str]:
             "OperationFaults": ""}
 
 
-async def _operate(session: aiohttp.ClientSession, base: str, starter_key: str, system_key: str,
-                   timeout: float) -> tuple[float, dict[str, Any]]:
-    """The operation's final status and the wall time (epoch seconds) just before it was started."""
+async def _operate(session: aiohttp.ClientSession, base: str, starter_key: str,
+                   wait_seconds: float) -> tuple[float, dict[str, Any]]:
+    """The operation's final status (with history) and the wall time (epoch seconds) just before it was started."""
     began = time.time()
     async with session.post(f"{base}/api/operations", headers={"x-functions-key": starter_key},
                             json={"option": "option 1", "continuation": CONTINUATION}) as response:
         if response.status != 202:
             raise RuntimeError(f"start failed: {response.status} {await response.text()}")
         started = await response.json()
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         async with session.get(started["statusQueryGetUri"]) as response:
             status: dict[str, Any] = await response.json()
@@ -91,56 +91,61 @@ async def _operate(session: aiohttp.ClientSession, base: str, starter_key: str, 
             async with session.get(started["statusQueryGetUri"] + "&showHistory=true") as response:
                 return began, await response.json()
         await asyncio.sleep(0.05)
-    raise RuntimeError(f"{started['id']} did not finish in {timeout:g} s")
+    raise RuntimeError(f"{started['id']} did not finish in {wait_seconds:g} s")
 
 
-async def _measure(steps: int, timeout: float, profile_dir: Path | None) -> tuple[float, str]:
+async def _drive(process: subprocess.Popen[bytes], base: str, directline_port: int, data_dir: Path, *,
+                 wait_seconds: float, profile: tuple[Path, str] | None) -> tuple[float, dict[str, Any]]:
     runner = web.AppRunner(_loopback_directline())
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    directline = f"http://127.0.0.1:{runner.addresses[0][1]}/v3/directline"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    await web.TCPSite(runner, "127.0.0.1", directline_port).start()
+    profiler = None
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-steps-") as data_dir, \
-                open(Path(data_dir, "host.log"), "wb") as log:
-            keys = load_or_create(Path(data_dir))
-            process = subprocess.Popen(
-                [sys.executable, "-m", "devhost", "functions", "--app-root", str(REPO_ROOT), "--data-dir", data_dir,
-                 "--port", str(port)], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **_settings(steps, directline, timeout)})
-            profiler = None
-            try:
-                system = {"x-functions-key": keys.durable_system_key}
-                await wait_until_ready(f"{base}/runtime/webhooks/durabletask/instances/?top=1", process,
-                                       "the functions host", ready=lambda status: status == 200, headers=system)
-                if profile_dir is not None:
-                    profiler = Profiler(profile_dir)
-                    profiler.attach({f"functions-{steps}": process.pid})
-                # The host adds each function's key at start-up: read them again now it is ready.
-                starter_key = load_or_create(Path(data_dir)).function_key("start_operation")
-                async with aiohttp.ClientSession() as session:
-                    began, status = await _operate(session, base, starter_key,
-                                            keys.durable_system_key, timeout)
-            except BaseException:
-                print(Path(data_dir, "host.log").read_text(errors="replace")[-4000:], file=sys.stderr)
-                raise
-            finally:
-                if profiler is not None:
-                    profiler.detach()
-                process.terminate()
-                process.wait(30)
+        system = {"x-functions-key": load_or_create(data_dir).durable_system_key}
+        await wait_until_ready(f"{base}/runtime/webhooks/durabletask/instances/?top=1", process,
+                               "the functions host", ready=lambda status: status == 200, headers=system)
+        if profile is not None:
+            profiler = Profiler(profile[0])
+            profiler.attach({profile[1]: process.pid})
+        # The host adds each function's key at start-up: read them again now it is ready.
+        starter_key = load_or_create(data_dir).function_key("start_operation")
+        async with aiohttp.ClientSession() as session:
+            return await _operate(session, base, starter_key, wait_seconds)
     finally:
+        if profiler is not None:
+            profiler.detach()
         await runner.cleanup()
+
+
+def _measure(steps: int, wait_seconds: float, profile_dir: Path | None) -> tuple[float, str]:
+    """One operation of ``steps`` steps on a fresh host: its wall time in seconds and its final runtime status."""
+    port, directline_port = free_port(), free_port()
+    directline = f"http://127.0.0.1:{directline_port}/v3/directline"
+    with tempfile.TemporaryDirectory(prefix="bench-steps-") as data_dir, \
+            open(Path(data_dir, "host.log"), "wb") as log:
+        # Made before the host starts, which then uses them: this process knows the system key from the start.
+        load_or_create(Path(data_dir))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devhost", "functions", "--app-root", str(REPO_ROOT), "--data-dir", data_dir,
+             "--port", str(port)], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **_settings(steps, directline, wait_seconds)})
+        profile = None if profile_dir is None else (profile_dir, f"functions-{steps}")
+        try:
+            began, status = asyncio.run(_drive(process, f"http://127.0.0.1:{port}", directline_port, Path(data_dir),
+                                               wait_seconds=wait_seconds, profile=profile))
+        except BaseException:
+            print(Path(data_dir, "host.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        finally:
+            process.terminate()
+            process.wait(30)
     ended = max(epoch_seconds(event["Timestamp"]) for event in status["historyEvents"])
-    seconds = ended - began
-    return seconds, str(status["runtimeStatus"])
+    return ended - began, str(status["runtimeStatus"])
 
 
-def run(sizes: list[int], timeout: float = 900.0, profile_dir: Path | None = None) -> list[StepsFigure]:
-    """One operation per size, smallest first, each on a fresh host; the figures in the order of ``sizes``."""
-    measured = [(steps, *asyncio.run(_measure(steps, timeout, profile_dir))) for steps in sizes]
+def run(sizes: list[int], wait_seconds: float = 900.0, profile_dir: Path | None = None) -> list[StepsFigure]:
+    """One operation per size, each on a fresh host; the figures in the order of ``sizes``, ratios to the first."""
+    measured = [(steps, *_measure(steps, wait_seconds, profile_dir)) for steps in sizes]
     base = measured[0][1] / measured[0][0]
     return [StepsFigure(steps, round(seconds, 3), round(seconds / steps * 1000, 2),
                         round(seconds / steps / base, 2), status) for steps, seconds, status in measured]

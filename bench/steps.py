@@ -1,17 +1,18 @@
 """``python -m bench steps``: per-step overhead of one long operation of zero-second steps, at several sizes.
 
 The real function app runs on the devhost functions host (a child process, as under ``devhost up``), with a
-loopback Direct Line in this process for its one notify_bot post. One operation per size, started through the HTTP
-starter as the bot starts it, polled on its status URL until terminal. The overhead per step is the operation's
-wall time (from the start request to its last history event, on the host's clock: the same machine's) divided by
-its steps;
-flat means every step costs the same whatever the operation's length, i.e. no replay grows with history.
+loopback Direct Line in this process for its one notify_bot post. Three operations per size, one at a time, each
+started through the HTTP starter as the bot starts it and polled on its status URL until terminal; the median
+counts. The overhead per step is the operation's wall time (from the start request to its last history event, on
+the host's clock: the same machine's) divided by its steps; flat means every step costs the same whatever the
+operation's length, i.e. no replay grows with history.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,7 +96,8 @@ async def _operate(session: aiohttp.ClientSession, base: str, starter_key: str,
 
 
 async def _drive(process: subprocess.Popen[bytes], base: str, directline_port: int, data_dir: Path, *,
-                 wait_seconds: float, profile: tuple[Path, str] | None) -> tuple[float, dict[str, Any]]:
+                 wait_seconds: float, profile: tuple[Path, str] | None,
+                 repeat: int) -> list[tuple[float, dict[str, Any]]]:
     runner = web.AppRunner(_loopback_directline())
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", directline_port).start()
@@ -110,15 +112,17 @@ async def _drive(process: subprocess.Popen[bytes], base: str, directline_port: i
         # The host adds each function's key at start-up: read them again now it is ready.
         starter_key = load_or_create(data_dir).function_key("start_operation")
         async with aiohttp.ClientSession() as session:
-            return await _operate(session, base, starter_key, wait_seconds)
+            # One after another: each operation has the host to itself.
+            return [await _operate(session, base, starter_key, wait_seconds) for _ in range(repeat)]
     finally:
         if profiler is not None:
             profiler.detach()
         await runner.cleanup()
 
 
-def _measure(steps: int, wait_seconds: float, profile_dir: Path | None) -> tuple[float, str]:
-    """One operation of ``steps`` steps on a fresh host: its wall time in seconds and its final runtime status."""
+def _measure(steps: int, wait_seconds: float, profile_dir: Path | None, repeat: int) -> tuple[float, str]:
+    """``repeat`` operations of ``steps`` steps, one at a time on a fresh host: the median wall time in seconds (the
+    machine is shared, so one run can be slowed by another process) and the worst final runtime status."""
     port, directline_port = free_port(), free_port()
     directline = f"http://127.0.0.1:{directline_port}/v3/directline"
     with tempfile.TemporaryDirectory(prefix="bench-steps-") as data_dir, \
@@ -131,21 +135,26 @@ def _measure(steps: int, wait_seconds: float, profile_dir: Path | None) -> tuple
             env={**os.environ, "PYTHONUNBUFFERED": "1", **_settings(steps, directline, wait_seconds)})
         profile = None if profile_dir is None else (profile_dir, f"functions-{steps}")
         try:
-            began, status = asyncio.run(_drive(process, f"http://127.0.0.1:{port}", directline_port, Path(data_dir),
-                                               wait_seconds=wait_seconds, profile=profile))
+            runs = asyncio.run(_drive(process, f"http://127.0.0.1:{port}", directline_port, Path(data_dir),
+                                      wait_seconds=wait_seconds, profile=profile, repeat=repeat))
         except BaseException:
             print(Path(data_dir, "host.log").read_text(errors="replace")[-4000:], file=sys.stderr)
             raise
         finally:
             process.terminate()
             process.wait(30)
-    ended = max(epoch_seconds(event["Timestamp"]) for event in status["historyEvents"])
-    return ended - began, str(status["runtimeStatus"])
+    seconds = [max(epoch_seconds(event["Timestamp"]) for event in status["historyEvents"]) - began
+               for began, status in runs]
+    statuses = {str(status["runtimeStatus"]) for _, status in runs}
+    worst = "Completed" if statuses == {"Completed"} else sorted(statuses - {"Completed"})[0]
+    return statistics.median(seconds), worst
 
 
-def run(sizes: list[int], wait_seconds: float = 900.0, profile_dir: Path | None = None) -> list[StepsFigure]:
-    """One operation per size, each on a fresh host; the figures in the order of ``sizes``, ratios to the first."""
-    measured = [(steps, *_measure(steps, wait_seconds, profile_dir)) for steps in sizes]
+def run(sizes: list[int], wait_seconds: float = 900.0, profile_dir: Path | None = None,
+        repeat: int = 3) -> list[StepsFigure]:
+    """``repeat`` operations per size, each size on a fresh host; the figures in the order of ``sizes``, ratios to
+    the first."""
+    measured = [(steps, *_measure(steps, wait_seconds, profile_dir, repeat)) for steps in sizes]
     base = measured[0][1] / measured[0][0]
     return [StepsFigure(steps, round(seconds, 3), round(seconds / steps * 1000, 2),
                         round(seconds / steps / base, 2), status) for steps, seconds, status in measured]
@@ -167,14 +176,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
                         help="steps per operation, one operation each (default 10 100 1000)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds each operation may take (default 900)")
+    parser.add_argument("--repeat", type=int, default=3, help="operations per size; the median counts (default 3)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record the functions host with py-spy (collapsed stacks per size) into DIR")
     args = parser.parse_args(argv)
     if any(size < 1 or size > 1000 for size in args.sizes):
         parser.error("--sizes must be between 1 and 1000 (OperationSteps' range)")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.profile is not None and not PY_SPY.exists():
         parser.error(f"--profile needs py-spy at {PY_SPY} (it is in requirements-dev.txt)")
-    figures = run(args.sizes, args.timeout, args.profile)
+    figures = run(args.sizes, args.timeout, args.profile, args.repeat)
     print(_table(figures))
     print(f"\nflat within ±{FLAT_WITHIN:.0%}: {'yes' if flat(figures) else 'no'}")
     RESULTS_DIR.mkdir(exist_ok=True)

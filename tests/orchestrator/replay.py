@@ -68,8 +68,9 @@ class History:
     now: datetime = T0
 
     def __post_init__(self) -> None:
-        self.episode(self.now, self._event(EXECUTION_STARTED, Name="long_operation", Version="", Input=json.dumps(self.input),
-                                    OrchestrationInstance={"InstanceId": self.instance_id, "ExecutionId": "e1"}))
+        started = self._event(EXECUTION_STARTED, Name="long_operation", Version="", Input=json.dumps(self.input),
+                              OrchestrationInstance={"InstanceId": self.instance_id, "ExecutionId": "e1"})
+        self.episode(self.now, started)
 
     def _event(self, event_type: int, event_id: int = -1, **fields: Any) -> dict[str, Any]:
         return {"EventType": event_type, "EventId": event_id, "IsPlayed": False, "Timestamp": timestamp(self.now),

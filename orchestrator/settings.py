@@ -15,7 +15,7 @@ OperationSeconds         default 15. Total simulated duration of an operation, s
 OperationSteps           default 5. Checkpointed steps (1-1000); progress is reported after each.
 OperationTimeoutSeconds  default 120 (at most 86400). Overall deadline from the orchestration's start; past it
                          the outcome is timed_out.
-StepsPerGeneration       default 20 (1-1000). Steps one generation of the orchestration runs before it continues
+StepsPerGeneration       default 10 (1-1000). Steps one generation of the orchestration runs before it continues
                          as new with the progress so far, so its history (replayed on every episode) stays
                          bounded: the same instance id and status URL, a fresh history (orchestrator/workflow.py).
 StepRetryAttempts        default 3. Attempts per step in all (1 = no retry) before the outcome is failed.
@@ -93,7 +93,7 @@ class Settings:
     operation_seconds: float = 15.0
     operation_steps: int = 5
     timeout_seconds: float = 120.0
-    steps_per_generation: int = 20
+    steps_per_generation: int = 10
     step_retry: RetryPolicy = RetryPolicy(3, 1.0)
     notify_retry: RetryPolicy = RetryPolicy(6, 5.0, 2.0, 60.0)
     notify_posts_per_conversation: int = 50

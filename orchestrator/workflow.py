@@ -29,16 +29,19 @@ NotifyBackoffCoefficient^(n-1) after failed attempt n, capped at NotifyMaxRetryS
 has failed the orchestration fails with NotificationError, whose message names the attempts and the last error.
 
 Generations: every episode replays the whole history, so an operation of many steps would cost more per step the
-longer it runs. After ``steps_per_generation`` steps the orchestrator continues as new (the SDK's
-``DurableOrchestrationContext.continue_as_new`` records a fire-and-forget ContinueAsNew action; its
-TaskOrchestrationExecutor then treats the generator's return as the end of this execution). The extension restarts
-the same instance id with a new execution id and only the new input as history (DurableTask.Core
-TaskOrchestrationDispatcher: ContinueAsNew -> a fresh ExecutionStarted; messages for the old execution, such as the
-cancelled deadline timer of the last step, are dropped by execution id), so the status URL the bot holds keeps
-working. The input (``Handover``) carries what the next generation needs: the first generation's deadline as an
-absolute time, the steps done and the result so far. A generation only ends after a step has succeeded, so no
-attempt count spans two generations: the next step begins at attempt 1 as it would have. Each generation sets its
-custom status before anything else, so the status never reads null for the bot.
+longer it runs. After ``steps_per_generation`` steps the orchestrator continues as new: the SDK's
+``DurableOrchestrationContext.continue_as_new`` records a fire-and-forget ContinueAsNew action, and its
+TaskOrchestrationExecutor ends the execution once the generator returns. The extension's
+OutOfProcOrchestrationShim passes the action on (``case AsyncActionType.ContinueAsNew: context.ContinueAsNew``), and
+DurableTask.Core's TaskOrchestrationDispatcher restarts the same instance id with a fresh runtime state that holds
+only the new ExecutionStarted (plus carried-over raised events, none here) and the previous custom status
+(``carryOverStatus``); messages of the old execution, such as the cancelled deadline timer of the last step, are
+discarded by execution id (DurableTask.AzureStorage AzureStorageOrchestrationService, IsExecutableInstanceAsync and
+the batch split after it). So the status and terminate URLs the bot holds keep working. The input (``Handover``)
+carries what the next generation needs: the first generation's deadline as an absolute time, the steps done and the
+result so far. A generation only ends after a step has succeeded, so no attempt count spans two generations: the
+next step begins at attempt 1 as it would have. Each generation sets its custom status before anything else, so the
+status never reads null for the bot, whatever a host carries over.
 """
 
 import logging

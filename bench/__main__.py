@@ -9,6 +9,7 @@ import sys
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "system": ("bench.system", "the whole offline system under N concurrent users, against echo-bot floors"),
     "durable": ("bench.durable", "throughput and latency of chained orchestrations on the devhost functions host"),
+    "steps": ("bench.steps", "per-step overhead of one operation of 10, 100 and 1,000 zero-second steps"),
 }
 
 

@@ -26,6 +26,19 @@ def started_progress(plan: OperationPlan) -> Progress:
     return Progress.of(plan.option, Stage.RUNNING, 0, plan.steps, f"Started {plan.option}.")
 
 
+def generation_progress(plan: OperationPlan, steps_done: int) -> Progress:
+    """The progress a generation starts with: the start's, or the last finished step's for a later generation."""
+    return started_progress(plan) if steps_done == 0 else step_progress(plan, steps_done)
+
+
+def generation_end(plan: OperationPlan) -> int:
+    """The last step this generation runs: ``steps_per_generation`` after the handed-over ones, or the plan's last
+    (also for inputs without generations)."""
+    if plan.steps_per_generation is None:
+        return plan.steps
+    return min(plan.steps, plan.handover.steps_done + plan.steps_per_generation)
+
+
 def step_progress(plan: OperationPlan, step: int) -> Progress:
     return Progress.of(plan.option, Stage.RUNNING, step, plan.steps, f"Finished step {step} of {plan.steps}.")
 

@@ -4,7 +4,8 @@ These shapes never leave the function app, so they live here rather than in cont
 like every other JSON the Durable host stores.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from contract import DeliveryReceipt, Outcome, StartRequest
@@ -32,8 +33,47 @@ def _retry_from_json(data: dict[str, Any]) -> RetryPolicy:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """What one generation of the orchestration hands the next when it continues as new (orchestrator/workflow.py).
+
+    ``deadline`` is the first generation's, as an absolute time: each generation's clock starts anew, so a deadline
+    computed again from it would move. None in the first generation, which fixes it.
+    """
+
+    deadline: datetime | None = None
+    # Steps finished by earlier generations; the next generation starts at the step after.
+    steps_done: int = 0
+    # The result text so far (the last step that returned one).
+    result: str = ""
+    generation: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deadline": None if self.deadline is None else self.deadline.isoformat(),
+            "stepsDone": self.steps_done,
+            "result": self.result,
+            "generation": self.generation,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Handover":
+        deadline = data.get("deadline")
+        return cls(
+            deadline=None if deadline is None else datetime.fromisoformat(str(deadline)),
+            steps_done=int(data.get("stepsDone", 0)),
+            result=str(data.get("result") or ""),
+            generation=int(data.get("generation", 1)),
+        )
+
+
+@dataclass(frozen=True)
 class OperationPlan:
-    """The orchestration input: the request plus every number the orchestrator needs from settings."""
+    """The orchestration input: the request plus every number the orchestrator needs from settings.
+
+    ``steps_per_generation`` is None in inputs written before generations existed: such an instance, in flight at
+    the upgrade, runs all its steps in one generation as it began (continuing it as new part-way would not match
+    its history on replay).
+    """
 
     option: str
     continuation: dict[str, Any]
@@ -42,6 +82,8 @@ class OperationPlan:
     timeout_seconds: float
     step_retry: RetryPolicy
     notify_retry: RetryPolicy
+    steps_per_generation: int | None = None
+    handover: Handover = field(default_factory=Handover)
 
     @classmethod
     def of(cls, request: StartRequest, settings: Settings) -> "OperationPlan":
@@ -53,7 +95,12 @@ class OperationPlan:
             timeout_seconds=settings.timeout_seconds,
             step_retry=settings.step_retry,
             notify_retry=settings.notify_retry,
+            steps_per_generation=settings.steps_per_generation,
         )
+
+    def handing_over(self, handover: Handover) -> "OperationPlan":
+        """The input of the next generation: this plan with ``handover``."""
+        return replace(self, handover=handover)
 
     @property
     def conversation_id(self) -> str:
@@ -68,6 +115,8 @@ class OperationPlan:
             "timeoutSeconds": self.timeout_seconds,
             "stepRetry": _retry_to_json(self.step_retry),
             "notifyRetry": _retry_to_json(self.notify_retry),
+            "stepsPerGeneration": self.steps_per_generation,
+            "handover": self.handover.to_json(),
         }
 
     @classmethod
@@ -80,6 +129,9 @@ class OperationPlan:
             timeout_seconds=float(data["timeoutSeconds"]),
             step_retry=_retry_from_json(data["stepRetry"]),
             notify_retry=_retry_from_json(data["notifyRetry"]),
+            # Both absent in inputs written before generations existed (see the class doc).
+            steps_per_generation=None if data.get("stepsPerGeneration") is None else int(data["stepsPerGeneration"]),
+            handover=Handover.from_json(data.get("handover") or {}),
         )
 
 

@@ -15,6 +15,9 @@ OperationSeconds         default 15. Total simulated duration of an operation, s
 OperationSteps           default 5. Checkpointed steps (1-1000); progress is reported after each.
 OperationTimeoutSeconds  default 120 (at most 86400). Overall deadline from the orchestration's start; past it
                          the outcome is timed_out.
+StepsPerGeneration       default 10 (1-1000). Steps one generation of the orchestration runs before it continues
+                         as new with the progress so far, so its history (replayed on every episode) stays
+                         bounded: the same instance id and status URL, a fresh history (orchestrator/workflow.py).
 StepRetryAttempts        default 3. Attempts per step in all (1 = no retry) before the outcome is failed.
 StepFirstRetrySeconds    default 1. Delay between two attempts of a step (no backoff: every retry waits this
                          long). A retry whose delay would end at or past the deadline is not made: timed_out.
@@ -104,6 +107,7 @@ class Settings:
     operation_seconds: float = 15.0
     operation_steps: int = 5
     timeout_seconds: float = 120.0
+    steps_per_generation: int = 10
     step_retry: RetryPolicy = RetryPolicy(3, 1.0)
     notify_retry: RetryPolicy = RetryPolicy(6, 5.0, 2.0, 60.0)
     notify_posts_per_conversation: int = 50
@@ -153,6 +157,8 @@ def parse_settings(env: Mapping[str, str]) -> Settings:
             env, "OperationTimeoutSeconds", defaults.timeout_seconds, minimum=0.0, exclusive=True,
             maximum=MAX_TIMEOUT_SECONDS,
         ),
+        steps_per_generation=_integer(env, "StepsPerGeneration", defaults.steps_per_generation, minimum=1,
+                                      maximum=1000),
         step_retry=RetryPolicy(
             _integer(env, "StepRetryAttempts", step.attempts, minimum=1, maximum=100),
             _number(env, "StepFirstRetrySeconds", step.first_retry_seconds, minimum=0.0, exclusive=True),

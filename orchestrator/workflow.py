@@ -29,6 +29,21 @@ NotifyBackoffCoefficient^(n-1) after failed attempt n, capped at NotifyMaxRetryS
 has failed the orchestration fails with NotificationError, whose message names the attempts and the last error.
 An attempt whose result carries a refusal (the user's conversation is gone, orchestrator/notify.py) fails it at
 once, with the refusal in its custom status and output.
+
+Generations: every episode replays the whole history, so an operation of many steps would cost more per step the
+longer it runs. After ``steps_per_generation`` steps the orchestrator continues as new: the SDK's
+``DurableOrchestrationContext.continue_as_new`` records a fire-and-forget ContinueAsNew action, and its
+TaskOrchestrationExecutor ends the execution once the generator returns. The extension's
+OutOfProcOrchestrationShim passes the action on (``case AsyncActionType.ContinueAsNew: context.ContinueAsNew``), and
+DurableTask.Core's TaskOrchestrationDispatcher restarts the same instance id with a fresh runtime state that holds
+only the new ExecutionStarted (plus carried-over raised events, none here) and the previous custom status
+(``carryOverStatus``); messages of the old execution, such as the cancelled deadline timer of the last step, are
+discarded by execution id (DurableTask.AzureStorage AzureStorageOrchestrationService, IsExecutableInstanceAsync and
+the batch split after it). So the status and terminate URLs the bot holds keep working. The input (``Handover``)
+carries what the next generation needs: the first generation's deadline as an absolute time, the steps done and the
+result so far. A generation only ends after a step has succeeded, so no attempt count spans two generations: the
+next step begins at attempt 1 as it would have. Each generation sets its custom status before anything else, so the
+status never reads null for the bot, whatever a host carries over.
 """
 
 import logging
@@ -43,7 +58,7 @@ from contract import Outcome, OutcomeStatus
 from orchestrator import decisions
 from orchestrator.errors import NotificationError
 from orchestrator.names import NOTIFY_BOT, RUN_OPERATION_STEP
-from orchestrator.payloads import NotifyRequest, NotifyResult, OperationPlan, StepRequest, StepResult
+from orchestrator.payloads import Handover, NotifyRequest, NotifyResult, OperationPlan, StepRequest, StepResult
 
 logger = logging.getLogger(__name__)
 
@@ -133,19 +148,23 @@ def deliver_outcome(
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
 
 
-def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
+def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any] | None]:
     # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
     plan = OperationPlan.from_json(context.get_input(expected_type=dict))
+    handover = plan.handover
     instance_id = context.instance_id
-    # The first episode's clock, on every replay: the deadline is fixed once and for all.
-    deadline = decisions.deadline_of(context.current_utc_datetime, plan)
-    context.set_custom_status(decisions.started_progress(plan).to_json())
+    # The first generation's first episode's clock, on every replay: the deadline is fixed once and for all, and
+    # later generations read it from their input (their own clocks start later).
+    deadline = handover.deadline or decisions.deadline_of(context.current_utc_datetime, plan)
+    # Every generation sets it first: the bot shows it while the operation runs.
+    context.set_custom_status(decisions.generation_progress(plan, handover.steps_done).to_json())
 
     outcome: Outcome
     detail: str | None = None
-    steps_done = 0
-    result_text = ""
-    for step in range(1, plan.steps + 1):
+    steps_done = handover.steps_done
+    result_text = handover.result
+    last = decisions.generation_end(plan)
+    for step in range(steps_done + 1, last + 1):
         ended = yield from run_step(context, plan, step, deadline)
         if isinstance(ended, StepStopped):
             outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status, ended.attempts)
@@ -155,6 +174,11 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
         result_text = ended.result or result_text
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
     else:
+        if last < plan.steps:
+            # Between two steps, with nothing open but the cancelled deadline timer of the step that just won.
+            context.continue_as_new(plan.handing_over(
+                Handover(deadline, steps_done, result_text, handover.generation + 1)).to_json())
+            return None
         outcome = decisions.completed_outcome(instance_id, plan, result_text)
 
     context.set_custom_status(decisions.notifying_progress(plan, steps_done, outcome).to_json())

@@ -1,5 +1,6 @@
 """Time stamps in the shapes the SDK and the status API expect."""
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 from dateutil import parser as _dateutil
@@ -20,6 +21,9 @@ def to_status(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Every episode's shim replay reads every past OrchestratorStarted and timer stamp again: remembering the (immutable)
+# results makes that work per new stamp instead of per stamp and episode.
+@functools.lru_cache(maxsize=8192)
 def parse(text: str) -> datetime:
     """Any ISO-8601 time stamp; naive ones are taken as UTC (the SDK always sends UTC)."""
     moment: datetime = _dateutil.isoparse(text)

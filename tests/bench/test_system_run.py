@@ -1,8 +1,12 @@
-"""Small real runs of both benchmarks: the stack, the users, the echo floors and every figure they report."""
+"""Small real runs of the benchmarks: the stack, the users, the echo floors and every figure they report."""
 
 import math
 
+import pytest
+
 from bench.durable import _run_with_host
+from bench.steps import FLAT_WITHIN, flat
+from bench.steps import run as run_steps
 from bench.system import RunOptions, run
 
 
@@ -37,3 +41,17 @@ def test_a_small_durable_run_reports_each_scenario() -> None:
     for scenario in scenarios:
         assert scenario.per_second > 0 and scenario.seconds > 0, scenario.name
         assert 0 <= scenario.hop_p50_ms <= scenario.hop_p95_ms <= scenario.hop_max_ms, scenario.name
+
+
+def test_a_small_steps_run_reports_each_size_with_its_ratio() -> None:
+    figures = run_steps([5, 20], wait_seconds=120.0)
+
+    assert [f.steps for f in figures] == [5, 20]
+    assert all(f.runtime_status == "Completed" for f in figures)
+    for figure in figures:
+        # Each figure is rounded from the unrounded measurement: close to the one computed from the rounded seconds.
+        assert figure.seconds > 0
+        assert figure.per_step_ms == pytest.approx(figure.seconds / figure.steps * 1000, rel=0.01)
+    assert figures[0].ratio == 1.0
+    assert figures[1].ratio == pytest.approx(figures[1].per_step_ms / figures[0].per_step_ms, abs=0.02)
+    assert flat(figures) is (abs(figures[1].ratio - 1.0) <= FLAT_WITHIN)

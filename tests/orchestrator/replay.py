@@ -32,6 +32,7 @@ ORCHESTRATOR_COMPLETED = 13
 # ActionType ints.
 CALL_ACTIVITY = 0
 CALL_ACTIVITY_WITH_RETRY = 1
+CONTINUE_AS_NEW = 4
 CREATE_TIMER = 5
 WHEN_ANY = 11
 WHEN_ALL = 12
@@ -63,11 +64,13 @@ class History:
     instance_id: str
     input: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)
+    # When the execution started (a later generation starts later than T0).
     now: datetime = T0
 
     def __post_init__(self) -> None:
-        self.episode(T0, self._event(EXECUTION_STARTED, Name="long_operation", Version="", Input=json.dumps(self.input),
-                                    OrchestrationInstance={"InstanceId": self.instance_id, "ExecutionId": "e1"}))
+        started = self._event(EXECUTION_STARTED, Name="long_operation", Version="", Input=json.dumps(self.input),
+                              OrchestrationInstance={"InstanceId": self.instance_id, "ExecutionId": "e1"})
+        self.episode(self.now, started)
 
     def _event(self, event_type: int, event_id: int = -1, **fields: Any) -> dict[str, Any]:
         return {"EventType": event_type, "EventId": event_id, "IsPlayed": False, "Timestamp": timestamp(self.now),

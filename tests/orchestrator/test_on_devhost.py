@@ -9,6 +9,7 @@ status and checks what reached Direct Line.
 """
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import pairwise
@@ -248,3 +249,96 @@ def test_the_bots_client_reads_progress_and_cancels_on_a_host_that_checks_keys(s
                                                                                                    "running", 3)
     assert cancelled is TerminateResult.TERMINATED
     assert after.runtime_status == "Terminated"
+
+
+def handover_of(status: dict[str, Any]) -> dict[str, Any]:
+    """The handover in a status' input. A continued-as-new input is the SDK's JSON text of it (ContinueAsNewAction
+    df_dumps it), so the status API shows that text."""
+    given = status["input"]
+    handover: dict[str, Any] = (json.loads(given) if isinstance(given, str) else given)["handover"]
+    return handover
+
+
+def _observe(running: Stack, *, until: Callable[[dict[str, Any]], bool] | None = None,
+             terminate_reason: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Start option 1 and poll its status URL (as the bot does) until terminal: the final status with history and
+    every status seen on the way. With ``until``, terminate through terminatePostUri once a status satisfies it."""
+
+    async def scenario() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        seen: list[dict[str, Any]] = []
+        condition = until
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{running.host.base_url}/api/operations", headers=running.host.starter_headers,
+                                    json={"option": "option 1", "continuation": CONTINUATION}) as response:
+                assert response.status == 202, await response.text()
+                started = await response.json()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + WAIT_SECONDS
+            while loop.time() < deadline:
+                async with session.get(started["statusQueryGetUri"]) as response:
+                    status: dict[str, Any] = await response.json()
+                seen.append(status)
+                if status["runtimeStatus"] in TERMINAL:
+                    async with session.get(started["statusQueryGetUri"] + "&showHistory=true") as response:
+                        return await response.json(), seen
+                if condition is not None and condition(status):
+                    condition = None
+                    async with session.post(started["terminatePostUri"].replace("{text}", terminate_reason or "")) \
+                            as response:
+                        assert response.status == 202, await response.text()
+                await asyncio.sleep(0.01)
+            raise AssertionError(f"{started['id']} did not finish: {seen[-1]}")
+
+    return running.host.run(scenario(), timeout=WAIT_SECONDS + 10)
+
+
+def test_a_many_step_operation_continues_as_new_with_bounded_history_and_a_status_never_null(
+        stack: Callable[..., Stack]) -> None:
+    running = stack(OperationSeconds="0", OperationSteps="12", StepsPerGeneration="5")
+    status, seen = _observe(running)
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()
+    assert (outcome.status, outcome.result) == (OutcomeStatus.COMPLETED, "(Result for long operation one!)")
+    assert status["customStatus"]["message"] == "Completed all 12 steps."
+    # The history is the last generation's only: steps 11 and 12, each one attempt.
+    assert results_of(status, "run_operation_step") == ["TaskCompleted", "TaskCompleted"]
+    assert (handover_of(status)["stepsDone"], handover_of(status)["generation"]) == (10, 3)
+    assert all(s["customStatus"] is not None for s in seen), [s for s in seen if s["customStatus"] is None]
+    # One instance id, one status URL, throughout.
+    assert {s["instanceId"] for s in seen} == {status["instanceId"]}
+
+
+def test_the_deadline_is_the_first_generations_across_handovers(stack: Callable[..., Stack]) -> None:
+    # Three steps of 0.15 s per generation: a deadline computed again by each generation (0.8 s after its own
+    # start) would never pass, and all 12 steps would complete.
+    running = stack(OperationSeconds="1.8", OperationSteps="12", StepsPerGeneration="3", OperationTimeoutSeconds="0.8")
+    status, _ = _observe(running)
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    [outcome] = running.delivered()
+    assert outcome.status is OutcomeStatus.TIMED_OUT
+    assert outcome.reason is not None and 3 < outcome.reason.step < 12
+    assert handover_of(status)["generation"] >= 2
+
+
+def test_terminate_after_a_handover_terminates_and_delivers_nothing(stack: Callable[..., Stack]) -> None:
+    # The terminate URL the bot got at the start still reaches the instance in a later generation.
+    running = stack(OperationSeconds="6", OperationSteps="60", StepsPerGeneration="2", OperationTimeoutSeconds="60")
+    status, seen = _observe(running, until=lambda s: (s["customStatus"] or {}).get("step", 0) >= 3,
+                            terminate_reason="cancelled by the user")
+
+    assert status["runtimeStatus"] == "Terminated"
+    assert status["output"] == "cancelled by the user"
+    assert running.delivered() == []
+    assert all(s["customStatus"] is not None for s in seen)
+
+
+def test_terminate_during_the_handover_terminates(stack: Callable[..., Stack]) -> None:
+    # Every step hands over, so the terminate lands while a ContinuedAsNew generation waits for its first episode.
+    running = stack(OperationSeconds="0", OperationSteps="1000", StepsPerGeneration="1", OperationTimeoutSeconds="60")
+    status, _ = _observe(running, until=lambda s: s["runtimeStatus"] == "ContinuedAsNew",
+                         terminate_reason="cancelled by the user")
+
+    assert status["runtimeStatus"] == "Terminated"
+    assert running.delivered() == []

@@ -93,6 +93,9 @@ def test_start_answers_202_with_management_urls_and_starts_long_operation(
         "timeoutSeconds": 30.0,
         "stepRetry": {"attempts": 4, "firstRetrySeconds": 0.5, "backoffCoefficient": 1.0, "maxRetrySeconds": None},
         "notifyRetry": {"attempts": 2, "firstRetrySeconds": 3.0, "backoffCoefficient": 1.5, "maxRetrySeconds": 30.0},
+        # The first generation: it fixes the deadline itself.
+        "stepsPerGeneration": 10,
+        "handover": {"deadline": None, "stepsDone": 0, "result": "", "generation": 1},
     }
 
 

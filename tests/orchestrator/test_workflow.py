@@ -16,10 +16,11 @@ from typing import Any
 
 from contract import DeliveryReceipt, Outcome, OutcomeStatus, Progress, ReceiptVerdict, Stage, StopReason
 from orchestrator import decisions
-from orchestrator.payloads import NotifyRequest, OperationPlan
+from orchestrator.payloads import Handover, NotifyRequest, OperationPlan
 from orchestrator.settings import RetryPolicy
 from tests.orchestrator.replay import (
     CALL_ACTIVITY,
+    CONTINUE_AS_NEW,
     CREATE_TIMER,
     T0,
     WHEN_ANY,
@@ -449,3 +450,64 @@ def test_a_refused_delivery_fails_the_orchestration_at_once_with_the_refusal_in_
     )
     assert state.custom_status == progress(Stage.FAILED, 1, 1,
                                            "The outcome could not be delivered: the conversation is gone.")
+
+
+def continue_as_new(plan: OperationPlan) -> dict[str, Any]:
+    """The fire-and-forget action that ends a generation; its input is the next generation's plan (JSON text)."""
+    return {"actionType": CONTINUE_AS_NEW, "input": plan.to_json()}
+
+
+def test_a_generation_continues_as_new_after_its_steps_handing_over_the_deadline_steps_and_result() -> None:
+    plan = replace(make_plan(steps=5), steps_per_generation=2)
+    history = start(plan)
+    run_attempt(history, 0).completed(at(1), 0, {"step": 1, "result": "first"})
+    run_attempt(history, 2).completed(at(2), 2, {"step": 2, "result": None})
+    state = replay(history)
+
+    handed = plan.handing_over(Handover(DEADLINE, 2, "first", 2))
+    assert state.is_done and state.error is None
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), continue_as_new(handed)]
+    assert state.custom_status == progress(Stage.RUNNING, 2, 5, "Finished step 2 of 5.")
+    assert OperationPlan.from_json(parsed(state.actions)[-1]["input"]) == handed
+
+
+def test_a_later_generation_starts_at_the_next_step_with_the_first_generations_deadline() -> None:
+    plan = replace(make_plan(steps=5), steps_per_generation=2).handing_over(Handover(DEADLINE, 4, "first", 3))
+    # Its own clock starts 12 s after the first generation's: a deadline computed from it would be 12 s later.
+    history = History(INSTANCE, plan.to_json(), now=at(12))
+    state = replay(history)
+
+    # Set before anything else, so the status shows the progress so far and never null.
+    assert state.custom_status == progress(Stage.RUNNING, 4, 5, "Finished step 4 of 5.")
+    assert parsed(state.actions) == [race(plan, 5, False)]
+
+    run_attempt(history, 0).completed(at(13), 0, {"step": 5, "result": None})
+    state = replay(history)
+    # The last generation notifies with the result handed over from an earlier one.
+    done = Outcome(INSTANCE, "conv-1", OutcomeStatus.COMPLETED, "first")
+    assert parsed(state.actions) == [race(plan, 5, True), notify(done)]
+
+
+def test_a_generation_starting_past_the_deadline_times_out_without_another_step() -> None:
+    plan = replace(make_plan(steps=5), steps_per_generation=2).handing_over(Handover(DEADLINE, 2, "", 2))
+    state = replay(History(INSTANCE, plan.to_json(), now=at(TIMEOUT + 1)))
+
+    assert parsed(state.actions) == [notify(stopped(OutcomeStatus.TIMED_OUT, 3, 5, 0))]
+
+
+def test_an_input_written_before_generations_runs_every_step_in_one_generation() -> None:
+    plan = make_plan(steps=3)
+    old_input = plan.to_json()
+    del old_input["stepsPerGeneration"], old_input["handover"]
+    history = History(INSTANCE, old_input)
+    for task_id, step in ((0, 1), (2, 2), (4, 3)):
+        run_attempt(history, task_id).completed(at(step), task_id, {"step": step, "result": RESULT})
+    state = replay(history)
+
+    assert parsed(state.actions) == [race(plan, 1, True), race(plan, 2, True), race(plan, 3, True),
+                                     notify(COMPLETED)]
+
+
+def test_a_plan_with_a_handover_round_trips_through_json() -> None:
+    plan = replace(make_plan(), steps_per_generation=7).handing_over(Handover(DEADLINE, 14, "so far", 3))
+    assert OperationPlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan

@@ -4,7 +4,7 @@ These shapes never leave the function app, so they live here rather than in cont
 like every other JSON the Durable host stores.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contract import DeliveryReceipt, Outcome, StartRequest
@@ -42,13 +42,17 @@ class OperationPlan:
     timeout_seconds: float
     step_retry: RetryPolicy
     notify_retry: RetryPolicy
+    # The operation's validated inputs; absent from a plan of the previous version (in flight): none.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, request: StartRequest, settings: Settings) -> "OperationPlan":
+    def of(cls, request: StartRequest, settings: Settings, steps: int | None = None) -> "OperationPlan":
+        """``steps``: the operation's own step count; None uses the OperationSteps setting (the seed's options)."""
         return cls(
             option=request.option,
             continuation=request.continuation,
-            steps=settings.operation_steps,
+            inputs=request.inputs,
+            steps=settings.operation_steps if steps is None else steps,
             step_seconds=settings.step_seconds,
             timeout_seconds=settings.timeout_seconds,
             step_retry=settings.step_retry,
@@ -68,6 +72,8 @@ class OperationPlan:
             "timeoutSeconds": self.timeout_seconds,
             "stepRetry": _retry_to_json(self.step_retry),
             "notifyRetry": _retry_to_json(self.notify_retry),
+            # Only when there are some: a plan without inputs keeps the previous version's exact shape.
+            **({"inputs": self.inputs} if self.inputs else {}),
         }
 
     @classmethod
@@ -80,6 +86,7 @@ class OperationPlan:
             timeout_seconds=float(data["timeoutSeconds"]),
             step_retry=_retry_from_json(data["stepRetry"]),
             notify_retry=_retry_from_json(data["notifyRetry"]),
+            inputs=dict(data.get("inputs") or {}),
         )
 
 
@@ -97,6 +104,10 @@ class StepRequest:
     step_seconds: float
     instance_id: str
     attempt: int = 1
+    inputs: dict[str, Any] = field(default_factory=dict)
+    # What the previous step returned (operations/api.py ``Next``); None on the first step. It flows step to step
+    # through the orchestrator, so it is part of what a generation of the orchestration carries to the next.
+    state: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +117,9 @@ class StepRequest:
             "stepSeconds": self.step_seconds,
             "instanceId": self.instance_id,
             "attempt": self.attempt,
+            # Only when set: a seed step's request keeps the previous version's exact shape.
+            **({"inputs": self.inputs} if self.inputs else {}),
+            **({"state": self.state} if self.state is not None else {}),
         }
 
     @classmethod
@@ -118,23 +132,44 @@ class StepRequest:
             instance_id=str(data["instanceId"]),
             # Absent in inputs written before attempts were numbered.
             attempt=int(data.get("attempt", 1)),
+            # Both absent in requests written before the operation API.
+            inputs=dict(data.get("inputs") or {}),
+            state=None if data.get("state") is None else dict(data["state"]),
         )
 
 
 @dataclass(frozen=True)
 class StepResult:
-    """Output of ``run_operation_step``; only the last step carries the operation's result text."""
+    """Output of ``run_operation_step``: the state for the next step, or on the last step the operation's result
+    (text in ``result``, or a structured one in ``data``)."""
 
     step: int
     result: str | None = None
+    state: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None or self.data is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "result": self.result}
+        data: dict[str, Any] = {"step": self.step, "result": self.result}
+        if self.state is not None:
+            data["state"] = self.state
+        if self.data is not None:
+            data["data"] = self.data
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StepResult":
-        result = data.get("result")
-        return cls(step=int(data["step"]), result=None if result is None else str(result))
+        # "state" and "data" are absent from results written before the operation API.
+        result, state, result_data = data.get("result"), data.get("state"), data.get("data")
+        return cls(
+            step=int(data["step"]),
+            result=None if result is None else str(result),
+            state=None if state is None else dict(state),
+            data=None if result_data is None else dict(result_data),
+        )
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def _first_line(error: BaseException) -> str:
 
 
 def run_step(
-    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, deadline: datetime
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, deadline: datetime,
+    state: dict[str, Any] | None = None,
 ) -> Generator[Any, Any, StepResult | StepStopped]:
     """Attempt ``step`` until it succeeds, its attempts run out or the deadline passes (see the module doc)."""
     detail: str | None = None
@@ -74,7 +75,8 @@ def run_step(
         # Also catches a step or a back-off that ended after the deadline, before its timer's message arrived.
         if context.current_utc_datetime >= deadline:
             return StepStopped(OutcomeStatus.TIMED_OUT, attempt - 1, detail)
-        request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt)
+        request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt,
+                              inputs=plan.inputs, state=state)
         step_task = context.call_activity(RUN_OPERATION_STEP, request.to_json(), expected_type=dict)
         timer = context.create_timer(deadline)
         winner = yield context.task_any([step_task, timer])
@@ -145,17 +147,23 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     detail: str | None = None
     steps_done = 0
     result_text = ""
+    result_data: dict[str, Any] | None = None
+    # The operation's state between steps (operations/api.py Next): it flows from one step's result into the next
+    # step's request, so whatever carries the loop's position (a continue-as-new generation) must carry it too.
+    state: dict[str, Any] | None = None
     for step in range(1, plan.steps + 1):
-        ended = yield from run_step(context, plan, step, deadline)
+        ended = yield from run_step(context, plan, step, deadline, state)
         if isinstance(ended, StepStopped):
             outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status, ended.attempts)
             detail = ended.detail
             break
         steps_done = step
+        state = ended.state
         result_text = ended.result or result_text
+        result_data = ended.data if ended.data is not None else result_data
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
     else:
-        outcome = decisions.completed_outcome(instance_id, plan, result_text)
+        outcome = decisions.completed_outcome(instance_id, plan, result_text, result_data)
 
     context.set_custom_status(decisions.notifying_progress(plan, steps_done, outcome).to_json())
     notify = NotifyRequest(instance_id, plan.continuation, outcome)

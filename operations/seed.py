@@ -20,3 +20,5 @@ class SimulatedWork:
 OPTION_1 = Operation("option 1", "option 1", SimulatedWork("(Result for long operation one!)"))
 OPTION_2 = Operation("option 2", "option 2", SimulatedWork("(A different result for operation two!)"))
 OPTION_3 = Operation("option 3", "option 3", SimulatedWork("(Yet another result, this one for operation three!)"))
+
+OPERATIONS = (OPTION_1, OPTION_2, OPTION_3)

@@ -28,7 +28,7 @@ lint: venv
 	$(PY) -m ruff check .
 
 typecheck: venv
-	$(PY) -m mypy contract orchestrator bot devhost bench function_app.py
+	$(PY) -m mypy contract operations orchestrator bot devhost bench function_app.py
 
 # Official Direct Line client (botframework-directlinejs) used by the conformance tests.
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json

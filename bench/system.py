@@ -124,14 +124,14 @@ async def _settled_instances(functions_url: str, headers: dict[str, str],
 def _expected_result(option: str, catalogue: "Mapping[str, Operation] | None" = None) -> str:
     """The message a user who chose ``option`` must get: the bot's outcome text around the catalogue's result."""
     # Imported here: the orchestrator package loads the Functions SDK, which the load generator has no use for.
-    from orchestrator.catalogue import CATALOGUE, SimulatedOperation
+    from orchestrator.catalogue import CATALOGUE, SimulatedWork
 
-    operation = (CATALOGUE if catalogue is None else catalogue)[option]
-    if not isinstance(operation, SimulatedOperation):
+    work = (CATALOGUE if catalogue is None else catalogue)[option].run
+    if not isinstance(work, SimulatedWork):
         # Without a known result every user of this option would be counted lost.
-        raise TypeError(f"the benchmark cannot know the result of {option!r}: it is a {type(operation).__name__}, "
-                        "not a SimulatedOperation")
-    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, operation.result), option)
+        raise TypeError(f"the benchmark cannot know the result of {option!r}: its steps are a {type(work).__name__}, "
+                        "not SimulatedWork")
+    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, work.result), option)
 
 
 def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]]) -> list[UserRecord]:

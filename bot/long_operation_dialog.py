@@ -7,8 +7,11 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
 
 from bot import texts
 from bot.long_operation_prompt import PROMPT_ID, LongOperationPrompt, LongOperationPromptOptions
+from bot.operation_inputs import INPUTS_WATERFALL_ID, add_input_dialogs
 from bot.operations_client import Operations
-from contract import OPTIONS, Outcome
+from bot.result_cards import render_result
+from contract import Outcome, OutcomeStatus
+from operations import REGISTRY
 
 DIALOG_ID = "LongOperationDialog"
 WATERFALL_ID = "LongOperationWaterfall"
@@ -22,6 +25,7 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
         self.add_dialog(WaterfallDialog(WATERFALL_ID, [self._choose_option, self._run_operation, self._report]))
         self.add_dialog(ChoicePrompt(CHOICE_PROMPT_ID))
         self.add_dialog(LongOperationPrompt(operations))
+        add_input_dialogs(self)
         self.initial_dialog_id = WATERFALL_ID
 
     async def _choose_option(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -30,13 +34,17 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
             CHOICE_PROMPT_ID,
             PromptOptions(
                 prompt=MessageFactory.text(texts.CHOOSE_OPTION),
-                choices=[Choice(value) for value in OPTIONS],
+                # Every registered operation, in the registry's order (operations/registry.py).
+                choices=[Choice(operation.id) for operation in REGISTRY.values()],
             ),
         )
 
     async def _run_operation(self, step: WaterfallStepContext) -> DialogTurnResult:
         option = str(step.result.value)
         step.values[OPTION_VALUE] = option
+        if REGISTRY[option].inputs:
+            # Asks for each input, then replaces itself with the prompt: the prompt's result still comes to _report.
+            return await step.begin_dialog(INPUTS_WATERFALL_ID, {"option": option, "inputs": {}})
         return await step.prompt(
             PROMPT_ID, LongOperationPromptOptions(option=option, prompt=MessageFactory.text(texts.ONE_MOMENT))
         )
@@ -45,5 +53,12 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
         # None: the prompt already told the user why there is no outcome (start failed, cancelled, ended).
         if step.result is not None:
             outcome = Outcome.from_json(step.result)
-            await step.context.send_activity(texts.outcome_text(outcome, str(step.values.get(OPTION_VALUE, ""))))
+            option = str(step.values.get(OPTION_VALUE, ""))
+            if outcome.status is OutcomeStatus.COMPLETED and outcome.data is not None:
+                # A structured result: the sentence, with the operation's result as a card (bot/result_cards.py).
+                await step.context.send_activity(
+                    MessageFactory.attachment(render_result(option, outcome.data), texts.result_card_intro(option))
+                )
+            else:
+                await step.context.send_activity(texts.outcome_text(outcome, option))
         return await step.replace_dialog(WATERFALL_ID)

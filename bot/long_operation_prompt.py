@@ -40,11 +40,15 @@ OWNER_KEY = "owner"
 
 
 class LongOperationPromptOptions(PromptOptions):  # type: ignore[misc]  # botbuilder ships no type hints
-    """PromptOptions that carry the chosen option. Persisted in dialog state: keep this class at this path."""
+    """PromptOptions that carry the chosen option and its inputs: the one payload from the choice to the start.
 
-    def __init__(self, option: str = "", **kwargs: Any) -> None:
+    Persisted in dialog state: keep this class at this path. One saved by the previous version has no ``inputs``.
+    """
+
+    def __init__(self, option: str = "", inputs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.option = option
+        self.inputs = dict(inputs or {})
 
 
 async def _accept_recognized(prompt_context: PromptValidatorContext) -> bool:
@@ -64,7 +68,8 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
         reference = TurnContext.get_conversation_reference(context.activity)
         continuation = continuation_activity(reference)
         try:
-            started = await self._operations.start(StartRequest(options.option, continuation))
+            inputs = dict(getattr(options, "inputs", None) or {})
+            started = await self._operations.start(StartRequest(options.option, continuation, inputs))
         except OperationsError as error:
             # Never leave a prompt waiting for an outcome that will not come: tell the user and start over.
             conversation_id = reference.conversation.id if reference.conversation else ""

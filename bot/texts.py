@@ -105,3 +105,27 @@ def duration(seconds: float) -> str:
 def _count(amount: float, unit: str) -> str:
     # :g writes 30.0 as 30 and 0.25 as 0.25.
     return f"{amount:g} {unit}" if amount == 1 else f"{amount:g} {unit}s"
+
+
+def ask_number(label: str) -> str:
+    """The question for an operation's number input (operations/api.py NumberInput); ``label`` names the value."""
+    return f"Please enter {label}."
+
+
+def number_retry(label: str, minimum: int, maximum: int) -> str:
+    return f"Sorry, that is not a whole number from {minimum} to {maximum}. Please enter {label}."
+
+
+def ask_choice(label: str) -> str:
+    """The question for an operation's choice input (operations/api.py ChoiceInput)."""
+    return f"Please choose {label}."
+
+
+def result_card_intro(option: str) -> str:
+    """The sentence sent with an operation's structured result, shown as a card below it."""
+    return f"Thanks for waiting. The long operation: {option} has finished. Here is its result."
+
+
+def result_card_title(option: str) -> str:
+    """The title line of a result card."""
+    return f"Result of {option}"

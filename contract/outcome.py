@@ -32,10 +32,16 @@ class Outcome:
     reason: StopReason | None = None
     signature: str = ""
     kind: str = OUTCOME_KIND
+    # A structured (JSON) result, when the operation returned one instead of text (operations/api.py ``Done``):
+    # its "kind" names the bot's renderer. On the wire only when present, so outcomes without it keep the exact
+    # form (and so the signature) of the previous contract.
+    data: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.status is OutcomeStatus.COMPLETED and self.reason is not None:
             raise ContractError("outcome.reason", "a completed outcome has no reason")
+        if self.data is not None and self.status is not OutcomeStatus.COMPLETED:
+            raise ContractError("outcome.data", "only a completed outcome has a result")
 
     def unsigned(self) -> "Outcome":
         return replace(self, signature="")
@@ -47,7 +53,7 @@ class Outcome:
         return data
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "instanceId": self.instance_id,
             "conversationId": self.conversation_id,
@@ -56,6 +62,9 @@ class Outcome:
             "reason": None if self.reason is None else self.reason.to_json(),
             "signature": self.signature,
         }
+        if self.data is not None:
+            data["data"] = self.data
+        return data
 
     @classmethod
     def from_json(cls, value: object) -> "Outcome":
@@ -69,6 +78,7 @@ class Outcome:
         except ValueError:
             raise ContractError("outcome.status", f"unknown status {status_text!r}") from None
         reason = data.get("reason")
+        result_data = data.get("data")
         return cls(
             instance_id=require_str(data, "instanceId", "outcome."),
             conversation_id=require_str(data, "conversationId", "outcome."),
@@ -77,4 +87,5 @@ class Outcome:
             reason=None if reason is None else StopReason.from_json(reason),
             signature=optional_str(data, "signature", "outcome.") or "",
             kind=kind,
+            data=None if result_data is None else require_object(result_data, "outcome.data"),
         )

@@ -1,6 +1,6 @@
 """The start request the bot sends to ``POST /api/operations``."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from contract._fields import require_object, require_str
@@ -25,6 +25,9 @@ class StartRequest:
     option: str
     # The continuation activity in wire JSON (camelCase, "from"): what the bot needs to resume.
     continuation: dict[str, Any]
+    # The operation's inputs (operations/api.py), as the bot collected them; the starter validates them against
+    # the operation's schema. Absent from a bot of the previous version: no inputs.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def channel_id(self) -> str:
@@ -35,10 +38,18 @@ class StartRequest:
         return str(self.continuation["conversation"]["id"])
 
     def to_json(self) -> dict[str, Any]:
-        return {"option": self.option, "continuation": self.continuation}
+        data: dict[str, Any] = {"option": self.option, "continuation": self.continuation}
+        if self.inputs:
+            data["inputs"] = self.inputs
+        return data
 
     @classmethod
     def from_json(cls, value: object) -> "StartRequest":
         data = require_object(value, "body")
         option = require_str(data, "option")
-        return cls(option=option, continuation=validate_continuation(data.get("continuation")))
+        inputs = data.get("inputs")
+        return cls(
+            option=option,
+            continuation=validate_continuation(data.get("continuation")),
+            inputs={} if inputs is None else require_object(inputs, "inputs"),
+        )

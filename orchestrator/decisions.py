@@ -5,6 +5,7 @@ and these are tested without any host.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from contract import Outcome, OutcomeStatus, Progress, Stage, StopReason
 from orchestrator.payloads import OperationPlan
@@ -142,8 +143,11 @@ def refused_progress(plan: OperationPlan, steps_done: int) -> Progress:
     return Progress.of(plan.option, Stage.FAILED, steps_done, plan.steps, message)
 
 
-def completed_outcome(instance_id: str, plan: OperationPlan, result: str) -> Outcome:
-    return Outcome(instance_id, plan.conversation_id, OutcomeStatus.COMPLETED, result)
+def completed_outcome(
+    instance_id: str, plan: OperationPlan, result: str, data: dict[str, Any] | None = None
+) -> Outcome:
+    """The completed outcome: the last step's text result, or its structured one (``data``)."""
+    return Outcome(instance_id, plan.conversation_id, OutcomeStatus.COMPLETED, result, data=data)
 
 
 def stopped_outcome(

@@ -46,6 +46,9 @@ class Handover:
     # The result text so far (the last step that returned one).
     result: str = ""
     generation: int = 1
+    # The operation's state after the last step done (operations/api.py Next), and its structured result so far.
+    state: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,9 @@ class Handover:
             "stepsDone": self.steps_done,
             "result": self.result,
             "generation": self.generation,
+            # Only when there is some, as the other optional parts of the plan.
+            **({"state": self.state} if self.state is not None else {}),
+            **({"data": self.data} if self.data is not None else {}),
         }
 
     @classmethod
@@ -63,6 +69,8 @@ class Handover:
             steps_done=int(data.get("stepsDone", 0)),
             result=str(data.get("result") or ""),
             generation=int(data.get("generation", 1)),
+            state=None if data.get("state") is None else dict(data["state"]),
+            data=None if data.get("data") is None else dict(data["data"]),
         )
 
 
@@ -84,13 +92,17 @@ class OperationPlan:
     notify_retry: RetryPolicy
     steps_per_generation: int | None = None
     handover: Handover = field(default_factory=Handover)
+    # The operation's validated inputs; absent from a plan of the previous version (in flight): none.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, request: StartRequest, settings: Settings) -> "OperationPlan":
+    def of(cls, request: StartRequest, settings: Settings, steps: int | None = None) -> "OperationPlan":
+        """``steps``: the operation's own step count; None uses the OperationSteps setting (the seed's options)."""
         return cls(
             option=request.option,
             continuation=request.continuation,
-            steps=settings.operation_steps,
+            inputs=request.inputs,
+            steps=settings.operation_steps if steps is None else steps,
             step_seconds=settings.step_seconds,
             timeout_seconds=settings.timeout_seconds,
             step_retry=settings.step_retry,
@@ -117,6 +129,8 @@ class OperationPlan:
             "notifyRetry": _retry_to_json(self.notify_retry),
             "stepsPerGeneration": self.steps_per_generation,
             "handover": self.handover.to_json(),
+            # Only when there are some: a plan without inputs keeps the previous version's exact shape.
+            **({"inputs": self.inputs} if self.inputs else {}),
         }
 
     @classmethod
@@ -132,6 +146,7 @@ class OperationPlan:
             # Both absent in inputs written before generations existed (see the class doc).
             steps_per_generation=None if data.get("stepsPerGeneration") is None else int(data["stepsPerGeneration"]),
             handover=Handover.from_json(data.get("handover") or {}),
+            inputs=dict(data.get("inputs") or {}),
         )
 
 
@@ -149,6 +164,10 @@ class StepRequest:
     step_seconds: float
     instance_id: str
     attempt: int = 1
+    inputs: dict[str, Any] = field(default_factory=dict)
+    # What the previous step returned (operations/api.py ``Next``); None on the first step. It flows step to step
+    # through the orchestrator, so it is part of what a generation of the orchestration carries to the next.
+    state: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +177,9 @@ class StepRequest:
             "stepSeconds": self.step_seconds,
             "instanceId": self.instance_id,
             "attempt": self.attempt,
+            # Only when set: a seed step's request keeps the previous version's exact shape.
+            **({"inputs": self.inputs} if self.inputs else {}),
+            **({"state": self.state} if self.state is not None else {}),
         }
 
     @classmethod
@@ -170,23 +192,44 @@ class StepRequest:
             instance_id=str(data["instanceId"]),
             # Absent in inputs written before attempts were numbered.
             attempt=int(data.get("attempt", 1)),
+            # Both absent in requests written before the operation API.
+            inputs=dict(data.get("inputs") or {}),
+            state=None if data.get("state") is None else dict(data["state"]),
         )
 
 
 @dataclass(frozen=True)
 class StepResult:
-    """Output of ``run_operation_step``; only the last step carries the operation's result text."""
+    """Output of ``run_operation_step``: the state for the next step, or on the last step the operation's result
+    (text in ``result``, or a structured one in ``data``)."""
 
     step: int
     result: str | None = None
+    state: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None or self.data is not None
 
     def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "result": self.result}
+        data: dict[str, Any] = {"step": self.step, "result": self.result}
+        if self.state is not None:
+            data["state"] = self.state
+        if self.data is not None:
+            data["data"] = self.data
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StepResult":
-        result = data.get("result")
-        return cls(step=int(data["step"]), result=None if result is None else str(result))
+        # "state" and "data" are absent from results written before the operation API.
+        result, state, result_data = data.get("result"), data.get("state"), data.get("data")
+        return cls(
+            step=int(data["step"]),
+            result=None if result is None else str(result),
+            state=None if state is None else dict(state),
+            data=None if result_data is None else dict(result_data),
+        )
 
 
 @dataclass(frozen=True)

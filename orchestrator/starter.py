@@ -3,6 +3,7 @@
 import json
 import logging
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import azure.durable_functions as df
@@ -43,10 +44,16 @@ def parse_start_request(body: bytes) -> StartRequest:
         request = StartRequest.from_json(data)
     except ContractError as error:
         raise BadStartRequest(400, str(error)) from None
-    if request.option not in CATALOGUE:
+    operation = CATALOGUE.get(request.option)
+    if operation is None:
         known = ", ".join(repr(option) for option in CATALOGUE)
         raise BadStartRequest(400, f"option: unknown option {request.option!r}; known options: {known}")
-    return request
+    try:
+        # The operation's own schema (operations/api.py): the 400 names the field, e.g. "inputs.limit: ...".
+        inputs = operation.validate_inputs(request.inputs)
+    except ContractError as error:
+        raise BadStartRequest(400, str(error)) from None
+    return replace(request, inputs=inputs)
 
 
 async def start_operation(
@@ -63,7 +70,7 @@ async def start_operation(
         return not_configured_response(error)
 
     instance_id = make_instance_id(request.channel_id, request.conversation_id, uuid.uuid4().hex)
-    plan = OperationPlan.of(request, settings)
+    plan = OperationPlan.of(request, settings, CATALOGUE[request.option].steps)
     try:
         await client.start_new(LONG_OPERATION, instance_id, plan.to_json())
     except Exception as error:  # the SDK raises bare Exception for every failure, incl. connection errors

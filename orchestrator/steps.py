@@ -1,7 +1,12 @@
-"""One checkpointed step of an operation, looked up in the catalogue."""
+"""One checkpointed step of an operation (operations/api.py), looked up in the registry.
+
+The step's own function does the work: a plain function runs in a worker thread (``Operation.run_step`` uses
+``asyncio.to_thread``), so blocking work never holds the worker's event loop; a coroutine function is awaited.
+"""
 
 import logging
 
+from operations import Done, StepInput
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import InjectedFault, UnknownOperationError
 from orchestrator.payloads import StepRequest, StepResult
@@ -23,4 +28,10 @@ async def run_operation_step(request: StepRequest, settings: Settings) -> StepRe
         "running step instance_id=%s option=%s step=%d/%d attempt=%d", request.instance_id, request.option,
         request.step, request.steps, request.attempt,
     )
-    return StepResult(request.step, await operation.run_step(request))
+    output = await operation.run_step(StepInput(
+        step=request.step, steps=request.steps, inputs=request.inputs, state=request.state,
+        step_seconds=request.step_seconds, instance_id=request.instance_id, attempt=request.attempt,
+    ))
+    if isinstance(output, Done):
+        return StepResult(request.step, result=output.text, data=output.data)
+    return StepResult(request.step, state=output.state)

@@ -80,7 +80,8 @@ def _first_line(error: BaseException) -> str:
 
 
 def run_step(
-    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, deadline: datetime
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, deadline: datetime,
+    state: dict[str, Any] | None = None,
 ) -> Generator[Any, Any, StepResult | StepStopped]:
     """Attempt ``step`` until it succeeds, its attempts run out or the deadline passes (see the module doc)."""
     detail: str | None = None
@@ -89,7 +90,8 @@ def run_step(
         # Also catches a step or a back-off that ended after the deadline, before its timer's message arrived.
         if context.current_utc_datetime >= deadline:
             return StepStopped(OutcomeStatus.TIMED_OUT, attempt - 1, detail)
-        request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt)
+        request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt,
+                              inputs=plan.inputs, state=state)
         step_task = context.call_activity(RUN_OPERATION_STEP, request.to_json(), expected_type=dict)
         timer = context.create_timer(deadline)
         winner = yield context.task_any([step_task, timer])
@@ -163,23 +165,29 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     detail: str | None = None
     steps_done = handover.steps_done
     result_text = handover.result
+    result_data: dict[str, Any] | None = handover.data
+    # The operation's state between steps (operations/api.py Next): it flows from one step's result into the next
+    # step's request, and across a continue-as-new in the handover.
+    state: dict[str, Any] | None = handover.state
     last = decisions.generation_end(plan)
     for step in range(steps_done + 1, last + 1):
-        ended = yield from run_step(context, plan, step, deadline)
+        ended = yield from run_step(context, plan, step, deadline, state)
         if isinstance(ended, StepStopped):
             outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status, ended.attempts)
             detail = ended.detail
             break
         steps_done = step
+        state = ended.state
         result_text = ended.result or result_text
+        result_data = ended.data if ended.data is not None else result_data
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
     else:
         if last < plan.steps:
             # Between two steps, with nothing open but the cancelled deadline timer of the step that just won.
             context.continue_as_new(plan.handing_over(
-                Handover(deadline, steps_done, result_text, handover.generation + 1)).to_json())
+                Handover(deadline, steps_done, result_text, handover.generation + 1, state, result_data)).to_json())
             return None
-        outcome = decisions.completed_outcome(instance_id, plan, result_text)
+        outcome = decisions.completed_outcome(instance_id, plan, result_text, result_data)
 
     context.set_custom_status(decisions.notifying_progress(plan, steps_done, outcome).to_json())
     notify = NotifyRequest(instance_id, plan.continuation, outcome)

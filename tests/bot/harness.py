@@ -101,6 +101,7 @@ class BotHarness:
         signature: str | None = None,
         posted_continuation: dict[str, Any] | None = None,
         legacy: bool = False,
+        data: dict[str, Any] | None = None,
     ) -> Activity:
         """The LongOperationResponse event as the function app posts it through Direct Line, signed over the outcome
         and ``continuation``'s routing; ``posted_continuation`` is what the event carries instead, if it differs
@@ -110,8 +111,9 @@ class BotHarness:
             instance_id=instance_id or self.service.only_instance()[0],
             conversation_id=conversation_id or continuation["conversation"]["id"],
             status=status,
-            result=result,
+            result="" if data is not None else result,
             reason=reason,
+            data=data,
         )
         if key is not None:
             outcome = sign_outcome(outcome, Routing.of(continuation), key)

@@ -24,7 +24,9 @@ def run(test: Callable[[BotHarness], Awaitable[None]], operations_url: str | Non
 
 def assert_choice_prompt(reply: Activity) -> None:
     assert reply.text == CHOOSE
-    assert [action.title for action in reply.suggested_actions.actions] == ["option 1", "option 2", "option 3"]
+    assert [action.title for action in reply.suggested_actions.actions] == [
+        "option 1", "option 2", "option 3", "count primes"
+    ]
 
 
 async def start_option_1(harness: BotHarness) -> None:

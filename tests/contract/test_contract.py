@@ -152,6 +152,7 @@ def test_start_request_round_trips() -> None:
         ({"option": "option 1", "continuation": {**CONTINUATION, "serviceUrl": None}}, "continuation.serviceUrl"),
         ({"option": "option 1", "continuation": {**CONTINUATION, "conversation": {}}}, "continuation.conversation.id"),
         ({"option": "option 1", "continuation": {**CONTINUATION, "conversation": "x"}}, "continuation.conversation"),
+        ({"option": "option 1", "continuation": CONTINUATION, "inputs": [1]}, "inputs"),
     ],
 )
 def test_start_request_names_the_bad_field(body: object, field: str) -> None:
@@ -176,12 +177,16 @@ def _tampered(value: object) -> object:
         return OutcomeStatus.TIMED_OUT
     if isinstance(value, StopReason):
         return replace(value, attempts=value.attempts + 1)
+    if isinstance(value, dict):
+        return {**value, "count": 2}
     return f"{value}x"
 
 
 @pytest.mark.parametrize("field_name", [f.name for f in fields(Outcome) if f.name != "signature"])
 def test_signature_rejects_every_tampered_field(field_name: str) -> None:
-    signed = sign_outcome(_failed(), ROUTING, KEY)
+    # A structured result exists only on a completed outcome; every other field is tampered on a failed one.
+    with_data = replace(_outcome(), result="", data={"kind": "facts", "count": 1})
+    signed = sign_outcome(with_data if field_name == "data" else _failed(), ROUTING, KEY)
     tampered = replace(signed, **{field_name: _tampered(getattr(signed, field_name))})
     assert not verify_outcome(tampered, ROUTING, KEY)
 
@@ -347,3 +352,22 @@ def test_progress_message_is_optional_but_must_be_text() -> None:
     assert Progress.from_json(data).message == ""
     with pytest.raises(ContractError, match=r"^progress\.message: expected a string, got a number$"):
         Progress.from_json(data | {"message": 5})
+
+
+def test_start_request_carries_inputs_and_omits_none() -> None:
+    request = StartRequest("count primes", CONTINUATION, {"limit": 1000})
+    assert StartRequest.from_json(request.to_json()) == request
+    assert "inputs" not in StartRequest("option 1", CONTINUATION).to_json()
+
+
+def test_outcome_data_round_trips_and_is_absent_when_none() -> None:
+    outcome = replace(_outcome(), result="", data={"kind": "facts", "facts": []})
+    assert Outcome.from_json(outcome.to_json()) == outcome
+    # Without data the wire form is the previous contract's, key for key (so are its signatures).
+    assert "data" not in _outcome().to_json()
+
+
+def test_only_a_completed_outcome_has_data() -> None:
+    with pytest.raises(ContractError) as raised:
+        replace(_failed(), data={"kind": "facts"})
+    assert str(raised.value) == "outcome.data: only a completed outcome has a result"

@@ -260,7 +260,8 @@ def handover_of(status: dict[str, Any]) -> dict[str, Any]:
 
 
 def _observe(running: Stack, *, until: Callable[[dict[str, Any]], bool] | None = None,
-             terminate_reason: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+             terminate_reason: str | None = None, start: dict[str, Any] | None = None,
+             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Start option 1 and poll its status URL (as the bot does) until terminal: the final status with history and
     every status seen on the way. With ``until``, terminate through terminatePostUri once a status satisfies it."""
 
@@ -269,7 +270,7 @@ def _observe(running: Stack, *, until: Callable[[dict[str, Any]], bool] | None =
         condition = until
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{running.host.base_url}/api/operations", headers=running.host.starter_headers,
-                                    json={"option": "option 1", "continuation": CONTINUATION}) as response:
+                                    json=start or {"option": "option 1", "continuation": CONTINUATION}) as response:
                 assert response.status == 202, await response.text()
                 started = await response.json()
             loop = asyncio.get_running_loop()
@@ -342,3 +343,21 @@ def test_terminate_during_the_handover_terminates(stack: Callable[..., Stack]) -
 
     assert status["runtimeStatus"] == "Terminated"
     assert running.delivered() == []
+
+
+def test_an_operations_state_crosses_every_handover_and_its_structured_result_is_delivered(
+        stack: Callable[..., Stack]) -> None:
+    # count primes carries its count and largest prime from step to step (operations/primes.py); with a generation
+    # per step, each of its four steps starts a new generation with only the handover to go on.
+    running = stack(StepsPerGeneration="1")
+    start = {"option": "count primes", "inputs": {"limit": 100000}, "continuation": CONTINUATION}
+    status, _ = _observe(running, start=start)
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    assert handover_of(status)["generation"] == 4
+    [outcome] = running.delivered()
+    assert outcome.status is OutcomeStatus.COMPLETED
+    assert outcome.data == {"kind": "facts", "facts": [
+        {"name": "Limit", "value": "100,000"}, {"name": "Primes found", "value": "9,592"},
+        {"name": "Largest prime", "value": "99,991"}, {"name": "Steps", "value": "4"},
+    ]}

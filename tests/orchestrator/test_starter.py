@@ -154,9 +154,46 @@ def test_unknown_option_answers_400_listing_the_known_ones(
     response = call_starter(runner, fake, start_body(option="option 9"))
     assert response.status_code == 400
     assert error_of(response) == (
-        "option: unknown option 'option 9'; known options: 'option 1', 'option 2', 'option 3'"
+        "option: unknown option 'option 9'; known options: 'option 1', 'option 2', 'option 3', 'count primes'"
     )
     assert fake.starts == []
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (None, "inputs.limit: missing"),
+        ({}, "inputs.limit: missing"),
+        ({"limit": "many"}, "inputs.limit: expected a whole number, got 'many'"),
+        ({"limit": 2.5}, "inputs.limit: expected a whole number, got 2.5"),
+        ({"limit": 10}, "inputs.limit: expected 1000 to 5000000, got 10"),
+        ({"limit": 1000, "colour": "red"}, "inputs.colour: not an input of 'count primes' (its inputs: limit)"),
+    ],
+)
+def test_bad_inputs_answer_400_naming_the_field(
+    runner: asyncio.Runner, app_settings: Callable[..., None], inputs: object, message: str
+) -> None:
+    fake = FakeDurableHost()
+    body = json.loads(start_body(option="count primes"))
+    if inputs is not None:
+        body["inputs"] = inputs
+    response = call_starter(runner, fake, json.dumps(body).encode())
+    assert response.status_code == 400
+    assert error_of(response) == message
+    assert fake.starts == []
+
+
+def test_an_operation_with_inputs_starts_with_them_and_its_own_step_count(
+    runner: asyncio.Runner, app_settings: Callable[..., None]
+) -> None:
+    fake = FakeDurableHost()
+    body = json.loads(start_body(option="count primes"))
+    body["inputs"] = {"limit": 5000.0}
+    response = call_starter(runner, fake, json.dumps(body).encode())
+    assert response.status_code == 202
+    plan = json.loads(fake.starts[0].body)
+    # Validated: the whole number 5000.0 is stored as 5000; four steps, the operation's own, not OperationSteps.
+    assert (plan["inputs"], plan["steps"]) == ({"limit": 5000}, 4)
 
 
 def test_too_large_body_answers_413_before_parsing(runner: asyncio.Runner, app_settings: Callable[..., None]) -> None:

@@ -26,8 +26,48 @@ def request(option: str, step: int, steps: int = 3, step_seconds: float = 0.0, a
     return StepRequest(option, step, steps, step_seconds, "op-abc-1", attempt)
 
 
-def test_catalogue_implements_exactly_the_options_the_bot_offers() -> None:
-    assert tuple(CATALOGUE) == OPTIONS
+def test_the_registry_lists_the_seeds_options_first_then_the_examples() -> None:
+    assert tuple(CATALOGUE) == (*OPTIONS, "count primes")
+
+
+def test_state_flows_from_step_to_step_and_the_last_returns_structured_data() -> None:
+    state = None
+    results = []
+    for step in (1, 2, 3, 4):
+        result = asyncio.run(run_operation_step(
+            StepRequest("count primes", step, 4, 0.0, "op-p", inputs={"limit": 100_000}, state=state), Settings()))
+        results.append(result)
+        state = result.state
+    # 9,592 primes below 100,000; the largest is 99,991. Each step saw the previous one's count.
+    # pi(25000) = 2762, pi(50000) = 5133, pi(75000) = 7393: each step counted its quarter on top of the last.
+    assert [result.state for result in results] == [
+        {"count": 2762, "largest": 24989}, {"count": 5133, "largest": 49999}, {"count": 7393, "largest": 74959}, None
+    ]
+    assert results[3].data == {"kind": "facts", "facts": [
+        {"name": "Limit", "value": "100,000"},
+        {"name": "Primes found", "value": "9,592"},
+        {"name": "Largest prime", "value": "99,991"},
+        {"name": "Steps", "value": "4"},
+    ]}
+
+
+def test_a_plain_step_function_runs_in_a_worker_thread_off_the_event_loop() -> None:
+    import threading
+
+    from operations import Done, Operation, StepInput
+
+    seen: list[str] = []
+
+    def step(_: StepInput) -> Done:
+        seen.append(threading.current_thread().name)
+        return Done(text="ok")
+
+    async def run() -> str:
+        await Operation("t", "t", step, steps=1).run_step(StepInput(1, 1, {}, None))
+        return threading.current_thread().name
+
+    loop_thread = asyncio.run(run())
+    assert seen != [loop_thread]
 
 
 @pytest.mark.parametrize(("option", "text"), EXPECTED_RESULTS.items())

@@ -1,0 +1,166 @@
+"""The operation API: what one long operation declares, for the bot and the function app alike.
+
+Pure data and plain functions, no Azure and no botbuilder imports (like contract/): the function app imports it to
+validate inputs and run steps, the bot to offer operations, ask for their inputs and render their results.
+
+An operation is checkpointed steps. The orchestrator, never the operation, owns the Durable calls: it calls the
+``run_operation_step`` activity once per step (with its own retries and deadline, orchestrator/workflow.py) and
+carries the step's ``state`` (plain JSON) into the next step's request, so a step must be idempotent (activities run
+at least once) and depend only on its ``StepInput``. A step's ``run`` may be a plain function, for blocking work
+(CPU or I/O): the activity runs it in a worker thread (``asyncio.to_thread``, orchestrator/steps.py), so the
+worker's event loop keeps serving other invocations; an ``async`` one is awaited on the loop.
+
+The last step returns ``Done``: a text result (``Done(text=...)``, shown as the seed's options show theirs) or a
+structured JSON result (``Done(data=...)``) with a ``kind`` the bot has a renderer for (bot/result_cards.py).
+"""
+
+import inspect
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from contract.errors import ContractError
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NumberInput:
+    """A whole number the bot asks for before starting (a number prompt), checked again by the starter."""
+
+    name: str
+    # What is asked for, as a noun phrase ("the upper limit"); bot/texts.py words the question around it.
+    label: str
+    minimum: int
+    maximum: int
+
+    def validate(self, value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ContractError(f"inputs.{self.name}", f"expected a whole number, got {_describe(value)}")
+        if int(value) != value:
+            raise ContractError(f"inputs.{self.name}", f"expected a whole number, got {value!r}")
+        if not self.minimum <= value <= self.maximum:
+            raise ContractError(f"inputs.{self.name}", f"expected {self.minimum} to {self.maximum}, got {int(value)}")
+        return int(value)
+
+
+@dataclass(frozen=True)
+class ChoiceInput:
+    """One of a few strings the bot offers as buttons before starting, checked again by the starter."""
+
+    name: str
+    label: str
+    choices: tuple[str, ...]
+
+    def validate(self, value: object) -> str:
+        if not isinstance(value, str) or value not in self.choices:
+            known = ", ".join(repr(choice) for choice in self.choices)
+            raise ContractError(f"inputs.{self.name}", f"expected one of {known}, got {_describe(value)}")
+        return value
+
+
+Input = NumberInput | ChoiceInput
+
+
+@dataclass(frozen=True)
+class StepInput:
+    """What one step sees: its number, the operation's validated inputs and the state the previous step returned."""
+
+    step: int
+    steps: int
+    inputs: Mapping[str, Any]
+    # None on the first step; afterwards exactly what the previous step returned as ``Next(state)``.
+    state: JsonObject | None
+    # The StepSeconds setting: the seed's simulated work waits this long per step; real work ignores it.
+    step_seconds: float = 0.0
+    instance_id: str = ""
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class Next:
+    """A step that is not the last: the state (plain JSON) the next step starts from (None: nothing to carry)."""
+
+    state: JsonObject | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    """The last step: exactly one of a text result or a structured one (``data``, rendered by ``kind``)."""
+
+    text: str | None = None
+    data: JsonObject | None = None
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (self.data is None):
+            raise ValueError("Done takes exactly one of text= or data=")
+        if self.data is not None and not isinstance(self.data.get("kind"), str):
+            raise ValueError("a structured result needs a 'kind' (which renderer shows it)")
+
+
+StepOutput = Next | Done
+StepFunction = Callable[[StepInput], StepOutput | Awaitable[StepOutput]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One long operation: its id (what the bot sends), its title (what the user sees), inputs and steps."""
+
+    id: str
+    title: str
+    run: StepFunction
+    inputs: tuple[Input, ...] = ()
+    # How many steps; None uses the OperationSteps setting (the seed's options do).
+    steps: int | None = None
+
+    def __post_init__(self) -> None:
+        names = [item.name for item in self.inputs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"operation {self.id!r}: input names repeat: {names}")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"operation {self.id!r}: steps must be 1 or more, got {self.steps}")
+
+    def validate_inputs(self, value: object) -> JsonObject:
+        """The inputs, checked against this operation's schema; ContractError names the first bad field."""
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise ContractError("inputs", f"expected a JSON object, got {_describe(value)}")
+        known = {item.name for item in self.inputs}
+        for name in value:
+            if name not in known:
+                expected = ", ".join(sorted(known)) or "none"
+                raise ContractError(f"inputs.{name}", f"not an input of {self.id!r} (its inputs: {expected})")
+        checked: JsonObject = {}
+        for item in self.inputs:
+            if item.name not in value:
+                raise ContractError(f"inputs.{item.name}", "missing")
+            checked[item.name] = item.validate(value[item.name])
+        return checked
+
+    async def run_step(self, step: StepInput) -> StepOutput:
+        """Run one step: a plain function in a worker thread, a coroutine function on the loop."""
+        import asyncio
+
+        if inspect.iscoroutinefunction(self.run):
+            output = await self.run(step)
+        else:
+            output = await asyncio.to_thread(self.run, step)
+            if inspect.isawaitable(output):
+                output = await output
+        if not isinstance(output, Next | Done):
+            raise TypeError(f"step {step.step} of {self.id!r} returned {type(output).__name__}, not Next or Done")
+        if isinstance(output, Next) and step.step >= step.steps:
+            raise TypeError(f"the last step ({step.step}) of {self.id!r} returned Next, not Done")
+        return output
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else "a long string"
+    return f"{value!r}" if isinstance(value, int | float) else f"a JSON {type(value).__name__}"

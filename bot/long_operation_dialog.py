@@ -2,8 +2,9 @@
 
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.choices import Choice
+from botbuilder.dialogs.choices import Choice, ListStyle
 from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
+from botframework.connector import Channels
 
 from bot import texts
 from bot.long_operation_prompt import PROMPT_ID, LongOperationPrompt, LongOperationPromptOptions
@@ -36,6 +37,10 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
                 prompt=MessageFactory.text(texts.CHOOSE_OPTION),
                 # Every registered operation, in the registry's order (operations/registry.py).
                 choices=[Choice(operation.id) for operation in REGISTRY.values()],
+                # Teams gets no suggested actions, and botbuilder's ChoiceFactory.for_channel allows it only 3 card
+                # actions (botbuilder-dialogs choices/channel.py supports_card_actions), so more choices would fall
+                # back to a plain numbered list; a hero card holds up to 6 buttons in Teams (Teams card reference).
+                style=ListStyle.hero_card if step.context.activity.channel_id == Channels.ms_teams else None,
             ),
         )
 

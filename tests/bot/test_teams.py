@@ -34,16 +34,22 @@ CHOOSE = "Please select a long operation test option."
 RESULT = "Thanks for waiting. (Result for long operation one!)"
 NOT_BOBS = ("Sorry, Alice started the long operation: option 1, so only Alice can cancel it. "
             "You can still ask for its status.")
+HERO_CARD = "application/vnd.microsoft.card.hero"
 CONVERSATION_TYPES = pytest.mark.parametrize("conversation_type", sorted(TEAMS_CONVERSATIONS))
 
 
 def assert_hero_card_choices(reply: Activity) -> None:
-    """ChoicePrompt's style on msteams for the registry's four operations: ChoiceFactory.for_channel gives Teams no
-    suggested actions and at most 3 card actions (botbuilder-dialogs choices/channel.py supports_card_actions), so
-    four choices are a numbered list; the user answers with the title or its number."""
-    assert reply.text == (f"{CHOOSE}\n\n   1. option 1\n   2. option 2\n   3. option 3\n   4. count primes")
+    """The choices on msteams: a hero card with a button per operation (Teams shows no suggested actions, and
+    botbuilder's own choice of style for more than 3 choices there would be a plain list)."""
+    assert reply.text is None
     assert reply.suggested_actions is None
-    assert not reply.attachments
+    [attachment] = reply.attachments
+    assert attachment.content_type == HERO_CARD
+    card = attachment.content
+    assert card.text == CHOOSE
+    assert [(button.type, button.title, button.value) for button in card.buttons] == [
+        ("imBack", option, option) for option in ("option 1", "option 2", "option 3", "count primes")
+    ]
 
 
 async def alice_starts_option_1(harness: BotHarness) -> Activity:
@@ -184,7 +190,8 @@ def test_over_http_a_teams_channel_mention_is_understood_and_replies_go_to_the_r
 
         await say(ALICE, "hi", "1700000000001")
         [prompt] = connector.sent
-        assert prompt["text"] == f"{CHOOSE}\n\n   1. option 1\n   2. option 2\n   3. option 3\n   4. count primes"
+        assert prompt["attachments"][0]["contentType"] == HERO_CARD
+        assert prompt["attachments"][0]["content"]["text"] == CHOOSE
         await say(ALICE, "option 1", "1700000000002")
         await say(BOB, "cancel", "1700000000003")
         assert connector.texts()[1:] == ["...one moment please....", NOT_BOBS]

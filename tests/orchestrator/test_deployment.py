@@ -93,7 +93,7 @@ def test_each_python_gets_the_azure_functions_line_it_supports() -> None:
 def test_the_deployment_leaves_out_the_bot_devhost_tests_bench_and_local_files() -> None:
     top_level = {path.parts[0] for path in deployment_files()}
     assert top_level == {
-        "function_app.py", "host.json", "requirements.txt", "orchestrator", "contract",
+        "function_app.py", "host.json", "requirements.txt", "orchestrator", "contract", "operations",
     }
 
 

@@ -45,23 +45,32 @@ class Terminal:
         return self.output
 
 
-def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Path) -> None:
+def up_with_chat(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], Terminal]:
+    """``devhost up --chat`` with short operations and ``options``, its terminal ready for the user."""
     env = {**os.environ, "OperationSeconds": "1", "OperationSteps": "2", "PYTHONUNBUFFERED": "1"}
-    ports = [str(free_port()) for _ in range(4)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "devhost", "up", "--chat", "--data-dir", str(tmp_path),
-         "--functions-port", ports[0], "--bot-port", ports[1], "--directline-port", ports[2],
-         "--dashboard-port", ports[3]],
+        [sys.executable, "-m", "devhost", "up", "--chat", "--data-dir", str(tmp_path), *options],
         cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    terminal = Terminal(process)
+    return process, Terminal(process)
+
+
+def choose_option_1(terminal: Terminal) -> str:
+    """Say hi, pick option 1 by its number and wait for the result; the whole output so far."""
+    terminal.read_until("Type a message")
+    terminal.type("hi")
+    terminal.read_until("Please select a long operation test option.")
+    terminal.type("1")
+    terminal.read_until("...one moment please....")
+    return terminal.read_until("Thanks for waiting. (Result for long operation one!)")
+
+
+def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Path) -> None:
+    ports = [str(free_port()) for _ in range(4)]
+    process, terminal = up_with_chat(tmp_path, "--functions-port", ports[0], "--bot-port", ports[1],
+                                     "--directline-port", ports[2], "--dashboard-port", ports[3])
     try:
-        terminal.read_until("Type a message")
-        terminal.type("hi")
-        terminal.read_until("Please select a long operation test option.")
-        terminal.type("1")
-        terminal.read_until("...one moment please....")
-        output = terminal.read_until("Thanks for waiting. (Result for long operation one!)")
+        output = choose_option_1(terminal)
         assert output.count("Thanks for waiting.") == 1
         assert f"http://127.0.0.1:{ports[1]}/api/messages" in output
         assert f"  dashboard       http://127.0.0.1:{ports[3]}/   (orchestrations, progress, history; in a browser)" \
@@ -78,21 +87,12 @@ def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Pa
 
 
 def test_up_with_auth_composes_with_the_other_options_and_the_chat_authenticates(tmp_path: Path) -> None:
-    env = {**os.environ, "OperationSeconds": "1", "OperationSteps": "2", "PYTHONUNBUFFERED": "1"}
     ports = [str(free_port()) for _ in range(5)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devhost", "up", "--chat", "--auth", "--no-key-check", "--data-dir", str(tmp_path),
-         "--functions-port", ports[0], "--bot-port", ports[1], "--directline-port", ports[2],
-         "--dashboard-port", ports[3], "--identity-port", ports[4]],
-        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    terminal = Terminal(process)
+    process, terminal = up_with_chat(tmp_path, "--auth", "--no-key-check", "--functions-port", ports[0],
+                                     "--bot-port", ports[1], "--directline-port", ports[2], "--dashboard-port",
+                                     ports[3], "--identity-port", ports[4])
     try:
-        terminal.read_until("Type a message")
-        terminal.type("hi")
-        terminal.read_until("Please select a long operation test option.")
-        terminal.type("1")
-        output = terminal.read_until("Thanks for waiting. (Result for long operation one!)")
+        output = choose_option_1(terminal)
         ca = tmp_path / "identity" / "tls" / "ca.pem"
         assert f"  identity        https://127.0.0.1:{ports[4]}   (Bot Framework auth: MultiTenant app; CA in {ca})" \
             in output

@@ -5,12 +5,14 @@ module-global aiohttp session therefore always lives on the loop that uses it.
 """
 
 import asyncio
+import json
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import azure.durable_functions as df
 
 from devhost.functions import HostConfig, HostKeys, RunningHost, serve
@@ -98,3 +100,21 @@ async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: flo
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def call(host: "HostThread", method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
+    """One request to ``host``, with the Durable API's system key unless ``headers`` say otherwise: the status, the
+    headers and the body (JSON when it parses, else the text; None when empty)."""
+    headers = {**host.durable_headers, **kwargs.pop("headers", {})}
+
+    async def go() -> tuple[int, dict[str, str], Any]:
+        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path, headers=headers,
+                                                                        **kwargs) as response:
+            text = await response.text()
+            try:
+                body: Any = json.loads(text) if text else None
+            except json.JSONDecodeError:
+                body = text
+            return response.status, dict(response.headers), body
+
+    return host.run(go())

@@ -1,16 +1,14 @@
 """The public Durable HTTP API and HTTP triggers, over loopback with a plain aiohttp client."""
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import azure.durable_functions as df
 import pytest
 
-from tests.devhost.functions.hosting import APPS, HostThread, wait_status
+from tests.devhost.functions.hosting import APPS, HostThread, call, wait_status
 
 API = "/runtime/webhooks/durabletask"
 
@@ -22,21 +20,6 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostThread]:
     running.close()
 
 
-def call(host: HostThread, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
-    """One request, with the Durable API's system key unless ``headers`` say otherwise."""
-    headers = {**host.durable_headers, **kwargs.pop("headers", {})}
-
-    async def go() -> tuple[int, dict[str, str], Any]:
-        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path, headers=headers,
-                                                                        **kwargs) as response:
-            text = await response.text()
-            try:
-                body: Any = json.loads(text) if text else None
-            except json.JSONDecodeError:
-                body = text
-            return response.status, dict(response.headers), body
-
-    return host.run(go())
 
 
 def finished(host: HostThread, name: str, payload: Any = None, instance_id: str | None = None) -> str:

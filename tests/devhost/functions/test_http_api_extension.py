@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import azure.durable_functions as df
 import pytest
 
 from devhost.durable import runtime_status as rs
 from devhost.durable.status_view import status_json
 from devhost.durable.store import Instance
-from tests.devhost.functions.hosting import APPS, HostThread, wait_for, wait_status
+from tests.devhost.functions.hosting import APPS, HostThread, call, wait_for, wait_status
 
 API = "/runtime/webhooks/durabletask"
 SINCE = "2000-01-01T00:00:00Z"
@@ -30,18 +29,6 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostThread]:
     running.close()
 
 
-def call(host: HostThread, method: str, path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
-    """One request, with the Durable API's system key unless ``headers`` say otherwise."""
-    headers = {**host.durable_headers, **kwargs.pop("headers", {})}
-
-    async def go() -> tuple[int, dict[str, str], Any]:
-        async with aiohttp.ClientSession() as session, session.request(method, host.base_url + path, headers=headers,
-                                                                        **kwargs) as response:
-            text = await response.text()
-            body: Any = json.loads(text) if text else None
-            return response.status, dict(response.headers), body
-
-    return host.run(go())
 
 
 def finished(host: HostThread, name: str, payload: Any = None, instance_id: str | None = None) -> str:

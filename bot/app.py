@@ -12,7 +12,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middlewar
 
 from bot.adapter import create_adapter
 from bot.connector_clients import ReusingBotFrameworkAuthentication
-from bot.errors import DeliveryRefused, OutcomeNotDelivered
+from bot.errors import ConversationBusy, DeliveryRefused, OutcomeNotDelivered
 from bot.inbound import MalformedRequest, check_content_type, parse_activity
 from bot.inbound_auth import Unauthenticated, authenticate
 from bot.long_operation_bot import LongOperationBot
@@ -20,7 +20,7 @@ from bot.long_operation_dialog import LongOperationDialog
 from bot.operations_client import OperationsClient
 from bot.settings import PART_NONCE_HEADER, BotSettings
 from bot.state_expiry import ExpiringStorage, sweep_periodically
-from bot.storage import close_storage, create_storage
+from bot.storage import close_storage, create_coordination, create_storage
 from bot.turn_slots import TurnSlots
 
 logger = logging.getLogger(__name__)
@@ -59,20 +59,32 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
     authentication.attach_session(session)
     settings = app[SETTINGS]
     storage = app[STORAGE]
+    coordination = create_coordination(settings, storage)
     bot = LongOperationBot(
         settings,
         ConversationState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
         TurnSlots(settings.max_concurrent_turns),
+        leases=coordination.leases,
+        claims=coordination.claims,
     )
     app[BOT] = bot
     # For errors outside a conversation's turn (an outcome event's outer turn); on_turn handles the others itself.
     app[ADAPTER].on_turn_error = bot.on_turn_error
-    logger.info("bot ready: operations at %s, state in %s", settings.operations_url, settings.state_store)
+    logger.info("bot ready: operations at %s, state in %s%s", settings.operations_url, settings.state_store,
+                f", conversation leases of {settings.lease_seconds} s" if coordination.leases.shared else "")
+    # The SQLite file's outcome claims are swept as its state is (the blob sweep covers the container's claims).
+    claims_sweeper = (None if coordination.sqlite is None
+                      else asyncio.create_task(sweep_periodically(coordination.sqlite), name="claims-sweeper"))
     try:
         yield
     finally:
+        if claims_sweeper is not None:
+            claims_sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await claims_sweeper
         await session.close()
+        coordination.close()
         await close_storage(storage)
 
 
@@ -122,6 +134,10 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         refused = isinstance(failure, DeliveryRefused)
         code = "ConversationGone" if refused else "DeliveryDeferred"
         return web.json_response({"error": {"code": code, "message": str(failure)}}, status=410 if refused else 503)
+    except ConversationBusy as busy:
+        # Another instance kept the conversation past the wait: the turn did not run; the channel may retry.
+        logger.warning("turn not run: %s", busy)
+        return web.json_response({"error": {"code": "ConversationBusy", "message": str(busy)}}, status=503)
     if invoke_response:
         return web.json_response(data=serializer_helper(invoke_response.body), status=invoke_response.status)
     return web.Response(status=201)

@@ -42,7 +42,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 from azure.storage.blob import BlobProperties, ContentSettings
-from azure.storage.blob.aio import BlobServiceClient, LinearRetry
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient, LinearRetry
 from botbuilder.core import Storage
 
 from bot.errors import ETagConflict, StorageError
@@ -59,6 +59,7 @@ READ_TIMEOUT_SECONDS = 10.0
 _MAX_BLOB_NAME = 1024
 _CONTAINER_NOT_FOUND = "ContainerNotFound"
 _CONDITION_FAILED = 412
+_LEASE_ID_MISSING = "LeaseIdMissing"
 _JSON = ContentSettings(content_type="application/json; charset=utf-8")
 # Metadata names are case-insensitive C# identifiers; Azure hands them back in the case they were written.
 LAST_ACTIVITY = "lastactivity"
@@ -173,6 +174,12 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
     async def close(self) -> None:
         await self._service.close()
 
+    async def container(self) -> ContainerClient:
+        """The container's client, the container made if need be: for the leases and claims beside the state
+        (bot/blob_coordination.py)."""
+        await self._ensure_container()
+        return self._container
+
     async def _ensure_container(self) -> None:
         # Created lazily, once per process: the lock keeps concurrent first turns from racing to create it.
         if self._container_ready:
@@ -233,7 +240,7 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         text = jsonpickle.encode(without_etag(item))
         try:
             result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, content_settings=_JSON,
-                                            metadata={LAST_ACTIVITY: _stamp(self._expiry.now())}, **condition)
+                                            metadata={LAST_ACTIVITY: stamp(self._expiry.now())}, **condition)
         except (ResourceModifiedError, ResourceNotFoundError) as error:
             if _error_code(error) == _CONTAINER_NOT_FOUND:
                 raise self._container_lost(error) from None
@@ -273,6 +280,8 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
                 raise self._container_lost(error) from None
             return False  # deleted meanwhile (the bot's own delete, another instance's sweep)
         except AzureError as error:
+            if _error_code(error) == _LEASE_ID_MISSING:
+                return False  # a conversation lease held right now (bot/blob_coordination.py): in use
             raise _storage_error(f"could not delete the expired blob {listed.name!r}", error) from None
         return True
 
@@ -283,16 +292,16 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         return _storage_error(f"blob container {self._container_name!r} disappeared", error)
 
 
-def _stamp(moment: float) -> str:
+def stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="microseconds")
 
 
 def _last_activity(properties: BlobProperties) -> float:
     """The blob's ``lastactivity`` stamp, or its Last-Modified time if it has none (written before expiry existed)."""
-    stamp = (properties.metadata or {}).get(LAST_ACTIVITY)
-    if stamp:
+    stamped = (properties.metadata or {}).get(LAST_ACTIVITY)
+    if stamped:
         try:
-            return datetime.fromisoformat(stamp).timestamp()
+            return datetime.fromisoformat(stamped).timestamp()
         except ValueError:
             logger.warning("blob state store: %s has an unreadable %s stamp; using its Last-Modified time",
                            properties.name, LAST_ACTIVITY)

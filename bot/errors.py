@@ -7,7 +7,8 @@ BotError
 │   └── OperationRejected        it answered with an error status (4xx/5xx with ``{"error"}``)
 │       └── OperationUnknown         the status query found no such instance (404: purged, or another task hub)
 ├── StorageError             the bot state store failed
-│   └── ETagConflict             a write carried a stale eTag (somebody else wrote first)
+│   ├── ETagConflict             a write carried a stale eTag (somebody else wrote first)
+│   └── ConversationBusy         another bot instance held the conversation's lease too long (a 503)
 ├── MalformedRequest         a request to /api/messages is not a usable activity (bot/inbound.py; a 4xx)
 ├── RejectedEvent            an outcome event is not trustworthy (bot/outcome_event.py; logged, dropped)
 └── OutcomeNotDelivered      the user's channel did not take an outcome's messages (bot/outcome_delivery.py)
@@ -62,6 +63,14 @@ class ETagConflict(StorageError):
 
     def __init__(self, key: str) -> None:
         super().__init__(f"eTag conflict on {key!r}: the item was changed by another writer since it was read")
+        self.key = key
+
+
+class ConversationBusy(StorageError):
+    """The conversation's lease stayed with another holder past the wait (bot/conversation_leases.py)."""
+
+    def __init__(self, key: str, waited: float) -> None:
+        super().__init__(f"the conversation {key!r} stayed leased by another bot instance for {waited:g} s")
         self.key = key
 
 

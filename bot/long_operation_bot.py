@@ -10,12 +10,14 @@ from botframework.connector import Channels
 
 from bot import texts
 from bot.connector_transport import send_timeout
-from bot.conversation_locks import ConversationLocks, conversation_lock_key
+from bot.conversation_leases import ConversationLeases
+from bot.conversation_locks import conversation_lock_key
 from bot.dialog_turn import DialogRunner
-from bot.errors import DeliveryRefused, OutcomeNotDelivered
+from bot.errors import ConversationBusy, DeliveryDeferred, DeliveryRefused, OutcomeNotDelivered
 from bot.long_operation_prompt import awaited_operation
 from bot.mentions import remove_bot_mention
-from bot.outcome_delivery import SEND_LEDGER, SendLedger
+from bot.outcome_claims import MemoryClaims, OutcomeClaims
+from bot.outcome_delivery import SEND_LEDGER, SendLedger, claimed
 from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
 from bot.proactive import reply_to_started_message
 from bot.settings import BotSettings
@@ -47,6 +49,9 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         conversation_state: ConversationState,
         dialog: Dialog,
         slots: TurnSlots | None = None,
+        *,
+        leases: ConversationLeases | None = None,
+        claims: OutcomeClaims | None = None,
     ) -> None:
         self._settings = settings
         self._conversation_state = conversation_state
@@ -54,7 +59,12 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._dialog_runner = DialogRunner(dialog, self._dialog_state)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
         self._pending = conversation_state.create_property(PENDING_DELIVERY)
-        self._locks = ConversationLocks()
+        # One turn at a time per conversation: in this process, and across instances on a shared store.
+        self._leases = leases or ConversationLeases()
+        # Each outcome once across instances (bot/outcome_claims.py). A claim outlives its delivery's sends (the
+        # outcome and the prompt, each bounded by ProactiveSendTimeout) and the lease it is made under.
+        self._claims = claims or MemoryClaims()
+        self._claim_seconds = settings.lease_seconds + 2 * settings.proactive_send_timeout
         self._slots = slots or TurnSlots()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -66,7 +76,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             return
         conversation_id = activity.conversation.id if activity.conversation else ""
         # The conversation's lock first, then a turn slot: a slot holder never waits for a lock (bot/turn_slots.py).
-        async with self._locks.hold(conversation_lock_key(activity.channel_id, conversation_id)), self._slots.turn():
+        async with self._leases.hold(conversation_lock_key(activity.channel_id, conversation_id)), self._slots.turn():
             try:
                 await super().on_turn(turn_context)
                 # Saved after every turn; the proactive inner turn saves in its own callback (it has its own context).
@@ -104,7 +114,9 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         of both the inner and the outer turn (botbuilder's BotAdapter.run_pipeline hands an error to this handler
         and raises it only when there is none), so the event's HTTP answer fails (bot/app.py).
         """
-        if isinstance(error, OutcomeNotDelivered):
+        if isinstance(error, (OutcomeNotDelivered, ConversationBusy)):
+            # Busy: the turn never ran (another instance kept the conversation); nothing to reset, the channel
+            # gets a 503 (bot/app.py).
             raise error
         conversation = turn_context.activity.conversation
         logger.error(
@@ -140,14 +152,18 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             # operation, not the continuation's made-up id (bot/proactive.py).
             reply_to_started_message(context, reference)
             key = conversation_lock_key(reference.channel_id, reference.conversation.id)
-            async with self._locks.hold(key), self._slots.turn():
-                try:
-                    await self._deliver_in(context, event)
-                except OutcomeNotDelivered:
-                    raise
-                except Exception as error:
-                    # Under the user's conversation lock, with the inner context: as in on_turn.
-                    await self.on_turn_error(context, error)
+            try:
+                async with self._leases.hold(key), self._slots.turn():
+                    try:
+                        await self._deliver_in(context, event)
+                    except OutcomeNotDelivered:
+                        raise
+                    except Exception as error:
+                        # Under the user's conversation lease, with the inner context: as in on_turn.
+                        await self.on_turn_error(context, error)
+            except ConversationBusy as busy:
+                # The conversation stayed with another instance past the wait: the function app retries later.
+                raise DeliveryDeferred(None, "", str(busy)) from busy
 
         # Exceptions in the callback never reach this caller by themselves: botbuilder's run_pipeline
         # (libraries/botbuilder-core/botbuilder/core/bot_adapter.py) gives them to on_turn_error, which raises
@@ -215,7 +231,12 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         )
         context.turn_state[SEND_LEDGER] = ledger
         try:
-            await self._dialog_runner.run(context)
+            async with claimed(self._claims, outcome.instance_id, self._claim_seconds) as claim:
+                if not claim:
+                    logger.warning("duplicate outcome dropped (claimed and delivered by another turn) "
+                                   "instance_id=%(instance_id)s conversation_id=%(conversation_id)s", fields)
+                    return
+                await self._dialog_runner.run(context)
         except OutcomeNotDelivered as failure:
             if not isinstance(failure, DeliveryRefused):
                 await self._remember_sent(context, outcome.instance_id, ledger)

@@ -7,14 +7,21 @@ outcome's message a second time if that one had gone out already. The ``SendLedg
 attempt saves the fingerprints of what it did deliver (``PendingDelivery`` in conversation state), and the retry
 skips exactly those, in order, sending only what is still missing.
 
+Across bot instances, ``claimed`` claims the outcome in the store before anything is sent (bot/outcome_claims.py):
+settled when the sends went out, released when they failed, so the function app's retry of a failed delivery claims
+it again and the ledger sends only the rest.
+
 Failures are sorted once, where the send fails (``not_delivered``): a final refusal (a 4xx other than 408/429; 403
 and 404 mean the conversation is gone or closed to the bot) or a transient one (everything else: 5xx, 408, 429 past
 its retries, a timeout, no connection).
 """
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -22,6 +29,7 @@ from botbuilder.schema import Activity, ResourceResponse
 from msrest.exceptions import HttpOperationError
 
 from bot.errors import DeliveryDeferred, DeliveryRefused, OutcomeNotDelivered
+from bot.outcome_claims import Claim, OutcomeClaims
 
 # Where an outcome turn's ledger lives in the inner turn's turn_state (the adapter's send_activities reads it).
 SEND_LEDGER = "LongOperationSendLedger"
@@ -97,6 +105,28 @@ async def send_with_ledger(ledger: SendLedger, activities: list[Activity], send_
             raise failure from error
         ledger.sent(activity)
     return responses
+
+
+@asynccontextmanager
+async def claimed(claims: OutcomeClaims, instance_id: str, seconds: float) -> AsyncIterator[bool]:
+    """Claim the outcome for this delivery: yields True to send it, False when it was delivered already (drop it).
+
+    A claim in flight elsewhere raises DeliveryDeferred: the function app retries once it is settled or released.
+    The body's failure releases the claim (also when cancelled: shielded, so the release is not cut short), its
+    success settles it."""
+    claimant = uuid.uuid4().hex
+    claim = await claims.claim(instance_id, claimant, seconds)
+    if claim is Claim.DELIVERED:
+        yield False
+        return
+    if claim is Claim.IN_FLIGHT:
+        raise DeliveryDeferred(None, "", "another delivery of this outcome is in flight (another bot instance)")
+    try:
+        yield True
+    except BaseException:
+        await asyncio.shield(claims.release(instance_id, claimant))
+        raise
+    await claims.settle(instance_id, claimant)
 
 
 def not_delivered(error: Exception) -> OutcomeNotDelivered | None:

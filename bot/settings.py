@@ -7,6 +7,12 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from bot.cloud import BotFrameworkCloud
+from bot.conversation_leases import (
+    DEFAULT_LEASE_SECONDS,
+    MAX_LEASE_SECONDS,
+    MIN_BLOB_LEASE_SECONDS,
+    MIN_LEASE_SECONDS,
+)
 from bot.errors import SettingsError
 from bot.state_expiry import DEFAULT_CONVERSATION_STATE_DAYS, SECONDS_PER_DAY
 from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
@@ -58,6 +64,10 @@ class BotSettings:
                       botbuilder's settings for another Bot Framework cloud (bot/cloud.py; default: the public cloud)
     DEVHOST_PART_NONCE  set only by ``devhost up``: /api/health answers it back, so the stack knows it reached the
                       bot it just started (devhost/part_identity.py; not a secret; unset in production)
+    ConversationLeaseSeconds  whole seconds a bot instance's lease on a conversation lasts unless renewed (default 15;
+                      1-60, and 15-60 for blob: Azure's lease rule). Several instances on one sqlite or blob store
+                      take it per turn (bot/conversation_leases.py); an instance that dies mid-turn holds its
+                      conversation for at most this long.
     ProactiveSendTimeout  seconds one send into the user's conversation may take when delivering an outcome
                       (default 5, at most 7; a timed-out delivery fails and the function app retries it)
     """
@@ -78,6 +88,7 @@ class BotSettings:
     cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
     part_nonce: str = ""
     proactive_send_timeout: float = DEFAULT_PROACTIVE_SEND_TIMEOUT
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -121,6 +132,7 @@ class BotSettings:
         store = parse_state_store(self.state_store)
         if store.kind == "blob":
             _check_connection_string(self.state_store, self.state_connection)
+        _check_lease_seconds(self.lease_seconds, store)
 
     def __repr__(self) -> str:
         # Secrets never reach logs, even through a repr in a traceback.
@@ -148,6 +160,7 @@ class BotSettings:
             cloud=BotFrameworkCloud.from_env(env),
             part_nonce=env.get(PART_NONCE_ENV, ""),
             proactive_send_timeout=_float(env, "ProactiveSendTimeout", DEFAULT_PROACTIVE_SEND_TIMEOUT),
+            lease_seconds=_int(env, "ConversationLeaseSeconds", DEFAULT_LEASE_SECONDS),
         )
 
 
@@ -208,6 +221,14 @@ def _check_connection_string(state_store: str, value: str) -> None:
     keys = {key.strip().lower(): val for key, val in pairs}
     if keys.get("usedevelopmentstorage", "").lower() != "true" and not ({"accountname", "blobendpoint"} & keys.keys()):
         raise SettingsError(name, "names no storage account (expected AccountName=... or BlobEndpoint=...)")
+
+
+def _check_lease_seconds(seconds: int, store: StateStore) -> None:
+    low = MIN_BLOB_LEASE_SECONDS if store.kind == "blob" else MIN_LEASE_SECONDS
+    if not low <= seconds <= MAX_LEASE_SECONDS:
+        why = " (Azure's blob leases last 15-60 s)" if store.kind == "blob" else ""
+        raise SettingsError("ConversationLeaseSeconds",
+                            f"expected whole seconds from {low} to {MAX_LEASE_SECONDS}{why}, got {seconds}")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -60,6 +60,10 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-sqlite")
 
+    @property
+    def path(self) -> Path:
+        return self._path
+
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
             return {}

@@ -52,6 +52,8 @@ def test_every_setting_is_read_by_its_documented_name() -> None:
     assert settings.operations_timeout == 2.5
     assert settings.conversation_state_days == 90
     assert settings.proactive_send_timeout == 3.0
+    assert BotSettings.from_env({"OperationSigningKey": "k", "ConversationLeaseSeconds": "2"}).lease_seconds == 2
+    assert BotSettings.from_env({"OperationSigningKey": "k"}).lease_seconds == 15
 
 
 def test_a_missing_signing_key_is_named() -> None:
@@ -81,6 +83,10 @@ def test_a_missing_signing_key_is_named() -> None:
         ({"ProactiveSendTimeout": "15"}, "ProactiveSendTimeout"),
         ({"ProactiveSendTimeout": "soon"}, "ProactiveSendTimeout: expected a number"),
         ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
+        ({"ConversationLeaseSeconds": "0"}, "ConversationLeaseSeconds: expected whole seconds from 1 to 60, got 0"),
+        ({"ConversationLeaseSeconds": "2.5"}, "ConversationLeaseSeconds: expected an integer"),
+        ({"ConversationLeaseSeconds": "5", "BotStateStore": "blob:state", "BotStateConnection": "AccountName=a"},
+         r"ConversationLeaseSeconds: expected whole seconds from 15 to 60 \(Azure's blob leases last 15-60 s\), got 5"),
         ({"ConversationStateDays": "a month"}, "ConversationStateDays: expected an integer, got 'a month'"),
         ({"ConversationStateDays": "2.5"}, "ConversationStateDays: expected an integer"),
         ({"ConversationStateDays": "36501"}, "ConversationStateDays: expected whole days from 3 to 36500"),

@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest pytest-py313 bench venv node-deps webchat chromium clean
+.PHONY: run test lint typecheck pytest pytest-py313 bench venv node-deps webchat chromium haproxy clean
 
 NODE_DIR := tests/conformance
 
@@ -60,10 +60,14 @@ $(BROWSER_TEST_DIR)/node_modules/.installed: $(BROWSER_TEST_DIR)/package.json $(
 chromium:
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
+# HAProxy for `devhost up --bots N` (the load balancer in front of several bot instances) and its tests.
+haproxy:
+	command -v haproxy >/dev/null || (apt-get update && apt-get install -y haproxy)
+
 node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed webchat \
 	$(BROWSER_TEST_DIR)/node_modules/.installed chromium
 
-pytest: venv node-deps
+pytest: venv node-deps haproxy
 	$(PY) -m pytest
 
 # The function app also runs on Python 3.13 (azure-functions 2.x, README "Python 3.11 or 3.13"): its tests run there

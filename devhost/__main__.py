@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "identity": ("devhost.identity.cli", "a Bot Framework identity service: signing keys and tokens"),
     "instances": ("devhost.instances", "orchestrations of a functions host and their progress, as a table"),
     "dashboard": ("devhost.dashboard.cli", "a web page of orchestrations: progress, history, terminate and purge"),
+    "balancer": ("devhost.balancer", "HAProxy round robin in front of several bot instances"),
     "up": ("devhost.up", "functions host, Direct Line and the bot, wired together"),
 }
 

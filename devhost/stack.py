@@ -1,5 +1,9 @@
 """The whole offline system as child processes: functions host, Direct Line stand-in and the bot, wired together.
 
+With ``bots`` above 1, the bot runs as that many instances (parts ``bot-1``...``bot-N``, on the ports after
+``bot_port``) behind HAProxy on ``bot_port`` (the ``balancer`` part, devhost/balancer.py), round robin, all on the
+one state store (the SQLite file, or whatever BotStateStore the settings name): App Service scale-out, offline.
+
 Used by ``python -m devhost up``, the end-to-end tests and the benchmark. Each part runs in its own process, as it
 does in Azure, so a test can kill and restart one part without touching the others.
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from devhost.addresses import reachable_host
+from devhost.balancer import HEALTH_PATH as BALANCER_HEALTH_PATH
 from devhost.functions.errors import ConfigError
 from devhost.functions.keys import HostKeys
 from devhost.functions.keys import load_or_create as load_or_create_keys
@@ -42,6 +47,7 @@ SECRET_SETTINGS = frozenset({"DirectLineSecret", "OperationSigningKey", "BotStat
 # The function app's HTTP starter: the bot gets this function's own key, as it would from the Azure Portal.
 STARTER_FUNCTION = "start_operation"
 STOP_TIMEOUT_SECONDS = 10.0
+MAX_BOTS = 16
 LOG_TAIL_BYTES = 16 * 1024
 
 
@@ -70,8 +76,19 @@ class StackConfig:
     identity_port: int | None = None
     # With auth: the app registration is SingleTenant (a tenant id is kept with it); MultiTenant otherwise.
     single_tenant: bool = False
+    # Bot instances: 1 is the bot alone on bot_port; more run behind the balancer on bot_port.
+    bots: int = 1
+    # Their ports (one each); empty: the ports after bot_port.
+    bot_instance_ports: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        if not 1 <= self.bots <= MAX_BOTS:
+            raise StackError(f"--bots must be 1-{MAX_BOTS}, got {self.bots}")
+        if self.bots > 1 and self.state_store == "memory":
+            raise StackError(f"{self.bots} bot instances need a state store they share (sqlite:<path> or "
+                             "blob:<container>), not memory: each instance would keep its own")
+        if self.bot_instance_ports and len(self.bot_instance_ports) != self.bots:
+            raise StackError(f"{self.bots} bot instances need {self.bots} ports, got {len(self.bot_instance_ports)}")
         # The parts run with cwd=app_root while secrets are read here: a relative directory would name two places.
         object.__setattr__(self, "data_dir", self.data_dir.resolve())
         if self.log_dir is not None:
@@ -93,6 +110,29 @@ class StackConfig:
     @property
     def messages_url(self) -> str:
         return f"{self.bot_url}/api/messages"
+
+    @property
+    def instance_ports(self) -> tuple[int, ...]:
+        """The ports of the bot instances behind the balancer (none with one bot)."""
+        if self.bots == 1:
+            return ()
+        return self.bot_instance_ports or tuple(self.bot_port + n for n in range(1, self.bots + 1))
+
+    @property
+    def bot_names(self) -> list[str]:
+        """The bot's parts: ``bot`` alone, or ``bot-1``...``bot-N``."""
+        return ["bot"] if self.bots == 1 else [f"bot-{n}" for n in range(1, self.bots + 1)]
+
+    @property
+    def state_store(self) -> str:
+        """The bot's BotStateStore: the data directory's SQLite file unless the settings name another."""
+        return self.settings.get("BotStateStore") or f"sqlite:{self.data_dir / 'bot-state.sqlite'}"
+
+    def instance_url(self, name: str) -> str:
+        """The base URL of one bot part, bypassing the balancer."""
+        if self.bots == 1:
+            return self.bot_url
+        return f"http://{self.host}:{self.instance_ports[self.bot_names.index(name)]}"
 
     @property
     def directline_url(self) -> str:
@@ -143,7 +183,7 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
     bot_env = {
         **base_env,
         "OperationsUrl": config.functions_url,
-        "BotStateStore": f"sqlite:{config.data_dir / 'bot-state.sqlite'}",
+        "BotStateStore": config.state_store,
         "MicrosoftAppId": "",
         "MicrosoftAppPassword": "",
         # The starter's own function key; a setting may still pin another (a test of a wrong key).
@@ -182,17 +222,28 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
             config.directline_port,
             "--directline-port",
         ),
-        Part(
-            "bot",
-            Tether.argv("bot", ["--host", config.host, "--port", str(config.bot_port)]),
-            bot_env,
-            f"{config.bot_url}/api/health",
-            config.bot_port,
-            "--bot-port",
-        ),
     ]
+    parts += bot_parts(config, bot_env, base_env)
     if config.dashboard_url is not None:
         parts.append(dashboard_part(config, base_env))
+    return parts
+
+
+def bot_parts(config: StackConfig, bot_env: dict[str, str], base_env: dict[str, str]) -> list[Part]:
+    """The bot on bot_port; or its instances on their own ports, then the balancer in front of them on bot_port."""
+    if config.bots == 1:
+        return [Part("bot", Tether.argv("bot", ["--host", config.host, "--port", str(config.bot_port)]), bot_env,
+                     f"{config.bot_url}/api/health", config.bot_port, "--bot-port")]
+    parts = [
+        Part(name, Tether.argv("bot", ["--host", config.host, "--port", str(port)]), {**bot_env, "PORT": str(port)},
+             f"http://{config.host}:{port}/api/health", port, "--bot-port (the instances take the ports after it)")
+        for name, port in zip(config.bot_names, config.instance_ports, strict=True)
+    ]
+    servers = [arg for port in config.instance_ports for arg in ("--server", f"{reachable_host(config.host)}:{port}")]
+    balancer_args = ["balancer", "--host", config.host, "--port", str(config.bot_port),
+                     "--config", str(config.data_dir / "balancer" / "haproxy.cfg"), *servers]
+    parts.append(Part("balancer", Tether.argv("devhost", balancer_args), base_env,
+                      f"{config.bot_url}{BALANCER_HEALTH_PATH}", config.bot_port, "--bot-port"))
     return parts
 
 
@@ -352,7 +403,7 @@ class Stack:
 
     def stop_all(self) -> None:
         # The bot first, so nothing it sends in its last moments hits an already stopped service.
-        for name in ("dashboard", "bot", "directline", "functions", "identity"):
+        for name in ("dashboard", "balancer", *self.config.bot_names, "directline", "functions", "identity"):
             self.stop(name)
         for handle in self._logs.values():
             handle.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from devhost.addresses import port_number
 from devhost.functions.keys import KEYS_FILE
 from devhost.secrets import SecretsError
-from devhost.stack import Stack, StackConfig, StackError
+from devhost.stack import MAX_BOTS, Stack, StackConfig, StackError
 
 WATCH_SECONDS = 0.5
 
@@ -40,10 +40,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="with --auth: the app registration is SingleTenant (MicrosoftAppTenantId)")
     parser.add_argument("--identity-port", type=port_number, default=8182,
                         help="port of the identity service with --auth (default 8182; always on 127.0.0.1)")
+    parser.add_argument("--bots", type=int, default=1, metavar="N",
+                        help="run N bot instances (on the ports after --bot-port) behind HAProxy on --bot-port, "
+                             "round robin, on one shared state store (default 1: the bot alone on --bot-port)")
     parser.add_argument("--no-key-check", action="store_true",
                         help="run the functions host without key checks, as `func start` does (default: keys are "
                              "checked as on Azure, and the bot holds the starter's function key)")
     args = parser.parse_args(argv)
+    if not 1 <= args.bots <= MAX_BOTS:
+        parser.error(f"--bots {args.bots}: expected 1 to {MAX_BOTS} bot instances")
     if args.single_tenant and not args.auth:
         parser.error("--single-tenant needs --auth (it is the kind of app registration the bot authenticates with)")
     for option in ("--functions-port", "--bot-port", "--directline-port", "--identity-port"):
@@ -62,6 +67,10 @@ def banner(config: StackConfig) -> str:
         f"  Web Chat        http://{config.host}:{config.directline_port}/webchat   (in a browser; `make webchat`)",
         f"  bot             {config.messages_url}   (Bot Framework Emulator: open this URL, "
         + ("with the app id and password in secrets.json)" if config.identity_port is not None else "no app id)"),
+        *([f"  instances       {config.bots} bots behind HAProxy (round robin): "
+           + ", ".join(f"{name} {config.instance_url(name)}" for name in config.bot_names),
+           f"  shared state    {config.state_store}   (conversation leases and outcome claims in it)"]
+          if config.bots > 1 else []),
         *([f"  identity        https://127.0.0.1:{config.identity_port}   (Bot Framework auth: "
            f"{'SingleTenant' if config.single_tenant else 'MultiTenant'} app; CA in "
            f"{config.data_dir / 'identity' / 'tls' / 'ca.pem'})"] if config.identity_port is not None else []),
@@ -130,5 +139,6 @@ def main(argv: list[str]) -> int:
         dashboard_port=args.dashboard_port,
         identity_port=args.identity_port if args.auth else None,
         single_tenant=args.single_tenant,
+        bots=args.bots,
     )
     return asyncio.run(run(config, args.chat))

@@ -67,7 +67,8 @@ def port_free(port: int) -> bool:
 class Up:
     """``python -m devhost up`` on free ports, its output in files."""
 
-    def __init__(self, tmp_path: Path, ports: tuple[int, int, int, int] | None = None) -> None:
+    def __init__(self, tmp_path: Path, ports: tuple[int, int, int, int] | None = None,
+                 options: tuple[str, ...] = ()) -> None:
         # The functions host, the bot, Direct Line and the dashboard.
         self.ports = ports or (free_port(), free_port(), free_port(), free_port())
         self.data_dir = tmp_path / "data"
@@ -77,7 +78,7 @@ class Up:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "devhost", "up", "--functions-port", str(functions), "--bot-port", str(bot),
                  "--directline-port", str(directline), "--dashboard-port", str(dashboard),
-                 "--data-dir", str(self.data_dir)],
+                 "--data-dir", str(self.data_dir), *options],
                 cwd=ROOT, stdout=out, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     def output(self) -> str:
@@ -86,11 +87,11 @@ class Up:
     def errors(self) -> str:
         return self.stderr.read_text(errors="replace")
 
-    def wait_ready(self) -> dict[int, str]:
+    def wait_ready(self, parts_expected: int = 4) -> dict[int, str]:
         wait_for(lambda: READY_LINE in self.output() or self.process.poll() is not None, "devhost up is ready")
         assert self.process.poll() is None, self.errors()
         parts = children(self.process.pid)
-        assert len(parts) == 4, parts
+        assert len(parts) == parts_expected, parts
         return parts
 
 
@@ -98,8 +99,8 @@ class Up:
 def up(tmp_path: Path) -> Iterator[Callable[..., Up]]:
     started: list[Up] = []
 
-    def start(ports: tuple[int, int, int, int] | None = None) -> Up:
-        started.append(Up(tmp_path, ports))
+    def start(ports: tuple[int, int, int, int] | None = None, options: tuple[str, ...] = ()) -> Up:
+        started.append(Up(tmp_path, ports, options))
         return started[-1]
 
     yield start
@@ -119,6 +120,17 @@ def test_a_sigkilled_devhost_up_leaves_no_part_running_and_its_ports_free(up: Ca
     # The ports are usable at once: a new devhost up on them starts.
     again = up(running.ports)
     again.wait_ready()
+
+
+def test_a_sigkilled_devhost_up_with_two_bots_leaves_no_bot_nor_haproxy_running(up: Callable[..., Up]) -> None:
+    running = up(options=("--bots", "2"))
+    # functions, directline, bot-1, bot-2, the balancer (HAProxy itself, exec'd by devhost balancer), dashboard.
+    parts = running.wait_ready(parts_expected=6)
+    assert sum("/haproxy -db -f " in cmdline for cmdline in parts.values()) == 1, parts
+    running.process.kill()
+    running.process.wait(10)
+    wait_for(lambda: not any(alive(pid) for pid in parts), f"every part has exited: {parts}")
+    wait_for(lambda: port_free(running.ports[1]), f"the balancer's port {running.ports[1]} is free")
 
 
 def test_a_part_dying_later_ends_devhost_up_with_a_non_zero_exit_naming_it(up: Callable[..., Up]) -> None:

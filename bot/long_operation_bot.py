@@ -60,10 +60,11 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
         self._pending = conversation_state.create_property(PENDING_DELIVERY)
         # One turn at a time per conversation: in this process, and across instances on a shared store.
-        self._leases = leases or ConversationLeases()
+        # ``is None``, not ``or``: a ConversationLeases with no turn in flight has length 0.
+        self._leases = leases if leases is not None else ConversationLeases()
         # Each outcome once across instances (bot/outcome_claims.py). A claim outlives its delivery's sends (the
         # outcome and the prompt, each bounded by ProactiveSendTimeout) and the lease it is made under.
-        self._claims = claims or MemoryClaims()
+        self._claims = claims if claims is not None else MemoryClaims()
         self._claim_seconds = settings.lease_seconds + 2 * settings.proactive_send_timeout
         self._slots = slots or TurnSlots()
 

@@ -8,6 +8,7 @@ Waits poll a condition with a generous bound; nothing sleeps to wait for somethi
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +17,7 @@ import aiohttp
 from contract import instance_id_prefix
 from devhost.chat import ChatClient, ChatConfig, Conversation
 from devhost.stack import Stack
-from tests.e2e.stack_fixture import stack_config
+from tests.e2e.stack_fixture import free_port, stack_config
 
 T = TypeVar("T")
 
@@ -156,12 +157,14 @@ def log_lines(stack: Stack, part: str) -> list[str]:
 
 
 @asynccontextmanager
-async def running_stack(data_dir: Path, settings: Mapping[str, str], *, auth: bool = False
+async def running_stack(data_dir: Path, settings: Mapping[str, str], *, auth: bool = False, bots: int = 1
                         ) -> AsyncIterator[FaultStack]:
     """A fresh stack per test (it starts in about a second), so a test's faults cannot leak into the next one.
     With ``auth``, Bot Framework authentication end to end (``devhost up --auth``), the chat as the Emulator with the
-    bot's credentials."""
+    bot's credentials. With ``bots`` above 1, that many bot instances behind the balancer (``devhost up --bots``)."""
     config = stack_config(data_dir, settings, auth=auth)
+    if bots > 1:
+        config = replace(config, bots=bots, bot_instance_ports=tuple(free_port() for _ in range(bots)))
     timeout = aiohttp.ClientTimeout(total=10)
     stack = Stack(config)
     emulator = None if stack.auth is None else stack.auth.emulator_auth()

@@ -1,8 +1,10 @@
-"""``python -m bench system [--users N]``: the whole offline system under N concurrent users, against an echo floor.
+"""``python -m bench system [--users N] [--bots N]``: the whole offline system under N concurrent users, against an
+echo floor.
 
 The stack (functions host, Direct Line stand-in, bot) runs as child processes on free loopback ports with short
 operations; this process is the load generator (the chat client, Emulator protocol). The machine is shared: the load
-generator and the three parts use the same cores, so the figures are for this machine as a whole.
+generator and the three parts use the same cores, so the figures are for this machine as a whole. With ``--bots N``
+the bot runs as N instances behind HAProxy on one SQLite state file (``devhost up --bots N``).
 """
 
 import argparse
@@ -50,6 +52,7 @@ class RunOptions:
     keep_dir: Path | None
     ramp_seconds: float = 0.0
     profile_dir: Path | None = None
+    bots: int = 1
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class SystemFigures:
     peak_memory_mb: dict[str, float | None]
     # CPU seconds each process used while the users operated: where the machine's time went.
     cpu_seconds: dict[str, float | None]
+    # The bot's CPU (all its instances) per operation while the users operated: the option's turn, the busy turn and
+    # the outcome's delivery.
+    bot_cpu_ms_per_operation: float | None
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ class EchoFigures:
     busy_turn: LatencySummary
     user_errors: int
     peak_memory_mb: dict[str, float | None]
+    # The echo bot's CPU per turn (two turns per user), to set the bot's CPU per operation against.
+    cpu_ms_per_turn: float | None
 
 
 def _settings(options: RunOptions) -> dict[str, str]:
@@ -159,7 +167,8 @@ def _summary(values: list[float | None]) -> LatencySummary:
 async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
     config = StackConfig(data_dir=data_dir, functions_port=free_port(), bot_port=free_port(),
                          directline_port=free_port(),
-                         settings=_settings(options), log_dir=data_dir / "logs")
+                         settings=_settings(options), log_dir=data_dir / "logs", bots=options.bots,
+                         bot_instance_ports=tuple(free_port() for _ in range(options.bots)) if options.bots > 1 else ())
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
         runs = await set_up_users(client, options.users, CHOOSE_OPTION, options.timeout)
         profiler = None
@@ -200,7 +209,14 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         delivery=account(_records(runs, instances)),
         peak_memory_mb=memory,
         cpu_seconds=cpu_used,
+        bot_cpu_ms_per_operation=_per_item_ms([cpu_used.get(name) for name in config.bot_names], len(runs)),
     )
+
+
+def _per_item_ms(seconds: list[float | None], items: int) -> float | None:
+    if items == 0 or any(value is None for value in seconds):
+        return None
+    return round(sum(value for value in seconds if value is not None) / items * 1000, 2)
 
 
 # The floors: bare botbuilder, and botbuilder with the real bot's connector fixes (see bench/echo_bot.py).
@@ -211,11 +227,13 @@ async def run_echo(options: RunOptions, data_dir: Path, variant: str) -> EchoFig
     async with EchoBotProcess(data_dir / "logs" / f"echo-{variant}.log", ECHO_VARIANTS[variant]) as echo, \
             ChatClient(_chat_config(echo.messages_url, options)) as client:
         runs = await set_up_users(client, options.users, "Echo: hi", options.timeout)
-        await echo_all(runs, options.timeout, options.ramp_seconds)
         assert echo.process is not None
+        cpu_before = cpu_seconds(echo.process.pid)
+        await echo_all(runs, options.timeout, options.ramp_seconds)
+        cpu_used = _difference(cpu_seconds(echo.process.pid), cpu_before)
         memory = {f"echo bot ({variant})": peak_memory_mb(echo.process.pid)}
     return EchoFigures(_summary([r.start_turn for r in runs]), _summary([r.busy_turn for r in runs]),
-                       sum(1 for r in runs if r.error is not None), memory)
+                       sum(1 for r in runs if r.error is not None), memory, _per_item_ms([cpu_used], 2 * len(runs)))
 
 
 def _machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
@@ -246,7 +264,7 @@ def run(options: RunOptions) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": _machine(load_before),
         "settings": {"users": options.users, "operation_seconds": options.operation_seconds,
-                     "steps": options.steps, "ramp_seconds": options.ramp_seconds},
+                     "steps": options.steps, "ramp_seconds": options.ramp_seconds, "bots": options.bots},
         "system": {**asdict(system), "delivery": {**asdict(system.delivery), "faults": system.delivery.faults}},
         "echo": {variant: asdict(echo) for variant, echo in echoes.items()},
         "start_turn_ratio_to_echo": ratios,
@@ -265,12 +283,14 @@ def main(argv: list[str]) -> int:
                         help="how long a user waits for any one reply beyond the operation (default 120)")
     parser.add_argument("--ramp", type=float, default=0.0, metavar="SECONDS",
                         help="spread the users' option messages evenly over this many seconds (default 0: all at once)")
+    parser.add_argument("--bots", type=int, default=1, metavar="N",
+                        help="bot instances behind HAProxy on one SQLite state file (default 1: the bot alone)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot floors")
     parser.add_argument("--keep-dir", type=Path, help="keep the stack's data and logs in this directory")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy record each part while the users operate; collapsed stacks go to DIR")
     args = parser.parse_args(argv)
-    for name in ("users", "steps"):
+    for name in ("users", "steps", "bots"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.operation_seconds <= 0 or args.timeout <= 0:
@@ -280,11 +300,12 @@ def main(argv: list[str]) -> int:
     if args.profile is not None and not PY_SPY.exists():
         parser.error(f"--profile needs py-spy at {PY_SPY} (it is in requirements-dev.txt)")
     options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
-                         args.keep_dir, args.ramp, args.profile)
+                         args.keep_dir, args.ramp, args.profile, args.bots)
     result = run(options)
     print(render(result))
     RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"system-{args.users}u-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    bots = f"-{args.bots}bots" if args.bots > 1 else ""
+    path = RESULTS_DIR / f"system-{args.users}u{bots}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten to {path}")
     delivery = result["system"]["delivery"]

@@ -32,6 +32,21 @@ def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
     assert set(result["start_turn_ratio_to_echo"]["bare"]) == {"p50", "p95", "p99"}
     assert result["targets"]["zero_lost_duplicated_misrouted"] is True
     assert result["targets"]["start_turn_p99_within_3x_echo"] in (True, False)
+    assert system["bot_cpu_ms_per_operation"] > 0
+    assert all(result["echo"][variant]["cpu_ms_per_turn"] > 0 for variant in ("bare", "tuned"))
+
+
+def test_a_small_run_on_two_bot_instances_behind_haproxy_delivers_each_outcome_once() -> None:
+    users = 4
+    result = run(RunOptions(users=users, operation_seconds=0.5, steps=1, timeout=60.0, echo=False, keep_dir=None,
+                            bots=2))
+
+    system = result["system"]
+    assert system["delivery"]["faults"] == 0 and system["delivery"]["user_errors"] == 0
+    assert system["delivery"]["delivered"] == users
+    assert set(system["cpu_seconds"]) == {"functions", "directline", "bot-1", "bot-2", "balancer", "load generator"}
+    assert system["bot_cpu_ms_per_operation"] > 0
+    assert result["settings"]["bots"] == 2
 
 
 def test_a_small_durable_run_reports_each_scenario() -> None:

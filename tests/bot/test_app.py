@@ -1,7 +1,10 @@
 """The aiohttp endpoint with the real CloudAdapter, a fake Bot Connector and the fake function app on loopback."""
 
 import asyncio
+import re
+import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -9,7 +12,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.cloud import BotFrameworkCloud
+from bot.conversation_leases import LeaseHolder
 from bot.settings import BotSettings
+from bot.sqlite_coordination import SqliteCoordination, SqliteLeases
 from contract import DeliveryReceipt, Outcome, OutcomeStatus, ReceiptVerdict, Routing, sign_outcome, verify_receipt
 from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import SIGNING_KEY, CopyingMemoryStorage
@@ -240,3 +245,43 @@ def test_a_turn_waiting_on_a_hung_function_app_leaves_its_slot_to_other_users() 
         assert "...one moment please...." in [a["text"] for a in connector.sent if a["_posted_to"] == "a"]
 
     run(test, max_concurrent_turns=1)
+
+
+def test_a_conversation_another_instance_keeps_leased_answers_503_and_runs_no_turn_until_the_lease_lapses(
+        tmp_path: Path) -> None:
+    async def main() -> None:
+        connector = FakeBotConnector()
+        await connector.server.start_server()
+        path = tmp_path / "state.sqlite"
+        other = SqliteCoordination(path)
+        try:
+            async with FakeOperationsService() as service:
+                settings = BotSettings(signing_key=SIGNING_KEY, operations_url=service.url,
+                                       state_store=f"sqlite:{path}", lease_seconds=1)
+                async with TestClient(TestServer(create_app(settings))) as client:
+                    leases, stuck = SqliteLeases(other), LeaseHolder(str(uuid.uuid4()), "another-host:1")
+                    assert await leases.try_acquire("directline/user-conversation", stuck, 1) is not None
+
+                    async def keep_renewing() -> None:
+                        while True:
+                            await leases.renew("directline/user-conversation", stuck, 1)
+                            await asyncio.sleep(0.2)
+
+                    renewing = asyncio.create_task(keep_renewing())
+                    response = await client.post("/api/messages", json=message(connector, "hi"))
+                    renewing.cancel()
+                    assert response.status == 503
+                    body = await response.json()
+                    assert body["error"]["code"] == "ConversationBusy"
+                    assert re.fullmatch(r"the conversation 'directline/user-conversation' stayed leased by another "
+                                        r"bot instance for \d+(\.\d)? s", body["error"]["message"])
+                    assert connector.sent == []
+                    # The other instance is gone: its lease lapses and the next message is answered.
+                    response = await client.post("/api/messages", json=message(connector, "hi"))
+                    assert response.status == 201
+                    assert connector.texts() == ["Please select a long operation test option."]
+        finally:
+            other.close()
+            await connector.server.close()
+
+    asyncio.run(main())

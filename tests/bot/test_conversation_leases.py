@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.blob_coordination import BlobLeases
-from bot.blob_storage import BlobStorage
+from bot.blob_coordination import BlobClaims, BlobLeases
+from bot.blob_storage import BlobStorage, blob_name
 from bot.conversation_leases import ConversationLeases, LeaseHolder, LeaseStore
 from bot.errors import ConversationBusy
+from bot.outcome_claims import Claim
 from bot.settings import BotSettings
 from bot.sqlite_coordination import SqliteCoordination, SqliteLeases
+from bot.state_expiry import StateExpiry
 from bot.storage import close_storage, create_coordination, create_storage
 from tests.bot.azurite import Azurite
-from tests.bot.storage_backends import FakeClock, new_container
+from tests.bot.storage_backends import TIME_TO_LIVE, FakeClock, new_container
 
 KEY = "directline/conversation-1"
 SECONDS = 15
@@ -231,5 +233,30 @@ def test_the_bot_takes_leases_in_a_shared_store_and_keeps_the_in_process_lock_fo
             coordination.close()
             await close_storage(storage)
         assert kinds == {"memory": (False, 15), "sqlite": (True, 20), "blob": (True, 20)}
+
+    asyncio.run(main())
+
+
+def test_the_blob_sweep_leaves_a_leased_lease_blob_and_deletes_old_unleased_ones_and_claims(azurite: Azurite) -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        storage = BlobStorage(azurite.connection_string(), new_container(), retry_total=0,
+                              expiry=StateExpiry(TIME_TO_LIVE, clock))
+        leases, claims = BlobLeases(storage.container), BlobClaims(storage.container, clock)
+        held, idle = holder("bot-1"), holder("bot-1")
+        try:
+            assert await leases.try_acquire(KEY, held, SECONDS) is not None
+            assert await leases.try_acquire("directline/idle", idle, SECONDS) is not None
+            await leases.release("directline/idle", idle)
+            assert await claims.claim("op-old", "a", SECONDS) is Claim.CLAIMED
+            await claims.settle("op-old", "a")
+            clock.advance(TIME_TO_LIVE + 1)
+            # The idle lease blob and the old claim go; the leased blob's delete is refused (412 LeaseIdMissing).
+            assert await storage.sweep_expired() == 2
+            container = await storage.container()
+            assert [blob.name async for blob in container.list_blobs()] == [f"leases/{blob_name(KEY)}"]
+            assert await leases.renew(KEY, held, SECONDS)
+        finally:
+            await storage.close()
 
     asyncio.run(main())

@@ -8,13 +8,18 @@ the outcome by the continuation inside the event, never by this conversation. So
 ``NotifyPostsPerConversation`` outcomes (1 = the sample's one per outcome) and is replaced after MAX_AGE_SECONDS,
 well inside the 30-minute life of the token Direct Line gave for it.
 
-If a reused conversation is refused (403/404: gone, or its token no longer valid; 429 without Retry-After: Direct
-Line throttles this conversation), it is dropped and the outcome is posted once more on a new conversation at once,
-so a stale carrier costs no retry back-off. A 429 WITH Retry-After is honoured: the post is made again on the same
-conversation once that time has passed, if it is at most RETRY_AFTER_CAP_SECONDS (an activity should not sleep
-longer; beyond it the attempt fails and the orchestrator's back-off takes over, without posting again sooner here).
-Any other failure, or a failure on a fresh conversation, goes to the orchestrator's retry policy as before, and the
-next attempt starts a new conversation.
+If a reused conversation is refused (403/404: gone, or its token no longer valid), it is dropped and the outcome is
+posted once more on a new conversation at once, so a stale carrier costs no retry back-off. A throttled post (429)
+moves to a new conversation at once too, with or without Retry-After: Direct Line throttles per conversation (the
+Bot Framework FAQ, "How does rate limiting occur?": "A client of a bot sends messages too frequently"; the devhost's
+--throttle), a new conversation is not throttled, and its start costs one bot turn where Retry-After is whole
+seconds (at least 1), more than the completion overhead this carrier exists to save; waiting would also send every
+waiter back at the same instant into the same full window. A burst that shared the throttled carrier moves to one new
+one, which lets through what the rate allows, so a post may be throttled again: it moves up to MAX_REPLACEMENTS
+times, then waits Retry-After once (at most RETRY_AFTER_CAP_SECONDS: an activity should not sleep longer) and posts
+again; after that the attempt fails and the orchestrator's back-off takes over. A 429 is never a duplicate: the
+post was refused, not taken. Any other failure, or a 403/404 on a fresh conversation, goes to the orchestrator's
+retry policy as before, and the next attempt starts a new conversation.
 
 State is per worker process (as the shared aiohttp session) and per event loop; a start is single-flight, so a
 burst of notifications starts one conversation, not one each.
@@ -35,8 +40,10 @@ logger = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 600.0
 # The longest Retry-After of a throttled post waited for inside the notify_bot activity.
 RETRY_AFTER_CAP_SECONDS = 30.0
-# Statuses of a post that mean "this conversation, not Direct Line as a whole": retry at once on a new one.
-REPLACE_ON = frozenset({403, 404, 429})
+# Statuses of a post on a reused conversation that mean "this conversation, not Direct Line as a whole".
+REPLACE_ON = frozenset({403, 404})
+# How many times one post moves to a new conversation because its carrier was throttled, before it waits.
+MAX_REPLACEMENTS = 8
 
 
 @dataclass
@@ -61,40 +68,41 @@ class CarrierConversations:
         self, client: DirectLineClient, activity: dict[str, Any], user: Mapping[str, str], posts_per_conversation: int
     ) -> tuple[DirectLineConversation, str]:
         """Post ``activity`` on a carrier conversation (started with ``user``); the conversation and activity id."""
-        carrier, fresh = await self._take(client, user, posts_per_conversation)
-        try:
-            return carrier.conversation, await client.post_activity(carrier.conversation, activity)
-        except DirectLineError as error:
-            if error.status == 429 and error.retry_after is not None:
-                return await self._post_after_throttle(client, carrier, activity, error.retry_after)
-            self._drop(carrier)
-            if fresh or error.status not in REPLACE_ON:
-                raise
-        carrier, _ = await self._take(client, user, posts_per_conversation)
-        try:
-            return carrier.conversation, await client.post_activity(carrier.conversation, activity)
-        except DirectLineError:
-            self._drop(carrier)
-            raise
+        replacements, waited = 0, False
+        while True:
+            carrier, fresh = await self._take(client, user, posts_per_conversation)
+            try:
+                return carrier.conversation, await client.post_activity(carrier.conversation, activity)
+            except DirectLineError as error:
+                # Dropped in every case: the next post (this one's or another's) starts a new conversation.
+                self._drop(carrier)
+                if error.status == 429:
+                    if replacements < MAX_REPLACEMENTS:
+                        replacements += 1
+                        logger.info("Direct Line throttles the carrier conversation; posting on a new one")
+                        continue
+                    if not waited:
+                        await self._wait_as_told(error)
+                        waited = True
+                        continue
+                    raise
+                if fresh or error.status not in REPLACE_ON:
+                    raise
 
-    async def _post_after_throttle(
-        self, client: DirectLineClient, carrier: _Carrier, activity: dict[str, Any], retry_after: float
-    ) -> tuple[DirectLineConversation, str]:
+    async def _wait_as_told(self, error: DirectLineError) -> None:
+        """Sleep the throttled post's Retry-After, or raise when it gives none or more than the cap."""
+        retry_after = error.retry_after
+        if retry_after is None:
+            raise error
         if retry_after > RETRY_AFTER_CAP_SECONDS:
-            logger.warning("Direct Line throttles the carrier conversation for %g s, longer than the %g s waited "
+            logger.warning("Direct Line throttles the carrier conversations for %g s, longer than the %g s waited "
                            "here; the attempt fails", retry_after, RETRY_AFTER_CAP_SECONDS)
-            self._drop(carrier)
-            raise DirectLineError("post activity", 429, "Throttled",
+            raise DirectLineError("post activity", 429, error.code,
                                   f"Retry-After {retry_after:g} s is longer than {RETRY_AFTER_CAP_SECONDS:g} s",
-                                  retry_after)
-        logger.warning("Direct Line throttles the carrier conversation; posting again after its Retry-After of %g s",
-                       retry_after)
+                                  retry_after) from error
+        logger.warning("Direct Line throttled the carrier conversation %d times in a row; posting again after its "
+                       "Retry-After of %g s", MAX_REPLACEMENTS + 1, retry_after)
         await self._sleep(retry_after)
-        try:
-            return carrier.conversation, await client.post_activity(carrier.conversation, activity)
-        except DirectLineError:
-            self._drop(carrier)
-            raise
 
     async def _take(
         self, client: DirectLineClient, user: Mapping[str, str], posts_per_conversation: int

@@ -14,10 +14,13 @@ moves to a new conversation at once too, with or without Retry-After: Direct Lin
 Bot Framework FAQ, "How does rate limiting occur?": "A client of a bot sends messages too frequently"; the devhost's
 --throttle), a new conversation is not throttled, and its start costs one bot turn where Retry-After is whole
 seconds (at least 1), more than the completion overhead this carrier exists to save; waiting would also send every
-waiter back at the same instant into the same full window. A burst that shared the throttled carrier moves to one new
-one, which lets through what the rate allows, so a post may be throttled again: it moves up to MAX_REPLACEMENTS
-times, then waits Retry-After once (at most RETRY_AFTER_CAP_SECONDS: an activity should not sleep longer) and posts
-again; after that the attempt fails and the orchestrator's back-off takes over. A 429 is never a duplicate: the
+waiter back at the same instant into the same full window.
+A throttled conversation also says how many posts one carries: the post refused first was the Nth taken, so N-1
+went through. New carriers take at most that many (for MAX_AGE_SECONDS, then the count is forgotten), so a burst is
+spread over conversations before Direct Line refuses it rather than after, in rounds of refusals each costing a
+start. What is left, a post refused again on the new carrier, moves up to MAX_REPLACEMENTS times, then waits
+Retry-After once (at most RETRY_AFTER_CAP_SECONDS: an activity should not sleep longer) and posts again; after that
+the attempt fails and the orchestrator's back-off takes over. A 429 is never a duplicate: the
 post was refused, not taken. Any other failure, or a 403/404 on a fresh conversation, goes to the orchestrator's
 retry policy as before, and the next attempt starts a new conversation.
 
@@ -27,6 +30,7 @@ burst of notifications starts one conversation, not one each.
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -55,12 +59,21 @@ class _Carrier:
     posts: int = 0
 
 
+@dataclass(frozen=True)
+class _Capacity:
+    """Posts a throttled carrier let through before its first refusal, and when that was learned."""
+
+    posts: int
+    learned: float
+
+
 class CarrierConversations:
     def __init__(self, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self._clock = clock
         self._sleep = sleep
         self._current: _Carrier | None = None
+        self._capacity: _Capacity | None = None
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -70,13 +83,14 @@ class CarrierConversations:
         """Post ``activity`` on a carrier conversation (started with ``user``); the conversation and activity id."""
         replacements, waited = 0, False
         while True:
-            carrier, fresh = await self._take(client, user, posts_per_conversation)
+            carrier, fresh, taken = await self._take(client, user, posts_per_conversation)
             try:
                 return carrier.conversation, await client.post_activity(carrier.conversation, activity)
             except DirectLineError as error:
                 # Dropped in every case: the next post (this one's or another's) starts a new conversation.
                 self._drop(carrier)
                 if error.status == 429:
+                    self._learn(taken - 1)
                     if replacements < MAX_REPLACEMENTS:
                         replacements += 1
                         logger.info("Direct Line throttles the carrier conversation; posting on a new one")
@@ -106,8 +120,9 @@ class CarrierConversations:
 
     async def _take(
         self, client: DirectLineClient, user: Mapping[str, str], posts_per_conversation: int
-    ) -> tuple[_Carrier, bool]:
-        """The current carrier with one post counted, or a new one; and whether it was started by this call."""
+    ) -> tuple[_Carrier, bool, int]:
+        """The current carrier with one post counted, or a new one; whether it was started by this call; and which
+        of its posts this one is (1 for the first)."""
         loop = asyncio.get_running_loop()
         if self._lock is None or self._loop is not loop:
             # An asyncio.Lock belongs to one loop; a host that runs a fresh loop gets a fresh lock (and carrier).
@@ -121,11 +136,25 @@ class CarrierConversations:
                 self._current = carrier
             assert carrier is not None
             carrier.posts += 1
-            return carrier, fresh
+            return carrier, fresh, carrier.posts
 
     def _usable(self, carrier: _Carrier, owner: tuple[str, str], posts_per_conversation: int) -> bool:
-        return (carrier.owner == owner and carrier.posts < posts_per_conversation
+        return (carrier.owner == owner and carrier.posts < min(posts_per_conversation, self._learned_capacity())
                 and self._clock() - carrier.started < MAX_AGE_SECONDS)
+
+    def _learn(self, let_through: int) -> None:
+        """A carrier was refused after ``let_through`` posts: new ones take no more (at least 1) for a while."""
+        posts = max(1, let_through)
+        if posts < self._learned_capacity():
+            logger.info("Direct Line throttled a carrier conversation after %d posts; new ones carry at most that "
+                        "many for %g s", posts, MAX_AGE_SECONDS)
+            self._capacity = _Capacity(posts, self._clock())
+
+    def _learned_capacity(self) -> int:
+        capacity = self._capacity
+        if capacity is None or self._clock() - capacity.learned >= MAX_AGE_SECONDS:
+            return sys.maxsize
+        return capacity.posts
 
     def _drop(self, carrier: _Carrier) -> None:
         if self._current is carrier:

@@ -166,13 +166,31 @@ def test_a_throttled_post_moves_to_a_new_conversation_at_once(reused: bool, retr
         fake.failure_headers["post"] = {} if retry_after is None else {"Retry-After": retry_after}
         fake.failure_budget["post"] = 1
         _, activity_id = await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
-        # The throttled conversation is not used again: the next outcome goes on the new one.
-        await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
         return activity_id
 
     assert run(fake, scenario).endswith("|0000001")
     assert sleeps.waits == []
-    assert (starts(fake), posts(fake)) == ((2, 4) if reused else (2, 3))
+    assert (starts(fake), posts(fake)) == ((2, 3) if reused else (2, 2))
+
+
+def test_new_conversations_carry_no_more_posts_than_a_throttled_one_let_through_for_a_while() -> None:
+    fake, clock = FakeDirectLine(), Clock()
+    carriers = CarrierConversations(clock)
+
+    async def scenario(client: DirectLineClient) -> None:
+        for _ in range(3):
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        fake.failures["post"] = (429, "Throttled", "too many requests")
+        fake.failure_budget["post"] = 1
+        for _ in range(6):  # the 4th post is refused and moves: 3 let through, so 3 per conversation from now on
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        assert (starts(fake), posts(fake)) == (3, 10)
+        clock.now += MAX_AGE_SECONDS  # forgotten with the carriers of its time
+        for _ in range(5):
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+
+    run(fake, scenario)
+    assert (starts(fake), posts(fake)) == (4, 15)
 
 
 def test_a_post_throttled_on_every_new_conversation_waits_retry_after_once_then_fails() -> None:

@@ -24,8 +24,9 @@ the attempt fails and the orchestrator's back-off takes over. A 429 is never a d
 post was refused, not taken. Any other failure, or a 403/404 on a fresh conversation, goes to the orchestrator's
 retry policy as before, and the next attempt starts a new conversation.
 
-State is per worker process (as the shared aiohttp session) and per event loop; a start is single-flight, so a
-burst of notifications starts one conversation, not one each.
+State is per worker process (as the shared aiohttp session) and per event loop. A post joins the carrier being
+started while it has room, so a burst starts one conversation, not one each; a burst larger than a carrier's room
+starts the others it needs at once, not one after another (a start waits for a bot turn).
 """
 
 import asyncio
@@ -52,7 +53,8 @@ MAX_REPLACEMENTS = 8
 
 @dataclass
 class _Carrier:
-    conversation: DirectLineConversation
+    # Its start, shared by every post that joined it before it answered.
+    start: "asyncio.Future[DirectLineConversation]"
     # The client's endpoint and secret digest: settings may change between calls, and a conversation belongs to one.
     owner: tuple[str, str]
     started: float
@@ -83,9 +85,9 @@ class CarrierConversations:
         """Post ``activity`` on a carrier conversation (started with ``user``); the conversation and activity id."""
         replacements, waited = 0, False
         while True:
-            carrier, fresh, taken = await self._take(client, user, posts_per_conversation)
+            carrier, conversation, fresh, taken = await self._take(client, user, posts_per_conversation)
             try:
-                return carrier.conversation, await client.post_activity(carrier.conversation, activity)
+                return conversation, await client.post_activity(conversation, activity)
             except DirectLineError as error:
                 # Dropped in every case: the next post (this one's or another's) starts a new conversation.
                 self._drop(carrier)
@@ -120,9 +122,9 @@ class CarrierConversations:
 
     async def _take(
         self, client: DirectLineClient, user: Mapping[str, str], posts_per_conversation: int
-    ) -> tuple[_Carrier, bool, int]:
-        """The current carrier with one post counted, or a new one; whether it was started by this call; and which
-        of its posts this one is (1 for the first)."""
+    ) -> tuple[_Carrier, DirectLineConversation, bool, int]:
+        """The current carrier with one post counted, or a new one, and its conversation; whether this call started
+        it; and which of its posts this one is (1 for the first)."""
         loop = asyncio.get_running_loop()
         if self._lock is None or self._loop is not loop:
             # An asyncio.Lock belongs to one loop; a host that runs a fresh loop gets a fresh lock (and carrier).
@@ -131,12 +133,19 @@ class CarrierConversations:
             carrier = self._current
             fresh = carrier is None or not self._usable(carrier, client.owner, posts_per_conversation)
             if fresh:
-                conversation = await client.start_conversation(user=user)
-                carrier = _Carrier(conversation, client.owner, self._clock())
+                carrier = _Carrier(asyncio.ensure_future(client.start_conversation(user=user)), client.owner,
+                                   self._clock())
                 self._current = carrier
             assert carrier is not None
             carrier.posts += 1
-            return carrier, fresh, carrier.posts
+            taken = carrier.posts
+        try:
+            # Shielded: one post's cancellation must not cancel the start the others wait for.
+            conversation = await asyncio.shield(carrier.start)
+        except Exception:
+            self._drop(carrier)
+            raise
+        return carrier, conversation, fresh, taken
 
     def _usable(self, carrier: _Carrier, owner: tuple[str, str], posts_per_conversation: int) -> bool:
         return (carrier.owner == owner and carrier.posts < min(posts_per_conversation, self._learned_capacity())

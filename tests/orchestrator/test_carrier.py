@@ -74,6 +74,30 @@ def test_a_burst_of_outcomes_starts_one_conversation() -> None:
     assert (starts(fake), posts(fake)) == (1, 20)
 
 
+def test_a_burst_larger_than_a_conversation_starts_the_conversations_it_needs_at_once() -> None:
+    # The fake answers no start until all three have arrived: starts one after another would fail.
+    fake, carriers = FakeDirectLine(starts_together=3), CarrierConversations()
+
+    async def scenario(client: DirectLineClient) -> None:
+        await asyncio.gather(*(carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 2) for _ in range(6)))
+
+    run(fake, scenario)
+    assert (starts(fake), posts(fake)) == (3, 6)
+
+
+def test_a_failed_start_fails_its_posts_and_the_next_post_starts_anew() -> None:
+    fake = FakeDirectLine(failures={"start": (500, "ServiceError", "start failed")}, failure_budget={"start": 1})
+    carriers = CarrierConversations()
+
+    async def scenario(client: DirectLineClient) -> None:
+        with pytest.raises(DirectLineError, match="start conversation failed: HTTP 500"):
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+
+    run(fake, scenario)
+    assert (starts(fake), posts(fake)) == (2, 1)
+
+
 def test_an_old_conversation_is_replaced() -> None:
     fake, clock = FakeDirectLine(), Clock()
     carriers = CarrierConversations(clock)

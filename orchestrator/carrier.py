@@ -15,14 +15,15 @@ Bot Framework FAQ, "How does rate limiting occur?": "A client of a bot sends mes
 --throttle), a new conversation is not throttled, and its start costs one bot turn where Retry-After is whole
 seconds (at least 1), more than the completion overhead this carrier exists to save; waiting would also send every
 waiter back at the same instant into the same full window.
-A throttled conversation also says how many posts one carries: the post refused first was the Nth taken, so N-1
-went through. New carriers take at most that many (for MAX_AGE_SECONDS, then the count is forgotten), so a burst is
-spread over conversations before Direct Line refuses it rather than after, in rounds of refusals each costing a
-start. What is left, a post refused again on the new carrier, moves up to MAX_REPLACEMENTS times, then waits
-Retry-After once (at most RETRY_AFTER_CAP_SECONDS: an activity should not sleep longer) and posts again; after that
-the attempt fails and the orchestrator's back-off takes over. A 429 is never a duplicate: the
-post was refused, not taken. Any other failure, or a 403/404 on a fresh conversation, goes to the orchestrator's
-retry policy as before, and the next attempt starts a new conversation.
+
+A throttled conversation also says how many posts one carries: a refused post that was the Nth taken on it shows
+that at most N-1 went through. New carriers take no more than the fewest seen (for MAX_AGE_SECONDS, then that is
+forgotten), so a burst is spread over conversations before Direct Line refuses it rather than after, in rounds of
+refusals each costing a start. A post refused again on its new carrier moves up to MAX_REPLACEMENTS times, then
+waits Retry-After once (at most RETRY_AFTER_CAP_SECONDS: an activity should not sleep longer) and posts again; after
+that the attempt fails and the orchestrator's back-off takes over. A 429 is never a duplicate: the post was refused,
+not taken. Any other failure, or a 403/404 on a fresh conversation, goes to the orchestrator's retry policy, and the
+next attempt starts a new conversation.
 
 State is per worker process (as the shared aiohttp session) and per event loop. A post joins the carrier being
 started while it has room, so a burst starts one conversation, not one each; a burst larger than a carrier's room

@@ -75,7 +75,9 @@ def render(result: dict[str, Any]) -> str:
         + (f", {settings['bots']} bot instances behind HAProxy" if settings.get("bots", 1) > 1 else "")
         + f"; {machine['cpus']} CPUs, load "
         f"average before "
-        f"{machine['load_average_before'][0]:.2f} ({machine['note']})",
+        f"{machine['load_average_before'][0]:.2f} ({machine['note']})"
+        + ("" if not settings.get("throttle") else f"; Direct Line stand-in throttled at {settings['throttle']} per "
+           f"conversation: {system.get('throttled_posts', 0)} posts refused with 429"),
         "",
         table(rows),
         "",

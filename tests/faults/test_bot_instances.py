@@ -14,9 +14,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from contract import ORCHESTRATOR_SENDER, Outcome, OutcomeEvent, OutcomeStatus, Routing, sign_outcome
 from devhost.chat import BotRejected, BotUnreachable, Conversation
 from orchestrator.directline import DirectLineClient
+from tests.bot.azurite import running_azurite
 from tests.faults.harness import (
     CHOOSE,
     ONE_MOMENT,
@@ -92,9 +95,10 @@ def test_two_instances_behind_haproxy_serve_one_conversation_in_turn_round_robin
     asyncio.run(scenario())
 
 
-def test_one_outcome_delivered_to_both_instances_at_once_shows_one_message(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with running_stack(tmp_path, LONG, bots=2) as faults:
+@pytest.mark.parametrize("store", ["sqlite", "blob"])
+def test_one_outcome_delivered_to_both_instances_at_once_shows_one_message(tmp_path: Path, store: str) -> None:
+    async def scenario(settings: dict[str, str]) -> None:
+        async with running_stack(tmp_path, settings, bots=2) as faults:
             instances = Instances(faults)
             users = [await faults.user_waiting("option 1") for _ in range(3)]
             for conversation, instance_id in users:
@@ -113,7 +117,13 @@ def test_one_outcome_delivered_to_both_instances_at_once_shows_one_message(tmp_p
                 assert count(conversation, DELIVERED) == 1, conversation.bot_texts()
                 assert conversation.bot_texts()[-2:] == [DELIVERED, CHOOSE]
 
-    asyncio.run(scenario())
+    if store == "sqlite":
+        asyncio.run(scenario(LONG))
+        return
+    # The instances share a container on Azurite: blob leases and claims.
+    with running_azurite(tmp_path / "azurite") as azurite:
+        asyncio.run(scenario({**LONG, "BotStateStore": "blob:bot-state",
+                              "BotStateConnection": azurite.connection_string()}))
 
 
 def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operation_once(tmp_path: Path) -> None:

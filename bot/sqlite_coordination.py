@@ -9,9 +9,10 @@ absent or lapsed, in the same kind of transaction. Expiry is by wall clock, whic
 shares (SQLite files are not for several machines: its locking is unreliable over network file systems,
 https://www.sqlite.org/faq.html#q5).
 
-Its own connection and worker thread, beside SqliteStorage's: a turn polling for a lease does not queue behind
-another turn's state write, and the state store stays what it was. WAL mode and the busy timeout make the
-other processes' writers wait for the lock rather than fail.
+In the bot they run on SqliteStorage's own connection and thread: a second connection of the same process would
+contend with the state's writes for the file's write lock, and SQLite's busy handler waits for it by sleeping
+(1, 2, 5, 10... ms: sqliteDefaultBusyCallback, src/main.c). Other processes' writers still wait for the lock that
+way (WAL mode and the busy timeout make them wait rather than fail).
 """
 
 import asyncio
@@ -25,6 +26,7 @@ from typing import TypeVar
 from bot.conversation_leases import Acquired, LeaseHolder
 from bot.errors import StorageError
 from bot.outcome_claims import Claim
+from bot.sqlite_storage import SqliteStorage
 from bot.state_expiry import Clock, StateExpiry
 
 _LEASES = ("CREATE TABLE IF NOT EXISTS bot_lease (key TEXT PRIMARY KEY, lease_id TEXT NOT NULL, "
@@ -39,21 +41,31 @@ _Result = TypeVar("_Result")
 
 
 class SqliteCoordination:
-    """One connection to the state file for the coordination tables; ``close()`` it with the store."""
+    """The coordination tables of one state file. With ``storage`` (the bot's own SqliteStorage on that file) the calls
+    run on its connection and thread; without, on a connection of its own (a second instance in a test).
+    ``close()`` it before the store."""
 
-    def __init__(self, path: str | Path, clock: Clock = time.time, expiry: StateExpiry | None = None) -> None:
+    def __init__(self, path: str | Path, clock: Clock = time.time, expiry: StateExpiry | None = None, *,
+                 storage: SqliteStorage | None = None) -> None:
         self._clock = clock
         self._expiry = expiry or StateExpiry(clock=clock)
+        self._storage = storage
+        self._connection: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
         try:
-            self._connection = sqlite3.connect(Path(path), check_same_thread=False, isolation_level=None,
-                                               timeout=BUSY_TIMEOUT_SECONDS)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._connection.execute(_LEASES)
-            self._connection.execute(_CLAIMS)
-            self._connection.execute(_CLAIMS_INDEX)
+            connection = sqlite3.connect(Path(path), check_same_thread=False, isolation_level=None,
+                                         timeout=BUSY_TIMEOUT_SECONDS)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(_LEASES)
+            connection.execute(_CLAIMS)
+            connection.execute(_CLAIMS_INDEX)
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot open the SQLite state file {str(path)!r} for leases: {error}") from error
+        if storage is not None:
+            connection.close()
+            return
+        self._connection = connection
         # One thread: the connection is used by one thread at a time, and the calls are short.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-sqlite-lease")
 
@@ -61,6 +73,9 @@ class SqliteCoordination:
         return self._clock()
 
     async def run(self, call: Callable[[sqlite3.Connection], _Result]) -> _Result:
+        if self._storage is not None:
+            return await self._storage.run_with_connection(call)
+        assert self._executor is not None and self._connection is not None  # opened without a storage
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, call, self._connection)
         except sqlite3.Error as error:
@@ -78,8 +93,9 @@ class SqliteCoordination:
         return await self.run(sweep)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
-        self._connection.close()
+        if self._executor is not None and self._connection is not None:
+            self._executor.shutdown(wait=True)
+            self._connection.close()
 
 
 def transaction(connection: sqlite3.Connection, body: Callable[[], _Result]) -> _Result:

@@ -89,6 +89,15 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
             if batch < SWEEP_BATCH:
                 return deleted
 
+    async def run_with_connection(self, call: Callable[[sqlite3.Connection], _Result]) -> _Result:
+        """``call(connection)`` on this store's thread and connection, as its own calls run: for the leases and claims
+        kept in the same file (bot/sqlite_coordination.py)."""
+        def locked(connection: sqlite3.Connection) -> _Result:
+            with self._lock:
+                return call(connection)
+
+        return await self._run(locked, self._connection)
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         with self._lock:

@@ -70,7 +70,7 @@ def create_coordination(settings: BotSettings, storage: Storage, clock: Clock = 
     seconds = settings.lease_seconds
     if isinstance(storage, SqliteStorage):
         expiry = StateExpiry.of_days(settings.conversation_state_days, clock)
-        sqlite = SqliteCoordination(storage.path, clock, expiry)
+        sqlite = SqliteCoordination(storage.path, clock, expiry, storage=storage)
         return Coordination(ConversationLeases(SqliteLeases(sqlite), seconds), SqliteClaims(sqlite), sqlite)
     # bot.blob_storage is imported only by a bot that keeps its state in Azure: without it, no store is a BlobStorage.
     blob_storage = sys.modules.get("bot.blob_storage")

@@ -230,6 +230,8 @@ def test_the_bot_takes_leases_in_a_shared_store_and_keeps_the_in_process_lock_fo
             storage = create_storage(settings)
             coordination = create_coordination(settings, storage)
             kinds[store.partition(":")[0]] = (coordination.leases.shared, coordination.leases.seconds)
+            async with coordination.leases.hold(KEY):  # on the store's own connection
+                assert await coordination.claims.claim(f"op-{store}", "a", SECONDS) is Claim.CLAIMED
             coordination.close()
             await close_storage(storage)
         assert kinds == {"memory": (False, 15), "sqlite": (True, 20), "blob": (True, 20)}

@@ -4,7 +4,10 @@ The only module that speaks HTTP to the function app. It turns every failure int
 ``OperationsError`` whose ``reason`` is plain words the dialog can show the user.
 """
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -88,6 +91,13 @@ class Operations(Protocol):
     async def terminate(self, operation: StartedOperation, reason: str) -> TerminateResult: ...
 
 
+# Start requests one bot instance has at the function app at once; the others wait in the bot, slot released.
+# Unbounded, a burst of starts (1,000 users at once, two bot instances) queued at the functions host past
+# OperationsTimeout: each such user was told the start failed while its orchestration started anyway, later
+# (bench/system.py --bots 2). Waiting here is not counted against OperationsTimeout: the answer is what is timed.
+MAX_STARTS_IN_FLIGHT = 16
+
+
 class OperationsClient:
     """HTTP client for ``POST /api/operations`` and the Durable status and terminate URLs."""
 
@@ -97,12 +107,20 @@ class OperationsClient:
         self._key = settings.operations_key
         # A turn has about 15 s before the channel gives up; every call must end well inside it.
         self._timeout = aiohttp.ClientTimeout(total=settings.operations_timeout)
+        self._starts = asyncio.Semaphore(MAX_STARTS_IN_FLIGHT)
+        self._starts_waiting = 0
+
+    @property
+    def starts_waiting(self) -> int:
+        """Start requests waiting for one of the MAX_STARTS_IN_FLIGHT places."""
+        return self._starts_waiting
 
     async def start(self, request: StartRequest) -> StartedOperation:
         url = f"{self._base_url}/api/operations"
         # The function key goes to the starter, and only there (see _call).
         headers = {"x-functions-key": self._key} if self._key else {}
-        status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers)
+        status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers,
+                                        places=self._starts)
         if status not in (200, 201, 202):
             raise _refusal(status, body)
         try:
@@ -147,14 +165,15 @@ class OperationsClient:
         raise _refusal(status, body)
 
     async def _call(self, method: str, url: str, json_body: Any = None,
-                    headers: dict[str, str] | None = None) -> tuple[int, Any]:
+                    headers: dict[str, str] | None = None,
+                    places: asyncio.Semaphore | None = None) -> tuple[int, Any]:
         # Only start() sends the function key: the status and terminate URLs are Durable webhooks, which carry their
         # own durabletask system key in ``code=``. The Functions host reads the x-functions-key header before
         # ``code=`` and refuses a function key on the webhooks (azure-functions-host: AuthenticationLevelHandler.
         # GetAuthorizationKeyInfoAsync, policy SystemKeyAuthLevel on HostController.ExtensionWebHookHandler), so a
         # key header there is 401 on Azure. And the key never goes to another origin a URL from an answer names.
         try:
-            async with network_wait(), self._session.request(
+            async with network_wait(), self._place(places), self._session.request(
                 method, url, json=json_body, headers=headers, timeout=self._timeout
             ) as response:
                 try:
@@ -169,6 +188,22 @@ class OperationsClient:
             scheme, host = _origin(url)
             logger.warning("operations service call failed: %s %s://%s: %s", method, scheme, host, type(error).__name__)
             raise OperationsUnavailable(NOT_REACHABLE) from None
+
+
+    @asynccontextmanager
+    async def _place(self, places: asyncio.Semaphore | None) -> AsyncIterator[None]:
+        if places is None:
+            yield
+            return
+        self._starts_waiting += 1
+        try:
+            await places.acquire()
+        finally:
+            self._starts_waiting -= 1
+        try:
+            yield
+        finally:
+            places.release()
 
 
 def _refusal(status: int, body: Any) -> OperationsError:

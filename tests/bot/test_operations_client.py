@@ -10,6 +10,7 @@ import pytest
 
 from bot.errors import OperationRejected, OperationsUnavailable
 from bot.operations_client import (
+    MAX_STARTS_IN_FLIGHT,
     NO_ANSWER_IN_TIME,
     NOT_AVAILABLE,
     NOT_REACHABLE,
@@ -235,3 +236,22 @@ def _operation(service: FakeOperationsService, instance_id: str) -> StartedOpera
                             f"{base}/terminate?reason={{text}}&code={SYSTEM_KEY}")
 
 
+
+
+def test_at_most_sixteen_starts_are_at_the_function_app_at_once_and_the_rest_wait_their_turn() -> None:
+    async def test(service: FakeOperationsService, client: OperationsClient) -> None:
+        service.hang_until = asyncio.Event()
+        starts = [asyncio.ensure_future(client.start(REQUEST)) for _ in range(MAX_STARTS_IN_FLIGHT + 4)]
+        for _ in range(1000):  # poll, bounded: the requests reach the hung service
+            if client.starts_waiting == 4 and len(service.seen_keys) == MAX_STARTS_IN_FLIGHT:
+                break
+            await asyncio.sleep(0.01)
+        assert client.starts_waiting == 4
+        assert [path for path, _ in service.seen_keys] == ["/api/operations"] * MAX_STARTS_IN_FLIGHT
+        service.hang_until.set()
+        started = await asyncio.gather(*starts)
+        assert len({operation.instance_id for operation in started}) == MAX_STARTS_IN_FLIGHT + 4
+        assert client.starts_waiting == 0
+
+    # The waiting is not timed: only the function app's answer is (each start here answers within the timeout).
+    run_with_client(test, timeout=14.0)

@@ -22,7 +22,8 @@ from devhost.addresses import port_number
 from devhost.part_identity import PART_NONCE_ENV, PART_NONCE_HEADER
 
 HEALTH_PATH = "/devhost/balancer/health"
-# A request may take a whole turn (Direct Line gives the bot about 15 s); the benchmark's thousands of users at once
+# A request may take a whole turn (Direct Line gives the bot about 15 s, the Emulator waits longer); the benchmark's
+# thousands of users at once
 # need many connections (HAProxy needs two descriptors per connection: 8,000 fits a 20,000 descriptor limit).
 MAX_CONNECTIONS = 8000
 CHECK_INTERVAL = "2s"
@@ -47,8 +48,9 @@ defaults
     option httplog
     maxconn {MAX_CONNECTIONS}
     timeout connect 2s
-    timeout client 60s
-    timeout server 60s
+    # As App Service's front end, which ends a request after 230 s (its documented request timeout).
+    timeout client 230s
+    timeout server 230s
     retries 2
     retry-on conn-failure
     option redispatch 1

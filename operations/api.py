@@ -12,6 +12,11 @@ worker's event loop keeps serving other invocations; an ``async`` one is awaited
 
 The last step returns ``Done``: a text result (``Done(text=...)``, shown as the seed's options show theirs) or a
 structured JSON result (``Done(data=...)``) with a ``kind`` the bot has a renderer for (bot/result_cards.py).
+
+A step that is not the last may return ``Ask`` instead of ``Next``: the orchestrator posts the question to the
+conversation, waits for the owner's answer (at most ``timeout_seconds``, and never past the operation's deadline)
+and runs the next step with ``StepInput.answer`` set; with no answer in time the operation stops, and the bot says
+that nobody answered (Durable's human-interaction pattern, README "Ask a question mid-run").
 """
 
 import inspect
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract.errors import ContractError
+from contract.question import MAX_QUESTION_CHARS
 
 JsonObject = dict[str, Any]
 
@@ -76,6 +82,8 @@ class StepInput:
     step_seconds: float = 0.0
     instance_id: str = ""
     attempt: int = 1
+    # The owner's answer when the previous step returned ``Ask``: one of its choices, or the free text; else None.
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,37 @@ class Done:
             raise ValueError("a structured result needs a 'kind' (which renderer shows it)")
 
 
-StepOutput = Next | Done
+@dataclass(frozen=True)
+class Ask:
+    """A step that is not the last asks the conversation a question, then carries ``state`` to the next step, which
+    sees the answer in ``StepInput.answer``. ``choices``: the answers offered as buttons (the answer is exactly one
+    of them); None asks for free text. ``timeout_seconds``: how long to wait for the answer."""
+
+    question: str
+    choices: tuple[str, ...] | None = None
+    timeout_seconds: float = 120.0
+    state: JsonObject | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.question, str) or not self.question.strip():
+            raise ValueError("Ask needs a question (a non-empty string)")
+        if len(self.question) > MAX_QUESTION_CHARS:
+            raise ValueError(f"Ask's question is {len(self.question)} characters; the limit is {MAX_QUESTION_CHARS}")
+        if self.choices is not None:
+            if isinstance(self.choices, str) or not isinstance(self.choices, tuple) or not self.choices:
+                raise ValueError("Ask's choices must be a non-empty tuple of strings, or None for a free-text answer")
+            for choice in self.choices:
+                if not isinstance(choice, str) or not choice.strip():
+                    raise ValueError(f"Ask's choices must be non-empty strings, got {choice!r}")
+            folded = [choice.strip().casefold() for choice in self.choices]
+            if len(set(folded)) != len(folded):
+                raise ValueError(f"Ask's choices repeat (ignoring case): {list(self.choices)}")
+        if (isinstance(self.timeout_seconds, bool) or not isinstance(self.timeout_seconds, int | float)
+                or not math.isfinite(self.timeout_seconds) or self.timeout_seconds <= 0):
+            raise ValueError(f"Ask's timeout_seconds must be a finite number above 0, got {self.timeout_seconds!r}")
+
+
+StepOutput = Next | Ask | Done
 StepFunction = Callable[[StepInput], StepOutput | Awaitable[StepOutput]]
 
 
@@ -149,10 +187,10 @@ class Operation:
             output = await asyncio.to_thread(self.run, step)
             if inspect.isawaitable(output):
                 output = await output
-        if not isinstance(output, Next | Done):
-            raise TypeError(f"step {step.step} of {self.id!r} returned {type(output).__name__}, not Next or Done")
-        if isinstance(output, Next) and step.step >= step.steps:
-            raise TypeError(f"the last step ({step.step}) of {self.id!r} returned Next, not Done")
+        if not isinstance(output, Next | Ask | Done):
+            raise TypeError(f"step {step.step} of {self.id!r} returned {type(output).__name__}, not Next, Ask or Done")
+        if isinstance(output, Next | Ask) and step.step >= step.steps:
+            raise TypeError(f"the last step ({step.step}) of {self.id!r} returned {type(output).__name__}, not Done")
         return output
 
 

@@ -1,4 +1,4 @@
-"""The five Functions triggers. Thin on purpose: parse, call the plain function, shape the answer.
+"""The six Functions triggers. Thin on purpose: parse, call the plain function, shape the answer.
 
 The trigger functions' names are the durable names the host routes by (orchestrator.names).
 """
@@ -14,7 +14,7 @@ from orchestrator import notify, retention, starter, steps, workflow
 from orchestrator.directline import DirectLineClient
 from orchestrator.errors import SettingsError
 from orchestrator.http_session import shared_session
-from orchestrator.payloads import NotifyRequest, StepRequest
+from orchestrator.payloads import AskRequest, NotifyRequest, StepRequest
 from orchestrator.settings import history_purge_schedule, load_settings
 
 bp = df.Blueprint()
@@ -48,6 +48,15 @@ async def notify_bot(request: dict[str, Any]) -> dict[str, Any]:
     settings.require_notify_secrets()
     client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
     result = await notify.notify_bot(NotifyRequest.from_json(request), settings, client)
+    return result.to_json()
+
+
+@bp.activity_trigger(input_name="request")  # type: ignore[untyped-decorator]
+async def ask_bot(request: dict[str, Any]) -> dict[str, Any]:
+    settings = load_settings()
+    settings.require_notify_secrets()
+    client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
+    result = await notify.ask_bot(AskRequest.from_json(request), settings, client)
     return result.to_json()
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from contract import DeliveryReceipt, Outcome, StartRequest
+from contract import DeliveryReceipt, Outcome, Question, StartRequest
 from orchestrator.settings import RetryPolicy, Settings
 
 
@@ -49,6 +49,9 @@ class Handover:
     # The operation's state after the last step done (operations/api.py Next), and its structured result so far.
     state: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    # The answer to the question the last step done asked (operations/api.py Ask), for the next generation's first
+    # step: a question is asked and answered within one generation, and only its answer crosses.
+    answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,7 @@ class Handover:
             # Only when there is some, as the other optional parts of the plan.
             **({"state": self.state} if self.state is not None else {}),
             **({"data": self.data} if self.data is not None else {}),
+            **({"answer": self.answer} if self.answer is not None else {}),
         }
 
     @classmethod
@@ -71,6 +75,7 @@ class Handover:
             generation=int(data.get("generation", 1)),
             state=None if data.get("state") is None else dict(data["state"]),
             data=None if data.get("data") is None else dict(data["data"]),
+            answer=None if data.get("answer") is None else str(data["answer"]),
         )
 
 
@@ -168,6 +173,8 @@ class StepRequest:
     # What the previous step returned (operations/api.py ``Next``); None on the first step. It flows step to step
     # through the orchestrator, so it is part of what a generation of the orchestration carries to the next.
     state: dict[str, Any] | None = None
+    # The answer to the previous step's question (operations/api.py Ask); None when it asked none.
+    answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +187,7 @@ class StepRequest:
             # Only when set: a seed step's request keeps the previous version's exact shape.
             **({"inputs": self.inputs} if self.inputs else {}),
             **({"state": self.state} if self.state is not None else {}),
+            **({"answer": self.answer} if self.answer is not None else {}),
         }
 
     @classmethod
@@ -195,7 +203,27 @@ class StepRequest:
             # Both absent in requests written before the operation API.
             inputs=dict(data.get("inputs") or {}),
             state=None if data.get("state") is None else dict(data["state"]),
+            answer=None if data.get("answer") is None else str(data["answer"]),
         )
+
+
+@dataclass(frozen=True)
+class AskSpec:
+    """What a step asks (operations/api.py Ask), as it travels from the step's activity to the orchestrator."""
+
+    question: str
+    choices: tuple[str, ...] | None
+    timeout_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "choices": None if self.choices is None else list(self.choices),
+                "timeoutSeconds": self.timeout_seconds}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AskSpec":
+        choices = data.get("choices")
+        return cls(str(data["question"]), None if choices is None else tuple(str(c) for c in choices),
+                   float(data["timeoutSeconds"]))
 
 
 @dataclass(frozen=True)
@@ -207,6 +235,8 @@ class StepResult:
     result: str | None = None
     state: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    # The step asks the conversation this before the next step runs (operations/api.py Ask).
+    ask: AskSpec | None = None
 
     @property
     def done(self) -> bool:
@@ -218,17 +248,20 @@ class StepResult:
             data["state"] = self.state
         if self.data is not None:
             data["data"] = self.data
+        if self.ask is not None:
+            data["ask"] = self.ask.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StepResult":
         # "state" and "data" are absent from results written before the operation API.
-        result, state, result_data = data.get("result"), data.get("state"), data.get("data")
+        result, state, result_data, ask = data.get("result"), data.get("state"), data.get("data"), data.get("ask")
         return cls(
             step=int(data["step"]),
             result=None if result is None else str(result),
             state=None if state is None else dict(state),
             data=None if result_data is None else dict(result_data),
+            ask=None if ask is None else AskSpec.from_json(ask),
         )
 
 
@@ -289,3 +322,42 @@ class NotifyResult:
             activity_id=str(data["directLineActivityId"]),
             refusal=None if refusal is None else DeliveryReceipt.from_json(refusal),
         )
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """Input of ``ask_bot``: the unsigned question and the conversation to ask it in."""
+
+    instance_id: str
+    continuation: dict[str, Any]
+    question: Question
+
+    def to_json(self) -> dict[str, Any]:
+        return {"instanceId": self.instance_id, "continuation": self.continuation,
+                "question": self.question.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AskRequest":
+        return cls(str(data["instanceId"]), dict(data["continuation"]), Question.from_json(data["question"]))
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """Output of ``ask_bot``: where Direct Line put the question, or the conversation's refusal (as NotifyResult)."""
+
+    conversation_id: str
+    activity_id: str
+    refusal: DeliveryReceipt | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"directLineConversationId": self.conversation_id,
+                                "directLineActivityId": self.activity_id}
+        if self.refusal is not None:
+            data["refusal"] = self.refusal.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AskResult":
+        refusal = data.get("refusal")
+        return cls(str(data["directLineConversationId"]), str(data["directLineActivityId"]),
+                   None if refusal is None else DeliveryReceipt.from_json(refusal))

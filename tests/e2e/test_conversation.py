@@ -113,7 +113,8 @@ def test_original_transcript_with_progress_and_result(running: RunningStack) -> 
     async def scenario() -> list[str]:
         async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
             conversation = await _converse_to_choice(client)
-            assert [c.value for c in conversation.choices] == ["option 1", "option 2", "option 3", "count primes"]
+            assert [c.value for c in conversation.choices] == ["option 1", "option 2", "option 3", "count primes",
+                                                                 "tidy files"]
             await conversation.choose(1)
             await conversation.wait_for_text(ONE_MOMENT, WAIT)
             await conversation.say("are you done yet?")

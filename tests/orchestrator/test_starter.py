@@ -154,7 +154,8 @@ def test_unknown_option_answers_400_listing_the_known_ones(
     response = call_starter(runner, fake, start_body(option="option 9"))
     assert response.status_code == 400
     assert error_of(response) == (
-        "option: unknown option 'option 9'; known options: 'option 1', 'option 2', 'option 3', 'count primes'"
+        "option: unknown option 'option 9'; known options: 'option 1', 'option 2', 'option 3', 'count primes', "
+        "'tidy files'"
     )
     assert fake.starts == []
 

@@ -1,4 +1,4 @@
-"""The ActivityHandler: runs the dialog for messages and delivers verified outcomes proactively."""
+"""The ActivityHandler: runs the dialog for messages and delivers verified outcomes and questions proactively."""
 
 import logging
 from typing import Any
@@ -9,14 +9,15 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
 from bot import texts
+from bot.awaited import not_awaited
 from bot.connector_transport import send_timeout
 from bot.conversation_locks import ConversationLocks, conversation_lock_key
 from bot.dialog_turn import DialogRunner
 from bot.errors import DeliveryRefused, OutcomeNotDelivered
-from bot.long_operation_prompt import awaited_operation
+from bot.long_operation_prompt import LongOperationPrompt
 from bot.mentions import remove_bot_mention
 from bot.outcome_delivery import SEND_LEDGER, SendLedger
-from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
+from bot.outcome_event import VERIFIED_EVENT, RejectedEvent, VerifiedEvent, VerifiedOutcome, read_response_event
 from bot.proactive import reply_to_started_message
 from bot.settings import BotSettings
 from bot.turn_slots import TurnSlots
@@ -123,11 +124,14 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             logger.exception("could not reset the dialog state after an error")
 
     async def _deliver_outcome(self, turn_context: TurnContext) -> None:
+        """Deliver the event's outcome or question (by its kind, bot/outcome_event.py READERS) into the conversation
+        it was started from."""
         try:
-            event = read_outcome_event(turn_context.activity.value, self._settings.signing_key)
+            event = read_response_event(turn_context.activity.value, self._settings.signing_key)
         except RejectedEvent as rejected:
             logger.warning(
-                "outcome event rejected: %s instance_id=%s conversation_id=%s",
+                "%s event rejected: %s instance_id=%s conversation_id=%s",
+                rejected.what,
                 rejected.reason,
                 rejected.instance_id,
                 rejected.conversation_id,
@@ -159,14 +163,14 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
                     event.reference, continue_in_original_conversation, self._settings.app_id
                 )
         except OutcomeNotDelivered as failure:
-            outcome = event.outcome
+            what, conversation_id = _what(event), event.reference.conversation.id
             if isinstance(failure, DeliveryRefused):
-                logger.warning("outcome refused by the user's channel, not retried: %s instance_id=%s "
-                               "conversation_id=%s", failure, outcome.instance_id, outcome.conversation_id)
+                logger.warning("%s refused by the user's channel, not retried: %s instance_id=%s "
+                               "conversation_id=%s", what, failure, event.instance_id, conversation_id)
             else:
-                logger.warning("outcome not delivered yet, the function app retries: %s instance_id=%s "
-                               "conversation_id=%s", failure, outcome.instance_id, outcome.conversation_id)
-            await self._send_receipt(turn_context, outcome.instance_id, failure)
+                logger.warning("%s not delivered yet, the function app retries: %s instance_id=%s "
+                               "conversation_id=%s", what, failure, event.instance_id, conversation_id)
+            await self._send_receipt(turn_context, event.instance_id, failure)
             raise
 
     async def _send_receipt(self, turn_context: TurnContext, instance_id: str, failure: OutcomeNotDelivered) -> None:
@@ -185,50 +189,52 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             logger.warning("could not post the delivery receipt instance_id=%s: %s", instance_id,
                            type(error).__name__)
 
-    async def _deliver_in(self, context: TurnContext, event: VerifiedOutcome) -> None:
-        outcome = event.outcome
-        fields = {"instance_id": outcome.instance_id, "conversation_id": outcome.conversation_id}
-        awaited = awaited_operation(await self._dialog_state.get(context))
+    async def _deliver_in(self, context: TurnContext, event: VerifiedEvent) -> None:
+        what = _what(event)
+        fields = {"what": what, "instance_id": event.instance_id,
+                  "conversation_id": event.reference.conversation.id}
+        awaited = LongOperationPrompt.awaited(await self._dialog_state.get(context))
         delivered: list[Any] = list(await self._delivered.get(context) or [])
-        if outcome.instance_id in delivered:
-            logger.warning("duplicate outcome dropped instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
+        if event.instance_id in delivered:
+            # Its outcome was shown: neither it again nor a late question of the same operation.
+            logger.warning("duplicate %(what)s dropped instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
                            fields)
             return
-        if awaited is None or awaited.instance_id != outcome.instance_id:
-            logger.warning(
-                "stale outcome dropped (no prompt waits for it) instance_id=%(instance_id)s "
-                "conversation_id=%(conversation_id)s", fields,
-            )
+        why_not = not_awaited(awaited, event.instance_id, event.reference.service_url)
+        if why_not is not None:
+            stale = why_not == "no prompt waits for it"
+            logger.warning(("stale %(what)s dropped (%(why)s)" if stale else "%(what)s dropped: %(why)s")
+                           + " instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
+                           {**fields, "why": why_not})
             return
-        if awaited.service_url and awaited.service_url != event.reference.service_url:
-            logger.warning(
-                "outcome dropped: serviceUrl differs from the one the operation was started with "
-                "instance_id=%(instance_id)s conversation_id=%(conversation_id)s", fields,
-            )
-            return
-        # The continuation activity arrives with value None (botbuilder-notes §3); the prompt recognizes the outcome.
-        context.activity.value = outcome.to_json()
+        # Read and verified once, in this turn: the prompt and the dialog take it from the turn state.
+        context.turn_state[VERIFIED_EVENT] = event
         pending = await self._pending.get(context)
         ledger = SendLedger(
             list(pending.get("sent") or [])
-            if isinstance(pending, dict) and pending.get("instanceId") == outcome.instance_id else []
+            if isinstance(pending, dict) and pending.get("instanceId") == event.delivery_key else []
         )
         context.turn_state[SEND_LEDGER] = ledger
         try:
             await self._dialog_runner.run(context)
         except OutcomeNotDelivered as failure:
             if not isinstance(failure, DeliveryRefused):
-                await self._remember_sent(context, outcome.instance_id, ledger)
+                await self._remember_sent(context, event.delivery_key, ledger)
             raise
         finally:
             del context.turn_state[SEND_LEDGER]
-        delivered.append(outcome.instance_id)
-        await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
+        if isinstance(event, VerifiedOutcome):
+            delivered.append(event.instance_id)
+            await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
         if pending is not None:
             await self._pending.delete(context)
         await self._conversation_state.save_changes(context)
-        logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
-                    outcome.status.value, outcome.instance_id, outcome.conversation_id)
+        if isinstance(event, VerifiedOutcome):
+            logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
+                        event.outcome.status.value, event.instance_id, event.outcome.conversation_id)
+        else:
+            logger.info("question delivered step=%d instance_id=%s conversation_id=%s",
+                        event.question.step, event.instance_id, event.question.conversation_id)
 
     async def _remember_sent(self, context: TurnContext, instance_id: str, ledger: SendLedger) -> None:
         """Save what this failed attempt delivered, and nothing else: the retry replays the dialog from the state
@@ -243,6 +249,10 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         except Exception:
             # The retry then sends the outcome's message again: shown twice, which beats never.
             logger.exception("could not save what a failed delivery sent instance_id=%s", instance_id)
+
+
+def _what(event: VerifiedEvent) -> str:
+    return "outcome" if isinstance(event, VerifiedOutcome) else "question"
 
 
 def _is_outcome_event(turn_context: TurnContext) -> bool:

@@ -55,9 +55,10 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
         )
 
     async def _report(self, step: WaterfallStepContext) -> DialogTurnResult:
-        # None: the prompt already told the user why there is no outcome (start failed, cancelled, ended).
-        if step.result is not None:
-            outcome = Outcome.from_json(step.result)
+        # None: the prompt already told the user why there is no outcome (start failed, cancelled, ended). Otherwise
+        # the outcome the proactive turn verified, handed over as it is (bot/outcome_event.py VERIFIED_EVENT).
+        if isinstance(step.result, Outcome):
+            outcome = step.result
             option = str(step.values.get(OPTION_VALUE, ""))
             if outcome.status is OutcomeStatus.COMPLETED and outcome.data is not None:
                 # A structured result: the sentence, with the operation's result as a card (bot/result_cards.py).

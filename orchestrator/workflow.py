@@ -53,11 +53,12 @@ shim, so the replay assigns the same ids as the first run. The event name is the
 step, contract/question.py) and matched with the exact case the bot raises it with: the extension matches names
 ignoring case but the Python SDK does not. An event that is no answer to this question (contract/question.py
 ``accepts``) is ignored and the wait starts again with a fresh timer at the same expiry; after
-MAX_IGNORED_ANSWERS of them only the timer is awaited, so nothing can keep the instance replaying in a loop (the
-SDK re-applies an event buffered before its wait to every later wait of that name). The question is asked and
-answered within one generation, and only the answer crosses a continue-as-new, in the Handover (events raised to
-an old generation are dropped with it). No answer in time: the operation stops with a TIMED_OUT outcome whose
-reason says nobody answered (``StopReason.unanswered``), delivered as any outcome.
+MAX_IGNORED_ANSWERS of them only the timer is awaited, so nothing can keep the instance replaying in a loop: the
+SDK re-applies an event that arrived before its wait to every later wait of that name (azure-functions-durable,
+DurableOrchestrationContext._add_to_open_tasks runs the ``deferred_tasks`` entry and never removes it). The
+question is asked and answered within one generation, and only the answer crosses a continue-as-new, in the
+Handover (events raised to an old generation are dropped with it). No answer in time: the operation stops with a
+TIMED_OUT outcome whose reason says nobody answered (``StopReason.unanswered``), delivered as any outcome.
 """
 
 import logging

@@ -54,7 +54,7 @@ step, contract/question.py) and matched with the exact case the bot raises it wi
 ignoring case but the Python SDK does not. An event that is no answer to this question (contract/question.py
 ``accepts``) is ignored and the wait starts again with a fresh timer at the same expiry; after
 MAX_IGNORED_ANSWERS of them only the timer is awaited, so nothing can keep the instance replaying in a loop: the
-SDK re-applies an event that arrived before its wait to every later wait of that name (azure-functions-durable,
+SDK re-applies an event that arrived before its wait to every later wait of that name (its issue #507; source:
 DurableOrchestrationContext._add_to_open_tasks runs the ``deferred_tasks`` entry and never removes it). The
 question is asked and answered within one generation, and only the answer crosses a continue-as-new, in the
 Handover (events raised to an old generation are dropped with it). No answer in time: the operation stops with a

@@ -13,6 +13,9 @@ import pytest
 from botbuilder.schema import Activity
 
 from bot import texts as bot_texts
+from bot.awaited import Owner
+from bot.long_operation_bot import DIALOG_STATE
+from bot.long_operation_prompt import LongOperationPrompt
 from contract import Outcome, OutcomeStatus, Progress, Stage, StartRequest, StopReason, Unanswered
 from tests.bot.fake_operations_service import FakeOperationsService, Instance
 from tests.bot.harness import (
@@ -276,3 +279,25 @@ def test_a_conversation_saved_before_questions_existed_shows_the_question_but_sa
             "answers. You can cancel it; otherwise it stops when its question is not answered in time."]
 
     run(test, storage)
+
+
+def test_the_prompt_says_what_it_waits_for_the_operation_its_owner_and_the_open_question() -> None:
+    async def test(harness: BotHarness) -> None:
+        await start_tidy_files(harness)
+        [key] = [k for k in harness.storage.memory if "conversations" in k]  # type: ignore[attr-defined]
+        dialog_state = harness.storage.memory[key][DIALOG_STATE]  # type: ignore[attr-defined]
+        before = LongOperationPrompt.awaited(dialog_state)
+        assert before is not None and before.question is None
+        assert (before.operation.option, before.owner) == ("tidy files", Owner("User1", "user"))
+        await harness.post(harness.question_event())
+        after = LongOperationPrompt.awaited(harness.storage.memory[key][DIALOG_STATE])  # type: ignore[attr-defined]
+        assert after is not None and after.question is not None
+        assert (after.question.text, after.question.choices) == (QUESTION, ("Yes", "No"))
+        assert after.operation.instance_id == after.question.instance_id
+        await harness.say("Yes")
+        answered = LongOperationPrompt.awaited(harness.storage.memory[key][DIALOG_STATE])  # type: ignore[attr-defined]
+        assert answered is not None
+        assert (answered.question, answered.answered) == (None, (f"{answered.operation.instance_id}:1",))
+        assert LongOperationPrompt.awaited(None) is None
+
+    run(test)

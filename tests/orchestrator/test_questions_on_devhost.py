@@ -182,3 +182,29 @@ def test_the_deadline_coming_before_the_questions_timeout_stops_the_wait(stack: 
     assert (outcome.reason.unanswered.timeout_seconds, outcome.reason.unanswered.by_deadline) == (120, True)
     [question] = questions(asked.running)
     assert question.timeout_seconds == 120
+
+
+def test_a_question_whose_post_fails_once_is_posted_again_after_the_back_off(stack: Callable[..., Stack]) -> None:
+    running = stack()
+    running.direct_line.failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
+    running.direct_line.failure_budget["post"] = 1
+    asked = Asked(running)
+    question = asked.question()
+    assert asked.answer(question.event_name, Answer(question.question_id, "Yes").to_json()) == 202
+    status = asked.finished()
+
+    assert status["runtimeStatus"] == "Completed", status["output"]
+    assert results_of(status, "ask_bot") == ["TaskFailed", "TaskCompleted"]
+    assert on_devhost.back_offs_after_failed(status, "ask_bot") == [0.05]
+    # The refused post and the one that went through carry the same question: the bot shows it once.
+    assert [q.question_id for q in questions(running)] == [question.question_id] * 2
+
+
+def test_a_question_nobody_can_be_asked_fails_the_instance_naming_it(stack: Callable[..., Stack]) -> None:
+    running = stack(NotifyRetryAttempts="2")
+    running.direct_line.failures["post"] = (502, "BotRejectedActivity", "the bot answered 500")
+    status = Asked(running).finished()
+
+    assert status["runtimeStatus"] == "Failed", status
+    assert "Could not deliver the question of step 1 to the bot after 2 attempts: " in status["output"]
+    assert results_of(status, "ask_bot") == ["TaskFailed", "TaskFailed"]

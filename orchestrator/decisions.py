@@ -51,6 +51,12 @@ def waiting_progress(plan: OperationPlan, step: int) -> Progress:
     return Progress.of(plan.option, Stage.WAITING, step, plan.steps, message)
 
 
+def question_undelivered_progress(plan: OperationPlan, step: int) -> Progress:
+    """The question of ``step`` could not reach the conversation (attempts used up, or refused): nobody can answer."""
+    message = f"The question of step {step} could not be delivered to the conversation."
+    return Progress.of(plan.option, Stage.FAILED, step, plan.steps, message)
+
+
 def answer_expires(asked: datetime, timeout_seconds: float, deadline: datetime) -> datetime:
     """When the wait for an answer ends: the question's own timeout, but never past the operation's deadline."""
     return min(asked + timedelta(seconds=timeout_seconds), deadline)

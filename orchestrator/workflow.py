@@ -193,6 +193,7 @@ def deliver_question(
             result = AskResult.from_json(posted)
             if result.refusal is None:
                 return result
+            context.set_custom_status(decisions.question_undelivered_progress(plan, ask.question.step).to_json())
             raise NotificationError(f"The question of step {ask.question.step} was refused by the user's "
                                     f"conversation, not retried: {result.refusal.describe()} "
                                     f"(instance {ask.instance_id})")
@@ -201,6 +202,7 @@ def deliver_question(
                            context.instance_id, attempt, plan.notify_retry.attempts, detail)
         if attempt >= plan.notify_retry.attempts:
             attempts = plan.notify_retry.attempts
+            context.set_custom_status(decisions.question_undelivered_progress(plan, ask.question.step).to_json())
             raise NotificationError(f"Could not deliver the question of step {ask.question.step} to the bot after "
                                     f"{attempts} attempt{'' if attempts == 1 else 's'}: {detail}")
         delay = decisions.retry_delay(plan.notify_retry, attempt)

@@ -14,10 +14,12 @@ from contract import (
     DeliveryReceipt,
     Outcome,
     OutcomeStatus,
+    Question,
     ReceiptVerdict,
     Routing,
     sign_receipt,
     verify_outcome,
+    verify_question,
 )
 from orchestrator import blueprint
 from orchestrator.errors import BotTurnFailed, DirectLineError, SettingsError
@@ -199,3 +201,47 @@ def test_a_delivered_outcome_costs_no_read_of_the_conversation(app_settings: Cal
     fake = FakeDirectLine()
     run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
     assert [request.method for request in fake.requests] == ["POST", "POST"]
+
+
+QUESTION = Question("op-abc-1", "user-conv-1", 1, "Delete the 60 duplicates?", ("Yes", "No"), 120.0,
+                    "2026-12-02T00:02:00+00:00")
+ASK_INPUT = {"instanceId": "op-abc-1", "continuation": CONTINUATION, "question": QUESTION.to_json()}
+
+
+def run_ask(fake: FakeDirectLine, app_settings: Callable[..., None]) -> Any:
+    activity = blueprint.ask_bot._function.get_user_function()
+
+    async def main() -> Any:
+        async with server_for(fake) as server:
+            app_settings(DirectLineEndpoint=str(server.make_url("/v3/directline")),
+                         DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+            try:
+                return await activity(request=ASK_INPUT)
+            finally:
+                await shared_session.close()
+
+    return asyncio.run(main())
+
+
+def test_ask_bot_posts_the_signed_question_in_the_outcomes_event(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    output = run_ask(fake, app_settings)
+
+    posted = fake.requests[-1].body
+    assert (posted["type"], posted["name"], posted["from"]) == ("event", LONG_OPERATION_RESPONSE_EVENT,
+                                                               ORCHESTRATOR_SENDER)
+    question = Question.from_json(posted["value"]["value"])
+    assert verify_question(question, Routing.of(CONTINUATION), SIGNING_KEY)
+    assert question.unsigned() == QUESTION
+    assert output == {"directLineConversationId": CONVERSATION_ID, "directLineActivityId": f"{CONVERSATION_ID}|0000001"}
+
+
+def test_ask_bot_reports_the_conversations_refusal_and_names_a_deferral(app_settings: Callable[..., None]) -> None:
+    refused = run_ask(bot_failed_with(receipt_activity(ReceiptVerdict.REFUSED)), app_settings)
+    assert DeliveryReceipt.from_json(refused["refusal"]).describe() == (
+        "HTTP 404, code ConversationNotFound: conversation not found")
+    with pytest.raises(DirectLineError) as raised:
+        run_ask(bot_failed_with(receipt_activity(ReceiptVerdict.DEFERRED)), app_settings)
+    assert str(raised.value) == ("Direct Line post activity failed: HTTP 502, code BotRejectedActivity, the bot could "
+                                 "not deliver the question to the conversation yet (HTTP 503, code ServiceError: "
+                                 "later)")

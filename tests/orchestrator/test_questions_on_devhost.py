@@ -208,3 +208,5 @@ def test_a_question_nobody_can_be_asked_fails_the_instance_naming_it(stack: Call
     assert status["runtimeStatus"] == "Failed", status
     assert "Could not deliver the question of step 1 to the bot after 2 attempts: " in status["output"]
     assert results_of(status, "ask_bot") == ["TaskFailed", "TaskFailed"]
+    assert (status["customStatus"]["stage"], status["customStatus"]["message"]) == (
+        "failed", "The question of step 1 could not be delivered to the conversation.")

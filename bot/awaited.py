@@ -3,7 +3,7 @@
 The prompt's state (``instance.state["state"]``, next to botbuilder's AttemptCount) holds plain JSON only, so a
 waiting conversation survives a restart of the bot and an upgrade of it: a state saved by an earlier version lacks
 the keys added since (no owner, no open question, no answer URL) and still loads
-(tests/bot/fixtures/previous_version_waiting_state.json and previous_version_waiting_question_state.json).
+(tests/bot/fixtures: previous_version_waiting_state.json, and waiting_question_state.json with an open question).
 """
 
 from dataclasses import dataclass

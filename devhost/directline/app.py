@@ -9,7 +9,7 @@ from aiohttp import web
 from devhost.addresses import reachable_host
 from devhost.botconnector import FAULTS
 from devhost.connector_faults import ConnectorFaults
-from devhost.directline import client_api, connector_api, fault_api, stream_api, webchat
+from devhost.directline import client_api, connector_api, fault_api, stream_api, upload_api, webchat
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.middleware import cors_middleware, error_middleware, merge_slashes_middleware
@@ -41,6 +41,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
 
     app.cleanup_ctx.append(bot_session)
     client_api.add_routes(app)
+    upload_api.add_routes(app)
     stream_api.add_routes(app)
     faults = ConnectorFaults()
     for fault in config.faults:

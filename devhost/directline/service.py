@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from devhost.attachment_store import AttachmentStore, StoredAttachment
+from devhost.directline.attachment_links import AttachmentLinks, hidden
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.conversations import Activity, Conversation, ConversationStore, parse_watermark
 from devhost.directline.errors import BadRequest, DirectLineError, Forbidden
@@ -66,6 +68,9 @@ class DirectLineService:
         self.tokens = TokenIssuer(config.secret, config.token_ttl_seconds)
         self.stream_tokens = StreamTokenIssuer(config.stream_url_ttl_seconds)
         self.streams = ConversationStreams(config.stream_keepalive_seconds)
+        # One store for both faces: what users upload and what the bot uploads (devhost/connector_attachments.py).
+        self.attachments = AttachmentStore()
+        self.attachment_links = AttachmentLinks(self.attachments, config.token_ttl_seconds)
         self._forwarder = forwarder
         self.bot_account: dict[str, Any] = {"id": config.bot_id, "name": config.bot_name, "role": "bot"}
 
@@ -137,7 +142,9 @@ class DirectLineService:
 
     # --- client -> bot -----------------------------------------------------------------------------------------
 
-    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str) -> str:
+    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str,
+                               files: list[StoredAttachment] | None = None) -> str:
+        """Forward a client's activity to the bot; ``files`` (an upload's) replace its attachments."""
         grant.check_conversation(conversation_id)
         conversation = self.conversations.get(conversation_id)
         validate_client_activity(activity)
@@ -164,9 +171,15 @@ class DirectLineService:
             "timestamp": utc_timestamp(),
             "recipient": self.bot_account,
         }
+        recorded = forwarded
+        if files:
+            # "Other parts in the payload are attached to this activity" (Direct Line 3.0 swagger, upload): the
+            # uploaded files are its attachments; DirectLineJS's template lists them without contentUrl.
+            forwarded["attachments"] = self.attachment_links.publish(service_url, conversation.id, sequence, files)
+            recorded = {**forwarded, "attachments": hidden(forwarded["attachments"])}
         # The echo goes into the transcript before the bot sees the activity, so it precedes the bot's replies
         # (Web Chat marks a message "sent" only when its echo, with channelData.clientActivityID, arrives).
-        conversation.record(sequence, forwarded)
+        conversation.record(sequence, recorded)
         self.streams.wake(conversation.id)
         await self._forwarder.deliver(forwarded)
         return activity_id

@@ -125,6 +125,20 @@ def test_bad_attachment_data_is_400_naming_the_field(face_factory: FaceFactory) 
 
 
 @pytest.mark.parametrize("face_factory", FACES)
+def test_an_attachment_larger_than_any_activity_is_taken_up_to_the_limit(face_factory: FaceFactory) -> None:
+    async def scenario() -> None:
+        async with face_factory() as face:
+            client = connector(face)
+            # 2.5 MB of bytes is a body of about 3.3 MB in base64: over the activity limits, under the upload limit.
+            original = bytes(range(256)) * (10 * 1024)
+            data = AttachmentData(type="application/octet-stream", name="big.bin", original_base64=bytearray(original))
+            uploaded = await client.conversations.upload_attachment(face.conversation_id, data)
+            assert await view_bytes(client, uploaded.id, "original") == original
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("face_factory", FACES)
 def test_an_attachment_over_the_upload_limit_is_refused(face_factory: FaceFactory) -> None:
     async def scenario() -> None:
         async with face_factory() as face:

@@ -22,7 +22,7 @@ from devhost.chat.config import DEFAULT_BOT_URL, ChatConfig
 from devhost.chat.conversation import Conversation
 from devhost.chat.errors import ChatError, FileRejected, ScriptError
 from devhost.chat.files import read_local_file
-from devhost.chat.script import Pause, Say, Step, WaitFor, parse_script
+from devhost.chat.script import Pause, Say, SendFile, Step, WaitFor, parse_script
 from devhost.chat.view import TerminalView
 from devhost.connector_faults import parse_fault
 from devhost.identity.channel import EmulatorAuth
@@ -86,6 +86,11 @@ async def run_script(config: ChatConfig, steps: list[Step], wait_timeout: float,
                         await conversation.wait_for_text(step.text, wait_timeout)
                     except ChatError as error:
                         raise ScriptError(f"line {step.line}: {error}") from None
+                elif isinstance(step, SendFile):
+                    try:
+                        await conversation.send_file(Path(step.path))
+                    except FileRejected as rejected:
+                        raise ScriptError(f"line {step.line}: file not sent: {rejected}") from None
     except ChatError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1

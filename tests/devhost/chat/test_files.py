@@ -3,6 +3,8 @@ face; a file that cannot be sent is a clear line in the chat and nothing reaches
 
 import asyncio
 import io
+import os
+import sys
 from pathlib import Path
 
 from devhost.attachment_store import UPLOAD_LIMIT_BYTES
@@ -11,6 +13,8 @@ from devhost.chat.cli import run_interactive
 from tests.devhost.chat.chat_bot import serve_chat_bot
 from tests.devhost.chat.harness import chatting
 from tests.devhost.directline.echo_bot import poll_until
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_a_sent_file_reaches_the_bot_as_an_emulator_upload_it_can_fetch(tmp_path: Path) -> None:
@@ -67,6 +71,32 @@ def test_interactive_file_command_sends_or_says_why_not(tmp_path: Path) -> None:
             "bot: got chart.png (20 bytes, image/png)",
         ]
         # Only the file that could be sent reached the bot.
+        assert len(served.received_of_type("message")) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_script_sends_files_and_stops_at_one_it_cannot_send(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_bytes(b"ten bytes!")
+    script = tmp_path / "files.chat"
+    script.write_text("file notes.txt\nfile missing.txt\nhi\n")
+
+    async def scenario() -> None:
+        _, served = await serve_chat_bot()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "devhost", "chat", "--bot-url", served.url, "--script", str(script),
+                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+        finally:
+            await served.close()
+        assert process.returncode == 1
+        assert stdout.decode().splitlines() == [
+            "bot: Welcome to the test bot",
+            "user: [file notes.txt]", "bot: got notes.txt (10 bytes, text/plain)",
+        ]
+        assert stderr.decode() == "devhost chat: line 2: file not sent: missing.txt does not exist\n"
         assert len(served.received_of_type("message")) == 1
 
     asyncio.run(scenario())

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.multipart import parse_content_disposition
 
 from devhost.attachment_store import UPLOAD_LIMIT_BYTES, AttachmentStore, StoredAttachment
@@ -109,9 +110,12 @@ async def _read_multipart(request: web.Request, budget: _Budget) -> _Upload:
                 upload.activity = _activity_from(data)
                 continue
             upload.files.append(_File(_file_type(content_type, part.filename), part.filename, data))
-    except (ValueError, AssertionError, RuntimeError) as error:
-        # aiohttp's multipart reader raises these on a missing or wrong boundary and on a truncated body.
-        raise BadRequest(f"the upload is not valid multipart/form-data: {error or type(error).__name__}") from None
+    except HttpProcessingError as error:
+        # aiohttp's header parser, on a part's malformed headers (InvalidHeader, LineTooLong).
+        raise BadRequest(f"the upload is not valid multipart/form-data: {error.message.strip()}") from None
+    except ValueError as error:
+        # aiohttp's multipart reader, on a missing or wrong boundary and a truncated body.
+        raise BadRequest(f"the upload is not valid multipart/form-data: {error}") from None
     return upload
 
 

@@ -175,3 +175,29 @@ def test_web_chat_reconnects_after_the_service_closes_its_socket_and_shows_what_
             assert result["failedResponses"] == []
 
     asyncio.run(scenario())
+
+
+def test_web_chats_upload_button_sends_files_the_bot_fetches() -> None:
+    """The paperclip in Web Chat at its defaults: DirectLineJS uploads the picked files to the stand-in, the bot
+    fetches them from their private links, and the page shows the bot's answer."""
+
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter), adapter=adapter) as h:
+            result = await drive(f"{h.directline.base_url}/webchat", [
+                {"upload": [{"name": "notes.txt", "mimeType": "text/plain", "text": "ten bytes!"}],
+                 "expect": ["got notes.txt (10 bytes, text/plain)"]},
+            ])
+            messages = [(a["role"], a.get("text")) for a in result["activities"] if a["type"] == "message"]
+            # The user's message has no text: the file went alone.
+            assert messages == [("bot", "Welcome to the test bot"), ("user", None),
+                                ("bot", "got notes.txt (10 bytes, text/plain)")]
+            [upload] = [a for a in result["activities"] if a["role"] == "user"]
+            assert upload["state"] == "sent"
+            conversation_id = said_conversation_id(h)
+            assert f"POST {h.directline.directline_url}/conversations/{conversation_id}/upload?userId=" in " ".join(
+                result["requests"])
+            assert result["offLoopback"] == []
+            assert result["failedResponses"] == []
+
+    asyncio.run(scenario())

@@ -10,8 +10,8 @@ DirectLineJS src/directLine.ts). The answer is the id of the activity sent to th
 
 Size: a request over 4 MB is refused as the service refuses it, with HTTP 500 ``{"error": {"code":
 "ServiceError"}}`` (captured in BotFramework-WebChat#789 and #833: the ASP.NET request limit, not a Direct Line
-check, so not a 413); the devhost adds a message naming the limit. DirectLineJS takes a 5xx as "retry": Web Chat
-shows the message as not sent.
+check, so not a 413); the devhost adds a message naming the limit. DirectLineJS takes a 5xx as "retry" and does not
+post again, so Web Chat shows the message as failed once its 20 s send timeout ends (BotFramework-WebChat#4086).
 
 ``GET /attachments/{conversation}/{sequence}/{index}/{name}?t=T`` serves an uploaded file to whoever holds its link
 (devhost/directline/attachment_links.py).

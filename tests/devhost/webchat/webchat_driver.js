@@ -7,7 +7,7 @@
 //   chromium     the browser executable
 //   say          [{text?, upload?, expect: [texts that must appear after it]}], typed in turn into the send box (a
 //                step without text only waits, for a message the bot sends on its own); `upload` is a list of
-//                {name, mimeType, text} files chosen in the upload button's file input, as a user picks them, and
+//                {name, mimeType, text | size (that many "x")} files chosen in the upload button's file input, as a user picks them, and
 //                sent with the step's text
 //   timeoutMs    bound for each wait
 //
@@ -90,7 +90,11 @@ async function main() {
         // Web Chat 4.18 keeps picked files in the send box until the message is sent (styleOptions
         // sendAttachmentOn defaults to "send"), so they go with the step's text, or alone on Enter.
         await page.locator('input[type="file"]').setInputFiles(step.upload.map(
-          (file) => ({ name: file.name, mimeType: file.mimeType, buffer: Buffer.from(file.text) }),
+          (file) => ({
+            name: file.name,
+            mimeType: file.mimeType,
+            buffer: file.text !== undefined ? Buffer.from(file.text) : Buffer.alloc(file.size, 'x'),
+          }),
         ));
       }
       if (step.text !== undefined || step.upload !== undefined) {

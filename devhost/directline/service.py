@@ -13,10 +13,11 @@ from devhost.attachment_store import AttachmentStore, StoredAttachment
 from devhost.directline.attachment_links import AttachmentLinks, hidden
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.conversations import Activity, Conversation, ConversationStore, parse_watermark
-from devhost.directline.errors import BadRequest, DirectLineError, Forbidden
+from devhost.directline.errors import BadRequest, DirectLineError, Forbidden, Throttled
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.stream_tokens import StreamTokenIssuer
 from devhost.directline.streams import ConversationStreams
+from devhost.directline.throttle import ConversationThrottle
 from devhost.directline.tokens import Grant, TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class DirectLineService:
         self.attachment_links = AttachmentLinks(self.attachments, config.token_ttl_seconds)
         self._forwarder = forwarder
         self.bot_account: dict[str, Any] = {"id": config.bot_id, "name": config.bot_name, "role": "bot"}
+        # Throttling (``--throttle``), off when there are no rules: clients' posts and the bot's posts are counted
+        # apart, as the service names them apart ("a bot sends messages too frequently", "a client of a bot ...").
+        self.client_posts = ConversationThrottle(config.throttle) if config.throttle else None
+        self.bot_posts = ConversationThrottle(config.throttle) if config.throttle else None
 
     # --- tokens ---------------------------------------------------------------------------------------------
 
@@ -147,6 +152,7 @@ class DirectLineService:
         """Forward a client's activity to the bot; ``files`` (an upload's) replace its attachments."""
         grant.check_conversation(conversation_id)
         conversation = self.conversations.get(conversation_id)
+        _admit(self.client_posts, conversation.id, "TooManyRequests")
         validate_client_activity(activity)
         sender = dict(activity["from"])
         if grant.user is not None:
@@ -206,6 +212,7 @@ class DirectLineService:
     def receive_from_bot(self, conversation_id: str, activity: Activity, reply_to_id: str | None) -> str:
         # The Bot Connector routes (devhost/botconnector.py) have checked the activity's type and conversation.
         conversation = self.conversations.get(conversation_id)
+        _admit(self.bot_posts, conversation.id, "Throttled")
         sequence, activity_id = conversation.next_id()
         stamped: Activity = {
             **activity,
@@ -232,6 +239,17 @@ class DirectLineService:
 
     def members(self, conversation_id: str) -> list[dict[str, Any]]:
         return list(self.conversations.get(conversation_id).members.values())
+
+
+def _admit(throttle: ConversationThrottle | None, conversation_id: str, code: str) -> None:
+    if throttle is None:
+        return
+    wait = throttle.admit(conversation_id)
+    if wait is not None:
+        rules = ", ".join(str(rule) for rule in throttle.rules)
+        log.info("post throttled: conversation_id=%s retry_after=%g", conversation_id, wait)
+        raise Throttled(f"too many requests to conversation {conversation_id!r} (at most {rules}); "
+                        f"retry after {wait:g} s", wait, code)
 
 
 def validate_client_activity(activity: Activity) -> None:

@@ -9,6 +9,7 @@ import aiohttp
 
 from devhost.attachment_store import UPLOAD_LIMIT_BYTES
 from devhost.directline.attachment_links import PLACEHOLDER_URL
+from devhost.directline.throttle import ThrottleRule
 from tests.devhost.directline.echo_bot import poll_until
 from tests.devhost.directline.harness import Harness, running
 
@@ -195,5 +196,19 @@ def test_an_upload_needs_the_conversations_credential() -> None:
             assert status == 403
             status, _ = await post_upload(h, "unknown", upload_form(None, ("a.txt", "text/plain", b"a")))
             assert status == 404
+
+    asyncio.run(scenario())
+
+
+def test_an_upload_counts_as_a_post_against_the_throttle() -> None:
+    async def scenario() -> None:
+        async with running(throttle=(ThrottleRule(1, 60),)) as h:
+            conversation_id = (await h.start())["conversationId"]
+            assert (await h.say(conversation_id, "one"))[0] == 200
+            status, body = await post_upload(h, conversation_id, upload_form(None, ("a.txt", "text/plain", b"a")))
+            assert status == 429
+            assert body["error"]["code"] == "TooManyRequests"
+            assert h.bot is not None
+            assert [a.get("text") for a in h.bot.received_of_type("message")] == ["one"]
 
     asyncio.run(scenario())

@@ -66,6 +66,7 @@ def render(result: dict[str, Any]) -> str:
         f"in {settings['steps']} steps, {_arrival(settings.get('ramp_seconds', 0.0))}; {machine['cpus']} CPUs, load "
         f"average before "
         f"{machine['load_average_before'][0]:.2f} ({machine['note']})",
+        "operations (round-robin): " + ", ".join(settings.get("operations", [])),
         "",
         table(rows),
         "",

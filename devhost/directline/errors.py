@@ -6,6 +6,7 @@
     ├── Forbidden             403  BadArgument / TokenExpired
     ├── ConversationNotFound  404  BadArgument
     ├── ActivityNotFound      404  BadArgument
+    ├── NotSupported          405  BadArgument: the channel cannot do this (updating an activity)
     ├── PayloadTooLarge       413  MessageSizeTooBig
     ├── BotRejectedActivity   502  the bot answered with a non-2xx status
     ├── BotUnreachable        502  the bot could not be reached
@@ -52,6 +53,11 @@ class ConversationNotFound(DirectLineError):
 
 class ActivityNotFound(DirectLineError):
     status = 404
+    default_code = "BadArgument"
+
+
+class NotSupported(DirectLineError):
+    status = 405
     default_code = "BadArgument"
 
 

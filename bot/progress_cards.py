@@ -26,11 +26,12 @@ LEFT_STYLE = "emphasis"
 
 def progress_bar(percent: int) -> dict[str, Any]:
     percent = max(0, min(100, percent))
+    parts = (("progress-done", percent, DONE_STYLE), ("progress-left", 100 - percent, LEFT_STYLE))
     columns = [
-        {"type": "Column", "id": part, "width": weight, "style": style, "minHeight": BAR_HEIGHT, "items": []}
-        for part, weight, style in (("progress-done", percent, DONE_STYLE), ("progress-left", 100 - percent,
-                                                                            LEFT_STYLE))
-        if weight > 0
+        # spacing None: the two parts touch, one bar rather than two boxes.
+        {"type": "Column", "id": part, "width": weight, "style": style, "minHeight": BAR_HEIGHT, "spacing": "None",
+         "items": []}
+        for part, weight, style in parts if weight > 0
     ]
     return {"type": "ColumnSet", "id": "progress-bar", "spacing": "Small", "columns": columns}
 

@@ -6,7 +6,7 @@ widths (DOM) match the card's percentage, and the screenshot's pixels in each pa
 colour, two different colours.
 
 Reports are due after steps 2 and 3 (count primes reports at most every 2 s; the first attempts of steps 2 and 3
-fail, then a 2.5 s back-off each, the real retry path), as in tests/e2e/test_progress.py.
+fail, then a 4 s back-off each, the real retry path), as in tests/e2e/test_progress.py.
 """
 
 import asyncio
@@ -24,7 +24,8 @@ __all__ = ["webchat_installed"]  # the module's autouse fixture: the bundle, pla
 SETTINGS = {
     "OperationTimeoutSeconds": "60",
     "StepRetryAttempts": "2",
-    "StepFirstRetrySeconds": "2.5",
+    # Also the window for the message that gets the still-working card: it must arrive before the operation ends.
+    "StepFirstRetrySeconds": "4",
     "OperationFaults": "count primes@2x1,count primes@3x1",
 }
 RESULT = "Thanks for waiting. The long operation: count primes has finished. Here is its result."

@@ -6,17 +6,21 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from contract import Progress, ProgressReport, Routing, Stage, sign_progress
+from tests.bot.fake_operations_service import FakeOperationsService
 from tests.bot.harness import (
     ALICE,
     EMULATOR_CONVERSATION,
     FUNCTION_APP_CONVERSATION,
     SIGNING_KEY,
     BotHarness,
+    RecordingTestAdapter,
     bot_harness,
+    make_harness,
     teams_group_conversation,
     teams_message,
     texts,
@@ -140,3 +144,27 @@ def test_the_still_working_reply_shows_the_same_bar_and_none_without_progress() 
         assert not reply.attachments
 
     run(test)
+
+
+class ForgetfulChannel(RecordingTestAdapter):
+    """A channel that no longer has the card (deleted by the user, or gone with its history): updates fail as the
+    Emulator's PUT answers an unknown activity, 404."""
+
+    async def update_activity(self, context: Any, activity: Activity) -> None:
+        raise LookupError(f"404 activity {activity.id!r} not found")
+
+
+def test_a_card_the_channel_cannot_update_is_followed_by_a_new_one_that_is_updated_next() -> None:
+    async def main() -> None:
+        async with FakeOperationsService() as service, aiohttp.ClientSession() as session:
+            harness = make_harness(service, session, conversation=EMULATOR_CONVERSATION)
+            adapter = ForgetfulChannel(harness.bot.on_turn, EMULATOR_CONVERSATION, send_trace_activities=True)
+            adapter.on_turn_error = harness.bot.on_turn_error
+            harness.adapter = adapter
+            await start_count_primes(harness)
+            [first] = [a for a in await harness.post(progress_event(harness, 1)) if a.type == "message"]
+            [second] = [a for a in await harness.post(progress_event(harness, 2)) if a.type == "message"]
+            assert (first.text, second.text) == ("count primes: step 1 of 4 (25%)", "count primes: step 2 of 4 (50%)")
+            assert bar_of(second)["bar"] == [("progress-done", 50, "accent"), ("progress-left", 50, "emphasis")]
+
+    asyncio.run(main())

@@ -18,13 +18,17 @@ from bot.mentions import remove_bot_mention
 from bot.outcome_delivery import SEND_LEDGER, SendLedger
 from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
 from bot.proactive import reply_to_started_message
+from bot.progress_delivery import ProgressDelivery
+from bot.progress_event import VerifiedProgress, read_progress_event
 from bot.settings import BotSettings
 from bot.turn_slots import TurnSlots
 from contract import (
     DELIVERY_RECEIPT_EVENT,
     LONG_OPERATION_RESPONSE_EVENT,
+    PROGRESS_KIND,
     DeliveryReceipt,
     ReceiptVerdict,
+    event_kind,
     sign_receipt,
 )
 
@@ -54,6 +58,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._dialog_runner = DialogRunner(dialog, self._dialog_state)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
         self._pending = conversation_state.create_property(PENDING_DELIVERY)
+        self._progress = ProgressDelivery(conversation_state)
         self._locks = ConversationLocks()
         self._slots = slots or TurnSlots()
 
@@ -87,9 +92,54 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         if _is_outcome_event(turn_context):
+            # The event's value says what it carries (its kind): a progress report, or else an outcome.
+            if event_kind(turn_context.activity.value) == PROGRESS_KIND:
+                await self._show_progress(turn_context)
+                return
             await self._deliver_outcome(turn_context)
             return
         await super().on_event_activity(turn_context)
+
+    async def _show_progress(self, turn_context: TurnContext) -> None:
+        """Show a progress report in the conversation it is for (bot/progress_delivery.py). Never fails the event:
+        a report is a nicety, superseded by the next one or the outcome, and nothing is retried."""
+        try:
+            event = read_progress_event(turn_context.activity.value, self._settings.signing_key)
+        except RejectedEvent as rejected:
+            logger.warning("progress event rejected: %s instance_id=%s conversation_id=%s", rejected.reason,
+                           rejected.instance_id, rejected.conversation_id)
+            return
+
+        async def show_in_original_conversation(context: TurnContext) -> None:
+            reply_to_started_message(context, event.reference)
+            key = conversation_lock_key(event.reference.channel_id, event.reference.conversation.id)
+            async with self._locks.hold(key), self._slots.turn():
+                await self._show_progress_in(context, event)
+
+        try:
+            with send_timeout(self._settings.proactive_send_timeout):
+                await turn_context.adapter.continue_conversation(
+                    event.reference, show_in_original_conversation, self._settings.app_id
+                )
+        except Exception as error:  # the channel refused or timed out: logged, the operation goes on
+            logger.warning("progress not shown instance_id=%s conversation_id=%s: %s: %s",
+                           event.report.instance_id, event.report.conversation_id, type(error).__name__, error)
+
+    async def _show_progress_in(self, context: TurnContext, event: VerifiedProgress) -> None:
+        report = event.report
+        awaited = awaited_operation(await self._dialog_state.get(context))
+        if awaited is None or awaited.instance_id != report.instance_id:
+            logger.info("stale progress dropped (no prompt waits for it) instance_id=%s conversation_id=%s",
+                        report.instance_id, report.conversation_id)
+            return
+        if awaited.service_url and awaited.service_url != event.reference.service_url:
+            logger.warning("progress dropped: serviceUrl differs from the one the operation was started with "
+                           "instance_id=%s conversation_id=%s", report.instance_id, report.conversation_id)
+            return
+        done = await self._progress.show(context, report)
+        await self._conversation_state.save_changes(context)
+        logger.info("progress %s step=%d/%d instance_id=%s conversation_id=%s", done, report.step, report.steps,
+                    report.instance_id, report.conversation_id)
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """Log, tell the user, and reset the dialog. Called by on_turn under the conversation's lock; also the

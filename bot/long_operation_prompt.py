@@ -26,6 +26,7 @@ from bot.errors import OperationsError, OperationUnknown
 from bot.files import carries_files
 from bot.operations_client import Operations, OperationStatus, StartedOperation, TerminateResult
 from bot.proactive import continuation_activity
+from bot.progress_cards import still_working_reply
 from contract import CONTINUE_CONVERSATION_EVENT, ContractError, Outcome, StartRequest
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,8 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
         if words in texts.STATUS_WORDS:
             await dialog_context.context.send_activity(texts.status_reply(operation.option, status))
         else:
-            await dialog_context.context.send_activity(texts.still_performing(operation.option, status))
+            # The sentence with the progress card's bar (bot/progress_cards.py), the proactive reports' bar.
+            await dialog_context.context.send_activity(still_working_reply(operation.option, status))
         return Dialog.end_of_turn
 
     async def on_recognize(

@@ -136,3 +136,19 @@ def result_card_intro(option: str) -> str:
 def result_card_title(option: str) -> str:
     """The title line of a result card."""
     return f"Result of {option}"
+
+
+def progress_line(option: str, step: int, steps: int, percent: int) -> str:
+    """A progress report as one short message, and the text of the progress card: "count primes: step 2 of 4
+    (50%)"."""
+    return f"{option}: step {step} of {steps} ({percent}%)"
+
+
+def progress_card_title(option: str) -> str:
+    """The title line of the progress card, above its bar."""
+    return f"Working on {option}"
+
+
+def progress_card_caption(step: int, steps: int, percent: int) -> str:
+    """The line under the progress card's bar."""
+    return f"Step {step} of {steps} ({percent}%)"

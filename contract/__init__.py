@@ -19,6 +19,14 @@ from contract.outcome import Outcome, OutcomeStatus
 from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
 from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
+from contract.progress_report import (
+    PROGRESS_KIND,
+    ProgressEvent,
+    ProgressReport,
+    event_kind,
+    sign_progress,
+    verify_progress,
+)
 from contract.receipt import DeliveryReceipt, ReceiptVerdict, sign_receipt, verify_receipt
 from contract.retry_after import retry_after_seconds
 from contract.routing import Routing
@@ -35,12 +43,15 @@ __all__ = [
     "ORCHESTRATOR_SENDER",
     "OUTCOME_KIND",
     "OUTCOME_WINDOW_SECONDS",
+    "PROGRESS_KIND",
     "ContractError",
     "DeliveryReceipt",
     "Outcome",
     "OutcomeEvent",
     "OutcomeStatus",
     "Progress",
+    "ProgressEvent",
+    "ProgressReport",
     "ReceiptVerdict",
     "Routing",
     "Stage",
@@ -48,14 +59,17 @@ __all__ = [
     "StopReason",
     "error_body",
     "error_message",
+    "event_kind",
     "instance_id_prefix",
     "make_instance_id",
     "normalize_signing_key",
     "retry_after_seconds",
     "sign_outcome",
+    "sign_progress",
     "sign_receipt",
     "validate_continuation",
     "verify_legacy_outcome",
     "verify_outcome",
+    "verify_progress",
     "verify_receipt",
 ]

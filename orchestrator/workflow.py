@@ -44,6 +44,13 @@ carries what the next generation needs: the first generation's deadline as an ab
 result so far. A generation only ends after a step has succeeded, so no attempt count spans two generations: the
 next step begins at attempt 1 as it would have. Each generation sets its custom status before anything else, so the
 status never reads null for the bot, whatever a host carries over.
+
+Progress reports (operations/api.py ``progress_every_seconds``): after a step that is not the last, if
+``decisions.progress_due`` on the orchestration's clock, ``notify_progress`` is called and awaited alone, a plain
+activity with no retries and no timer, so its id is the next the SDK assigns and it replays the same way. It
+always completes (a post that failed answers ``posted: false``, orchestrator/progress.py), and a failure of the
+activity itself is logged and skipped too: a report never stops, retries or fails the operation, and none is sent
+after the outcome. The time of the last report crosses continue-as-new in the handover.
 """
 
 import logging
@@ -54,11 +61,20 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from contract import Outcome, OutcomeStatus
+from contract import Outcome, OutcomeStatus, ProgressReport
 from orchestrator import decisions
 from orchestrator.errors import NotificationError
-from orchestrator.names import NOTIFY_BOT, RUN_OPERATION_STEP
-from orchestrator.payloads import Handover, NotifyRequest, NotifyResult, OperationPlan, StepRequest, StepResult
+from orchestrator.names import NOTIFY_BOT, NOTIFY_PROGRESS, RUN_OPERATION_STEP
+from orchestrator.payloads import (
+    Handover,
+    NotifyRequest,
+    NotifyResult,
+    OperationPlan,
+    ProgressPosted,
+    ProgressRequest,
+    StepRequest,
+    StepResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +166,22 @@ def deliver_outcome(
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
 
 
+def report_progress(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int
+) -> Generator[Any, Any, None]:
+    """Post one progress report after ``step``; whatever happens, the operation goes on (see the module doc)."""
+    report = ProgressReport(context.instance_id, plan.conversation_id, plan.option, step, plan.steps)
+    request = ProgressRequest(plan.continuation, report)
+    try:
+        posted = ProgressPosted.from_json(
+            (yield context.call_activity(NOTIFY_PROGRESS, request.to_json(), expected_type=dict)))
+    except Exception as error:  # the activity itself failed (it never raises by design): skipped like a failed post
+        posted = ProgressPosted(False, _first_line(error))
+    if not posted.posted and not context.is_replaying:
+        logger.warning("progress report skipped instance_id=%s step=%d: %s", context.instance_id, step,
+                       posted.detail)
+
+
 def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any] | None]:
     # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
     plan = OperationPlan.from_json(context.get_input(expected_type=dict))
@@ -169,6 +201,10 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     # The operation's state between steps (operations/api.py Next): it flows from one step's result into the next
     # step's request, and across a continue-as-new in the handover.
     state: dict[str, Any] | None = handover.state
+    # When the last progress report was posted; before any, the cadence counts from the first generation's start
+    # (the deadline less the timeout).
+    reported_at = handover.progress_at
+    started = deadline - timedelta(seconds=plan.timeout_seconds)
     last = decisions.generation_end(plan)
     for step in range(steps_done + 1, last + 1):
         ended = yield from run_step(context, plan, step, deadline, state)
@@ -181,11 +217,15 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
         result_text = ended.result or result_text
         result_data = ended.data if ended.data is not None else result_data
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
+        if decisions.progress_due(plan, step, reported_at or started, context.current_utc_datetime):
+            reported_at = context.current_utc_datetime
+            yield from report_progress(context, plan, step)
     else:
         if last < plan.steps:
             # Between two steps, with nothing open but the cancelled deadline timer of the step that just won.
-            context.continue_as_new(plan.handing_over(
-                Handover(deadline, steps_done, result_text, handover.generation + 1, state, result_data)).to_json())
+            context.continue_as_new(plan.handing_over(Handover(
+                deadline, steps_done, result_text, handover.generation + 1, state, result_data, reported_at,
+            )).to_json())
             return None
         outcome = decisions.completed_outcome(instance_id, plan, result_text, result_data)
 

@@ -86,9 +86,12 @@ class _ChatChannel:
 
     def update_from_bot(self, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> str:
         conversation = self._conversation(conversation_id)
-        if activity.get("id") not in (None, activity_id):
-            raise _BadRequest(_error(400, f"activity.id {activity.get('id')!r} does not match the URL's "
-                                          f"{activity_id!r}"))
+        # The Emulator refuses an update whose body does not carry the URL's activity id, a missing one included
+        # (BotFramework-Emulator packages/app/main/src/server/routes/channel/conversations/handlers/updateActivity.ts:
+        # 400 BadArgument "uri activity id does not match payload activity id"); botbuilder's update_activity sends
+        # the id the caller set on the activity.
+        if activity.get("id") != activity_id:
+            raise _BadRequest(_error(400, "uri activity id does not match payload activity id"))
         if not conversation.update(activity_id, {**activity, "id": activity_id}):
             raise _BadRequest(_error(404, f"activity {activity_id!r} not found"))
         return activity_id

@@ -13,7 +13,7 @@ from devhost.attachment_store import AttachmentStore, StoredAttachment
 from devhost.directline.attachment_links import AttachmentLinks, hidden
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.conversations import Activity, Conversation, ConversationStore, parse_watermark
-from devhost.directline.errors import BadRequest, DirectLineError, Forbidden, Throttled
+from devhost.directline.errors import BadRequest, DirectLineError, Forbidden, NotSupported, Throttled
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.stream_tokens import StreamTokenIssuer
 from devhost.directline.streams import ConversationStreams
@@ -228,11 +228,11 @@ class DirectLineService:
         return activity_id
 
     def update_from_bot(self, conversation_id: str, activity_id: str, activity: Activity) -> str:
-        conversation = self.conversations.get(conversation_id)
-        if activity.get("id") not in (None, activity_id):
-            raise BadRequest(f"activity.id {activity.get('id')!r} does not match the URL's {activity_id!r}")
-        conversation.replace(activity_id, {**activity, "id": activity_id, "conversation": {"id": conversation.id}})
-        return activity_id
+        """Refused, as the real Direct Line channel refuses it: HTTP 405 with code BadArgument and "This channel does
+        not support this operation" (microsoft/botframework-sdk issue #4734, UpdateActivity on the Web Chat and
+        Direct Line channels; botbuilder-dotnet #3278 and BotFramework-WebChat #2426: Web Chat has no update)."""
+        self.conversations.get(conversation_id)
+        raise NotSupported("This channel does not support this operation")
 
     def delete_from_bot(self, conversation_id: str, activity_id: str) -> None:
         self.conversations.get(conversation_id).delete(activity_id)

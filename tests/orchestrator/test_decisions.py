@@ -1,12 +1,13 @@
 """Pure decisions: progress messages, and outcomes that carry facts for the bot to word."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contract import Outcome, OutcomeStatus, Stage, StopReason
 from orchestrator import decisions
-from orchestrator.payloads import OperationPlan
+from orchestrator.payloads import Handover, OperationPlan
 from orchestrator.settings import RetryPolicy, parse_settings
 
 PLAN = OperationPlan(
@@ -119,3 +120,24 @@ def test_notify_retrying_progress_says_when_and_which_attempt() -> None:
     assert shown.message == "Could not reach the bot yet; trying again in 20 seconds (attempt 3 of 6)."
     assert decisions.notify_retrying_progress(PLAN, 0, 0.5, 2).message == (
         "Could not reach the bot yet; trying again in 0.5 seconds (attempt 2 of 6).")
+
+
+def test_progress_is_due_once_the_cadence_has_passed_and_never_after_the_last_step() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    every = replace(PLAN, progress_every_seconds=2.0)
+    assert not decisions.progress_due(every, 1, start, start + timedelta(seconds=1.999))
+    assert decisions.progress_due(every, 1, start, start + timedelta(seconds=2))
+    assert decisions.progress_due(every, 3, start, start + timedelta(seconds=60))
+    # The last step: the outcome comes next.
+    assert not decisions.progress_due(every, 4, start, start + timedelta(seconds=60))
+    # Not opted in (also every plan of the previous version).
+    assert not decisions.progress_due(PLAN, 1, start, start + timedelta(seconds=60))
+
+
+def test_the_cadence_and_the_last_reports_time_survive_the_plans_json() -> None:
+    moment = datetime(2026, 1, 1, 0, 0, 3, tzinfo=UTC)
+    plan = replace(PLAN, progress_every_seconds=2.5, handover=Handover(progress_at=moment))
+    again = OperationPlan.from_json(plan.to_json())
+    assert (again.progress_every_seconds, again.handover.progress_at) == (2.5, moment)
+    # Without either, the previous version's exact shape.
+    assert "progressEverySeconds" not in PLAN.to_json() and "progressAt" not in PLAN.to_json()["handover"]

@@ -11,7 +11,14 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from orchestrator.names import HISTORY_PURGE, LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
+from orchestrator.names import (
+    HISTORY_PURGE,
+    LONG_OPERATION,
+    NOTIFY_BOT,
+    NOTIFY_PROGRESS,
+    RUN_OPERATION_STEP,
+    START_OPERATION,
+)
 from tests.orchestrator.deployment import ROOT, copy_deployment, deployment_files, functionapp_venv
 
 # The Python worker's indexing (azure-functions-python-worker, azure_functions_worker/loader.py,
@@ -62,7 +69,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return result
 
 
-def test_the_deployed_files_index_the_five_functions_in_a_venv_of_requirements_txt_alone(
+def test_the_deployed_files_index_the_six_functions_in_a_venv_of_requirements_txt_alone(
     indexed: dict[str, Any],
 ) -> None:
     assert indexed["functions"] == {
@@ -70,6 +77,7 @@ def test_the_deployed_files_index_the_five_functions_in_a_venv_of_requirements_t
         LONG_OPERATION: "orchestrationTrigger",
         RUN_OPERATION_STEP: "activityTrigger",
         NOTIFY_BOT: "activityTrigger",
+        NOTIFY_PROGRESS: "activityTrigger",
         HISTORY_PURGE: "timerTrigger",
     }
     # Nothing of the bot's framework is installed, nor the local-only parts deployed, and indexing loaded none.

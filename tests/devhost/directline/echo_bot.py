@@ -15,6 +15,7 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.core.integration import aiohttp_error_middleware
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
+from msrest.exceptions import HttpOperationError
 
 
 class EmptyAppIdConfig:
@@ -33,7 +34,7 @@ def make_adapter() -> CloudAdapter:
 class EchoBot(ActivityHandler):
     """``echo: <text>`` (with each attached file's name and size, fetched from its contentUrl); ``fail`` raises
     (the adapter answers 500); ``slow`` waits until the test releases it; ``typing`` sends a typing activity before
-    its reply; ``edit`` sends a message and then updates it."""
+    its reply; ``edit`` sends a message, tries to update it and says how that went."""
 
     def __init__(self) -> None:
         self.release_slow = asyncio.Event()
@@ -50,7 +51,12 @@ class EchoBot(ActivityHandler):
             sent = await turn_context.send_activity("before edit")
             edited = MessageFactory.text("after edit")
             edited.id = sent.id
-            await turn_context.update_activity(edited)
+            try:
+                await turn_context.update_activity(edited)
+            except HttpOperationError as error:
+                # msrest keeps the transport's response: aiohttp's has ``status``, requests' ``status_code``.
+                status = getattr(error.response, "status", getattr(error.response, "status_code", None))
+                await turn_context.send_activity(f"could not edit: HTTP {status}")
             return
         files = [a for a in turn_context.activity.attachments or [] if a.content_url]
         if files:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
@@ -25,15 +25,12 @@ from bench.processes import PY_SPY, EchoBotProcess, Profiler, cpu_seconds, free_
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from bench.timeline import operation_starts
-from bot.texts import CHOOSE_OPTION, outcome_text
-from contract import OPTIONS, Outcome, OutcomeStatus, instance_id_prefix
+from bench.workload import ChosenOperation, WorkloadError, choose, expected_seen, parse_input
+from bot.texts import CHOOSE_OPTION
+from contract import instance_id_prefix
 from devhost.chat import ChatClient, ChatConfig
+from devhost.directline.throttle import parse_throttle
 from devhost.stack import Stack, StackConfig
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from orchestrator.catalogue import Operation
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STATUS_API = "/runtime/webhooks/durabletask/instances/"
@@ -50,6 +47,14 @@ class RunOptions:
     keep_dir: Path | None
     ramp_seconds: float = 0.0
     profile_dir: Path | None = None
+    # The Direct Line stand-in's throttling (devhost/directline/throttle.py), e.g. "7/1,8/2,60/30"; None: off.
+    throttle: str | None = None
+    # What the users run, round-robin (bench/workload.py); None: the default choice (the seed's three options).
+    workload: tuple[ChosenOperation, ...] | None = None
+
+    @property
+    def operations(self) -> tuple[ChosenOperation, ...]:
+        return self.workload if self.workload is not None else tuple(choose(None, {}))
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class SystemFigures:
     peak_memory_mb: dict[str, float | None]
     # CPU seconds each process used while the users operated: where the machine's time went.
     cpu_seconds: dict[str, float | None]
+    # Posts the Direct Line stand-in refused with 429 (its log's "post throttled" lines); 0 without --throttle.
+    throttled_posts: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,21 +128,7 @@ async def _settled_instances(functions_url: str, headers: dict[str, str],
         return list(await asyncio.gather(*(settled(run) for run in runs)))
 
 
-def _expected_result(option: str, catalogue: "Mapping[str, Operation] | None" = None) -> str:
-    """The message a user who chose ``option`` must get: the bot's outcome text around the catalogue's result."""
-    # Imported here: the orchestrator package loads the Functions SDK, which the load generator has no use for.
-    from orchestrator.catalogue import CATALOGUE, SimulatedWork
-
-    work = (CATALOGUE if catalogue is None else catalogue)[option].run
-    if not isinstance(work, SimulatedWork):
-        # Without a known result every user of this option would be counted lost.
-        raise TypeError(f"the benchmark cannot know the result of {option!r}: its steps are a {type(work).__name__}, "
-                        "not SimulatedWork")
-    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, work.result), option)
-
-
-def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]]) -> list[UserRecord]:
-    expected = {option: _expected_result(option) for option in OPTIONS}
+def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]], expected: dict[str, str]) -> list[UserRecord]:
     return [
         UserRecord(run.conversation.id if run.conversation else f"(user {index} never connected)",
                    expected[run.option], run.arrivals.outcome_texts(), found, run.error)
@@ -158,10 +151,13 @@ def _summary(values: list[float | None]) -> LatencySummary:
 
 async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
     config = StackConfig(data_dir=data_dir, functions_port=free_port(), bot_port=free_port(),
-                         directline_port=free_port(),
+                         directline_port=free_port(), throttle=options.throttle,
                          settings=_settings(options), log_dir=data_dir / "logs")
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
-        runs = await set_up_users(client, options.users, CHOOSE_OPTION, options.timeout)
+        workload = options.operations
+        # Before any user acts: an operation whose result the bench cannot know fails here, not as N lost users.
+        expected = {chosen.id: await expected_seen(chosen, options.steps) for chosen in workload}
+        runs = await set_up_users(client, workload, options.users, CHOOSE_OPTION, options.timeout)
         profiler = None
         if options.profile_dir is not None:
             profiler = Profiler(options.profile_dir)
@@ -181,7 +177,9 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
                                         [i["instanceId"] for found in instances for i in found])
         memory = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
     memory["load generator"] = peak_memory_mb("self")
-    nominal = options.operation_seconds
+    # The seed's simulated work lasts OperationSeconds; real work has no nominal duration, so its overhead includes it.
+    simulated = {chosen.id: chosen.simulated for chosen in workload}
+    nominals = [options.operation_seconds if simulated[r.option] else 0.0 for r in runs]
     started = [_started(found, starts) for found in instances]
     sent = [r.option_sent for r in runs if r.option_sent is not None]
     arrived = [r.result_arrived for r in runs if r.result_arrived is not None]
@@ -190,17 +188,28 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         start_turn=_summary([r.start_turn for r in runs]),
         busy_turn=_summary([r.busy_turn for r in runs]),
         overhead=_summary([wall_clock(r.result_arrived) - start - nominal
-                           for r, start in zip(runs, started, strict=True)
+                           for r, start, nominal in zip(runs, started, nominals, strict=True)
                            if r.result_arrived is not None and start is not None]),
-        overhead_from_option=_summary([r.result_arrived - r.option_sent - nominal for r in runs
+        overhead_from_option=_summary([r.result_arrived - r.option_sent - nominal
+                                       for r, nominal in zip(runs, nominals, strict=True)
                                        if r.result_arrived is not None and r.option_sent is not None]),
-        overhead_after_ack=_summary([r.result_arrived - r.ack_arrived - nominal for r in runs
+        overhead_after_ack=_summary([r.result_arrived - r.ack_arrived - nominal
+                                     for r, nominal in zip(runs, nominals, strict=True)
                                      if r.result_arrived is not None and r.ack_arrived is not None]),
         operations_per_second=rate(len(arrived), window),
-        delivery=account(_records(runs, instances)),
+        delivery=account(_records(runs, instances, expected)),
         peak_memory_mb=memory,
         cpu_seconds=cpu_used,
+        throttled_posts=_throttled_posts(data_dir / "logs" / "directline.log"),
     )
+
+
+def _throttled_posts(log: Path) -> int:
+    """The stand-in logs each post it throttles (devhost/directline/service.py)."""
+    if not log.exists():
+        return 0
+    with log.open(encoding="utf-8", errors="replace") as lines:
+        return sum(1 for line in lines if "post throttled:" in line)
 
 
 # The floors: bare botbuilder, and botbuilder with the real bot's connector fixes (see bench/echo_bot.py).
@@ -210,7 +219,7 @@ ECHO_VARIANTS = {"bare": False, "tuned": True}
 async def run_echo(options: RunOptions, data_dir: Path, variant: str) -> EchoFigures:
     async with EchoBotProcess(data_dir / "logs" / f"echo-{variant}.log", ECHO_VARIANTS[variant]) as echo, \
             ChatClient(_chat_config(echo.messages_url, options)) as client:
-        runs = await set_up_users(client, options.users, "Echo: hi", options.timeout)
+        runs = await set_up_users(client, options.operations, options.users, "Echo: hi", options.timeout)
         await echo_all(runs, options.timeout, options.ramp_seconds)
         assert echo.process is not None
         memory = {f"echo bot ({variant})": peak_memory_mb(echo.process.pid)}
@@ -246,7 +255,8 @@ def run(options: RunOptions) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": _machine(load_before),
         "settings": {"users": options.users, "operation_seconds": options.operation_seconds,
-                     "steps": options.steps, "ramp_seconds": options.ramp_seconds},
+                     "steps": options.steps, "ramp_seconds": options.ramp_seconds, "throttle": options.throttle,
+                     "operations": [chosen.describe() for chosen in options.operations]},
         "system": {**asdict(system), "delivery": {**asdict(system.delivery), "faults": system.delivery.faults}},
         "echo": {variant: asdict(echo) for variant, echo in echoes.items()},
         "start_turn_ratio_to_echo": ratios,
@@ -265,8 +275,16 @@ def main(argv: list[str]) -> int:
                         help="how long a user waits for any one reply beyond the operation (default 120)")
     parser.add_argument("--ramp", type=float, default=0.0, metavar="SECONDS",
                         help="spread the users' option messages evenly over this many seconds (default 0: all at once)")
+    parser.add_argument("--operation", action="append", metavar="ID", dest="operations",
+                        help="a registered operation the users run, round-robin; repeat for several (default: every "
+                             "operation without inputs, the seed's three)")
+    parser.add_argument("--input", action="append", metavar="NAME=VALUE", dest="inputs", default=[],
+                        help="an input of the chosen operations, e.g. --input limit=200000 for count primes")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot floors")
     parser.add_argument("--keep-dir", type=Path, help="keep the stack's data and logs in this directory")
+    parser.add_argument("--throttle", default=None, metavar="COUNT/SECONDS[,COUNT/SECONDS...]",
+                        help="the Direct Line stand-in throttles each conversation's posts (429 + Retry-After), as "
+                             "devhost directline --throttle; e.g. Teams' published 7/1,8/2,60/30 (default: off)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy record each part while the users operate; collapsed stacks go to DIR")
     args = parser.parse_args(argv)
@@ -277,10 +295,19 @@ def main(argv: list[str]) -> int:
         parser.error("--operation-seconds and --timeout must be positive")
     if args.ramp < 0:
         parser.error("--ramp must not be negative")
+    if args.throttle is not None:
+        try:
+            parse_throttle(args.throttle)
+        except ValueError as error:
+            parser.error(str(error))
     if args.profile is not None and not PY_SPY.exists():
         parser.error(f"--profile needs py-spy at {PY_SPY} (it is in requirements-dev.txt)")
+    try:
+        workload = tuple(choose(args.operations, dict(parse_input(text) for text in args.inputs)))
+    except WorkloadError as error:
+        parser.error(str(error))
     options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
-                         args.keep_dir, args.ramp, args.profile)
+                         args.keep_dir, args.ramp, args.profile, args.throttle, workload)
     result = run(options)
     print(render(result))
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -25,6 +25,8 @@ OWNER_KEY = "owner"
 # the questions answered since it started: a question posted again (notify retries are at-least-once) is shown once.
 QUESTION_KEY = "question"
 ANSWERED_KEY = "answeredQuestions"
+# What ``not_awaited`` says of an event no prompt of the conversation waits for (a stale one, logged as such).
+NOBODY_WAITS = "no prompt waits for it"
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def not_awaited(awaited: Awaited | None, instance_id: str, service_url: str) -> 
     The serviceUrl must be the one the operation was started with: the bot posts (with its token) to that URL, and
     a continuation is the function app's copy of what the bot sent."""
     if awaited is None or awaited.operation.instance_id != instance_id:
-        return "no prompt waits for it"
+        return NOBODY_WAITS
     if awaited.operation.service_url and awaited.operation.service_url != service_url:
         return "serviceUrl differs from the one the operation was started with"
     return None

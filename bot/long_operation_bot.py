@@ -9,7 +9,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
 from bot import texts
-from bot.awaited import not_awaited
+from bot.awaited import NOBODY_WAITS, not_awaited
 from bot.connector_transport import send_timeout
 from bot.conversation_locks import ConversationLocks, conversation_lock_key
 from bot.dialog_turn import DialogRunner
@@ -19,13 +19,17 @@ from bot.mentions import remove_bot_mention
 from bot.outcome_delivery import SEND_LEDGER, SendLedger
 from bot.outcome_event import VERIFIED_EVENT, RejectedEvent, VerifiedEvent, VerifiedOutcome, read_response_event
 from bot.proactive import reply_to_started_message
+from bot.progress_delivery import ProgressDelivery
+from bot.progress_event import VerifiedProgress, read_progress_event
 from bot.settings import BotSettings
 from bot.turn_slots import TurnSlots
 from contract import (
     DELIVERY_RECEIPT_EVENT,
     LONG_OPERATION_RESPONSE_EVENT,
+    PROGRESS_KIND,
     DeliveryReceipt,
     ReceiptVerdict,
+    event_kind,
     sign_receipt,
 )
 
@@ -55,6 +59,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._dialog_runner = DialogRunner(dialog, self._dialog_state)
         self._delivered = conversation_state.create_property(DELIVERED_OUTCOMES)
         self._pending = conversation_state.create_property(PENDING_DELIVERY)
+        self._progress = ProgressDelivery(conversation_state)
         self._locks = ConversationLocks()
         self._slots = slots or TurnSlots()
 
@@ -88,9 +93,55 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         if _is_outcome_event(turn_context):
+            # The event's value says what it carries (its kind): a progress report, or else an outcome.
+            if event_kind(turn_context.activity.value) == PROGRESS_KIND:
+                await self._show_progress(turn_context)
+                return
             await self._deliver_outcome(turn_context)
             return
         await super().on_event_activity(turn_context)
+
+    async def _show_progress(self, turn_context: TurnContext) -> None:
+        """Show a progress report in the conversation it is for (bot/progress_delivery.py). Never fails the event:
+        a report is a nicety, superseded by the next one or the outcome, and nothing is retried."""
+        try:
+            event = read_progress_event(turn_context.activity.value, self._settings.signing_key)
+        except RejectedEvent as rejected:
+            logger.warning("progress event rejected: %s instance_id=%s conversation_id=%s", rejected.reason,
+                           rejected.instance_id, rejected.conversation_id)
+            return
+
+        async def show_in_original_conversation(context: TurnContext) -> None:
+            reply_to_started_message(context, event.reference)
+            key = conversation_lock_key(event.reference.channel_id, event.reference.conversation.id)
+            async with self._locks.hold(key), self._slots.turn():
+                await self._show_progress_in(context, event)
+
+        try:
+            with send_timeout(self._settings.proactive_send_timeout):
+                await turn_context.adapter.continue_conversation(
+                    event.reference, show_in_original_conversation, self._settings.app_id
+                )
+        except Exception as error:  # the channel refused or timed out: logged, the operation goes on
+            logger.warning("progress not shown instance_id=%s conversation_id=%s: %s: %s",
+                           event.report.instance_id, event.report.conversation_id, type(error).__name__, error)
+
+    async def _show_progress_in(self, context: TurnContext, event: VerifiedProgress) -> None:
+        report = event.report
+        awaited = LongOperationPrompt.awaited(await self._dialog_state.get(context))
+        why_not = not_awaited(awaited, report.instance_id, event.reference.service_url)
+        if why_not == NOBODY_WAITS:
+            logger.info("stale progress dropped (%s) instance_id=%s conversation_id=%s", why_not,
+                        report.instance_id, report.conversation_id)
+            return
+        if why_not is not None:
+            logger.warning("progress dropped: %s instance_id=%s conversation_id=%s", why_not, report.instance_id,
+                           report.conversation_id)
+            return
+        done = await self._progress.show(context, report)
+        await self._conversation_state.save_changes(context)
+        logger.info("progress %s step=%d/%d instance_id=%s conversation_id=%s", done, report.step, report.steps,
+                    report.instance_id, report.conversation_id)
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """Log, tell the user, and reset the dialog. Called by on_turn under the conversation's lock; also the
@@ -202,7 +253,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             return
         why_not = not_awaited(awaited, event.instance_id, event.reference.service_url)
         if why_not is not None:
-            stale = why_not == "no prompt waits for it"
+            stale = why_not == NOBODY_WAITS
             logger.warning(("stale %(what)s dropped (%(why)s)" if stale else "%(what)s dropped: %(why)s")
                            + " instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
                            {**fields, "why": why_not})

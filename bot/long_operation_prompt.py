@@ -33,6 +33,7 @@ from bot.awaited import (
     not_awaited,
 )
 from bot.errors import OperationsError, OperationUnknown
+from bot.files import carries_files
 from bot.open_question import has_expired, question_activity, read_answer
 from bot.operations_client import (
     AnswerResult,
@@ -43,6 +44,7 @@ from bot.operations_client import (
 )
 from bot.outcome_event import VERIFIED_EVENT, VerifiedOutcome, VerifiedQuestion
 from bot.proactive import continuation_activity
+from bot.progress_cards import still_working_reply
 from contract import Answer, Question, Stage, StartRequest
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,9 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
             return await super().continue_dialog(dialog_context)
         awaited = Awaited.of_instance(dialog_context.active_dialog)
         operation = awaited.operation
+        if carries_files(activity):
+            # Said first; the message's words still get their usual answer (progress, status or cancel) below.
+            await dialog_context.context.send_activity(texts.files_while_running(operation.option))
         words = (activity.text or "").strip().lower()
         sender_id = activity.from_property.id if activity.from_property is not None else None
         if words in texts.CANCEL_WORDS:
@@ -143,7 +148,8 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
         elif awaited.question is not None:
             await self._answer(dialog_context, awaited, awaited.question)
         else:
-            await dialog_context.context.send_activity(texts.still_performing(operation.option, status))
+            # The sentence with the progress card's bar (bot/progress_cards.py), the proactive reports' bar.
+            await dialog_context.context.send_activity(still_working_reply(operation.option, status))
         return Dialog.end_of_turn
 
     async def on_recognize(

@@ -119,7 +119,7 @@ READERS: Mapping[str, Callable[[object, str], VerifiedEvent]] = MappingProxyType
 def read_response_event(value: object, signing_key: str) -> VerifiedEvent:
     """The verified event, by the kind its value names; any other kind is read as an outcome, whose reader names
     what is wrong with it."""
-    return READERS.get(event_kind(value), read_outcome_event)(value, signing_key)
+    return READERS.get(event_kind(value) or "", read_outcome_event)(value, signing_key)
 
 
 def _conversation_id(value: object) -> str:

@@ -8,6 +8,8 @@ ONE_MOMENT = "...one moment please...."
 CANCEL_WORDS = frozenset({"cancel", "stop", "abort"})
 STATUS_WORDS = frozenset({"status", "progress"})
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side, so let's start over."
+# The choice prompt's retry for a message with files and no option (its choices follow it).
+FILES_NOT_USED = f"Sorry, I don't use files. {CHOOSE_OPTION}"
 
 
 def start_failed(reason: str) -> str:
@@ -23,6 +25,11 @@ def progress_text(status: OperationStatus | None) -> str:
         return "(progress is not available right now)"
     progress = status.progress
     return f"{progress.percent}% done (step {progress.step} of {progress.steps})."
+
+
+def files_while_running(option: str) -> str:
+    """A message with files while an operation runs; its usual answer (progress, status, cancel) follows."""
+    return f"Sorry, I can't use files while the long operation: {option} is running, so I left yours unopened."
 
 
 def still_performing(option: str, status: OperationStatus | None) -> str:
@@ -205,3 +212,19 @@ def unanswered(option: str, question: str, timeout_seconds: float, deadline_seco
         return (f'Sorry, the long operation: {option} stopped: no answer to "{question}" before its deadline, '
                 f"{duration(deadline_seconds)} after the start.")
     return f'Sorry, the long operation: {option} stopped: no answer to "{question}" within {duration(timeout_seconds)}.'
+
+
+def progress_line(option: str, step: int, steps: int, percent: int) -> str:
+    """A progress report as one short message, and the text of the progress card: "count primes: step 2 of 4
+    (50%)"."""
+    return f"{option}: step {step} of {steps} ({percent}%)"
+
+
+def progress_card_title(option: str) -> str:
+    """The title line of the progress card, above its bar."""
+    return f"Working on {option}"
+
+
+def progress_card_caption(step: int, steps: int, percent: int) -> str:
+    """The line under the progress card's bar."""
+    return f"Step {step} of {steps} ({percent}%)"

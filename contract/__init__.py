@@ -17,9 +17,17 @@ from contract.events import (
 from contract.instance_ids import instance_id_prefix, make_instance_id
 from contract.legacy_outcome import verify_legacy_outcome
 from contract.outcome import Outcome, OutcomeStatus
-from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent, QuestionEvent, event_kind
+from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent, QuestionEvent
 from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
+from contract.progress_report import (
+    PROGRESS_KIND,
+    ProgressEvent,
+    ProgressReport,
+    event_kind,
+    sign_progress,
+    verify_progress,
+)
 from contract.question import ANSWER_EVENT_PREFIX, MAX_ANSWER_CHARS, Answer, Question, answer_event_name
 from contract.receipt import DeliveryReceipt, ReceiptVerdict, sign_receipt, verify_receipt
 from contract.retry_after import retry_after_seconds
@@ -39,6 +47,7 @@ __all__ = [
     "ORCHESTRATOR_SENDER",
     "OUTCOME_KIND",
     "OUTCOME_WINDOW_SECONDS",
+    "PROGRESS_KIND",
     "QUESTION_KIND",
     "Answer",
     "ContractError",
@@ -47,6 +56,8 @@ __all__ = [
     "OutcomeEvent",
     "OutcomeStatus",
     "Progress",
+    "ProgressEvent",
+    "ProgressReport",
     "Question",
     "QuestionEvent",
     "ReceiptVerdict",
@@ -64,11 +75,13 @@ __all__ = [
     "normalize_signing_key",
     "retry_after_seconds",
     "sign_outcome",
+    "sign_progress",
     "sign_question",
     "sign_receipt",
     "validate_continuation",
     "verify_legacy_outcome",
     "verify_outcome",
+    "verify_progress",
     "verify_question",
     "verify_receipt",
 ]

@@ -69,10 +69,3 @@ def response_event(continuation: dict[str, Any], value: dict[str, Any], sender: 
     return {"type": "event", "name": LONG_OPERATION_RESPONSE_EVENT, "from": dict(sender),
             "value": {**continuation, "value": value}}
 
-
-def event_kind(value: object) -> str:
-    """The ``kind`` of what a LongOperationResponse event's value carries ("" when it names none): what the bot
-    dispatches on (contract/events.py OUTCOME_KIND, QUESTION_KIND)."""
-    inner = value.get("value") if isinstance(value, dict) else None
-    kind = inner.get("kind") if isinstance(inner, dict) else None
-    return kind if isinstance(kind, str) else ""

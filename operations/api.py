@@ -10,6 +10,11 @@ at least once) and depend only on its ``StepInput``. A step's ``run`` may be a p
 (CPU or I/O): the activity runs it in a worker thread (``asyncio.to_thread``, orchestrator/steps.py), so the
 worker's event loop keeps serving other invocations; an ``async`` one is awaited on the loop.
 
+An operation may opt in to proactive progress (``progress_every_seconds``): after a step that is not the last, the
+orchestrator posts the conversation a progress report (step n of N) when at least that many seconds of the
+orchestration's clock have passed since its last report (or since the start), so a card with a progress bar keeps
+the user informed without asking (bot/progress_cards.py). Never after the last step: the outcome follows it.
+
 The last step returns ``Done``: a text result (``Done(text=...)``, shown as the seed's options show theirs) or a
 structured JSON result (``Done(data=...)``) with a ``kind`` the bot has a renderer for (bot/result_cards.py).
 
@@ -29,6 +34,10 @@ from contract.errors import ContractError
 from contract.question import MAX_QUESTION_CHARS
 
 JsonObject = dict[str, Any]
+# Each report is a Direct Line post and a turn of the bot that sends into the user's conversation; channels throttle
+# a bot that sends faster (Teams: about one message per second per conversation, "Rate limiting for bots" in the
+# Teams docs), so reports come at most once a second.
+MIN_PROGRESS_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,11 @@ class Operation:
     inputs: tuple[Input, ...] = ()
     # How many steps; None uses the OperationSteps setting (the seed's options do).
     steps: int | None = None
+    # Proactive progress at most every this many seconds (see the module doc); None: none, the user asks for it.
+    progress_every_seconds: float | None = None
+    # True for an operation whose steps may return Ask: it needs somebody to answer, so unattended runs (the bench's
+    # default workload) leave it out. A step of an operation without it that asks fails as a programming error.
+    asks: bool = False
 
     def __post_init__(self) -> None:
         names = [item.name for item in self.inputs]
@@ -158,6 +172,11 @@ class Operation:
             raise ValueError(f"operation {self.id!r}: input names repeat: {names}")
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"operation {self.id!r}: steps must be 1 or more, got {self.steps}")
+        every = self.progress_every_seconds
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int | float)
+                                  or not math.isfinite(every) or every < MIN_PROGRESS_EVERY_SECONDS):
+            raise ValueError(f"operation {self.id!r}: progress_every_seconds must be a number of seconds of at "
+                             f"least {MIN_PROGRESS_EVERY_SECONDS:g}, got {every!r}")
 
     def validate_inputs(self, value: object) -> JsonObject:
         """The inputs, checked against this operation's schema; ContractError names the first bad field."""
@@ -189,6 +208,9 @@ class Operation:
                 output = await output
         if not isinstance(output, Next | Ask | Done):
             raise TypeError(f"step {step.step} of {self.id!r} returned {type(output).__name__}, not Next, Ask or Done")
+        if isinstance(output, Ask) and not self.asks:
+            raise TypeError(f"step {step.step} of {self.id!r} returned Ask, but the operation does not declare "
+                            "asks=True")
         if isinstance(output, Next | Ask) and step.step >= step.steps:
             raise TypeError(f"the last step ({step.step}) of {self.id!r} returned {type(output).__name__}, not Done")
         return output

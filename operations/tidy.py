@@ -71,4 +71,4 @@ def tidy_files_step(step: StepInput) -> StepOutput:
     })
 
 
-OPERATION = Operation(id="tidy files", title="tidy files", run=tidy_files_step, steps=STEPS)
+OPERATION = Operation(id="tidy files", title="tidy files", run=tidy_files_step, steps=STEPS, asks=True)

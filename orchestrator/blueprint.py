@@ -1,4 +1,4 @@
-"""The six Functions triggers. Thin on purpose: parse, call the plain function, shape the answer.
+"""The seven Functions triggers. Thin on purpose: parse, call the plain function, shape the answer.
 
 The trigger functions' names are the durable names the host routes by (orchestrator.names).
 """
@@ -10,11 +10,11 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from orchestrator import notify, retention, starter, steps, workflow
+from orchestrator import notify, progress, retention, starter, steps, workflow
 from orchestrator.directline import DirectLineClient
 from orchestrator.errors import SettingsError
 from orchestrator.http_session import shared_session
-from orchestrator.payloads import AskRequest, NotifyRequest, StepRequest
+from orchestrator.payloads import AskRequest, NotifyRequest, ProgressPosted, ProgressRequest, StepRequest
 from orchestrator.settings import history_purge_schedule, load_settings
 
 bp = df.Blueprint()
@@ -57,6 +57,19 @@ async def ask_bot(request: dict[str, Any]) -> dict[str, Any]:
     settings.require_notify_secrets()
     client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
     result = await notify.ask_bot(AskRequest.from_json(request), settings, client)
+    return result.to_json()
+
+
+@bp.activity_trigger(input_name="request")  # type: ignore[untyped-decorator]
+async def notify_progress(request: dict[str, Any]) -> dict[str, Any]:
+    # Never raises (orchestrator/progress.py): a report that cannot be posted is skipped, not retried.
+    try:
+        settings = load_settings()
+        settings.require_notify_secrets()
+    except SettingsError as error:
+        return ProgressPosted(False, f"not configured: {error}").to_json()
+    client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
+    result = await progress.notify_progress(ProgressRequest.from_json(request), settings, client)
     return result.to_json()
 
 

@@ -23,6 +23,16 @@ def deadline_of(started: datetime, plan: OperationPlan) -> datetime:
     return started + timedelta(seconds=plan.timeout_seconds)
 
 
+def progress_due(plan: OperationPlan, step: int, last_report: datetime, now: datetime) -> bool:
+    """Whether to post a progress report after ``step``: the operation opted in, it is not the last step (the
+    outcome comes next; a report after it would be stale at once) and at least ``progress_every_seconds`` of the
+    orchestration's clock have passed since ``last_report`` (the last report, or the start)."""
+    every = plan.progress_every_seconds
+    if every is None or step >= plan.steps:
+        return False
+    return (now - last_report).total_seconds() >= every
+
+
 def started_progress(plan: OperationPlan) -> Progress:
     return Progress.of(plan.option, Stage.RUNNING, 0, plan.steps, f"Started {plan.option}.")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from contract import DeliveryReceipt, Outcome, Question, StartRequest
+from contract import DeliveryReceipt, Outcome, ProgressReport, Question, StartRequest
 from orchestrator.settings import RetryPolicy, Settings
 
 
@@ -52,6 +52,9 @@ class Handover:
     # The answer to the question the last step done asked (operations/api.py Ask), for the next generation's first
     # step: a question is asked and answered within one generation, and only its answer crosses.
     answer: str | None = None
+    # When the last progress report was posted (orchestration clock); None: none yet, the cadence counts from the
+    # start. Carried so that a new generation does not report again at once.
+    progress_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class Handover:
             **({"state": self.state} if self.state is not None else {}),
             **({"data": self.data} if self.data is not None else {}),
             **({"answer": self.answer} if self.answer is not None else {}),
+            **({"progressAt": self.progress_at.isoformat()} if self.progress_at is not None else {}),
         }
 
     @classmethod
@@ -76,6 +80,7 @@ class Handover:
             state=None if data.get("state") is None else dict(data["state"]),
             data=None if data.get("data") is None else dict(data["data"]),
             answer=None if data.get("answer") is None else str(data["answer"]),
+            progress_at=None if data.get("progressAt") is None else datetime.fromisoformat(str(data["progressAt"])),
         )
 
 
@@ -99,11 +104,16 @@ class OperationPlan:
     handover: Handover = field(default_factory=Handover)
     # The operation's validated inputs; absent from a plan of the previous version (in flight): none.
     inputs: dict[str, Any] = field(default_factory=dict)
+    # The operation's progress cadence (operations/api.py); None (also in a plan of the previous version): no reports.
+    progress_every_seconds: float | None = None
 
     @classmethod
-    def of(cls, request: StartRequest, settings: Settings, steps: int | None = None) -> "OperationPlan":
-        """``steps``: the operation's own step count; None uses the OperationSteps setting (the seed's options)."""
+    def of(cls, request: StartRequest, settings: Settings, steps: int | None = None,
+           progress_every_seconds: float | None = None) -> "OperationPlan":
+        """``steps``: the operation's own step count; None uses the OperationSteps setting (the seed's options).
+        ``progress_every_seconds``: the operation's progress cadence, if it has one."""
         return cls(
+            progress_every_seconds=progress_every_seconds,
             option=request.option,
             continuation=request.continuation,
             inputs=request.inputs,
@@ -136,10 +146,13 @@ class OperationPlan:
             "handover": self.handover.to_json(),
             # Only when there are some: a plan without inputs keeps the previous version's exact shape.
             **({"inputs": self.inputs} if self.inputs else {}),
+            **({"progressEverySeconds": self.progress_every_seconds}
+               if self.progress_every_seconds is not None else {}),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "OperationPlan":
+        every = data.get("progressEverySeconds")
         return cls(
             option=str(data["option"]),
             continuation=dict(data["continuation"]),
@@ -152,6 +165,7 @@ class OperationPlan:
             steps_per_generation=None if data.get("stepsPerGeneration") is None else int(data["stepsPerGeneration"]),
             handover=Handover.from_json(data.get("handover") or {}),
             inputs=dict(data.get("inputs") or {}),
+            progress_every_seconds=None if every is None else float(every),
         )
 
 
@@ -287,6 +301,36 @@ class NotifyRequest:
             continuation=dict(data["continuation"]),
             outcome=Outcome.from_json(data["outcome"]),
         )
+
+
+@dataclass(frozen=True)
+class ProgressRequest:
+    """Input of ``notify_progress``: the unsigned report and the continuation it is for."""
+
+    continuation: dict[str, Any]
+    report: ProgressReport
+
+    def to_json(self) -> dict[str, Any]:
+        return {"continuation": self.continuation, "report": self.report.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ProgressRequest":
+        return cls(continuation=dict(data["continuation"]), report=ProgressReport.from_json(data["report"]))
+
+
+@dataclass(frozen=True)
+class ProgressPosted:
+    """Output of ``notify_progress``: whether the report reached the bot, and if not, why (it is not retried)."""
+
+    posted: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"posted": self.posted, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ProgressPosted":
+        return cls(posted=bool(data.get("posted")), detail=str(data.get("detail") or ""))
 
 
 @dataclass(frozen=True)

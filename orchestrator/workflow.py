@@ -59,6 +59,13 @@ DurableOrchestrationContext._add_to_open_tasks runs the ``deferred_tasks`` entry
 question is asked and answered within one generation, and only the answer crosses a continue-as-new, in the
 Handover (events raised to an old generation are dropped with it). No answer in time: the operation stops with a
 TIMED_OUT outcome whose reason says nobody answered (``StopReason.unanswered``), delivered as any outcome.
+
+Progress reports (operations/api.py ``progress_every_seconds``): after a step that is not the last, if
+``decisions.progress_due`` on the orchestration's clock, ``notify_progress`` is called and awaited alone, a plain
+activity with no retries and no timer, so its id is the next the SDK assigns and it replays the same way. It
+always completes (a post that failed answers ``posted: false``, orchestrator/progress.py), and a failure of the
+activity itself is logged and skipped too: a report never stops, retries or fails the operation, and none is sent
+after the outcome. The time of the last report crosses continue-as-new in the handover.
 """
 
 import logging
@@ -69,10 +76,10 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from contract import Outcome, OutcomeStatus, Question
+from contract import Outcome, OutcomeStatus, ProgressReport, Question
 from orchestrator import decisions
 from orchestrator.errors import NotificationError
-from orchestrator.names import ASK_BOT, NOTIFY_BOT, RUN_OPERATION_STEP
+from orchestrator.names import ASK_BOT, NOTIFY_BOT, NOTIFY_PROGRESS, RUN_OPERATION_STEP
 from orchestrator.payloads import (
     AskRequest,
     AskResult,
@@ -81,6 +88,8 @@ from orchestrator.payloads import (
     NotifyRequest,
     NotifyResult,
     OperationPlan,
+    ProgressPosted,
+    ProgressRequest,
     StepRequest,
     StepResult,
 )
@@ -242,6 +251,22 @@ def ask_and_wait(
     return decisions.unanswered_outcome(context.instance_id, plan, question, by_deadline=expires >= deadline)
 
 
+def report_progress(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int
+) -> Generator[Any, Any, None]:
+    """Post one progress report after ``step``; whatever happens, the operation goes on (see the module doc)."""
+    report = ProgressReport(context.instance_id, plan.conversation_id, plan.option, step, plan.steps)
+    request = ProgressRequest(plan.continuation, report)
+    try:
+        posted = ProgressPosted.from_json(
+            (yield context.call_activity(NOTIFY_PROGRESS, request.to_json(), expected_type=dict)))
+    except Exception as error:  # the activity itself failed (it never raises by design): skipped like a failed post
+        posted = ProgressPosted(False, _first_line(error))
+    if not posted.posted and not context.is_replaying:
+        logger.warning("progress report skipped instance_id=%s step=%d: %s", context.instance_id, step,
+                       posted.detail)
+
+
 def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any] | None]:
     # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
     plan = OperationPlan.from_json(context.get_input(expected_type=dict))
@@ -263,6 +288,10 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     state: dict[str, Any] | None = handover.state
     # The answer to the last step's question (operations/api.py Ask), for the next step only.
     answer: str | None = handover.answer
+    # When the last progress report was posted; before any, the cadence counts from the first generation's start
+    # (the deadline less the timeout).
+    reported_at = handover.progress_at
+    started = deadline - timedelta(seconds=plan.timeout_seconds)
     last = decisions.generation_end(plan)
     for step in range(steps_done + 1, last + 1):
         ended = yield from run_step(context, plan, step, deadline, state, answer=answer)
@@ -282,11 +311,16 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
                 break
             answer = heard
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
+        if decisions.progress_due(plan, step, reported_at or started, context.current_utc_datetime):
+            reported_at = context.current_utc_datetime
+            yield from report_progress(context, plan, step)
     else:
         if last < plan.steps:
             # Between two steps, with nothing open but the cancelled timers of the step (and wait) that just won.
             context.continue_as_new(plan.handing_over(Handover(
-                deadline, steps_done, result_text, handover.generation + 1, state, result_data, answer)).to_json())
+                deadline, steps_done, result_text, handover.generation + 1, state, result_data, answer=answer,
+                progress_at=reported_at,
+            )).to_json())
             return None
         outcome = decisions.completed_outcome(instance_id, plan, result_text, result_data)
 

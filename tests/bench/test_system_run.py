@@ -8,6 +8,7 @@ from bench.durable import _run_with_host
 from bench.steps import FLAT_WITHIN, flat
 from bench.steps import run as run_steps
 from bench.system import RunOptions, run
+from bench.workload import choose
 
 
 def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
@@ -32,6 +33,18 @@ def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
     assert set(result["start_turn_ratio_to_echo"]["bare"]) == {"p50", "p95", "p99"}
     assert result["targets"]["zero_lost_duplicated_misrouted"] is True
     assert result["targets"]["start_turn_p99_within_3x_echo"] in (True, False)
+
+
+def test_a_run_of_an_operation_with_an_input_and_a_card_result_delivers_each_users_card() -> None:
+    # count primes asks for its limit first and answers with an Adaptive Card: each user must get exactly that card.
+    workload = tuple(choose(["count primes", "option 2"], {"limit": 3000}))
+    result = run(RunOptions(users=2, operation_seconds=0.5, steps=2, timeout=60.0, echo=False, keep_dir=None,
+                            workload=workload))
+
+    delivery = result["system"]["delivery"]
+    assert (delivery["delivered"], delivery["faults"], delivery["user_errors"]) == (2, 0, 0), delivery["examples"]
+    assert result["settings"]["operations"] == ["count primes (limit=3000)", "option 2"]
+    assert result["system"]["start_turn"]["count"] == 2
 
 
 def test_a_small_durable_run_reports_each_scenario() -> None:

@@ -96,8 +96,8 @@ def test_the_question_event_carries_the_continuation_and_names_its_kind() -> Non
     assert (event["type"], event["name"]) == ("event", "LongOperationResponse")
     assert event_kind(event["value"]) == "LongOperationQuestion"
     assert QuestionEvent.from_value(event["value"]).question == sign_question(_question(), ROUTING, KEY)
-    assert event_kind({"value": {"kind": 3}}) == ""
-    assert event_kind("nothing") == ""
+    assert event_kind({"value": {"kind": 3}}) is None
+    assert event_kind("nothing") is None
 
 
 def test_an_answer_round_trips_and_names_what_is_missing() -> None:

@@ -1,12 +1,13 @@
 """Pure decisions: progress messages, and outcomes that carry facts for the bot to word."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contract import Outcome, OutcomeStatus, Question, Stage, StopReason, Unanswered
 from orchestrator import decisions
-from orchestrator.payloads import OperationPlan
+from orchestrator.payloads import Handover, OperationPlan
 from orchestrator.settings import RetryPolicy, parse_settings
 
 PLAN = OperationPlan(
@@ -153,3 +154,24 @@ def test_waiting_progress_is_its_own_stage_after_the_asking_step() -> None:
     progress = decisions.waiting_progress(PLAN, 1)
     assert (progress.stage, progress.step, progress.percent, progress.message) == (
         Stage.WAITING, 1, 25, "Step 1 of 4 asked a question; waiting for the answer.")
+
+
+def test_progress_is_due_once_the_cadence_has_passed_and_never_after_the_last_step() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    every = replace(PLAN, progress_every_seconds=2.0)
+    assert not decisions.progress_due(every, 1, start, start + timedelta(seconds=1.999))
+    assert decisions.progress_due(every, 1, start, start + timedelta(seconds=2))
+    assert decisions.progress_due(every, 3, start, start + timedelta(seconds=60))
+    # The last step: the outcome comes next.
+    assert not decisions.progress_due(every, 4, start, start + timedelta(seconds=60))
+    # Not opted in (also every plan of the previous version).
+    assert not decisions.progress_due(PLAN, 1, start, start + timedelta(seconds=60))
+
+
+def test_the_cadence_and_the_last_reports_time_survive_the_plans_json() -> None:
+    moment = datetime(2026, 1, 1, 0, 0, 3, tzinfo=UTC)
+    plan = replace(PLAN, progress_every_seconds=2.5, handover=Handover(progress_at=moment))
+    again = OperationPlan.from_json(plan.to_json())
+    assert (again.progress_every_seconds, again.handover.progress_at) == (2.5, moment)
+    # Without either, the previous version's exact shape.
+    assert "progressEverySeconds" not in PLAN.to_json() and "progressAt" not in PLAN.to_json()["handover"]

@@ -11,7 +11,15 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from orchestrator.names import ASK_BOT, HISTORY_PURGE, LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
+from orchestrator.names import (
+    ASK_BOT,
+    HISTORY_PURGE,
+    LONG_OPERATION,
+    NOTIFY_BOT,
+    NOTIFY_PROGRESS,
+    RUN_OPERATION_STEP,
+    START_OPERATION,
+)
 from tests.orchestrator.deployment import ROOT, copy_deployment, deployment_files, functionapp_venv
 
 # The Python worker's indexing (azure-functions-python-worker, azure_functions_worker/loader.py,
@@ -62,7 +70,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return result
 
 
-def test_the_deployed_files_index_the_six_functions_in_a_venv_of_requirements_txt_alone(
+def test_the_deployed_files_index_the_seven_functions_in_a_venv_of_requirements_txt_alone(
     indexed: dict[str, Any],
 ) -> None:
     assert indexed["functions"] == {
@@ -71,6 +79,7 @@ def test_the_deployed_files_index_the_six_functions_in_a_venv_of_requirements_tx
         RUN_OPERATION_STEP: "activityTrigger",
         NOTIFY_BOT: "activityTrigger",
         ASK_BOT: "activityTrigger",
+        NOTIFY_PROGRESS: "activityTrigger",
         HISTORY_PURGE: "timerTrigger",
     }
     # Nothing of the bot's framework is installed, nor the local-only parts deployed, and indexing loaded none.

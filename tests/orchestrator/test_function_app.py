@@ -5,7 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.names import ASK_BOT, HISTORY_PURGE, LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
+from orchestrator.names import (
+    ASK_BOT,
+    HISTORY_PURGE,
+    LONG_OPERATION,
+    NOTIFY_BOT,
+    NOTIFY_PROGRESS,
+    RUN_OPERATION_STEP,
+    START_OPERATION,
+)
 from orchestrator.settings import DEFAULT_HISTORY_PURGE_SCHEDULE, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +36,7 @@ print(json.dumps(functions))
 """
 
 
-def test_function_app_indexes_the_six_functions_under_their_durable_names() -> None:
+def test_function_app_indexes_the_seven_functions_under_their_durable_names() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", INDEX_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -41,6 +49,7 @@ def test_function_app_indexes_the_six_functions_under_their_durable_names() -> N
         RUN_OPERATION_STEP: "activityTrigger",
         NOTIFY_BOT: "activityTrigger",
         ASK_BOT: "activityTrigger",
+        NOTIFY_PROGRESS: "activityTrigger",
         HISTORY_PURGE: "timerTrigger",
     }
     http = next(b for b in functions[START_OPERATION]["bindings"] if b["type"] == "httpTrigger")

@@ -59,10 +59,17 @@ def test_a_malformed_question_is_refused_naming_what_is_wrong(ask: dict[str, Any
 
 
 def test_the_last_step_cannot_ask() -> None:
-    operation = Operation("asks last", "asks last", lambda step: Ask("Really?"), steps=1)
+    operation = Operation("asks last", "asks last", lambda step: Ask("Really?"), steps=1, asks=True)
     with pytest.raises(TypeError) as raised:
         asyncio.run(operation.run_step(StepInput(1, 1, {}, None)))
     assert str(raised.value) == "the last step (1) of 'asks last' returned Ask, not Done"
+
+
+def test_an_operation_that_asks_says_so() -> None:
+    operation = Operation("asks", "asks", lambda step: Ask("Really?"), steps=2)
+    with pytest.raises(TypeError) as raised:
+        asyncio.run(operation.run_step(StepInput(1, 2, {}, None)))
+    assert str(raised.value) == "step 1 of 'asks' returned Ask, but the operation does not declare asks=True"
 
 
 def test_state_flows_from_step_to_step_and_the_last_returns_structured_data() -> None:

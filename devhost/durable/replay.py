@@ -122,7 +122,7 @@ def apply(inst: Instance, replayed: Replayed, new_events: list[Event], *, now: d
 def _schedule(inst: Instance, decision: Decision, now: datetime, changes: Changes, known_instance: Any) -> Event:
     if decision.kind == EventType.TASK_SCHEDULED:
         changes.new_activities.append((inst.instance_id, inst.execution_id, decision.task_id, decision.name,
-                                       decision.input))
+                                       decision.input, inst.trace_context))
         return h.event(EventType.TASK_SCHEDULED, now, decision.task_id, Name=decision.name, Version="",
                        Input=decision.input)
     if decision.kind == EventType.TIMER_CREATED:
@@ -190,8 +190,11 @@ def _continue_as_new(inst: Instance, input_text: str | None, now: datetime, appe
     inst.input = None if input_text is None else json.dumps(input_text)
     inst.output = None
     inst.updated = to_epoch(now)
+    # The new generation stays in the instance's trace (DurableTask.Core copies ParentTraceContext onto the new
+    # ExecutionStartedEvent unless asked for a new trace: TaskOrchestrationDispatcher, ExecutionStartedEvent).
     started = h.execution_started(now, inst.name, inst.version, inst.input,
-                                  instance_id=inst.instance_id, execution_id=inst.execution_id, parent=None)
+                                  instance_id=inst.instance_id, execution_id=inst.execution_id, parent=None,
+                                  trace=None if inst.trace_context is None else json.loads(inst.trace_context))
     changes.upsert_instances.append(inst)
     changes.reset_history.add(inst.instance_id)
     changes.new_messages.append(NewMessage(inst.instance_id, inst.execution_id, to_epoch(now), started))

@@ -8,8 +8,8 @@ trace context, so its turn begins a trace of its own; the delivery spans carry t
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from botbuilder.schema import Activity
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -17,6 +17,9 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from bot.settings import BotSettings
 from contract import Outcome, StartRequest
 from contract.tracing import CHANNEL_ID, CONVERSATION_ID, INSTANCE_ID, OPTION, install_tracing
+
+if TYPE_CHECKING:  # the operations client (and so this module) loads without botbuilder: tests/orchestrator
+    from botbuilder.schema import Activity
 
 SERVICE_NAME = "long-operation-bot"
 _tracer = trace.get_tracer("bot")
@@ -29,7 +32,7 @@ def configure_tracing(settings: BotSettings) -> bool:
 
 
 @contextmanager
-def turn_span(activity: Activity) -> Iterator[Span]:
+def turn_span(activity: "Activity") -> Iterator[Span]:
     """One incoming activity's turn, from the channel's POST to the answer."""
     attributes = {CHANNEL_ID: activity.channel_id or "", "botframework.activity_type": activity.type or "",
                   CONVERSATION_ID: activity.conversation.id if activity.conversation else ""}

@@ -17,7 +17,6 @@ from bot.settings import BotSettings
 from bot.tracing import start_call_span
 from bot.turn_slots import network_wait
 from contract import ContractError, Progress, StartRequest, error_message
-from contract.tracing import INSTANCE_ID
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class OperationsClient:
         url = f"{self._base_url}/api/operations"
         # The function key goes to the starter, and only there (see _call).
         headers = {"x-functions-key": self._key} if self._key else {}
-        with start_call_span(request, headers) as span:
+        with start_call_span(request, headers) as call:
             status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers)
             if status not in (200, 201, 202):
                 raise _refusal(status, body)
@@ -119,7 +118,7 @@ class OperationsClient:
             except ValueError as error:
                 logger.warning("start answer not understood: %s", error)
                 raise OperationRejected(NOT_UNDERSTOOD, status) from None
-            span.set_attribute(INSTANCE_ID, started.instance_id)
+            call.started(started.instance_id)
             return started
 
     async def status(self, operation: StartedOperation) -> OperationStatus:

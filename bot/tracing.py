@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from bot.settings import BotSettings
 from contract import Outcome, StartRequest
-from contract.tracing import CHANNEL_ID, CONVERSATION_ID, INSTANCE_ID, OPTION, install_tracing
+from contract.tracing import CHANNEL_ID, CONVERSATION_ID, INSTANCE_ID, OPTION, install_tracing, provider_installed
 
 if TYPE_CHECKING:  # the operations client (and so this module) loads without botbuilder: tests/orchestrator
     from botbuilder.schema import Activity
@@ -34,25 +34,46 @@ def configure_tracing(settings: BotSettings) -> bool:
 @contextmanager
 def turn_span(activity: "Activity") -> Iterator[Span]:
     """One incoming activity's turn, from the channel's POST to the answer."""
+    if not provider_installed():
+        yield INVALID_SPAN
+        return
     attributes = {CHANNEL_ID: activity.channel_id or "", "botframework.activity_type": activity.type or "",
                   CONVERSATION_ID: activity.conversation.id if activity.conversation else ""}
     with _tracer.start_as_current_span("bot turn", kind=SpanKind.SERVER, attributes=attributes) as span:
         yield span
 
 
+class StartCall:
+    """The start call's span, and the turn's around it: both learn the instance id once the call has answered."""
+
+    def __init__(self, span: Span, turn: Span) -> None:
+        self._spans = (span, turn)
+
+    def started(self, instance_id: str) -> None:
+        for span in self._spans:
+            span.set_attribute(INSTANCE_ID, instance_id)
+
+
 @contextmanager
-def start_call_span(request: StartRequest, headers: dict[str, str]) -> Iterator[Span]:
+def start_call_span(request: StartRequest, headers: dict[str, str]) -> Iterator[StartCall]:
     """The start call; puts its ``traceparent`` (and ``tracestate``) into ``headers``. Off: nothing is added."""
+    turn = trace.get_current_span()
+    if not provider_installed():
+        yield StartCall(INVALID_SPAN, turn)
+        return
     attributes = {OPTION: request.option, CONVERSATION_ID: request.conversation_id}
     with _tracer.start_as_current_span("start operation", kind=SpanKind.CLIENT, attributes=attributes) as span:
         _propagator.inject(headers)
-        yield span
+        yield StartCall(span, turn)
 
 
 @contextmanager
 def delivery_span(outcome: Outcome) -> Iterator[Span]:
     """Delivering a verified outcome into the user's conversation (continue_conversation and its sends); the
     event's turn span gets the instance id too."""
+    if not provider_installed():
+        yield INVALID_SPAN
+        return
     trace.get_current_span().set_attribute(INSTANCE_ID, outcome.instance_id)
     attributes = {INSTANCE_ID: outcome.instance_id, CONVERSATION_ID: outcome.conversation_id,
                   "long_operation.status": outcome.status.value}

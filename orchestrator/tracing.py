@@ -14,12 +14,12 @@ from contextlib import contextmanager
 
 import azure.functions as func
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
 from contract import StartRequest
-from contract.tracing import CONVERSATION_ID, INSTANCE_ID, OPTION, install_tracing
+from contract.tracing import CONVERSATION_ID, INSTANCE_ID, OPTION, install_tracing, provider_installed
 from orchestrator.payloads import NotifyRequest, StepRequest
 from orchestrator.settings import tracing_settings
 
@@ -36,6 +36,9 @@ def configure_tracing(env: Mapping[str, str] = os.environ) -> bool:
 @contextmanager
 def invocation_span(name: str, context: func.Context, attributes: Mapping[str, AttributeValue]) -> Iterator[Span]:
     """A span for this invocation under the host's, current while the body runs."""
+    if not provider_installed():
+        yield INVALID_SPAN
+        return
     carrier = {"traceparent": context.trace_context.trace_parent, "tracestate": context.trace_context.trace_state}
     parent = _propagator.extract({key: value for key, value in carrier.items() if value})
     with _tracer.start_as_current_span(name, context=parent, kind=SpanKind.SERVER, attributes=attributes) as span:

@@ -38,6 +38,8 @@ def test_the_users_turn_is_the_parent_of_the_start_call(spans: list[dict[str, An
     assert turn["attributes"]["botframework.conversation_id"] == start_call["attributes"][
         "botframework.conversation_id"]
     assert start_call["attributes"][INSTANCE_ID].startswith("op-")
+    # The turn learns the instance id from the start call's answer.
+    assert turn["attributes"][INSTANCE_ID] == start_call["attributes"][INSTANCE_ID]
 
 
 def test_the_starter_the_steps_and_notify_bot_continue_the_start_calls_trace(spans: list[dict[str, Any]]) -> None:

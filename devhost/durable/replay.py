@@ -14,6 +14,7 @@ from devhost.durable.history import Event, EventType, kind_of
 from devhost.durable.shim import Decision, ShimContext, ShimReplay, ShimResult
 from devhost.durable.store import Changes, Instance, NewMessage
 from devhost.durable.timefmt import to_dotnet, to_epoch
+from devhost.durable.trace_context import sub_orchestration_trace
 from devhost.durable.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -150,12 +151,14 @@ def start_child(parent: Instance, decision: Decision, now: datetime, changes: Ch
     execution_id = uuid.uuid4().hex
     # The shim passes the action's input string on, so the child's stored input is that string as JSON (§A1).
     raw_input = None if decision.input is None else json.dumps(decision.input)
+    trace = sub_orchestration_trace(None if parent.trace_context is None else json.loads(parent.trace_context))
     child = Instance(child_id, decision.name, decision.version, execution_id, rs.PENDING, raw_input, None, None,
-                     to_epoch(now), to_epoch(now), parent.instance_id, parent.execution_id, decision.task_id)
+                     to_epoch(now), to_epoch(now), parent.instance_id, parent.execution_id, decision.task_id,
+                     None if trace is None else json.dumps(trace))
     parent_ref = {"Name": parent.name, "Version": parent.version or "", "TaskScheduleId": decision.task_id,
                   "OrchestrationInstance": {"InstanceId": parent.instance_id, "ExecutionId": parent.execution_id}}
     started = h.execution_started(now, decision.name, decision.version, raw_input,
-                                  instance_id=child_id, execution_id=execution_id, parent=parent_ref)
+                                  instance_id=child_id, execution_id=execution_id, parent=parent_ref, trace=trace)
     changes.upsert_instances.append(child)
     changes.reset_history.add(child_id)
     changes.drop_messages_of.add(child_id)

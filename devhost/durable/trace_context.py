@@ -92,9 +92,22 @@ def orchestration_trace(caller: TraceContext | None) -> dict[str, Any]:
     return {**created.to_json(), "Id": orchestration.traceparent, "SpanId": orchestration.span_id}
 
 
+def orchestration_span(parent_trace_context: dict[str, Any] | None) -> TraceContext | None:
+    """The orchestration's own span, from the instance's ``ParentTraceContext`` (None: the instance has none)."""
+    if not isinstance(parent_trace_context, dict):
+        return None
+    return TraceContext.parse(parent_trace_context.get("Id"), parent_trace_context.get("TraceState"))
+
+
 def activity_context(parent_trace_context: dict[str, Any] | None) -> TraceContext:
     """One activity execution's span: under the orchestration's span, or a new trace for an instance without one."""
-    orchestration = None
-    if isinstance(parent_trace_context, dict):
-        orchestration = TraceContext.parse(parent_trace_context.get("Id"), parent_trace_context.get("TraceState"))
+    orchestration = orchestration_span(parent_trace_context)
     return orchestration.child() if orchestration is not None else TraceContext.root()
+
+
+def sub_orchestration_trace(parent_trace_context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A sub-orchestration's ``ParentTraceContext``: started under its parent orchestration's span
+    (TraceHelper.CreateTraceActivityForSchedulingSubOrchestration parents it on the running orchestration); none when
+    the parent has none."""
+    parent = orchestration_span(parent_trace_context)
+    return None if parent is None else orchestration_trace(parent)

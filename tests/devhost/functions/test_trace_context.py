@@ -46,14 +46,17 @@ def host_with(tmp_path: Path) -> Iterator[Any]:
         host.close()
 
 
-def _run(host: HostThread, headers: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Start the chain through the HTTP starter: the starter's answer and the completed instance's status."""
-    return host.run(_run_async(host, headers))
+def _run(host: HostThread, headers: dict[str, str], orchestrator: str = "traced_chain",
+         ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Start ``orchestrator`` through the HTTP starter: the starter's answer and the completed instance's status."""
+    return host.run(_run_async(host, headers, orchestrator))
 
 
-async def _run_async(host: HostThread, headers: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _run_async(host: HostThread, headers: dict[str, str], orchestrator: str,
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{host.base_url}/api/start", headers=headers) as response:
+        async with session.post(f"{host.base_url}/api/start", headers=headers,
+                                params={"orchestrator": orchestrator}) as response:
             assert response.status == 200, await response.text()
             started: dict[str, Any] = await response.json()
         url = f"{host.base_url}/runtime/webhooks/durabletask/instances/{started['id']}?showHistory=true"
@@ -85,6 +88,13 @@ def test_the_starters_trace_reaches_every_activity_across_continue_as_new(host_w
     assert {activity.trace_id for activity in activities} == {CALLER_TRACE}
     assert {report["tracestate"] for report in status["output"]} == {"vendor=1"}
     assert len({activity.span_id for activity in activities} | {starter.span_id}) == 5
+
+
+def test_a_sub_orchestrations_activities_stay_in_the_parents_trace(host_with: Any) -> None:
+    _, status = _run(host_with(V2), {"traceparent": CALLER}, "traced_parent")
+    activities = [_parsed(report["traceparent"]) for report in status["output"]]
+    assert [activity.trace_id for activity in activities] == [CALLER_TRACE, CALLER_TRACE]
+    assert activities[0].span_id != activities[1].span_id
 
 
 def test_without_a_traceparent_the_starter_begins_a_trace_that_its_activities_share(host_with: Any) -> None:

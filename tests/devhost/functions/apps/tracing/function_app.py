@@ -21,7 +21,7 @@ async def start(req: func.HttpRequest, client: df.DurableOrchestrationClient,
     carrier = {"traceparent": context.trace_context.trace_parent, "tracestate": context.trace_context.trace_state}
     token = otel_context.attach(TraceContextTextMapPropagator().extract(carrier))
     try:
-        instance_id = await client.start_new("traced_chain", None, [])
+        instance_id = await client.start_new(req.params.get("orchestrator", "traced_chain"), None, [])
     finally:
         otel_context.detach(token)
     body = {"id": instance_id, "traceparent": context.trace_context.trace_parent,
@@ -39,6 +39,19 @@ def traced_chain(context: df.DurableOrchestrationContext):
         context.continue_as_new(reports)
         return None
     return reports
+
+
+@app.orchestration_trigger(context_name="context")
+def traced_parent(context: df.DurableOrchestrationContext):
+    # One activity of its own, then one in a sub-orchestration.
+    mine = yield context.call_activity("report_trace", 0)
+    child = yield context.call_sub_orchestrator("traced_child", None)
+    return [mine, child]
+
+
+@app.orchestration_trigger(context_name="context")
+def traced_child(context: df.DurableOrchestrationContext):
+    return (yield context.call_activity("report_trace", 1))
 
 
 @app.activity_trigger(input_name="number")

@@ -65,7 +65,9 @@ def render(result: dict[str, Any]) -> str:
         f"system benchmark, {settings['users']} concurrent users, operations of {settings['operation_seconds']:g} s "
         f"in {settings['steps']} steps, {_arrival(settings.get('ramp_seconds', 0.0))}; {machine['cpus']} CPUs, load "
         f"average before "
-        f"{machine['load_average_before'][0]:.2f} ({machine['note']})",
+        f"{machine['load_average_before'][0]:.2f} ({machine['note']})"
+        + ("" if not settings.get("throttle") else f"; Direct Line stand-in throttled at {settings['throttle']} per "
+           f"conversation: {system.get('throttled_posts', 0)} posts refused with 429"),
         "",
         table(rows),
         "",

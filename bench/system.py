@@ -28,6 +28,7 @@ from bench.timeline import operation_starts
 from bot.texts import CHOOSE_OPTION, outcome_text
 from contract import OPTIONS, Outcome, OutcomeStatus, instance_id_prefix
 from devhost.chat import ChatClient, ChatConfig
+from devhost.directline.throttle import parse_throttle
 from devhost.stack import Stack, StackConfig
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class RunOptions:
     keep_dir: Path | None
     ramp_seconds: float = 0.0
     profile_dir: Path | None = None
+    # The Direct Line stand-in's throttling (devhost/directline/throttle.py), e.g. "7/1,8/2,60/30"; None: off.
+    throttle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class SystemFigures:
     peak_memory_mb: dict[str, float | None]
     # CPU seconds each process used while the users operated: where the machine's time went.
     cpu_seconds: dict[str, float | None]
+    # Posts the Direct Line stand-in refused with 429 (its log's "post throttled" lines); 0 without --throttle.
+    throttled_posts: int = 0
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ def _summary(values: list[float | None]) -> LatencySummary:
 
 async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
     config = StackConfig(data_dir=data_dir, functions_port=free_port(), bot_port=free_port(),
-                         directline_port=free_port(),
+                         directline_port=free_port(), throttle=options.throttle,
                          settings=_settings(options), log_dir=data_dir / "logs")
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
         runs = await set_up_users(client, options.users, CHOOSE_OPTION, options.timeout)
@@ -200,7 +205,16 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         delivery=account(_records(runs, instances)),
         peak_memory_mb=memory,
         cpu_seconds=cpu_used,
+        throttled_posts=_throttled_posts(data_dir / "logs" / "directline.log"),
     )
+
+
+def _throttled_posts(log: Path) -> int:
+    """The stand-in logs each post it throttles (devhost/directline/service.py)."""
+    if not log.exists():
+        return 0
+    with log.open(encoding="utf-8", errors="replace") as lines:
+        return sum(1 for line in lines if "post throttled:" in line)
 
 
 # The floors: bare botbuilder, and botbuilder with the real bot's connector fixes (see bench/echo_bot.py).
@@ -246,7 +260,7 @@ def run(options: RunOptions) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": _machine(load_before),
         "settings": {"users": options.users, "operation_seconds": options.operation_seconds,
-                     "steps": options.steps, "ramp_seconds": options.ramp_seconds},
+                     "steps": options.steps, "ramp_seconds": options.ramp_seconds, "throttle": options.throttle},
         "system": {**asdict(system), "delivery": {**asdict(system.delivery), "faults": system.delivery.faults}},
         "echo": {variant: asdict(echo) for variant, echo in echoes.items()},
         "start_turn_ratio_to_echo": ratios,
@@ -267,6 +281,9 @@ def main(argv: list[str]) -> int:
                         help="spread the users' option messages evenly over this many seconds (default 0: all at once)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot floors")
     parser.add_argument("--keep-dir", type=Path, help="keep the stack's data and logs in this directory")
+    parser.add_argument("--throttle", default=None, metavar="COUNT/SECONDS[,COUNT/SECONDS...]",
+                        help="the Direct Line stand-in throttles each conversation's posts (429 + Retry-After), as "
+                             "devhost directline --throttle; e.g. Teams' published 7/1,8/2,60/30 (default: off)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy record each part while the users operate; collapsed stacks go to DIR")
     args = parser.parse_args(argv)
@@ -277,10 +294,15 @@ def main(argv: list[str]) -> int:
         parser.error("--operation-seconds and --timeout must be positive")
     if args.ramp < 0:
         parser.error("--ramp must not be negative")
+    if args.throttle is not None:
+        try:
+            parse_throttle(args.throttle)
+        except ValueError as error:
+            parser.error(str(error))
     if args.profile is not None and not PY_SPY.exists():
         parser.error(f"--profile needs py-spy at {PY_SPY} (it is in requirements-dev.txt)")
     options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
-                         args.keep_dir, args.ramp, args.profile)
+                         args.keep_dir, args.ramp, args.profile, args.throttle)
     result = run(options)
     print(render(result))
     RESULTS_DIR.mkdir(exist_ok=True)

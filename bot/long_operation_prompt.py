@@ -23,6 +23,7 @@ from botbuilder.schema import ActivityTypes
 
 from bot import texts
 from bot.errors import OperationsError, OperationUnknown
+from bot.files import carries_files
 from bot.operations_client import Operations, OperationStatus, StartedOperation, TerminateResult
 from bot.proactive import continuation_activity
 from contract import CONTINUE_CONVERSATION_EVENT, ContractError, Outcome, StartRequest
@@ -92,6 +93,9 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
             # Events go through recognition; anything but the awaited outcome changes nothing visible.
             return await super().continue_dialog(dialog_context)
         operation = started_operation(dialog_context.active_dialog)
+        if carries_files(activity):
+            # Said first; the message's words still get their usual answer (progress, status or cancel) below.
+            await dialog_context.context.send_activity(texts.files_while_running(operation.option))
         words = (activity.text or "").strip().lower()
         if words in texts.CANCEL_WORDS:
             owner = operation_owner(dialog_context.active_dialog)

@@ -8,6 +8,8 @@ ONE_MOMENT = "...one moment please...."
 CANCEL_WORDS = frozenset({"cancel", "stop", "abort"})
 STATUS_WORDS = frozenset({"status", "progress"})
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side, so let's start over."
+# The choice prompt's retry for a message with files and no option (its choices follow it).
+FILES_NOT_USED = f"Sorry, I don't use files. {CHOOSE_OPTION}"
 
 
 def start_failed(reason: str) -> str:
@@ -23,6 +25,11 @@ def progress_text(status: OperationStatus | None) -> str:
         return "(progress is not available right now)"
     progress = status.progress
     return f"{progress.percent}% done (step {progress.step} of {progress.steps})."
+
+
+def files_while_running(option: str) -> str:
+    """A message with files while an operation runs; its usual answer (progress, status, cancel) follows."""
+    return f"Sorry, I can't use files while the long operation: {option} is running, so I left yours unopened."
 
 
 def still_performing(option: str, status: OperationStatus | None) -> str:

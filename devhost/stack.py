@@ -68,6 +68,8 @@ class StackConfig:
     # Bot Framework authentication end to end (devhost/stack_auth.py): the identity service on this port, always on
     # loopback; None: auth off (the bot runs with an empty app id, as with the Emulator and no credentials).
     identity_port: int | None = None
+    # The Direct Line stand-in's throttling (its --throttle, devhost/directline/throttle.py); None: off.
+    throttle: str | None = None
     # With auth: the app registration is SingleTenant (a tenant id is kept with it); MultiTenant otherwise.
     single_tenant: bool = False
 
@@ -154,7 +156,8 @@ def plan(config: StackConfig, secrets: StackSecrets, keys: HostKeys | None = Non
         "PORT": str(config.bot_port),
     }
     directline_args = ["directline", "--host", config.host, "--port", str(config.directline_port),
-                       "--bot-url", config.messages_url, *([] if auth is None else auth.directline_args())]
+                       "--bot-url", config.messages_url, *([] if auth is None else auth.directline_args()),
+                       *([] if config.throttle is None else ["--throttle", config.throttle])]
     functions_args = ["functions", "--app-root", str(config.app_root), "--host", config.host,
                       "--port", str(config.functions_port), "--data-dir", str(config.functions_data_dir)]
     if not config.check_keys:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from devhost.addresses import port_number
+from devhost.directline.throttle import parse_throttle
 from devhost.functions.keys import KEYS_FILE
 from devhost.secrets import SecretsError
 from devhost.stack import Stack, StackConfig, StackError
@@ -43,7 +44,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-key-check", action="store_true",
                         help="run the functions host without key checks, as `func start` does (default: keys are "
                              "checked as on Azure, and the bot holds the starter's function key)")
+    parser.add_argument("--throttle", default=None, metavar="COUNT/SECONDS[,COUNT/SECONDS...]",
+                        help="the Direct Line stand-in throttles as Direct Line does: 429 with Retry-After past COUNT "
+                             "posts per conversation in any SECONDS (see python -m devhost directline --help)")
     args = parser.parse_args(argv)
+    if args.throttle is not None:
+        try:
+            parse_throttle(args.throttle)  # checked now, so a bad flag is a usage error before anything starts
+        except ValueError as error:
+            parser.error(str(error))
     if args.single_tenant and not args.auth:
         parser.error("--single-tenant needs --auth (it is the kind of app registration the bot authenticates with)")
     for option in ("--functions-port", "--bot-port", "--directline-port", "--identity-port"):
@@ -130,5 +139,6 @@ def main(argv: list[str]) -> int:
         dashboard_port=args.dashboard_port,
         identity_port=args.identity_port if args.auth else None,
         single_tenant=args.single_tenant,
+        throttle=args.throttle,
     )
     return asyncio.run(run(config, args.chat))

@@ -10,7 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost import botconnector
+from devhost import botconnector, connector_attachments
+from devhost.attachment_store import UPLOAD_LIMIT_BYTES, AttachmentStore
 from devhost.chat.conversation import Conversation
 from devhost.connector_faults import ConnectorFaults
 from devhost.directline.errors import DirectLineError
@@ -102,9 +103,14 @@ class _ChatChannel:
 
 
 def create_connector_app(conversations: dict[str, Conversation], faults: ConnectorFaults | None = None,
-                         bot_tokens: BotTokenVerifier | None = None) -> web.Application:
+                         bot_tokens: BotTokenVerifier | None = None,
+                         attachments: AttachmentStore | None = None) -> web.Application:
     app = web.Application(middlewares=[_bad_request_middleware, merge_slashes_middleware],
-                          # read_json_object answers an oversized body with a JSON 413; this is only a backstop.
-                          client_max_size=MAX_ACTIVITY_BYTES + 1)
+                          # read_json_object answers an oversized body with a JSON 413; this is only a backstop,
+                          # as large as the largest body a route takes (the bot's attachment upload).
+                          client_max_size=max(MAX_ACTIVITY_BYTES, UPLOAD_LIMIT_BYTES) + 1)
     botconnector.add_routes(app, _ChatChannel(conversations), faults, bot_tokens)
+    # As the Emulator: the views need no token, the bot fetches the user's /file uploads from them.
+    connector_attachments.add_routes(app, attachments if attachments is not None else AttachmentStore(),
+                                     views_need_token=False)
     return app

@@ -13,6 +13,7 @@ from devhost.addresses import port_number
 from devhost.connector_faults import parse_fault
 from devhost.directline.app import serve
 from devhost.directline.config import DIRECTLINE_BOT_TIMEOUT_SECONDS, DirectLineConfig
+from devhost.directline.throttle import parse_throttle
 from devhost.identity.channel import DirectLineAuth
 from devhost.identity.keys import KeyFileError
 from devhost.part_identity import PART_NONCE_ENV
@@ -39,6 +40,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="the bot's next posts to any conversation fail: unavailable (503), throttled (429 with "
                              "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable; at "
                              "run time: POST /devhost/faults with the secret")
+    parser.add_argument("--throttle", default=None, metavar="COUNT/SECONDS[,COUNT/SECONDS...]",
+                        help="throttle as Direct Line does: a post to a conversation past COUNT posts in any SECONDS "
+                             "(every rule applies) is refused with 429 and Retry-After, on the client face and the "
+                             "bot's; e.g. 1/1, or Teams' published 7/1,8/2,60/30,1800/3600 (default: off)")
     auth = parser.add_argument_group("Bot Framework authentication (what devhost up --auth passes)")
     auth.add_argument("--identity-url", default=None,
                       help="the devhost identity service (https://127.0.0.1:8182): sign a channel token for the bot "
@@ -79,6 +84,7 @@ def config_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Direc
         part_nonce=environ.get(PART_NONCE_ENV, ""),
         faults=tuple(parse_fault(text) for text in args.fault),
         auth=auth_from_args(args),
+        throttle=() if args.throttle is None else parse_throttle(args.throttle),
     )
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from devhost.directline.throttle import ThrottleRule
 from devhost.identity.channel import DirectLineAuth
 
 # Direct Line rejects activities over 256K serialized (docs: "Direct Line API 3.0 - send an activity").
@@ -50,6 +51,9 @@ class DirectLineConfig:
     # Bot Framework authentication (``devhost up --auth``): a channel token on every activity to the bot, and the
     # bot's token required on every call of the Bot Connector routes. None: auth off, as with an empty app id.
     auth: DirectLineAuth | None = None
+    # Throttling (``--throttle``, devhost/directline/throttle.py): posts per conversation past these rules are
+    # refused with 429 and Retry-After, on both faces. Empty: off, the default.
+    throttle: tuple[ThrottleRule, ...] = ()
 
     def __post_init__(self) -> None:
         # The function app strips its DirectLineSecret setting and the header's credential is stripped too, so a

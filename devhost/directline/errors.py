@@ -7,6 +7,7 @@
     ├── ConversationNotFound  404  BadArgument
     ├── ActivityNotFound      404  BadArgument
     ├── PayloadTooLarge       413  MessageSizeTooBig
+    ├── Throttled             429  TooManyRequests (client face) / Throttled (Bot Connector face), with Retry-After
     ├── BotRejectedActivity   502  the bot answered with a non-2xx status
     ├── BotUnreachable        502  the bot could not be reached
     └── BotTimeout            504  GatewayTimeout: the bot took longer than the configured limit
@@ -58,6 +59,22 @@ class ActivityNotFound(DirectLineError):
 class PayloadTooLarge(DirectLineError):
     status = 413
     default_code = "MessageSizeTooBig"
+
+
+class Throttled(DirectLineError):
+    """A post past the conversation's rate (devhost/directline/throttle.py); answered with ``Retry-After``.
+
+    The code: no source gives Direct Line's for a client's post (the Direct Line 3.0 API reference lists no 429),
+    so the client face says "TooManyRequests"; Teams' Bot Connector documents "Throttled" for a bot's send
+    (MicrosoftDocs/msteams-docs, bots/how-to/conversations/conversation-messages.md, its status-code table), and
+    the Bot Connector face says that, as its fault mode does (devhost/connector_faults.py)."""
+
+    status = 429
+    default_code = "TooManyRequests"
+
+    def __init__(self, message: str, retry_after_seconds: float, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class BotRejectedActivity(DirectLineError):

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from devhost.directline.errors import BadRequest, DirectLineError, PayloadTooLarge
+from devhost.directline.errors import BadRequest, DirectLineError, PayloadTooLarge, Throttled
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,11 @@ CORS_HEADERS = {
 
 
 def error_response(error: DirectLineError) -> web.Response:
-    return web.json_response(error.body(), status=error.status)
+    # Retry-After in seconds, as the Bot Framework FAQ says the service sends it ("How will I know if I'm impacted
+    # by rate limiting?"). DirectLineJS waits that many *milliseconds* before failing the post (wrapAjaxWithRetry,
+    # BotFramework-DirectLineJS src/directLine.ts), so a throttled Web Chat post fails at once.
+    headers = {"Retry-After": f"{error.retry_after_seconds:g}"} if isinstance(error, Throttled) else None
+    return web.json_response(error.body(), status=error.status, headers=headers)
 
 
 @web.middleware

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from devhost.attachment_store import AttachmentStore, StoredAttachment
+from devhost.directline.attachment_links import AttachmentLinks, hidden
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.conversations import Activity, Conversation, ConversationStore, parse_watermark
-from devhost.directline.errors import BadRequest, DirectLineError, Forbidden
+from devhost.directline.errors import BadRequest, DirectLineError, Forbidden, Throttled
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.stream_tokens import StreamTokenIssuer
 from devhost.directline.streams import ConversationStreams
+from devhost.directline.throttle import ConversationThrottle
 from devhost.directline.tokens import Grant, TokenIssuer
 
 log = logging.getLogger(__name__)
@@ -66,8 +69,15 @@ class DirectLineService:
         self.tokens = TokenIssuer(config.secret, config.token_ttl_seconds)
         self.stream_tokens = StreamTokenIssuer(config.stream_url_ttl_seconds)
         self.streams = ConversationStreams(config.stream_keepalive_seconds)
+        # One store for both faces: what users upload and what the bot uploads (devhost/connector_attachments.py).
+        self.attachments = AttachmentStore()
+        self.attachment_links = AttachmentLinks(self.attachments, config.token_ttl_seconds)
         self._forwarder = forwarder
         self.bot_account: dict[str, Any] = {"id": config.bot_id, "name": config.bot_name, "role": "bot"}
+        # Throttling (``--throttle``), off when there are no rules: clients' posts and the bot's posts are counted
+        # apart, as the service names them apart ("a bot sends messages too frequently", "a client of a bot ...").
+        self.client_posts = ConversationThrottle(config.throttle) if config.throttle else None
+        self.bot_posts = ConversationThrottle(config.throttle) if config.throttle else None
 
     # --- tokens ---------------------------------------------------------------------------------------------
 
@@ -137,9 +147,12 @@ class DirectLineService:
 
     # --- client -> bot -----------------------------------------------------------------------------------------
 
-    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str) -> str:
+    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str,
+                               files: list[StoredAttachment] | None = None) -> str:
+        """Forward a client's activity to the bot; ``files`` (an upload's) replace its attachments."""
         grant.check_conversation(conversation_id)
         conversation = self.conversations.get(conversation_id)
+        _admit(self.client_posts, conversation.id, "TooManyRequests")
         validate_client_activity(activity)
         sender = dict(activity["from"])
         if grant.user is not None:
@@ -164,9 +177,15 @@ class DirectLineService:
             "timestamp": utc_timestamp(),
             "recipient": self.bot_account,
         }
+        recorded = forwarded
+        if files:
+            # "Other parts in the payload are attached to this activity" (Direct Line 3.0 swagger, upload): the
+            # uploaded files are its attachments; DirectLineJS's template lists them without contentUrl.
+            forwarded["attachments"] = self.attachment_links.publish(service_url, conversation.id, sequence, files)
+            recorded = {**forwarded, "attachments": hidden(forwarded["attachments"])}
         # The echo goes into the transcript before the bot sees the activity, so it precedes the bot's replies
         # (Web Chat marks a message "sent" only when its echo, with channelData.clientActivityID, arrives).
-        conversation.record(sequence, forwarded)
+        conversation.record(sequence, recorded)
         self.streams.wake(conversation.id)
         await self._forwarder.deliver(forwarded)
         return activity_id
@@ -193,6 +212,7 @@ class DirectLineService:
     def receive_from_bot(self, conversation_id: str, activity: Activity, reply_to_id: str | None) -> str:
         # The Bot Connector routes (devhost/botconnector.py) have checked the activity's type and conversation.
         conversation = self.conversations.get(conversation_id)
+        _admit(self.bot_posts, conversation.id, "Throttled")
         sequence, activity_id = conversation.next_id()
         stamped: Activity = {
             **activity,
@@ -219,6 +239,17 @@ class DirectLineService:
 
     def members(self, conversation_id: str) -> list[dict[str, Any]]:
         return list(self.conversations.get(conversation_id).members.values())
+
+
+def _admit(throttle: ConversationThrottle | None, conversation_id: str, code: str) -> None:
+    if throttle is None:
+        return
+    wait = throttle.admit(conversation_id)
+    if wait is not None:
+        rules = ", ".join(str(rule) for rule in throttle.rules)
+        log.info("post throttled: conversation_id=%s retry_after=%g", conversation_id, wait)
+        raise Throttled(f"too many requests to conversation {conversation_id!r} (at most {rules}); "
+                        f"retry after {wait:g} s", wait, code)
 
 
 def validate_client_activity(activity: Activity) -> None:

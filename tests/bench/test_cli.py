@@ -10,6 +10,7 @@ from bench.system import main as system_main
     (["--steps", "0"], "--steps"),
     (["--ramp", "-1"], "--ramp"),
     (["--operation-seconds", "0"], "--operation-seconds"),
+    (["--throttle", "1 per second"], "--throttle '1 per second': expected COUNT/SECONDS"),
 ])
 def test_bad_options_exit_2_naming_the_option(argv: list[str], named: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:

@@ -17,6 +17,8 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 
 from bot.connector_transport import RETRIES, RETRY_AFTER_CAP_SECONDS, AiohttpSender, send_timeout, use_aiohttp
+from devhost.directline.throttle import ThrottleRule
+from tests.devhost.directline.harness import running
 
 
 class FakeAadCredentials(MicrosoftAppCredentials):  # type: ignore[misc]
@@ -301,3 +303,52 @@ def test_sends_inside_send_timeout_give_up_after_it_not_after_the_clients_100_s(
             release.set()
 
     asyncio.run(_with_connector(answer, test))
+
+
+class ThrottleClock:
+    """The stand-in's throttling clock, moved on by the sender's waits instead of sleeping them."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+async def _against_the_throttling_stand_in(
+    rule: ThrottleRule, texts: list[str]
+) -> tuple[list[str], list[float], ErrorResponseException | None]:
+    """Send ``texts`` one after another through the bot's transport to the stand-in's Bot Connector face, throttled
+    by ``rule``: what the conversation's transcript holds, the waits the transport made, and the send's error."""
+    async with running(throttle=(rule,)) as h:
+        clock = ThrottleClock()
+        assert h.directline.service.bot_posts is not None
+        h.directline.service.bot_posts.clock = clock
+        conversation_id = (await h.start())["conversationId"]
+        client = ConnectorClient(MicrosoftAppCredentials("", ""), base_url=h.directline.base_url)
+        use_aiohttp(client, h.http, backoff_seconds=0.01, sleep=clock.sleep)
+        error = None
+        try:
+            for text in texts:
+                await client.conversations.send_to_conversation(conversation_id, _reply(text))
+        except ErrorResponseException as refused:
+            error = refused
+        transcript = [a.get("text") for a in (await h.activities(conversation_id))["activities"]]
+        return transcript, clock.waits, error
+
+
+def test_a_reply_throttled_by_the_stand_in_waits_its_retry_after_and_is_delivered_once() -> None:
+    transcript, waits, error = asyncio.run(_against_the_throttling_stand_in(ThrottleRule(1, 2), ["first", "second"]))
+    assert (transcript, waits, error) == (["first", "second"], [2.0], None)
+
+
+def test_a_reply_the_stand_in_throttles_for_longer_than_the_cap_fails_at_once_and_is_not_stored() -> None:
+    transcript, waits, error = asyncio.run(_against_the_throttling_stand_in(ThrottleRule(1, 60), ["first", "second"]))
+    assert (transcript, waits) == (["first"], [])
+    assert error is not None
+    assert error.error.error.code == "Throttled"

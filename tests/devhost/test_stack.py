@@ -8,6 +8,7 @@ import pytest
 from devhost.functions.keys import KEYS_FILE
 from devhost.secrets import StackSecrets
 from devhost.stack import StackConfig, log_tail, plan, stack_keys
+from devhost.up import parse_args as up_args
 
 SECRETS = StackSecrets(directline_secret="dl", signing_key="key")
 
@@ -59,3 +60,18 @@ def test_without_key_checks_the_functions_host_runs_with_the_off_switch_and_the_
     assert parts["functions"].argv[-1] == "--no-key-check"
     assert parts["bot"].env["OperationsKey"] == ""
     assert not (tmp_path / "functions" / KEYS_FILE).exists()
+
+
+def test_up_passes_its_throttle_to_the_direct_line_stand_in_and_refuses_a_bad_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = up_args(["--throttle", "7/1,60/30"])
+    assert args.throttle == "7/1,60/30"
+    parts = {part.name: part for part in plan(StackConfig(data_dir=tmp_path, throttle=args.throttle), SECRETS, None)}
+    assert parts["directline"].argv[-2:] == ["--throttle", "7/1,60/30"]
+    assert "--throttle" not in {part.name: part for part in plan(StackConfig(data_dir=tmp_path), SECRETS, None)
+                                }["directline"].argv
+    with pytest.raises(SystemExit) as exit_info:
+        up_args(["--throttle", "lots"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "error: --throttle 'lots': expected COUNT/SECONDS[,COUNT/SECONDS...] such as 1/1 or 7/1s,60/30s, got 'lots'\n")

@@ -5,6 +5,7 @@ It records every request and can be told to answer a call with an error status a
 activities answers (what the bot sent into the conversation).
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,10 @@ class FakeDirectLine:
     # operation -> headers of its failure answer (e.g. Retry-After on a 429)
     failure_headers: dict[str, dict[str, str]] = field(default_factory=dict)
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    # Starts answer only once this many have arrived (0: at once), so starts made one after another never finish:
+    # a start that waits more than 5 s for the others fails 503.
+    starts_together: int = 0
+    _starts_arrived: int = 0
 
     def app(self, prefix: str = "/v3/directline") -> web.Application:
         app = web.Application()
@@ -66,6 +71,9 @@ class FakeDirectLine:
         failure = self._failure("start")
         if failure is not None:
             return failure
+        if self.starts_together and not await self._the_others_arrived():
+            return web.json_response({"error": {"code": "ServiceError", "message": "the starts came one by one"}},
+                                     status=503)
         body: dict[str, Any] = {"conversationId": CONVERSATION_ID, "expires_in": 1800}
         if self.issue_token:
             body["token"] = TOKEN
@@ -85,6 +93,14 @@ class FakeDirectLine:
             return failure
         return web.json_response({"id": f"{CONVERSATION_ID}|0000001"})
 
+
+    async def _the_others_arrived(self) -> bool:
+        self._starts_arrived += 1
+        for _ in range(500):
+            if self._starts_arrived >= self.starts_together:
+                return True
+            await asyncio.sleep(0.01)
+        return False
 
     async def _activities(self, request: web.Request) -> web.Response:
         await self._record(request)

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from contract import ORCHESTRATOR_SENDER
-from orchestrator.carrier import MAX_AGE_SECONDS, RETRY_AFTER_CAP_SECONDS, CarrierConversations
+from orchestrator.carrier import MAX_AGE_SECONDS, MAX_REPLACEMENTS, RETRY_AFTER_CAP_SECONDS, CarrierConversations
 from orchestrator.directline import DirectLineClient
 from orchestrator.errors import DirectLineError
 from tests.orchestrator.fake_directline import SECRET, FakeDirectLine, server_for
@@ -74,6 +74,30 @@ def test_a_burst_of_outcomes_starts_one_conversation() -> None:
     assert (starts(fake), posts(fake)) == (1, 20)
 
 
+def test_a_burst_larger_than_a_conversation_starts_the_conversations_it_needs_at_once() -> None:
+    # The fake answers no start until all three have arrived: starts one after another would fail.
+    fake, carriers = FakeDirectLine(starts_together=3), CarrierConversations()
+
+    async def scenario(client: DirectLineClient) -> None:
+        await asyncio.gather(*(carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 2) for _ in range(6)))
+
+    run(fake, scenario)
+    assert (starts(fake), posts(fake)) == (3, 6)
+
+
+def test_a_failed_start_fails_its_posts_and_the_next_post_starts_anew() -> None:
+    fake = FakeDirectLine(failures={"start": (500, "ServiceError", "start failed")}, failure_budget={"start": 1})
+    carriers = CarrierConversations()
+
+    async def scenario(client: DirectLineClient) -> None:
+        with pytest.raises(DirectLineError, match="start conversation failed: HTTP 500"):
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+
+    run(fake, scenario)
+    assert (starts(fake), posts(fake)) == (2, 1)
+
+
 def test_an_old_conversation_is_replaced() -> None:
     fake, clock = FakeDirectLine(), Clock()
     carriers = CarrierConversations(clock)
@@ -103,7 +127,7 @@ def test_another_endpoint_or_secret_gets_its_own_conversation() -> None:
     assert (starts(fake), posts(fake)) == (2, 1)
 
 
-@pytest.mark.parametrize("status", [403, 404, 429])
+@pytest.mark.parametrize("status", [403, 404])
 def test_a_reused_conversation_that_is_refused_is_replaced_at_once(status: int) -> None:
     fake, carriers = FakeDirectLine(), CarrierConversations()
 
@@ -154,7 +178,8 @@ class RecordedSleeps:
 
 
 @pytest.mark.parametrize("reused", [False, True])
-def test_a_throttled_post_waits_as_retry_after_says_and_posts_again_on_the_same_conversation(reused: bool) -> None:
+@pytest.mark.parametrize("retry_after", [None, "7"])
+def test_a_throttled_post_moves_to_a_new_conversation_at_once(reused: bool, retry_after: str | None) -> None:
     fake, sleeps = FakeDirectLine(), RecordedSleeps()
     carriers = CarrierConversations(sleep=sleeps)
 
@@ -162,28 +187,65 @@ def test_a_throttled_post_waits_as_retry_after_says_and_posts_again_on_the_same_
         if reused:
             await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
         fake.failures["post"] = (429, "Throttled", "too many requests")
-        fake.failure_headers["post"] = {"Retry-After": "7"}
+        fake.failure_headers["post"] = {} if retry_after is None else {"Retry-After": retry_after}
         fake.failure_budget["post"] = 1
         _, activity_id = await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
         return activity_id
 
     assert run(fake, scenario).endswith("|0000001")
-    assert sleeps.waits == [7.0]
-    assert (starts(fake), posts(fake)) == (1, 3 if reused else 2)
+    assert sleeps.waits == []
+    assert (starts(fake), posts(fake)) == ((2, 3) if reused else (2, 2))
 
 
-def test_a_throttled_post_asking_for_longer_than_the_cap_fails_without_posting_again() -> None:
-    fake, sleeps = FakeDirectLine(), RecordedSleeps()
-    carriers = CarrierConversations(sleep=sleeps)
+def test_new_conversations_carry_no_more_posts_than_a_throttled_one_let_through_for_a_while() -> None:
+    fake, clock = FakeDirectLine(), Clock()
+    carriers = CarrierConversations(clock)
 
     async def scenario(client: DirectLineClient) -> None:
-        await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        for _ in range(3):
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
         fake.failures["post"] = (429, "Throttled", "too many requests")
-        fake.failure_headers["post"] = {"Retry-After": str(int(RETRY_AFTER_CAP_SECONDS) + 90)}
-        with pytest.raises(DirectLineError, match="HTTP 429, code Throttled, Retry-After 120 s is longer than 30 s"):
+        fake.failure_budget["post"] = 1
+        for _ in range(6):  # the 4th post is refused and moves: 3 let through, so 3 per conversation from now on
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        assert (starts(fake), posts(fake)) == (3, 10)
+        clock.now += MAX_AGE_SECONDS  # forgotten with the carriers of its time
+        for _ in range(5):
             await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
 
     run(fake, scenario)
+    assert (starts(fake), posts(fake)) == (4, 15)
+
+
+def test_a_post_throttled_on_every_new_conversation_waits_retry_after_once_then_fails() -> None:
+    fake, sleeps = FakeDirectLine(), RecordedSleeps()
+    carriers = CarrierConversations(sleep=sleeps)
+    fake.failures["post"] = (429, "Throttled", "too many requests")
+    fake.failure_headers["post"] = {"Retry-After": "7"}
+
+    async def scenario(client: DirectLineClient) -> None:
+        with pytest.raises(DirectLineError) as failed:
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        assert str(failed.value) == "Direct Line post activity failed: HTTP 429, code Throttled, too many requests"
+
+    run(fake, scenario)
+    assert sleeps.waits == [7.0]
+    # The first conversation, MAX_REPLACEMENTS new ones, and one more after the wait: each refused once.
+    assert (starts(fake), posts(fake)) == (MAX_REPLACEMENTS + 2, MAX_REPLACEMENTS + 2)
+
+
+def test_a_throttled_post_asking_for_longer_than_the_cap_fails_without_waiting() -> None:
+    fake, sleeps = FakeDirectLine(), RecordedSleeps()
+    carriers = CarrierConversations(sleep=sleeps)
+    fake.failures["post"] = (429, "Throttled", "too many requests")
+    fake.failure_headers["post"] = {"Retry-After": str(int(RETRY_AFTER_CAP_SECONDS) + 90)}
+
+    async def scenario(client: DirectLineClient) -> None:
+        with pytest.raises(DirectLineError) as failed:
+            await carriers.post(client, EVENT, ORCHESTRATOR_SENDER, 50)
+        assert str(failed.value) == ("Direct Line post activity failed: HTTP 429, code Throttled, Retry-After 120 s "
+                                     "is longer than 30 s")
+
+    run(fake, scenario)
     assert sleeps.waits == []
-    # Not replaced at once either: Direct Line asked for time, not for another conversation.
-    assert (starts(fake), posts(fake)) == (1, 2)
+    assert (starts(fake), posts(fake)) == (MAX_REPLACEMENTS + 1, MAX_REPLACEMENTS + 1)

@@ -200,3 +200,38 @@ def test_a_delivered_outcome_costs_no_read_of_the_conversation(app_settings: Cal
     fake = FakeDirectLine()
     run_notify(fake, app_settings, DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
     assert [request.method for request in fake.requests] == ["POST", "POST"]
+
+
+@pytest.mark.bot_framework
+def test_a_burst_of_outcomes_through_the_throttling_stand_in_is_delivered_each_once(
+    app_settings: Callable[..., None],
+) -> None:
+    from devhost.directline.throttle import ThrottleRule
+    from tests.devhost.directline.harness import SECRET as STAND_IN_SECRET
+    from tests.devhost.directline.harness import running
+
+    activity = blueprint.notify_bot._function.get_user_function()
+    instance_ids = [f"op-burst-{n}" for n in range(12)]
+
+    def request(instance_id: str) -> dict[str, Any]:
+        outcome = replace(UNSIGNED, instance_id=instance_id)
+        return {"instanceId": instance_id, "continuation": CONTINUATION, "outcome": outcome.to_json()}
+
+    async def scenario() -> tuple[list[Any], list[str], int]:
+        # 3 posts per conversation in a minute: the burst outruns its carrier three times over, deterministically.
+        async with running(throttle=(ThrottleRule(3, 60),)) as h:
+            app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
+            try:
+                results = await asyncio.gather(*(activity(request=request(i)) for i in instance_ids))
+            finally:
+                await shared_session.close()
+            assert h.bot is not None
+            delivered = [a["value"]["value"]["instanceId"] for a in h.bot.received if a["type"] == "event"]
+            started = sum(1 for a in h.bot.received if a["type"] == "conversationUpdate")
+            return results, delivered, started
+
+    results, delivered, started = asyncio.run(scenario())
+    assert [result["outcome"]["instanceId"] for result in results] == instance_ids
+    # Every outcome reached the bot exactly once; 12 posts at 3 per conversation took at least 4 carriers.
+    assert sorted(delivered) == sorted(instance_ids)
+    assert started >= 4

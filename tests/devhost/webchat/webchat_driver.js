@@ -5,8 +5,10 @@
 //   pageUrl      the stand-in's /webchat page
 //   modulesDir   tests/devhost/webchat/node_modules (where playwright-core is installed)
 //   chromium     the browser executable
-//   say          [{text?, expect: [texts that must appear after it]}], typed in turn into the send box (a step
-//                without text only waits, for a message the bot sends on its own)
+//   say          [{text?, upload?, expect: [texts that must appear after it]}], typed in turn into the send box (a
+//                step without text only waits, for a message the bot sends on its own); `upload` is a list of
+//                {name, mimeType, text | size (that many "x")} files chosen in the upload button's file input, as a user picks them, and
+//                sent with the step's text
 //   timeoutMs    bound for each wait
 //
 // Every request the page makes is recorded; any to a host other than 127.0.0.1 is aborted (so a regression cannot
@@ -84,8 +86,19 @@ async function main() {
       { timeout: options.timeoutMs },
     );
     for (const step of options.say) {
-      if (step.text !== undefined) {
-        await input.fill(step.text);
+      if (step.upload !== undefined) {
+        // Web Chat 4.18 keeps picked files in the send box until the message is sent (styleOptions
+        // sendAttachmentOn defaults to "send"), so they go with the step's text, or alone on Enter.
+        await page.locator('input[type="file"]').setInputFiles(step.upload.map(
+          (file) => ({
+            name: file.name,
+            mimeType: file.mimeType,
+            buffer: file.text !== undefined ? Buffer.from(file.text) : Buffer.alloc(file.size, 'x'),
+          }),
+        ));
+      }
+      if (step.text !== undefined || step.upload !== undefined) {
+        await input.fill(step.text || '');
         await input.press('Enter');
       }
       for (const text of step.expect) {

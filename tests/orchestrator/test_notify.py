@@ -222,7 +222,9 @@ def test_a_burst_of_outcomes_through_the_throttling_stand_in_is_delivered_each_o
         async with running(throttle=(ThrottleRule(3, 60),)) as h:
             app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
             try:
-                results = await asyncio.gather(*(activity(request=request(i)) for i in instance_ids))
+                results = await asyncio.gather(*(activity(request=request(i),
+                                                          context=InvocationContext("notify_bot", "."))
+                                                 for i in instance_ids))
             finally:
                 await shared_session.close()
             assert h.bot is not None

@@ -22,6 +22,7 @@ from bot.proactive import reply_to_started_message
 from bot.progress_delivery import ProgressDelivery
 from bot.progress_event import VerifiedProgress, read_progress_event
 from bot.settings import BotSettings
+from bot.tracing import delivery_span
 from bot.turn_slots import TurnSlots
 from contract import (
     DELIVERY_RECEIPT_EVENT,
@@ -208,7 +209,8 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         # (libraries/botbuilder-core/botbuilder/core/bot_adapter.py) gives them to on_turn_error, which raises
         # OutcomeNotDelivered on. The short timeout bounds how long a send may hold the conversation's lock.
         try:
-            with send_timeout(self._settings.proactive_send_timeout):
+            delivered = event.outcome if isinstance(event, VerifiedOutcome) else event.question
+            with delivery_span(delivered), send_timeout(self._settings.proactive_send_timeout):
                 # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty: auth is off.
                 await turn_context.adapter.continue_conversation(
                     event.reference, continue_in_original_conversation, self._settings.app_id

@@ -14,6 +14,7 @@ import aiohttp
 
 from bot.errors import OperationRejected, OperationsError, OperationsUnavailable, OperationUnknown
 from bot.settings import BotSettings
+from bot.tracing import start_call_span
 from bot.turn_slots import network_wait
 from contract import Answer, ContractError, Progress, StartRequest, error_message
 
@@ -116,22 +117,25 @@ class OperationsClient:
         url = f"{self._base_url}/api/operations"
         # The function key goes to the starter, and only there (see _call).
         headers = {"x-functions-key": self._key} if self._key else {}
-        status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers)
-        if status not in (200, 201, 202):
-            raise _refusal(status, body)
-        try:
-            return StartedOperation(
-                instance_id=_text(body, "id"),
-                option=request.option,
-                status_query_url=_text(body, "statusQueryGetUri"),
-                terminate_url=_text(body, "terminatePostUri"),
-                service_url=str(request.continuation.get("serviceUrl", "")),
-                # Optional here: without it the operation runs, and only a question it asks cannot be answered.
-                send_event_url=str(body.get("sendEventPostUri") or ""),
-            )
-        except ValueError as error:
-            logger.warning("start answer not understood: %s", error)
-            raise OperationRejected(NOT_UNDERSTOOD, status) from None
+        with start_call_span(request, headers) as call:
+            status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers)
+            if status not in (200, 201, 202):
+                raise _refusal(status, body)
+            try:
+                started = StartedOperation(
+                    instance_id=_text(body, "id"),
+                    option=request.option,
+                    status_query_url=_text(body, "statusQueryGetUri"),
+                    terminate_url=_text(body, "terminatePostUri"),
+                    service_url=str(request.continuation.get("serviceUrl", "")),
+                    # Optional here: without it the operation runs, and only a question it asks cannot be answered.
+                    send_event_url=str(body.get("sendEventPostUri") or ""),
+                )
+            except ValueError as error:
+                logger.warning("start answer not understood: %s", error)
+                raise OperationRejected(NOT_UNDERSTOOD, status) from None
+            call.started(started.instance_id)
+            return started
 
     async def status(self, operation: StartedOperation) -> OperationStatus:
         status, body = await self._call("GET", operation.status_query_url)

@@ -10,7 +10,8 @@ from bot.cloud import BotFrameworkCloud
 from bot.errors import SettingsError
 from bot.state_expiry import DEFAULT_CONVERSATION_STATE_DAYS, SECONDS_PER_DAY
 from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
-from contract import OUTCOME_WINDOW_SECONDS, normalize_signing_key
+from contract import OUTCOME_WINDOW_SECONDS, ContractError, normalize_signing_key
+from contract.tracing import TracingSettings, parse_tracing_settings
 
 DEFAULT_PORT = 3978
 # devhost/part_identity.py's names, repeated: the bot does not import the devhost.
@@ -60,6 +61,8 @@ class BotSettings:
                       bot it just started (devhost/part_identity.py; not a secret; unset in production)
     ProactiveSendTimeout  seconds one send into the user's conversation may take when delivering an outcome
                       (default 5, at most 7; a timed-out delivery fails and the function app retries it)
+    OTEL_TRACES_EXPORTER / APPLICATIONINSIGHTS_CONNECTION_STRING / OTEL_SERVICE_NAME
+                      tracing (contract/tracing.py, bot/tracing.py; off by default)
     """
 
     signing_key: str
@@ -78,6 +81,7 @@ class BotSettings:
     cloud: BotFrameworkCloud = field(default_factory=BotFrameworkCloud)
     part_nonce: str = ""
     proactive_send_timeout: float = DEFAULT_PROACTIVE_SEND_TIMEOUT
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -148,6 +152,7 @@ class BotSettings:
             cloud=BotFrameworkCloud.from_env(env),
             part_nonce=env.get(PART_NONCE_ENV, ""),
             proactive_send_timeout=_float(env, "ProactiveSendTimeout", DEFAULT_PROACTIVE_SEND_TIMEOUT),
+            tracing=_tracing(env),
         )
 
 
@@ -208,6 +213,13 @@ def _check_connection_string(state_store: str, value: str) -> None:
     keys = {key.strip().lower(): val for key, val in pairs}
     if keys.get("usedevelopmentstorage", "").lower() != "true" and not ({"accountname", "blobendpoint"} & keys.keys()):
         raise SettingsError(name, "names no storage account (expected AccountName=... or BlobEndpoint=...)")
+
+
+def _tracing(env: Mapping[str, str]) -> TracingSettings:
+    try:
+        return parse_tracing_settings(env)
+    except ContractError as error:
+        raise SettingsError(error.field, error.problem) from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

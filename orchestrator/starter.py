@@ -15,6 +15,7 @@ from orchestrator.errors import BadStartRequest, SettingsError
 from orchestrator.names import LONG_OPERATION
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import Settings
+from orchestrator.tracing import tag_instance
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ async def start_operation(
         return not_configured_response(error)
 
     instance_id = make_instance_id(request.channel_id, request.conversation_id, uuid.uuid4().hex)
+    tag_instance(instance_id, request)
     operation = CATALOGUE[request.option]
     plan = OperationPlan.of(request, settings, operation.steps, operation.progress_every_seconds)
     try:

@@ -14,7 +14,7 @@ from orchestrator.names import (
     RUN_OPERATION_STEP,
     START_OPERATION,
 )
-from orchestrator.settings import DEFAULT_HISTORY_PURGE_SCHEDULE, parse_settings
+from orchestrator.settings import DEFAULT_HISTORY_PURGE_SCHEDULE, parse_settings, tracing_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +73,8 @@ def test_host_json_configures_bundle_routes_and_task_hub() -> None:
     durable = host["extensions"]["durableTask"]
     assert durable["hubName"] == "LongOperationHub"
     assert durable["storageProvider"]["maxQueuePollingInterval"] == "00:00:01"
+    # The steps and notify_bot run in the starter's trace only with distributed tracing V2 (README, Tracing).
+    assert (durable["tracing"]["distributedTracingEnabled"], durable["tracing"]["version"]) == (True, "V2")
     assert host["functionTimeout"] == "00:10:00"
 
 
@@ -87,12 +89,14 @@ def test_local_settings_example_lists_every_setting_with_parseable_values() -> N
         "DirectLineSecret", "DirectLineEndpoint", "OperationSigningKey", "OperationSeconds", "OperationSteps",
         "OperationTimeoutSeconds", "StepRetryAttempts", "StepFirstRetrySeconds", "NotifyRetryAttempts",
         "NotifyFirstRetrySeconds", "OperationFaults", "HistoryRetentionDays", "HistoryPurgeSchedule",
+        "OTEL_TRACES_EXPORTER",
     }
     assert documented <= set(values)
     settings = parse_settings(values)
     assert (settings.operation_seconds, settings.operation_steps) == (15.0, 5)
     assert settings.history_retention_days == 30
     assert values["HistoryPurgeSchedule"] == DEFAULT_HISTORY_PURGE_SCHEDULE
+    assert not tracing_settings(values).enabled
 
 
 def test_funcignore_keeps_local_only_parts_out_of_the_deployment() -> None:

@@ -21,6 +21,7 @@ from contract import (
     verify_outcome,
     verify_question,
 )
+from devhost.functions.invoker import InvocationContext
 from orchestrator import blueprint
 from orchestrator.errors import BotTurnFailed, DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
@@ -47,7 +48,7 @@ def run_notify(fake: FakeDirectLine, app_settings: Callable[..., None], endpoint
         async with server_for(fake) as server:
             app_settings(DirectLineEndpoint=str(server.make_url(endpoint_suffix)), **settings)
             try:
-                return await activity(request=NOTIFY_INPUT)
+                return await activity(request=NOTIFY_INPUT, context=InvocationContext("notify_bot", "."))
             finally:
                 await shared_session.close()
 
@@ -112,7 +113,7 @@ def test_the_bot_gets_one_conversation_update_for_several_notifications_through_
             app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
             try:
                 for _ in range(3):
-                    await activity(request=NOTIFY_INPUT)
+                    await activity(request=NOTIFY_INPUT, context=InvocationContext("notify_bot", "."))
             finally:
                 await shared_session.close()
             assert h.bot is not None
@@ -216,7 +217,7 @@ def run_ask(fake: FakeDirectLine, app_settings: Callable[..., None]) -> Any:
             app_settings(DirectLineEndpoint=str(server.make_url("/v3/directline")),
                          DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
             try:
-                return await activity(request=ASK_INPUT)
+                return await activity(request=ASK_INPUT, context=InvocationContext("ask_bot", "."))
             finally:
                 await shared_session.close()
 
@@ -267,7 +268,9 @@ def test_a_burst_of_outcomes_through_the_throttling_stand_in_is_delivered_each_o
         async with running(throttle=(ThrottleRule(3, 60),)) as h:
             app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
             try:
-                results = await asyncio.gather(*(activity(request=request(i)) for i in instance_ids))
+                results = await asyncio.gather(*(activity(request=request(i),
+                                                          context=InvocationContext("notify_bot", "."))
+                                                 for i in instance_ids))
             finally:
                 await shared_session.close()
             assert h.bot is not None

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from contract import PROGRESS_KIND, ProgressReport, Routing, verify_progress
+from devhost.functions.invoker import InvocationContext
 from orchestrator import blueprint
 from orchestrator.directline import DirectLineClient
 from orchestrator.http_session import shared_session
@@ -31,7 +32,7 @@ def run_activity(fake: FakeDirectLine, app_settings: Callable[..., None], **sett
         async with server_for(fake) as server:
             app_settings(DirectLineEndpoint=str(server.make_url("/v3/directline")), **settings)
             try:
-                return await activity(request=REQUEST.to_json())
+                return await activity(request=REQUEST.to_json(), context=InvocationContext("notify_progress", "."))
             finally:
                 await shared_session.close()
 

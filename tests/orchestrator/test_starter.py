@@ -12,6 +12,7 @@ import azure.functions as func
 import pytest
 
 from contract import MAX_START_BODY_BYTES, instance_id_prefix
+from devhost.functions.invoker import InvocationContext
 from orchestrator import blueprint
 from tests.orchestrator.fake_durable_host import FakeDurableHost, binding_json, server_for
 
@@ -47,7 +48,8 @@ def call_starter(runner: asyncio.Runner, fake: FakeDurableHost, body: bytes,
     async def main() -> func.HttpResponse:
         async with server_for(fake) as server:
             rpc = rpc_base_url or str(server.make_url("/durabletask/"))
-            return await trigger(req=http_request(body), client=binding_json(rpc))
+            return await trigger(req=http_request(body), client=binding_json(rpc),
+                                 context=InvocationContext("start_operation", "."))
 
     return runner.run(main())
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from contract import OPTIONS
+from devhost.functions.invoker import InvocationContext
 from operations import Ask, Operation, StepInput
 from orchestrator import blueprint
 from orchestrator.catalogue import CATALOGUE
@@ -15,6 +16,8 @@ from orchestrator.errors import InjectedFault, UnknownOperationError
 from orchestrator.payloads import AskSpec, StepRequest, StepResult
 from orchestrator.settings import Settings, StepFault
 from orchestrator.steps import run_operation_step
+
+STEP_CONTEXT = InvocationContext("run_operation_step", ".")
 
 EXPECTED_RESULTS = {
     "option 1": "(Result for long operation one!)",
@@ -160,9 +163,11 @@ def test_activity_trigger_reads_settings_and_speaks_json(app_settings: Callable[
     app_settings(OperationFaults="option 3@1x1")
     payload: dict[str, Any] = {"option": "option 1", "step": 2, "steps": 2, "stepSeconds": 0, "instanceId": "op-x",
                                "attempt": 1}
-    assert asyncio.run(activity(request=payload)) == {"step": 2, "result": EXPECTED_RESULTS["option 1"]}
+    assert asyncio.run(activity(request=payload, context=STEP_CONTEXT)) == {
+        "step": 2, "result": EXPECTED_RESULTS["option 1"]}
     with pytest.raises(InjectedFault):
-        asyncio.run(activity(request={**payload, "option": "option 3", "step": 1}))
-    assert asyncio.run(activity(request={**payload, "option": "option 3", "step": 1, "attempt": 2})) == {
+        asyncio.run(activity(request={**payload, "option": "option 3", "step": 1}, context=STEP_CONTEXT))
+    assert asyncio.run(activity(request={**payload, "option": "option 3", "step": 1, "attempt": 2},
+                               context=STEP_CONTEXT)) == {
         "step": 1, "result": None,
     }

@@ -1,5 +1,6 @@
-"""``python -m tests.e2e.trace_chain``: one operation through the whole path in this one process, with every span
-kept in memory, printed as JSON lines (``SPAN {...}``) once the outcome's delivery has ended.
+"""``python -m tests.e2e.trace_chain [OPERATION]``: one operation ("option 1", or "tidy files", which asks a question
+that the user answers) through the whole path in this one process, with every span kept in memory, printed as JSON
+lines (``SPAN {...}``) once the outcome's delivery has ended.
 
 The real bot (bot/app.py) on a loopback port, the devhost's Direct Line stand-in in front of it, the project's
 function_app.py on the devhost functions host (its own event-loop thread), and a user talking to Direct Line as
@@ -27,6 +28,12 @@ SECRET = "trace-chain-directline-secret"
 SIGNING_KEY = "trace-chain-signing-key"
 CHOOSE = "Please select a long operation test option."
 RESULT_1 = "Thanks for waiting. (Result for long operation one!)"
+# What the user says, and what the bot answers to it, for each operation the chain can run.
+CONVERSATIONS = {
+    "option 1": (("hi", CHOOSE), ("option 1", RESULT_1)),
+    "tidy files": (("hi", CHOOSE), ("tidy files", "The long operation: tidy files asks: Delete the 60 duplicates?"),
+                   ("Yes", "Thanks for waiting. The long operation: tidy files has finished. Here is its result.")),
+}
 WAIT_SECONDS = 60.0
 
 
@@ -65,7 +72,7 @@ async def wait_for_span(exporter: InMemorySpanExporter, name: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run(exporter: InMemorySpanExporter, data_dir: Path) -> None:
+async def run(exporter: InMemorySpanExporter, data_dir: Path, operation: str) -> None:
     from bot.app import create_app
     from bot.settings import BotSettings
     from devhost.directline import DirectLineConfig, serve
@@ -90,7 +97,7 @@ async def run(exporter: InMemorySpanExporter, data_dir: Path) -> None:
             auth = {"Authorization": f"Bearer {SECRET}"}
             async with http.post(f"{url}/conversations", headers=auth, json={"user": {"id": "user-1"}}) as response:
                 conversation_id = (await response.json())["conversationId"]
-            for text, answer in (("hi", CHOOSE), ("option 1", RESULT_1)):
+            for text, answer in CONVERSATIONS[operation]:
                 async with http.post(f"{url}/conversations/{conversation_id}/activities", headers=auth,
                                      json={"type": "message", "text": text, "from": {"id": "user-1"}}) as response:
                     assert response.status == 200, await response.text()
@@ -108,7 +115,7 @@ def main() -> int:
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     with tempfile.TemporaryDirectory() as data_dir:
-        asyncio.run(run(exporter, Path(data_dir)))
+        asyncio.run(run(exporter, Path(data_dir), sys.argv[1] if len(sys.argv) > 1 else "option 1"))
     for span in exporter.get_finished_spans():
         print("SPAN", json.dumps(span_json(span)), flush=True)
     return 0

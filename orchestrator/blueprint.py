@@ -15,7 +15,7 @@ from orchestrator.directline import DirectLineClient
 from orchestrator.errors import SettingsError
 from orchestrator.http_session import shared_session
 from orchestrator.payloads import AskRequest, NotifyRequest, ProgressPosted, ProgressRequest, StepRequest
-from orchestrator.settings import history_purge_schedule, load_settings
+from orchestrator.settings import Settings, history_purge_schedule, load_settings
 
 bp = df.Blueprint()
 
@@ -46,14 +46,18 @@ async def run_operation_step(request: dict[str, Any], context: func.Context) -> 
     return result.to_json()
 
 
+async def _direct_line(settings: Settings) -> DirectLineClient:
+    """The client the three posting activities share (one aiohttp session per worker, orchestrator/http_session.py)."""
+    return DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
+
+
 @bp.activity_trigger(input_name="request")  # type: ignore[untyped-decorator]
 async def notify_bot(request: dict[str, Any], context: func.Context) -> dict[str, Any]:
     notice = NotifyRequest.from_json(request)
     with tracing.invocation_span("notify_bot", context, tracing.notify_attributes(notice)):
         settings = load_settings()
         settings.require_notify_secrets()
-        client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint,
-                                  settings.direct_line_secret)
+        client = await _direct_line(settings)
         result = await notify.notify_bot(notice, settings, client)
     return result.to_json()
 
@@ -64,8 +68,7 @@ async def ask_bot(request: dict[str, Any], context: func.Context) -> dict[str, A
     with tracing.invocation_span("ask_bot", context, tracing.ask_attributes(ask)):
         settings = load_settings()
         settings.require_notify_secrets()
-        client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint,
-                                  settings.direct_line_secret)
+        client = await _direct_line(settings)
         result = await notify.ask_bot(ask, settings, client)
     return result.to_json()
 
@@ -80,8 +83,7 @@ async def notify_progress(request: dict[str, Any], context: func.Context) -> dic
             settings.require_notify_secrets()
         except SettingsError as error:
             return ProgressPosted(False, f"not configured: {error}").to_json()
-        client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint,
-                                  settings.direct_line_secret)
+        client = await _direct_line(settings)
         result = await progress.notify_progress(progress_request, settings, client)
     return result.to_json()
 

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from bench.accounting import is_outcome_text
+from bench.workload import Answer, ChosenOperation, seen
 from bot.texts import ONE_MOMENT
-from contract import OPTIONS
 from devhost.chat import ChatClient, Conversation
 from devhost.chat.conversation import TranscriptEntry
 
@@ -32,13 +32,15 @@ def wall_clock(monotonic: float) -> float:
 
 @dataclass
 class Arrivals:
-    """The bot's messages in one conversation with their arrival times (monotonic seconds)."""
+    """The bot's messages in one conversation with their arrival times (monotonic seconds), each as the user sees
+    it (its text and any cards, bench/workload.py ``seen``)."""
 
     messages: list[tuple[float, str]] = field(default_factory=list)
 
     def listener(self, entry: TranscriptEntry) -> None:
-        if entry.sender == "bot" and entry.change == "new" and entry.activity.get("type") == "message":
-            self.messages.append((time.monotonic(), entry.activity.get("text") or ""))
+        activity = entry.activity
+        if entry.sender == "bot" and entry.change == "new" and activity.get("type") == "message":
+            self.messages.append((time.monotonic(), seen(activity.get("text") or "", activity.get("attachments"))))
 
     def first(self, predicate: Callable[[str], bool], after: float) -> float | None:
         return next((t for t, text in self.messages if t >= after and predicate(text)), None)
@@ -52,6 +54,8 @@ class UserRun:
     """What one user saw. Times are monotonic seconds; None where the step did not happen."""
 
     option: str
+    # The bot's questions for the operation's inputs and the user's answers, in order (bench/workload.py).
+    answers: tuple[Answer, ...] = ()
     conversation: Conversation | None = None
     arrivals: Arrivals = field(default_factory=Arrivals)
     option_sent: float | None = None
@@ -92,9 +96,11 @@ async def _guarded(run: UserRun, step: Awaitable[None]) -> None:
         run.error = f"{type(error).__name__}: {error}"
 
 
-async def set_up_users(client: ChatClient, count: int, ready_text: str, timeout: float) -> list[UserRun]:  # noqa: ASYNC109
-    """``count`` users, round-robin over the options, each past its "hi" (the bot's ``ready_text`` arrived)."""
-    runs = [UserRun(OPTIONS[index % len(OPTIONS)]) for index in range(count)]
+async def set_up_users(client: ChatClient, workload: Sequence[ChosenOperation], count: int, ready_text: str,
+                       timeout: float) -> list[UserRun]:  # noqa: ASYNC109
+    """``count`` users, round-robin over the chosen operations, each past its "hi" (the bot's ``ready_text``)."""
+    runs = [UserRun(chosen.id, chosen.answers)
+            for chosen in (workload[index % len(workload)] for index in range(count))]
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)
     await asyncio.gather(*(_guarded(run, _setup(client, run, gate, ready_text, timeout)) for run in runs))
     return runs
@@ -113,6 +119,11 @@ async def _operate(run: UserRun, timeout: float, delay: float) -> None:  # noqa:
     await asyncio.sleep(delay)
     run.option_sent = time.monotonic()
     await conversation.say(run.option)
+    for answer in run.answers:
+        await conversation.wait_for_text(answer.question, timeout)
+        # The start turn is the one that starts the operation: the last answer's, when it has inputs.
+        run.option_sent = time.monotonic()
+        await conversation.say(answer.reply)
     await conversation.wait_for_text(ONE_MOMENT, timeout)
     run.ack_arrived = run.arrivals.first(_contains(ONE_MOMENT), run.option_sent)
     # A message while the operation runs: the bot reads live progress from the status API.

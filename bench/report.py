@@ -78,6 +78,7 @@ def render(result: dict[str, Any]) -> str:
         f"{machine['load_average_before'][0]:.2f} ({machine['note']})"
         + ("" if not settings.get("throttle") else f"; Direct Line stand-in throttled at {settings['throttle']} per "
            f"conversation: {system.get('throttled_posts', 0)} posts refused with 429"),
+        "operations (round-robin): " + ", ".join(settings.get("operations", [])),
         "",
         table(rows),
         "",

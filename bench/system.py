@@ -17,7 +17,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 
@@ -27,16 +27,12 @@ from bench.processes import PY_SPY, EchoBotProcess, Profiler, cpu_seconds, free_
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from bench.timeline import operation_starts
-from bot.texts import CHOOSE_OPTION, outcome_text
-from contract import OPTIONS, Outcome, OutcomeStatus, instance_id_prefix
+from bench.workload import ChosenOperation, WorkloadError, choose, expected_seen, parse_input
+from bot.texts import CHOOSE_OPTION
+from contract import instance_id_prefix
 from devhost.chat import ChatClient, ChatConfig
 from devhost.directline.throttle import parse_throttle
 from devhost.stack import Stack, StackConfig
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from orchestrator.catalogue import Operation
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 STATUS_API = "/runtime/webhooks/durabletask/instances/"
@@ -56,6 +52,12 @@ class RunOptions:
     bots: int = 1
     # The Direct Line stand-in's throttling (devhost/directline/throttle.py), e.g. "7/1,8/2,60/30"; None: off.
     throttle: str | None = None
+    # What the users run, round-robin (bench/workload.py); None: the default choice (the seed's three options).
+    workload: tuple[ChosenOperation, ...] | None = None
+
+    @property
+    def operations(self) -> tuple[ChosenOperation, ...]:
+        return self.workload if self.workload is not None else tuple(choose(None, {}))
 
 
 @dataclass(frozen=True)
@@ -134,21 +136,7 @@ async def _settled_instances(functions_url: str, headers: dict[str, str],
         return list(await asyncio.gather(*(settled(run) for run in runs)))
 
 
-def _expected_result(option: str, catalogue: "Mapping[str, Operation] | None" = None) -> str:
-    """The message a user who chose ``option`` must get: the bot's outcome text around the catalogue's result."""
-    # Imported here: the orchestrator package loads the Functions SDK, which the load generator has no use for.
-    from orchestrator.catalogue import CATALOGUE, SimulatedWork
-
-    work = (CATALOGUE if catalogue is None else catalogue)[option].run
-    if not isinstance(work, SimulatedWork):
-        # Without a known result every user of this option would be counted lost.
-        raise TypeError(f"the benchmark cannot know the result of {option!r}: its steps are a {type(work).__name__}, "
-                        "not SimulatedWork")
-    return outcome_text(Outcome("-", "-", OutcomeStatus.COMPLETED, work.result), option)
-
-
-def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]]) -> list[UserRecord]:
-    expected = {option: _expected_result(option) for option in OPTIONS}
+def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]], expected: dict[str, str]) -> list[UserRecord]:
     return [
         UserRecord(run.conversation.id if run.conversation else f"(user {index} never connected)",
                    expected[run.option], run.arrivals.outcome_texts(), found, run.error)
@@ -175,7 +163,10 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
                          settings=_settings(options), log_dir=data_dir / "logs", bots=options.bots,
                          bot_instance_ports=tuple(free_port() for _ in range(options.bots)) if options.bots > 1 else ())
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
-        runs = await set_up_users(client, options.users, CHOOSE_OPTION, options.timeout)
+        workload = options.operations
+        # Before any user acts: an operation whose result the bench cannot know fails here, not as N lost users.
+        expected = {chosen.id: await expected_seen(chosen, options.steps) for chosen in workload}
+        runs = await set_up_users(client, workload, options.users, CHOOSE_OPTION, options.timeout)
         profiler = None
         if options.profile_dir is not None:
             profiler = Profiler(options.profile_dir)
@@ -195,7 +186,9 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
                                         [i["instanceId"] for found in instances for i in found])
         memory = {name: peak_memory_mb(process.pid) for name, process in stack.processes.items()}
     memory["load generator"] = peak_memory_mb("self")
-    nominal = options.operation_seconds
+    # The seed's simulated work lasts OperationSeconds; real work has no nominal duration, so its overhead includes it.
+    simulated = {chosen.id: chosen.simulated for chosen in workload}
+    nominals = [options.operation_seconds if simulated[r.option] else 0.0 for r in runs]
     started = [_started(found, starts) for found in instances]
     sent = [r.option_sent for r in runs if r.option_sent is not None]
     arrived = [r.result_arrived for r in runs if r.result_arrived is not None]
@@ -204,14 +197,16 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         start_turn=_summary([r.start_turn for r in runs]),
         busy_turn=_summary([r.busy_turn for r in runs]),
         overhead=_summary([wall_clock(r.result_arrived) - start - nominal
-                           for r, start in zip(runs, started, strict=True)
+                           for r, start, nominal in zip(runs, started, nominals, strict=True)
                            if r.result_arrived is not None and start is not None]),
-        overhead_from_option=_summary([r.result_arrived - r.option_sent - nominal for r in runs
+        overhead_from_option=_summary([r.result_arrived - r.option_sent - nominal
+                                       for r, nominal in zip(runs, nominals, strict=True)
                                        if r.result_arrived is not None and r.option_sent is not None]),
-        overhead_after_ack=_summary([r.result_arrived - r.ack_arrived - nominal for r in runs
+        overhead_after_ack=_summary([r.result_arrived - r.ack_arrived - nominal
+                                     for r, nominal in zip(runs, nominals, strict=True)
                                      if r.result_arrived is not None and r.ack_arrived is not None]),
         operations_per_second=rate(len(arrived), window),
-        delivery=account(_records(runs, instances)),
+        delivery=account(_records(runs, instances, expected)),
         peak_memory_mb=memory,
         cpu_seconds=cpu_used,
         bot_cpu_ms_per_operation=_per_item_ms([cpu_used.get(name) for name in config.bot_names], len(runs)),
@@ -240,7 +235,7 @@ ECHO_VARIANTS = {"bare": False, "tuned": True}
 async def run_echo(options: RunOptions, data_dir: Path, variant: str) -> EchoFigures:
     async with EchoBotProcess(data_dir / "logs" / f"echo-{variant}.log", ECHO_VARIANTS[variant]) as echo, \
             ChatClient(_chat_config(echo.messages_url, options)) as client:
-        runs = await set_up_users(client, options.users, "Echo: hi", options.timeout)
+        runs = await set_up_users(client, options.operations, options.users, "Echo: hi", options.timeout)
         assert echo.process is not None
         cpu_before = cpu_seconds(echo.process.pid)
         await echo_all(runs, options.timeout, options.ramp_seconds)
@@ -279,7 +274,7 @@ def run(options: RunOptions) -> dict[str, Any]:
         "machine": _machine(load_before),
         "settings": {"users": options.users, "operation_seconds": options.operation_seconds,
                      "steps": options.steps, "ramp_seconds": options.ramp_seconds, "throttle": options.throttle,
-                     "bots": options.bots},
+                     "operations": [chosen.describe() for chosen in options.operations], "bots": options.bots},
         "system": {**asdict(system), "delivery": {**asdict(system.delivery), "faults": system.delivery.faults}},
         "echo": {variant: asdict(echo) for variant, echo in echoes.items()},
         "start_turn_ratio_to_echo": ratios,
@@ -300,6 +295,11 @@ def main(argv: list[str]) -> int:
                         help="spread the users' option messages evenly over this many seconds (default 0: all at once)")
     parser.add_argument("--bots", type=int, default=1, metavar="N",
                         help="bot instances behind HAProxy on one SQLite state file (default 1: the bot alone)")
+    parser.add_argument("--operation", action="append", metavar="ID", dest="operations",
+                        help="a registered operation the users run, round-robin; repeat for several (default: every "
+                             "operation without inputs, the seed's three)")
+    parser.add_argument("--input", action="append", metavar="NAME=VALUE", dest="inputs", default=[],
+                        help="an input of the chosen operations, e.g. --input limit=200000 for count primes")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot floors")
     parser.add_argument("--keep-dir", type=Path, help="keep the stack's data and logs in this directory")
     parser.add_argument("--throttle", default=None, metavar="COUNT/SECONDS[,COUNT/SECONDS...]",
@@ -322,8 +322,13 @@ def main(argv: list[str]) -> int:
             parser.error(str(error))
     if args.profile is not None and not PY_SPY.exists():
         parser.error(f"--profile needs py-spy at {PY_SPY} (it is in requirements-dev.txt)")
+    try:
+        workload = tuple(choose(args.operations, dict(parse_input(text) for text in args.inputs)))
+    except WorkloadError as error:
+        parser.error(str(error))
     options = RunOptions(args.users, args.operation_seconds, args.steps, args.timeout, not args.no_echo,
-                         args.keep_dir, args.ramp, args.profile, throttle=args.throttle, bots=args.bots)
+                         args.keep_dir, args.ramp, args.profile, throttle=args.throttle, workload=workload,
+                         bots=args.bots)
     result = run(options)
     print(render(result))
     RESULTS_DIR.mkdir(exist_ok=True)

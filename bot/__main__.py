@@ -42,6 +42,9 @@ def main(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.app import create_app  # after settings: a bad setting is reported without loading botbuilder
+    from bot.tracing import configure_tracing
+
+    configure_tracing(settings)
 
     try:
         app = create_app(settings)  # opens the state store: an unusable SQLite path is a setting's fault

@@ -21,6 +21,7 @@ from bot.operations_client import OperationsClient
 from bot.settings import PART_NONCE_HEADER, BotSettings
 from bot.state_expiry import ExpiringStorage, sweep_periodically
 from bot.storage import close_storage, create_coordination, create_storage
+from bot.tracing import turn_span
 from bot.turn_slots import TurnSlots
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,8 @@ async def _messages(request: web.Request) -> web.StreamResponse:
     except Unauthenticated as error:
         return web.json_response(error.body(), status=error.status)
     try:
-        invoke_response = await adapter.process_activity(authenticated, activity, request.app[BOT].on_turn)
+        with turn_span(activity):
+            invoke_response = await adapter.process_activity(authenticated, activity, request.app[BOT].on_turn)
     except OutcomeNotDelivered as failure:
         # An outcome event whose outcome did not reach the user's conversation: the event's turn fails, so Direct
         # Line answers the function app's post with an error (502) and notify_bot retries, or, after a refusal,

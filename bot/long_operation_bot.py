@@ -1,4 +1,4 @@
-"""The ActivityHandler: runs the dialog for messages and delivers verified outcomes proactively."""
+"""The ActivityHandler: runs the dialog for messages and delivers verified outcomes and questions proactively."""
 
 import logging
 from typing import Any
@@ -9,24 +9,30 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
 from bot import texts
+from bot.awaited import NOBODY_WAITS, not_awaited
 from bot.connector_transport import send_timeout
 from bot.conversation_leases import ConversationLeases
 from bot.conversation_locks import conversation_lock_key
 from bot.dialog_turn import DialogRunner
 from bot.errors import ConversationBusy, DeliveryDeferred, DeliveryRefused, OutcomeNotDelivered
-from bot.long_operation_prompt import awaited_operation
+from bot.long_operation_prompt import LongOperationPrompt
 from bot.mentions import remove_bot_mention
 from bot.outcome_claims import MemoryClaims, OutcomeClaims
 from bot.outcome_delivery import SEND_LEDGER, SendLedger, claimed
-from bot.outcome_event import RejectedEvent, VerifiedOutcome, read_outcome_event
+from bot.outcome_event import VERIFIED_EVENT, RejectedEvent, VerifiedEvent, VerifiedOutcome, read_response_event
 from bot.proactive import reply_to_started_message
+from bot.progress_delivery import ProgressDelivery
+from bot.progress_event import VerifiedProgress, read_progress_event
 from bot.settings import BotSettings
+from bot.tracing import delivery_span
 from bot.turn_slots import TurnSlots
 from contract import (
     DELIVERY_RECEIPT_EVENT,
     LONG_OPERATION_RESPONSE_EVENT,
+    PROGRESS_KIND,
     DeliveryReceipt,
     ReceiptVerdict,
+    event_kind,
     sign_receipt,
 )
 
@@ -66,6 +72,7 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         # outcome and the prompt, each bounded by ProactiveSendTimeout) and the lease it is made under.
         self._claims = claims if claims is not None else MemoryClaims()
         self._claim_seconds = settings.lease_seconds + 2 * settings.proactive_send_timeout
+        self._progress = ProgressDelivery(conversation_state)
         self._slots = slots or TurnSlots()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -98,9 +105,55 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
 
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         if _is_outcome_event(turn_context):
+            # The event's value says what it carries (its kind): a progress report, or else an outcome.
+            if event_kind(turn_context.activity.value) == PROGRESS_KIND:
+                await self._show_progress(turn_context)
+                return
             await self._deliver_outcome(turn_context)
             return
         await super().on_event_activity(turn_context)
+
+    async def _show_progress(self, turn_context: TurnContext) -> None:
+        """Show a progress report in the conversation it is for (bot/progress_delivery.py). Never fails the event:
+        a report is a nicety, superseded by the next one or the outcome, and nothing is retried."""
+        try:
+            event = read_progress_event(turn_context.activity.value, self._settings.signing_key)
+        except RejectedEvent as rejected:
+            logger.warning("progress event rejected: %s instance_id=%s conversation_id=%s", rejected.reason,
+                           rejected.instance_id, rejected.conversation_id)
+            return
+
+        async def show_in_original_conversation(context: TurnContext) -> None:
+            reply_to_started_message(context, event.reference)
+            key = conversation_lock_key(event.reference.channel_id, event.reference.conversation.id)
+            async with self._leases.hold(key), self._slots.turn():
+                await self._show_progress_in(context, event)
+
+        try:
+            with send_timeout(self._settings.proactive_send_timeout):
+                await turn_context.adapter.continue_conversation(
+                    event.reference, show_in_original_conversation, self._settings.app_id
+                )
+        except Exception as error:  # the channel refused or timed out: logged, the operation goes on
+            logger.warning("progress not shown instance_id=%s conversation_id=%s: %s: %s",
+                           event.report.instance_id, event.report.conversation_id, type(error).__name__, error)
+
+    async def _show_progress_in(self, context: TurnContext, event: VerifiedProgress) -> None:
+        report = event.report
+        awaited = LongOperationPrompt.awaited(await self._dialog_state.get(context))
+        why_not = not_awaited(awaited, report.instance_id, event.reference.service_url)
+        if why_not == NOBODY_WAITS:
+            logger.info("stale progress dropped (%s) instance_id=%s conversation_id=%s", why_not,
+                        report.instance_id, report.conversation_id)
+            return
+        if why_not is not None:
+            logger.warning("progress dropped: %s instance_id=%s conversation_id=%s", why_not, report.instance_id,
+                           report.conversation_id)
+            return
+        done = await self._progress.show(context, report)
+        await self._conversation_state.save_changes(context)
+        logger.info("progress %s step=%d/%d instance_id=%s conversation_id=%s", done, report.step, report.steps,
+                    report.instance_id, report.conversation_id)
 
     async def on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         """Log, tell the user, and reset the dialog. Called by on_turn under the conversation's lock; also the
@@ -136,11 +189,14 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             logger.exception("could not reset the dialog state after an error")
 
     async def _deliver_outcome(self, turn_context: TurnContext) -> None:
+        """Deliver the event's outcome or question (by its kind, bot/outcome_event.py READERS) into the conversation
+        it was started from."""
         try:
-            event = read_outcome_event(turn_context.activity.value, self._settings.signing_key)
+            event = read_response_event(turn_context.activity.value, self._settings.signing_key)
         except RejectedEvent as rejected:
             logger.warning(
-                "outcome event rejected: %s instance_id=%s conversation_id=%s",
+                "%s event rejected: %s instance_id=%s conversation_id=%s",
+                rejected.what,
                 rejected.reason,
                 rejected.instance_id,
                 rejected.conversation_id,
@@ -170,20 +226,21 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         # (libraries/botbuilder-core/botbuilder/core/bot_adapter.py) gives them to on_turn_error, which raises
         # OutcomeNotDelivered on. The short timeout bounds how long a send may hold the conversation's lock.
         try:
-            with send_timeout(self._settings.proactive_send_timeout):
+            delivered = event.outcome if isinstance(event, VerifiedOutcome) else event.question
+            with delivery_span(delivered), send_timeout(self._settings.proactive_send_timeout):
                 # With an app id set, the id passed here must equal it (botbuilder-notes §3); empty: auth is off.
                 await turn_context.adapter.continue_conversation(
                     event.reference, continue_in_original_conversation, self._settings.app_id
                 )
         except OutcomeNotDelivered as failure:
-            outcome = event.outcome
+            what, conversation_id = _what(event), event.reference.conversation.id
             if isinstance(failure, DeliveryRefused):
-                logger.warning("outcome refused by the user's channel, not retried: %s instance_id=%s "
-                               "conversation_id=%s", failure, outcome.instance_id, outcome.conversation_id)
+                logger.warning("%s refused by the user's channel, not retried: %s instance_id=%s "
+                               "conversation_id=%s", what, failure, event.instance_id, conversation_id)
             else:
-                logger.warning("outcome not delivered yet, the function app retries: %s instance_id=%s "
-                               "conversation_id=%s", failure, outcome.instance_id, outcome.conversation_id)
-            await self._send_receipt(turn_context, outcome.instance_id, failure)
+                logger.warning("%s not delivered yet, the function app retries: %s instance_id=%s "
+                               "conversation_id=%s", what, failure, event.instance_id, conversation_id)
+            await self._send_receipt(turn_context, event.instance_id, failure)
             raise
 
     async def _send_receipt(self, turn_context: TurnContext, instance_id: str, failure: OutcomeNotDelivered) -> None:
@@ -202,55 +259,58 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
             logger.warning("could not post the delivery receipt instance_id=%s: %s", instance_id,
                            type(error).__name__)
 
-    async def _deliver_in(self, context: TurnContext, event: VerifiedOutcome) -> None:
-        outcome = event.outcome
-        fields = {"instance_id": outcome.instance_id, "conversation_id": outcome.conversation_id}
-        awaited = awaited_operation(await self._dialog_state.get(context))
+    async def _deliver_in(self, context: TurnContext, event: VerifiedEvent) -> None:
+        what = _what(event)
+        fields = {"what": what, "instance_id": event.instance_id,
+                  "conversation_id": event.reference.conversation.id}
+        awaited = LongOperationPrompt.awaited(await self._dialog_state.get(context))
         delivered: list[Any] = list(await self._delivered.get(context) or [])
-        if outcome.instance_id in delivered:
-            logger.warning("duplicate outcome dropped instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
+        if event.instance_id in delivered:
+            # Its outcome was shown: neither it again nor a late question of the same operation.
+            logger.warning("duplicate %(what)s dropped instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
                            fields)
             return
-        if awaited is None or awaited.instance_id != outcome.instance_id:
-            logger.warning(
-                "stale outcome dropped (no prompt waits for it) instance_id=%(instance_id)s "
-                "conversation_id=%(conversation_id)s", fields,
-            )
+        why_not = not_awaited(awaited, event.instance_id, event.reference.service_url)
+        if why_not is not None:
+            stale = why_not == NOBODY_WAITS
+            logger.warning(("stale %(what)s dropped (%(why)s)" if stale else "%(what)s dropped: %(why)s")
+                           + " instance_id=%(instance_id)s conversation_id=%(conversation_id)s",
+                           {**fields, "why": why_not})
             return
-        if awaited.service_url and awaited.service_url != event.reference.service_url:
-            logger.warning(
-                "outcome dropped: serviceUrl differs from the one the operation was started with "
-                "instance_id=%(instance_id)s conversation_id=%(conversation_id)s", fields,
-            )
-            return
-        # The continuation activity arrives with value None (botbuilder-notes §3); the prompt recognizes the outcome.
-        context.activity.value = outcome.to_json()
+        # Read and verified once, in this turn: the prompt and the dialog take it from the turn state.
+        context.turn_state[VERIFIED_EVENT] = event
         pending = await self._pending.get(context)
         ledger = SendLedger(
             list(pending.get("sent") or [])
-            if isinstance(pending, dict) and pending.get("instanceId") == outcome.instance_id else []
+            if isinstance(pending, dict) and pending.get("instanceId") == event.delivery_key else []
         )
         context.turn_state[SEND_LEDGER] = ledger
         try:
-            async with claimed(self._claims, outcome.instance_id, self._claim_seconds) as claim:
+            # Claimed by its delivery key: an outcome by its instance id, each question of it by its own.
+            async with claimed(self._claims, event.delivery_key, self._claim_seconds) as claim:
                 if not claim:
-                    logger.warning("duplicate outcome dropped (claimed and delivered by another turn) "
+                    logger.warning("duplicate %(what)s dropped (claimed and delivered by another turn) "
                                    "instance_id=%(instance_id)s conversation_id=%(conversation_id)s", fields)
                     return
                 await self._dialog_runner.run(context)
         except OutcomeNotDelivered as failure:
             if not isinstance(failure, DeliveryRefused):
-                await self._remember_sent(context, outcome.instance_id, ledger)
+                await self._remember_sent(context, event.delivery_key, ledger)
             raise
         finally:
             del context.turn_state[SEND_LEDGER]
-        delivered.append(outcome.instance_id)
-        await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
+        if isinstance(event, VerifiedOutcome):
+            delivered.append(event.instance_id)
+            await self._delivered.set(context, delivered[-DELIVERED_OUTCOMES_KEPT:])
         if pending is not None:
             await self._pending.delete(context)
         await self._conversation_state.save_changes(context)
-        logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
-                    outcome.status.value, outcome.instance_id, outcome.conversation_id)
+        if isinstance(event, VerifiedOutcome):
+            logger.info("outcome delivered status=%s instance_id=%s conversation_id=%s",
+                        event.outcome.status.value, event.instance_id, event.outcome.conversation_id)
+        else:
+            logger.info("question delivered step=%d instance_id=%s conversation_id=%s",
+                        event.question.step, event.instance_id, event.question.conversation_id)
 
     async def _remember_sent(self, context: TurnContext, instance_id: str, ledger: SendLedger) -> None:
         """Save what this failed attempt delivered, and nothing else: the retry replays the dialog from the state
@@ -265,6 +325,10 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         except Exception:
             # The retry then sends the outcome's message again: shown twice, which beats never.
             logger.exception("could not save what a failed delivery sent instance_id=%s", instance_id)
+
+
+def _what(event: VerifiedEvent) -> str:
+    return "outcome" if isinstance(event, VerifiedOutcome) else "question"
 
 
 def _is_outcome_event(turn_context: TurnContext) -> bool:

@@ -3,10 +3,11 @@
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.choices import Choice, ListStyle
-from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
+from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions, PromptValidatorContext
 from botframework.connector import Channels
 
 from bot import texts
+from bot.files import carries_files
 from bot.long_operation_prompt import PROMPT_ID, LongOperationPrompt, LongOperationPromptOptions
 from bot.operation_inputs import INPUTS_WATERFALL_ID, add_input_dialogs
 from bot.operations_client import Operations
@@ -20,11 +21,20 @@ CHOICE_PROMPT_ID = "OptionPrompt"
 OPTION_VALUE = "option"
 
 
+async def _option_chosen(prompt_context: PromptValidatorContext) -> bool:
+    """The choice prompt's validator: an option recognized. A message with files and no option is asked again with
+    a retry prompt that says files are not used; any other miss with the plain prompt. botbuilder's Prompt hands
+    this same options object to the retry (prompt.py continue_dialog), so it is set (or reset) on every try."""
+    files = carries_files(prompt_context.context.activity)
+    prompt_context.options.retry_prompt = MessageFactory.text(texts.FILES_NOT_USED) if files else None
+    return bool(prompt_context.recognized.succeeded)
+
+
 class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder ships no type hints
     def __init__(self, operations: Operations) -> None:
         super().__init__(DIALOG_ID)
         self.add_dialog(WaterfallDialog(WATERFALL_ID, [self._choose_option, self._run_operation, self._report]))
-        self.add_dialog(ChoicePrompt(CHOICE_PROMPT_ID))
+        self.add_dialog(ChoicePrompt(CHOICE_PROMPT_ID, _option_chosen))
         self.add_dialog(LongOperationPrompt(operations))
         add_input_dialogs(self)
         self.initial_dialog_id = WATERFALL_ID
@@ -55,9 +65,10 @@ class LongOperationDialog(ComponentDialog):  # type: ignore[misc]  # botbuilder 
         )
 
     async def _report(self, step: WaterfallStepContext) -> DialogTurnResult:
-        # None: the prompt already told the user why there is no outcome (start failed, cancelled, ended).
-        if step.result is not None:
-            outcome = Outcome.from_json(step.result)
+        # None: the prompt already told the user why there is no outcome (start failed, cancelled, ended). Otherwise
+        # the outcome the proactive turn verified, handed over as it is (bot/outcome_event.py VERIFIED_EVENT).
+        if isinstance(step.result, Outcome):
+            outcome = step.result
             option = str(step.values.get(OPTION_VALUE, ""))
             if outcome.status is OutcomeStatus.COMPLETED and outcome.data is not None:
                 # A structured result: the sentence, with the operation's result as a card (bot/result_cards.py).

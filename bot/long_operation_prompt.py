@@ -1,18 +1,18 @@
 """LongOperationPrompt: starts an operation and waits for its outcome (a port of the C# sample's ActivityPrompt).
 
-While it waits, a message gets live progress, "status" answers progress, "cancel" terminates the
-orchestration. It ends with the outcome JSON when the proactive ``ContinueConversation`` turn brings the
-outcome of exactly the awaited instance, or with None when there is nothing more to wait for (start failed,
-cancelled, the orchestration ended without an outcome). Its state holds only plain JSON data, so a waiting
-prompt survives a restart of the bot.
+While it waits, a message gets live progress, "status" answers progress, "cancel" terminates the orchestration, and
+when the operation has asked a question (contract/question.py), the owner's message answers it. It ends with the
+verified Outcome when the proactive turn brings the outcome of exactly the awaited instance, or with None when there
+is nothing more to wait for (start failed, cancelled, the orchestration ended without an outcome). What it waits for
+lives in its state as plain JSON (bot/awaited.py), so a waiting prompt survives a restart of the bot;
+``LongOperationPrompt.awaited`` reads it for outcome delivery and status alike.
 """
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import Dialog, DialogContext, DialogInstance, DialogState, DialogTurnResult
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from botbuilder.dialogs.prompts import (
     ActivityPrompt,
     PromptOptions,
@@ -22,21 +22,34 @@ from botbuilder.dialogs.prompts import (
 from botbuilder.schema import ActivityTypes
 
 from bot import texts
+from bot.awaited import (
+    ANSWERED_KEY,
+    OPERATION_KEY,
+    OWNER_KEY,
+    PROMPT_ID,
+    QUESTION_KEY,
+    Awaited,
+    awaited_in,
+    not_awaited,
+)
 from bot.errors import OperationsError, OperationUnknown
-from bot.operations_client import Operations, OperationStatus, StartedOperation, TerminateResult
+from bot.files import carries_files
+from bot.open_question import has_expired, question_activity, read_answer
+from bot.operations_client import (
+    AnswerResult,
+    Operations,
+    OperationStatus,
+    StartedOperation,
+    TerminateResult,
+)
+from bot.outcome_event import VERIFIED_EVENT, VerifiedOutcome, VerifiedQuestion
 from bot.proactive import continuation_activity
-from contract import CONTINUE_CONVERSATION_EVENT, ContractError, Outcome, StartRequest
+from bot.progress_cards import still_working_reply
+from contract import Answer, Question, Stage, StartRequest
 
 logger = logging.getLogger(__name__)
 
-PROMPT_ID = "LongOperationPrompt"
-# Key of the started operation (StartedOperation.to_state()) in the prompt's state
-# (``instance.state["state"]``, next to AttemptCount).
-OPERATION_KEY = "operation"
-# Key of the member who started it ({"id", "name"} of the message's sender), next to OPERATION_KEY. In a group
-# conversation (a Teams channel or group chat) every member shares the dialog, but only the owner may cancel.
-# A state saved before this key existed has no owner: anyone may cancel, as then.
-OWNER_KEY = "owner"
+__all__ = ["PROMPT_ID", "LongOperationPrompt", "LongOperationPromptOptions"]
 
 
 class LongOperationPromptOptions(PromptOptions):  # type: ignore[misc]  # botbuilder ships no type hints
@@ -56,8 +69,11 @@ async def _accept_recognized(prompt_context: PromptValidatorContext) -> bool:
 
 
 class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
+    # What the prompt in a conversation's dialog state waits for (bot/awaited.py), or None.
+    awaited = staticmethod(awaited_in)
+
     def __init__(self, operations: Operations) -> None:
-        # Always PROMPT_ID: awaited_operation finds the waiting prompt in the dialog state by this id.
+        # Always PROMPT_ID: awaited_in finds the waiting prompt in the dialog state by this id.
         super().__init__(PROMPT_ID, _accept_recognized)
         self._operations = operations
 
@@ -89,16 +105,23 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         activity = dialog_context.context.activity
         if activity.type != ActivityTypes.message:
+            verified = dialog_context.context.turn_state.get(VERIFIED_EVENT)
+            if isinstance(verified, VerifiedQuestion):
+                return await self._show_question(dialog_context, verified)
             # Events go through recognition; anything but the awaited outcome changes nothing visible.
             return await super().continue_dialog(dialog_context)
-        operation = started_operation(dialog_context.active_dialog)
+        awaited = Awaited.of_instance(dialog_context.active_dialog)
+        operation = awaited.operation
+        if carries_files(activity):
+            # Said first; the message's words still get their usual answer (progress, status or cancel) below.
+            await dialog_context.context.send_activity(texts.files_while_running(operation.option))
         words = (activity.text or "").strip().lower()
+        sender_id = activity.from_property.id if activity.from_property is not None else None
         if words in texts.CANCEL_WORDS:
-            owner = operation_owner(dialog_context.active_dialog)
-            sender = activity.from_property
-            if owner is not None and (sender is None or sender.id != owner.id):
+            if not awaited.is_owner(sender_id):
                 # Another member's operation: they may ask its status (below), not stop it.
-                await dialog_context.context.send_activity(texts.not_yours_to_cancel(operation.option, owner.name))
+                owner_name = awaited.owner.name if awaited.owner is not None else ""
+                await dialog_context.context.send_activity(texts.not_yours_to_cancel(operation.option, owner_name))
                 return Dialog.end_of_turn
             return await self._cancel(dialog_context, operation)
         try:
@@ -121,9 +144,12 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
             )
             return await dialog_context.end_dialog(None)
         if words in texts.STATUS_WORDS:
-            await dialog_context.context.send_activity(texts.status_reply(operation.option, status))
+            await dialog_context.context.send_activity(_status_reply(awaited, status))
+        elif awaited.question is not None:
+            await self._answer(dialog_context, awaited, awaited.question)
         else:
-            await dialog_context.context.send_activity(texts.still_performing(operation.option, status))
+            # The sentence with the progress card's bar (bot/progress_cards.py), the proactive reports' bar.
+            await dialog_context.context.send_activity(still_working_reply(operation.option, status))
         return Dialog.end_of_turn
 
     async def on_recognize(
@@ -131,18 +157,69 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
     ) -> PromptRecognizerResult:
         result = PromptRecognizerResult()
         result.succeeded = False
-        activity = context.activity
-        if activity.type != ActivityTypes.event or activity.name != CONTINUE_CONVERSATION_EVENT:
-            return result
-        try:
-            outcome = Outcome.from_json(activity.value)
-        except ContractError:
-            return result
-        awaited = state_operation(state)
-        if awaited is not None and outcome.instance_id == awaited.instance_id:
+        # Verified once, by the proactive turn that brought it (bot/long_operation_bot.py), and kept in turn state.
+        verified = context.turn_state.get(VERIFIED_EVENT)
+        if isinstance(verified, VerifiedOutcome) and not not_awaited(
+            Awaited.of_state(state), verified.instance_id, verified.reference.service_url
+        ):
             result.succeeded = True
-            result.value = outcome.to_json()
+            result.value = verified.outcome
         return result
+
+    async def _show_question(self, dialog_context: DialogContext, verified: VerifiedQuestion) -> DialogTurnResult:
+        """Show a question once and keep waiting; its answer is the owner's next message."""
+        state = dialog_context.active_dialog.state[self.persisted_state]
+        awaited = Awaited.of_state(state)
+        question = verified.question
+        if awaited is None or not_awaited(awaited, verified.instance_id, verified.reference.service_url):
+            return Dialog.end_of_turn
+        if awaited.has_seen(question):
+            logger.warning("duplicate question dropped instance_id=%s step=%d", question.instance_id, question.step)
+            return Dialog.end_of_turn
+        context = dialog_context.context
+        await context.send_activity(question_activity(context.activity.channel_id, awaited.operation.option, question))
+        state[QUESTION_KEY] = question.to_json()
+        logger.info("question shown instance_id=%s step=%d", question.instance_id, question.step)
+        return Dialog.end_of_turn
+
+    async def _answer(self, dialog_context: DialogContext, awaited: Awaited, question: Question) -> None:
+        context = dialog_context.context
+        activity = context.activity
+        option = awaited.operation.option
+        sender_id = activity.from_property.id if activity.from_property is not None else None
+        if not awaited.is_owner(sender_id):
+            owner_name = awaited.owner.name if awaited.owner is not None else ""
+            await context.send_activity(texts.not_yours_to_answer(option, owner_name))
+            return
+        if has_expired(question):
+            self._close_question(dialog_context, question)
+            await context.send_activity(texts.answer_too_late(question.text))
+            return
+        if not awaited.operation.send_event_url:
+            await context.send_activity(texts.cannot_answer(option))
+            return
+        reading = read_answer(question, activity.text)
+        if reading.answer is None:
+            await context.send_activity(question_activity(activity.channel_id, option, question, reading.retry))
+            return
+        try:
+            result = await self._operations.answer(
+                awaited.operation, question.event_name, Answer(question.question_id, reading.answer))
+        except OperationsError as error:
+            logger.warning("answer not sent instance_id=%s: %s", question.instance_id, error)
+            await context.send_activity(texts.answer_failed(option, error.reason))
+            return
+        self._close_question(dialog_context, question)
+        if result is not AnswerResult.SENT:
+            await context.send_activity(texts.answer_too_late(question.text))
+            return
+        logger.info("answer sent instance_id=%s step=%d", question.instance_id, question.step)
+        await context.send_activity(texts.answer_sent(option, reading.answer))
+
+    def _close_question(self, dialog_context: DialogContext, question: Question) -> None:
+        state = dialog_context.active_dialog.state[self.persisted_state]
+        state.pop(QUESTION_KEY, None)
+        state[ANSWERED_KEY] = [*list(state.get(ANSWERED_KEY) or []), question.question_id]
 
     async def _status(self, operation: StartedOperation) -> OperationStatus | None:
         try:
@@ -170,48 +247,14 @@ class LongOperationPrompt(ActivityPrompt):  # type: ignore[misc]
         return await dialog_context.end_dialog(None)
 
 
-def started_operation(instance: DialogInstance) -> StartedOperation:
-    operation = state_operation(instance.state.get(ActivityPrompt.persisted_state))
-    if operation is None:
-        raise KeyError("the long operation prompt has no started operation in its state")
-    return operation
-
-
-@dataclass(frozen=True)
-class Owner:
-    id: str
-    name: str
-
-
-def operation_owner(instance: DialogInstance) -> Owner | None:
-    """Who started the waiting operation, or None for a state saved before owners were kept."""
-    state = instance.state.get(ActivityPrompt.persisted_state)
-    data = state.get(OWNER_KEY) if isinstance(state, dict) else None
-    if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
-        return Owner(id=data["id"], name=str(data.get("name") or ""))
-    return None
-
-
-def state_operation(state: object) -> StartedOperation | None:
-    """The operation in a prompt's inner state dict (the one ``on_recognize`` receives)."""
-    if not isinstance(state, dict):
-        return None
-    data = state.get(OPERATION_KEY)
-    if isinstance(data, dict):
-        return StartedOperation.from_state(data)
-    return None
-
-
-def awaited_operation(dialog_state: object) -> StartedOperation | None:
-    """The operation a LongOperationPrompt anywhere in this (nested) dialog stack is waiting for, if any."""
-    if not isinstance(dialog_state, DialogState):
-        return None
-    for instance in dialog_state.dialog_stack:
-        if not isinstance(instance.state, dict):
-            continue
-        if instance.id == PROMPT_ID:
-            return state_operation(instance.state.get(ActivityPrompt.persisted_state))
-        found = awaited_operation(instance.state.get("dialogs"))
-        if found is not None:
-            return found
-    return None
+def _status_reply(awaited: Awaited, status: OperationStatus | None) -> str:
+    """The status, which says so while the operation waits for an answer (its question open here, or still on
+    its way while the custom status already reads WAITING)."""
+    option = awaited.operation.option
+    if awaited.question is not None:
+        return texts.waiting_status_reply(option, status, awaited.question.text)
+    progress = status.progress if status is not None else None
+    if (progress is not None and progress.stage is Stage.WAITING
+            and f"{awaited.operation.instance_id}:{progress.step}" not in awaited.answered):
+        return texts.waiting_status_reply(option, status, None)
+    return texts.status_reply(option, status)

@@ -1,4 +1,4 @@
-"""The bot's client for the function app: start an operation, read its progress, terminate it.
+"""The bot's client for the function app: start an operation, read its progress, answer its question, terminate it.
 
 The only module that speaks HTTP to the function app. It turns every failure into an
 ``OperationsError`` whose ``reason`` is plain words the dialog can show the user.
@@ -17,8 +17,9 @@ import aiohttp
 
 from bot.errors import OperationRejected, OperationsError, OperationsUnavailable, OperationUnknown
 from bot.settings import BotSettings
+from bot.tracing import start_call_span
 from bot.turn_slots import network_wait
-from contract import ContractError, Progress, StartRequest, error_message
+from contract import Answer, ContractError, Progress, StartRequest, error_message
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ class StartedOperation:
     # The serviceUrl of the continuation sent at start: an outcome event must come back with the same one,
     # since the signature does not cover the continuation and the bot posts (with its token) to that URL.
     service_url: str = ""
+    # Durable's sendEventPostUri, with the literal ``{eventName}`` placeholder and the system key in ``code=``: where
+    # the owner's answer to a question goes (contract/question.py). "" in a state saved before questions existed.
+    send_event_url: str = ""
 
     def to_state(self) -> dict[str, str]:
         return {
@@ -50,6 +54,7 @@ class StartedOperation:
             "statusQueryGetUri": self.status_query_url,
             "terminatePostUri": self.terminate_url,
             "serviceUrl": self.service_url,
+            "sendEventPostUri": self.send_event_url,
         }
 
     @classmethod
@@ -60,6 +65,7 @@ class StartedOperation:
             status_query_url=str(data["statusQueryGetUri"]),
             terminate_url=str(data["terminatePostUri"]),
             service_url=str(data.get("serviceUrl", "")),
+            send_event_url=str(data.get("sendEventPostUri", "")),
         )
 
 
@@ -81,6 +87,13 @@ class TerminateResult(Enum):
     NOT_FOUND = "not_found"
 
 
+class AnswerResult(Enum):
+    SENT = "sent"
+    # The instance is over (410) or gone (404): nobody waits for the answer any more.
+    ALREADY_FINISHED = "already_finished"
+    NOT_FOUND = "not_found"
+
+
 class Operations(Protocol):
     """What the dialogs need from the function app (the real client below, or a test double)."""
 
@@ -89,6 +102,8 @@ class Operations(Protocol):
     async def status(self, operation: StartedOperation) -> OperationStatus: ...
 
     async def terminate(self, operation: StartedOperation, reason: str) -> TerminateResult: ...
+
+    async def answer(self, operation: StartedOperation, event_name: str, answer: Answer) -> AnswerResult: ...
 
 
 # Start requests one bot instance has at the function app at once; the others wait in the bot, slot released.
@@ -119,21 +134,26 @@ class OperationsClient:
         url = f"{self._base_url}/api/operations"
         # The function key goes to the starter, and only there (see _call).
         headers = {"x-functions-key": self._key} if self._key else {}
-        status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers,
-                                        places=self._starts)
-        if status not in (200, 201, 202):
-            raise _refusal(status, body)
-        try:
-            return StartedOperation(
-                instance_id=_text(body, "id"),
-                option=request.option,
-                status_query_url=_text(body, "statusQueryGetUri"),
-                terminate_url=_text(body, "terminatePostUri"),
-                service_url=str(request.continuation.get("serviceUrl", "")),
-            )
-        except ValueError as error:
-            logger.warning("start answer not understood: %s", error)
-            raise OperationRejected(NOT_UNDERSTOOD, status) from None
+        with start_call_span(request, headers) as call:
+            status, body = await self._call("POST", url, json_body=request.to_json(), headers=headers,
+                                            places=self._starts)
+            if status not in (200, 201, 202):
+                raise _refusal(status, body)
+            try:
+                started = StartedOperation(
+                    instance_id=_text(body, "id"),
+                    option=request.option,
+                    status_query_url=_text(body, "statusQueryGetUri"),
+                    terminate_url=_text(body, "terminatePostUri"),
+                    service_url=str(request.continuation.get("serviceUrl", "")),
+                    # Optional here: without it the operation runs, and only a question it asks cannot be answered.
+                    send_event_url=str(body.get("sendEventPostUri") or ""),
+                )
+            except ValueError as error:
+                logger.warning("start answer not understood: %s", error)
+                raise OperationRejected(NOT_UNDERSTOOD, status) from None
+            call.started(started.instance_id)
+            return started
 
     async def status(self, operation: StartedOperation) -> OperationStatus:
         status, body = await self._call("GET", operation.status_query_url)
@@ -162,6 +182,21 @@ class OperationsClient:
             return TerminateResult.ALREADY_FINISHED
         if status == 404:
             return TerminateResult.NOT_FOUND
+        raise _refusal(status, body)
+
+    async def answer(self, operation: StartedOperation, event_name: str, answer: Answer) -> AnswerResult:
+        """Raise the answer as the external event ``event_name`` (HttpApiHandler's raiseEvent: 202 accepted, 410 the
+        instance is over, 404 unknown; it takes only application/json, which ``json=`` sends)."""
+        if not operation.send_event_url:
+            raise ValueError("the operation has no sendEventPostUri (a state saved before questions existed)")
+        url = operation.send_event_url.replace("{eventName}", quote(event_name, safe=""))
+        status, body = await self._call("POST", url, json_body=answer.to_json())
+        if status == 202:
+            return AnswerResult.SENT
+        if status == 410:
+            return AnswerResult.ALREADY_FINISHED
+        if status == 404:
+            return AnswerResult.NOT_FOUND
         raise _refusal(status, body)
 
     async def _call(self, method: str, url: str, json_body: Any = None,

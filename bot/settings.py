@@ -16,7 +16,8 @@ from bot.conversation_leases import (
 from bot.errors import SettingsError
 from bot.state_expiry import DEFAULT_CONVERSATION_STATE_DAYS, SECONDS_PER_DAY
 from bot.turn_slots import DEFAULT_TURN_SLOTS, MAX_TURN_SLOTS
-from contract import OUTCOME_WINDOW_SECONDS, normalize_signing_key
+from contract import OUTCOME_WINDOW_SECONDS, ContractError, normalize_signing_key
+from contract.tracing import TracingSettings, parse_tracing_settings
 
 DEFAULT_PORT = 3978
 # devhost/part_identity.py's names, repeated: the bot does not import the devhost.
@@ -70,6 +71,8 @@ class BotSettings:
                       conversation for at most this long.
     ProactiveSendTimeout  seconds one send into the user's conversation may take when delivering an outcome
                       (default 5, at most 7; a timed-out delivery fails and the function app retries it)
+    OTEL_TRACES_EXPORTER / APPLICATIONINSIGHTS_CONNECTION_STRING / OTEL_SERVICE_NAME
+                      tracing (contract/tracing.py, bot/tracing.py; off by default)
     """
 
     signing_key: str
@@ -89,6 +92,7 @@ class BotSettings:
     part_nonce: str = ""
     proactive_send_timeout: float = DEFAULT_PROACTIVE_SEND_TIMEOUT
     lease_seconds: int = DEFAULT_LEASE_SECONDS
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def __post_init__(self) -> None:
         if not self.signing_key:
@@ -161,6 +165,7 @@ class BotSettings:
             part_nonce=env.get(PART_NONCE_ENV, ""),
             proactive_send_timeout=_float(env, "ProactiveSendTimeout", DEFAULT_PROACTIVE_SEND_TIMEOUT),
             lease_seconds=_int(env, "ConversationLeaseSeconds", DEFAULT_LEASE_SECONDS),
+            tracing=_tracing(env),
         )
 
 
@@ -229,6 +234,13 @@ def _check_lease_seconds(seconds: int, store: StateStore) -> None:
         why = " (Azure's blob leases last 15-60 s)" if store.kind == "blob" else ""
         raise SettingsError("ConversationLeaseSeconds",
                             f"expected whole seconds from {low} to {MAX_LEASE_SECONDS}{why}, got {seconds}")
+
+
+def _tracing(env: Mapping[str, str]) -> TracingSettings:
+    try:
+        return parse_tracing_settings(env)
+    except ContractError as error:
+        raise SettingsError(error.field, error.problem) from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -1,13 +1,15 @@
 """Every sentence the bot says, in one place (texts from Microsoft's "Manage a long-running operation" sample)."""
 
 from bot.operations_client import OperationStatus
-from contract import Outcome, OutcomeStatus
+from contract import MAX_ANSWER_CHARS, Outcome, OutcomeStatus
 
 CHOOSE_OPTION = "Please select a long operation test option."
 ONE_MOMENT = "...one moment please...."
 CANCEL_WORDS = frozenset({"cancel", "stop", "abort"})
 STATUS_WORDS = frozenset({"status", "progress"})
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side, so let's start over."
+# The choice prompt's retry for a message with files and no option (its choices follow it).
+FILES_NOT_USED = f"Sorry, I don't use files. {CHOOSE_OPTION}"
 
 
 def start_failed(reason: str) -> str:
@@ -23,6 +25,11 @@ def progress_text(status: OperationStatus | None) -> str:
         return "(progress is not available right now)"
     progress = status.progress
     return f"{progress.percent}% done (step {progress.step} of {progress.steps})."
+
+
+def files_while_running(option: str) -> str:
+    """A message with files while an operation runs; its usual answer (progress, status, cancel) follows."""
+    return f"Sorry, I can't use files while the long operation: {option} is running, so I left yours unopened."
 
 
 def still_performing(option: str, status: OperationStatus | None) -> str:
@@ -80,6 +87,9 @@ def outcome_text(outcome: Outcome, option: str) -> str:
         if outcome.result:
             return f"Thanks for waiting. {outcome.result}"
         return f"Thanks for waiting. The long operation: {option} has finished."
+    if reason is not None and reason.unanswered is not None:
+        return unanswered(option, reason.unanswered.question, reason.unanswered.timeout_seconds,
+                          reason.timeout_seconds if reason.unanswered.by_deadline else None)
     if outcome.status is OutcomeStatus.TIMED_OUT:
         if reason is None:  # from a function app of the previous contract
             return f"Sorry, the long operation: {option} took too long and was stopped."
@@ -129,3 +139,92 @@ def result_card_intro(option: str) -> str:
 def result_card_title(option: str) -> str:
     """The title line of a result card."""
     return f"Result of {option}"
+
+
+# Questions a step asks mid-run (operations/api.py Ask, contract/question.py). The question itself is the
+# operation's own words, like its result text; these sentences frame it.
+
+
+def question_prompt(option: str, question: str, free_text: bool) -> str:
+    """The question as the conversation sees it; choices come with it as buttons (botbuilder's ChoiceFactory)."""
+    if free_text:
+        return f"The long operation: {option} asks: {question} Please type your answer."
+    return f"The long operation: {option} asks: {question}"
+
+
+def answer_retry(choices: tuple[str, ...]) -> str:
+    """An answer that is none of the choices: asked again, with the buttons."""
+    alternatives = choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + " or " + choices[-1]
+    return f"Sorry, that is not one of the answers. Please choose {alternatives}."
+
+
+def answer_empty(question: str) -> str:
+    return f'Please type your answer to "{question}".'
+
+
+def answer_too_long(length: int) -> str:
+    return (f"Sorry, that answer is {length} characters long; please answer in at most {MAX_ANSWER_CHARS} "
+            "characters.")
+
+
+def answer_sent(option: str, answer: str) -> str:
+    return f'Thanks, I passed on your answer "{answer}". The long operation: {option} carries on.'
+
+
+def answer_failed(option: str, reason: str) -> str:
+    return f"Sorry, I could not pass on your answer to the long operation: {option}: {reason}. Please try again."
+
+
+def answer_too_late(question: str) -> str:
+    """The answer came after the operation stopped waiting for it (its timeout passed, or the operation ended)."""
+    return f'Sorry, the question "{question}" is no longer open: it was not answered in time.'
+
+
+def cannot_answer(option: str) -> str:
+    """The waiting state was saved before the bot kept the URL answers go to (sendEventPostUri)."""
+    return (f"Sorry, I cannot pass on answers to the long operation: {option}: it was started before I could take "
+            "answers. You can cancel it; otherwise it stops when its question is not answered in time.")
+
+
+def not_yours_to_answer(option: str, owner_name: str) -> str:
+    """Another member of a group conversation answered: only whoever started the operation may."""
+    who = owner_name or "another member"
+    only = owner_name or "they"
+    return (f"Sorry, {who} started the long operation: {option}, so only {only} can answer its question. "
+            "You can still ask for its status.")
+
+
+def waiting_status_reply(option: str, status: OperationStatus | None, question: str | None) -> str:
+    """The status while the operation waits for an answer; ``question`` is None when it has not arrived yet."""
+    progress = status.progress if status is not None else None
+    facts = ("progress is not available right now" if progress is None
+             else f"{progress.percent}% done, step {progress.step} of {progress.steps}")
+    if question is None:
+        return (f"Long operation {option}: waiting for an answer to a question that is on its way to this "
+                f"conversation ({facts}).")
+    return f'Long operation {option}: waiting for your answer to "{question}" ({facts}).'
+
+
+def unanswered(option: str, question: str, timeout_seconds: float, deadline_seconds: float | None) -> str:
+    """Nobody answered in time: within the question's timeout, or before the operation's deadline when that came
+    first (``deadline_seconds``, counted from the start)."""
+    if deadline_seconds is not None:
+        return (f'Sorry, the long operation: {option} stopped: no answer to "{question}" before its deadline, '
+                f"{duration(deadline_seconds)} after the start.")
+    return f'Sorry, the long operation: {option} stopped: no answer to "{question}" within {duration(timeout_seconds)}.'
+
+
+def progress_line(option: str, step: int, steps: int, percent: int) -> str:
+    """A progress report as one short message, and the text of the progress card: "count primes: step 2 of 4
+    (50%)"."""
+    return f"{option}: step {step} of {steps} ({percent}%)"
+
+
+def progress_card_title(option: str) -> str:
+    """The title line of the progress card, above its bar."""
+    return f"Working on {option}"
+
+
+def progress_card_caption(step: int, steps: int, percent: int) -> str:
+    """The line under the progress card's bar."""
+    return f"Step {step} of {steps} ({percent}%)"

@@ -12,50 +12,76 @@ from contract.events import (
     LONG_OPERATION_RESPONSE_EVENT,
     OPTIONS,
     OUTCOME_KIND,
+    QUESTION_KIND,
 )
 from contract.instance_ids import instance_id_prefix, make_instance_id
 from contract.legacy_outcome import verify_legacy_outcome
 from contract.outcome import Outcome, OutcomeStatus
-from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent
+from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent, QuestionEvent
 from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
+from contract.progress_report import (
+    PROGRESS_KIND,
+    ProgressEvent,
+    ProgressReport,
+    event_kind,
+    sign_progress,
+    verify_progress,
+)
+from contract.question import ANSWER_EVENT_PREFIX, MAX_ANSWER_CHARS, Answer, Question, answer_event_name
 from contract.receipt import DeliveryReceipt, ReceiptVerdict, sign_receipt, verify_receipt
 from contract.retry_after import retry_after_seconds
 from contract.routing import Routing
-from contract.signing import normalize_signing_key, sign_outcome, verify_outcome
+from contract.signing import normalize_signing_key, sign_outcome, sign_question, verify_outcome, verify_question
 from contract.start import MAX_START_BODY_BYTES, StartRequest, validate_continuation
-from contract.stop_reason import StopReason
+from contract.stop_reason import StopReason, Unanswered
 
 __all__ = [
+    "ANSWER_EVENT_PREFIX",
     "CONTINUE_CONVERSATION_EVENT",
     "DELIVERY_RECEIPT_EVENT",
     "LONG_OPERATION_RESPONSE_EVENT",
+    "MAX_ANSWER_CHARS",
     "MAX_START_BODY_BYTES",
     "OPTIONS",
     "ORCHESTRATOR_SENDER",
     "OUTCOME_KIND",
     "OUTCOME_WINDOW_SECONDS",
+    "PROGRESS_KIND",
+    "QUESTION_KIND",
+    "Answer",
     "ContractError",
     "DeliveryReceipt",
     "Outcome",
     "OutcomeEvent",
     "OutcomeStatus",
     "Progress",
+    "ProgressEvent",
+    "ProgressReport",
+    "Question",
+    "QuestionEvent",
     "ReceiptVerdict",
     "Routing",
     "Stage",
     "StartRequest",
     "StopReason",
+    "Unanswered",
+    "answer_event_name",
     "error_body",
     "error_message",
+    "event_kind",
     "instance_id_prefix",
     "make_instance_id",
     "normalize_signing_key",
     "retry_after_seconds",
     "sign_outcome",
+    "sign_progress",
+    "sign_question",
     "sign_receipt",
     "validate_continuation",
     "verify_legacy_outcome",
     "verify_outcome",
+    "verify_progress",
+    "verify_question",
     "verify_receipt",
 ]

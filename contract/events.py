@@ -8,6 +8,8 @@ LONG_OPERATION_RESPONSE_EVENT: Final = "LongOperationResponse"
 CONTINUE_CONVERSATION_EVENT: Final = "ContinueConversation"
 # The `kind` of an outcome; the prompt recognizes an outcome by it.
 OUTCOME_KIND: Final = "LongOperationComplete"
+# The `kind` of a question a step asks mid-run (contract/question.py), carried in the same event as an outcome.
+QUESTION_KIND: Final = "LongOperationQuestion"
 
 # The operations a user can pick; the function app's catalogue implements exactly these (a test checks it).
 OPTIONS: Final = ("option 1", "option 2", "option 3")

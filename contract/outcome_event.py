@@ -10,6 +10,7 @@ from typing import Any, Final
 from contract._fields import require_object
 from contract.events import LONG_OPERATION_RESPONSE_EVENT
 from contract.outcome import Outcome
+from contract.question import Question
 from contract.routing import Routing
 from contract.start import validate_continuation
 
@@ -31,12 +32,7 @@ class OutcomeEvent:
         return Routing.of(self.continuation)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "type": "event",
-            "name": LONG_OPERATION_RESPONSE_EVENT,
-            "from": dict(self.sender),
-            "value": {**self.continuation, "value": self.outcome.to_json()},
-        }
+        return response_event(self.continuation, self.outcome.to_json(), self.sender)
 
     @classmethod
     def from_value(cls, value: object) -> "OutcomeEvent":
@@ -44,3 +40,32 @@ class OutcomeEvent:
         continuation = validate_continuation(require_object(value, "value"))
         outcome = Outcome.from_json(continuation.get("value"))
         return cls({k: v for k, v in continuation.items() if k != "value"}, outcome)
+
+
+@dataclass(frozen=True)
+class QuestionEvent:
+    """The same event carrying a question a step asks (contract/question.py) instead of an outcome."""
+
+    continuation: dict[str, Any]
+    question: Question
+    sender: dict[str, str] = field(default_factory=lambda: dict(ORCHESTRATOR_SENDER))
+
+    @property
+    def routing(self) -> Routing:
+        return Routing.of(self.continuation)
+
+    def to_json(self) -> dict[str, Any]:
+        return response_event(self.continuation, self.question.to_json(), self.sender)
+
+    @classmethod
+    def from_value(cls, value: object) -> "QuestionEvent":
+        continuation = validate_continuation(require_object(value, "value"))
+        question = Question.from_json(continuation.get("value"))
+        return cls({k: v for k, v in continuation.items() if k != "value"}, question)
+
+
+def response_event(continuation: dict[str, Any], value: dict[str, Any], sender: dict[str, str]) -> dict[str, Any]:
+    """A LongOperationResponse event: the continuation, its value replaced by what the event carries."""
+    return {"type": "event", "name": LONG_OPERATION_RESPONSE_EVENT, "from": dict(sender),
+            "value": {**continuation, "value": value}}
+

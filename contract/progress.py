@@ -10,6 +10,8 @@ from contract.errors import ContractError
 
 class Stage(StrEnum):
     RUNNING = "running"
+    # A step asked the conversation a question (contract/question.py) and the orchestration waits for the answer.
+    WAITING = "waiting"
     NOTIFYING = "notifying"
     COMPLETED = "completed"
     FAILED = "failed"

@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 
 from contract.outcome import Outcome
+from contract.question import Question
 from contract.routing import Routing
 
 
@@ -23,6 +24,25 @@ def canonical_hmac(payload: object, key: str) -> str:
 
 def _signed_payload(outcome: Outcome, routing: Routing) -> dict[str, object]:
     return {"outcome": outcome.signing_fields(), "routing": routing.to_json()}
+
+
+def _signed_question(question: Question, routing: Routing) -> dict[str, object]:
+    # Under its own top-level key: a question's signature can never pass for an outcome's, nor the reverse.
+    return {"question": question.signing_fields(), "routing": routing.to_json()}
+
+
+def sign_question(question: Question, routing: Routing, key: str) -> Question:
+    """The question with its signature set, covering its fields and ``routing`` (as an outcome's)."""
+    if not key:
+        raise ValueError("the signing key is empty")
+    return replace(question, signature=canonical_hmac(_signed_question(question.unsigned(), routing), key))
+
+
+def verify_question(question: Question, routing: Routing, key: str) -> bool:
+    if not key or not question.signature:
+        return False
+    expected = canonical_hmac(_signed_question(question.unsigned(), routing), key)
+    return hmac.compare_digest(expected, question.signature)
 
 
 def sign_outcome(outcome: Outcome, routing: Routing, key: str) -> Outcome:

@@ -7,8 +7,34 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from contract._fields import require_int, require_number, require_object
+from contract._fields import require_int, require_number, require_object, require_str
 from contract.errors import ContractError
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """The operation stopped because its question (contract/question.py) got no answer in time: within the
+    question's own timeout, or (``by_deadline``) before the operation's deadline, which came first."""
+
+    question: str
+    timeout_seconds: float
+    by_deadline: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        timeout = self.timeout_seconds
+        return {"question": self.question,
+                "timeoutSeconds": int(timeout) if float(timeout).is_integer() else float(timeout),
+                "byDeadline": self.by_deadline}
+
+    @classmethod
+    def from_json(cls, value: object) -> "Unanswered":
+        data = require_object(value, "outcome.reason.unanswered")
+        by_deadline = data.get("byDeadline", False)
+        if not isinstance(by_deadline, bool):
+            raise ContractError("outcome.reason.unanswered.byDeadline", "expected a boolean")
+        return cls(question=require_str(data, "question", "outcome.reason.unanswered."),
+                   timeout_seconds=require_number(data, "timeoutSeconds", "outcome.reason.unanswered."),
+                   by_deadline=by_deadline)
 
 
 @dataclass(frozen=True)
@@ -21,6 +47,9 @@ class StopReason:
     attempts: int
     # The operation's deadline, in seconds after it started.
     timeout_seconds: float
+    # Set when the step's question got no answer in time (status timed_out); on the wire only then, so the reasons
+    # of the previous contract keep their exact form (and signature).
+    unanswered: Unanswered | None = None
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -37,19 +66,24 @@ class StopReason:
         # A whole number of seconds goes out as an integer: the signature covers this form, and a JSON stack on the
         # way (Direct Line's included) may write 60.0 as 60; after parsing, both sides produce the same form again.
         timeout = self.timeout_seconds
-        return {
+        data: dict[str, Any] = {
             "step": self.step,
             "steps": self.steps,
             "attempts": self.attempts,
             "timeoutSeconds": int(timeout) if float(timeout).is_integer() else float(timeout),
         }
+        if self.unanswered is not None:
+            data["unanswered"] = self.unanswered.to_json()
+        return data
 
     @classmethod
     def from_json(cls, value: object) -> "StopReason":
         data = require_object(value, "outcome.reason")
+        unanswered = data.get("unanswered")
         return cls(
             step=require_int(data, "step", "outcome.reason."),
             steps=require_int(data, "steps", "outcome.reason."),
             attempts=require_int(data, "attempts", "outcome.reason."),
             timeout_seconds=require_number(data, "timeoutSeconds", "outcome.reason."),
+            unanswered=None if unanswered is None else Unanswered.from_json(unanswered),
         )

@@ -4,6 +4,7 @@ No Azure or botbuilder imports here: the bot and the function app both read the 
 """
 
 from operations.api import (
+    Ask,
     ChoiceInput,
     Done,
     Input,
@@ -18,6 +19,7 @@ from operations.registry import REGISTRY
 
 __all__ = [
     "REGISTRY",
+    "Ask",
     "ChoiceInput",
     "Done",
     "Input",

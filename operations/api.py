@@ -10,8 +10,18 @@ at least once) and depend only on its ``StepInput``. A step's ``run`` may be a p
 (CPU or I/O): the activity runs it in a worker thread (``asyncio.to_thread``, orchestrator/steps.py), so the
 worker's event loop keeps serving other invocations; an ``async`` one is awaited on the loop.
 
+An operation may opt in to proactive progress (``progress_every_seconds``): after a step that is not the last, the
+orchestrator posts the conversation a progress report (step n of N) when at least that many seconds of the
+orchestration's clock have passed since its last report (or since the start), so a card with a progress bar keeps
+the user informed without asking (bot/progress_cards.py). Never after the last step: the outcome follows it.
+
 The last step returns ``Done``: a text result (``Done(text=...)``, shown as the seed's options show theirs) or a
 structured JSON result (``Done(data=...)``) with a ``kind`` the bot has a renderer for (bot/result_cards.py).
+
+A step that is not the last may return ``Ask`` instead of ``Next``: the orchestrator posts the question to the
+conversation, waits for the owner's answer (at most ``timeout_seconds``, and never past the operation's deadline)
+and runs the next step with ``StepInput.answer`` set; with no answer in time the operation stops, and the bot says
+that nobody answered (Durable's human-interaction pattern, README "Ask a question mid-run").
 """
 
 import inspect
@@ -21,8 +31,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract.errors import ContractError
+from contract.question import MAX_QUESTION_CHARS
 
 JsonObject = dict[str, Any]
+# Each report is a Direct Line post and a turn of the bot that sends into the user's conversation; channels throttle
+# a bot that sends faster (Teams: about one message per second per conversation, "Rate limiting for bots" in the
+# Teams docs), so reports come at most once a second.
+MIN_PROGRESS_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,8 @@ class StepInput:
     step_seconds: float = 0.0
     instance_id: str = ""
     attempt: int = 1
+    # The owner's answer when the previous step returned ``Ask``: one of its choices, or the free text; else None.
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +116,37 @@ class Done:
             raise ValueError("a structured result needs a 'kind' (which renderer shows it)")
 
 
-StepOutput = Next | Done
+@dataclass(frozen=True)
+class Ask:
+    """A step that is not the last asks the conversation a question, then carries ``state`` to the next step, which
+    sees the answer in ``StepInput.answer``. ``choices``: the answers offered as buttons (the answer is exactly one
+    of them); None asks for free text. ``timeout_seconds``: how long to wait for the answer."""
+
+    question: str
+    choices: tuple[str, ...] | None = None
+    timeout_seconds: float = 120.0
+    state: JsonObject | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.question, str) or not self.question.strip():
+            raise ValueError("Ask needs a question (a non-empty string)")
+        if len(self.question) > MAX_QUESTION_CHARS:
+            raise ValueError(f"Ask's question is {len(self.question)} characters; the limit is {MAX_QUESTION_CHARS}")
+        if self.choices is not None:
+            if isinstance(self.choices, str) or not isinstance(self.choices, tuple) or not self.choices:
+                raise ValueError("Ask's choices must be a non-empty tuple of strings, or None for a free-text answer")
+            for choice in self.choices:
+                if not isinstance(choice, str) or not choice.strip():
+                    raise ValueError(f"Ask's choices must be non-empty strings, got {choice!r}")
+            folded = [choice.strip().casefold() for choice in self.choices]
+            if len(set(folded)) != len(folded):
+                raise ValueError(f"Ask's choices repeat (ignoring case): {list(self.choices)}")
+        if (isinstance(self.timeout_seconds, bool) or not isinstance(self.timeout_seconds, int | float)
+                or not math.isfinite(self.timeout_seconds) or self.timeout_seconds <= 0):
+            raise ValueError(f"Ask's timeout_seconds must be a finite number above 0, got {self.timeout_seconds!r}")
+
+
+StepOutput = Next | Ask | Done
 StepFunction = Callable[[StepInput], StepOutput | Awaitable[StepOutput]]
 
 
@@ -113,6 +160,11 @@ class Operation:
     inputs: tuple[Input, ...] = ()
     # How many steps; None uses the OperationSteps setting (the seed's options do).
     steps: int | None = None
+    # Proactive progress at most every this many seconds (see the module doc); None: none, the user asks for it.
+    progress_every_seconds: float | None = None
+    # True for an operation whose steps may return Ask: it needs somebody to answer, so unattended runs (the bench's
+    # default workload) leave it out. A step of an operation without it that asks fails as a programming error.
+    asks: bool = False
 
     def __post_init__(self) -> None:
         names = [item.name for item in self.inputs]
@@ -120,6 +172,11 @@ class Operation:
             raise ValueError(f"operation {self.id!r}: input names repeat: {names}")
         if self.steps is not None and self.steps < 1:
             raise ValueError(f"operation {self.id!r}: steps must be 1 or more, got {self.steps}")
+        every = self.progress_every_seconds
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int | float)
+                                  or not math.isfinite(every) or every < MIN_PROGRESS_EVERY_SECONDS):
+            raise ValueError(f"operation {self.id!r}: progress_every_seconds must be a number of seconds of at "
+                             f"least {MIN_PROGRESS_EVERY_SECONDS:g}, got {every!r}")
 
     def validate_inputs(self, value: object) -> JsonObject:
         """The inputs, checked against this operation's schema; ContractError names the first bad field."""
@@ -149,10 +206,13 @@ class Operation:
             output = await asyncio.to_thread(self.run, step)
             if inspect.isawaitable(output):
                 output = await output
-        if not isinstance(output, Next | Done):
-            raise TypeError(f"step {step.step} of {self.id!r} returned {type(output).__name__}, not Next or Done")
-        if isinstance(output, Next) and step.step >= step.steps:
-            raise TypeError(f"the last step ({step.step}) of {self.id!r} returned Next, not Done")
+        if not isinstance(output, Next | Ask | Done):
+            raise TypeError(f"step {step.step} of {self.id!r} returned {type(output).__name__}, not Next, Ask or Done")
+        if isinstance(output, Ask) and not self.asks:
+            raise TypeError(f"step {step.step} of {self.id!r} returned Ask, but the operation does not declare "
+                            "asks=True")
+        if isinstance(output, Next | Ask) and step.step >= step.steps:
+            raise TypeError(f"the last step ({step.step}) of {self.id!r} returned {type(output).__name__}, not Done")
         return output
 
 

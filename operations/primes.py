@@ -65,4 +65,6 @@ OPERATION = Operation(
     run=count_primes_step,
     inputs=(NumberInput("limit", "the upper limit (a whole number from 1000 to 5000000)", 1000, 5_000_000),),
     steps=STEPS,
+    # A large limit takes a while on a slow worker: the user sees the bar move instead of waiting blind.
+    progress_every_seconds=2,
 )

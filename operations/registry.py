@@ -13,6 +13,7 @@ from operations.api import Operation
 MODULES: tuple[str, ...] = (
     "operations.seed",
     "operations.primes",
+    "operations.tidy",
 )
 
 

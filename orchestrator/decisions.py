@@ -7,7 +7,7 @@ and these are tested without any host.
 from datetime import datetime, timedelta
 from typing import Any
 
-from contract import Outcome, OutcomeStatus, Progress, Stage, StopReason
+from contract import Answer, ContractError, Outcome, OutcomeStatus, Progress, Question, Stage, StopReason, Unanswered
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import RetryPolicy
 
@@ -21,6 +21,16 @@ _FINAL_STAGE = {
 def deadline_of(started: datetime, plan: OperationPlan) -> datetime:
     """When the whole operation must have finished: the orchestration's start plus the timeout."""
     return started + timedelta(seconds=plan.timeout_seconds)
+
+
+def progress_due(plan: OperationPlan, step: int, last_report: datetime, now: datetime) -> bool:
+    """Whether to post a progress report after ``step``: the operation opted in, it is not the last step (the
+    outcome comes next; a report after it would be stale at once) and at least ``progress_every_seconds`` of the
+    orchestration's clock have passed since ``last_report`` (the last report, or the start)."""
+    every = plan.progress_every_seconds
+    if every is None or step >= plan.steps:
+        return False
+    return (now - last_report).total_seconds() >= every
 
 
 def started_progress(plan: OperationPlan) -> Progress:
@@ -42,6 +52,45 @@ def generation_end(plan: OperationPlan) -> int:
 
 def step_progress(plan: OperationPlan, step: int) -> Progress:
     return Progress.of(plan.option, Stage.RUNNING, step, plan.steps, f"Finished step {step} of {plan.steps}.")
+
+
+def waiting_progress(plan: OperationPlan, step: int) -> Progress:
+    """A step asked the conversation a question; the next step waits for the owner's answer (stage WAITING, which
+    the bot's status reply words with the question it shows)."""
+    message = f"Step {step} of {plan.steps} asked a question; waiting for the answer."
+    return Progress.of(plan.option, Stage.WAITING, step, plan.steps, message)
+
+
+def question_undelivered_progress(plan: OperationPlan, step: int) -> Progress:
+    """The question of ``step`` could not reach the conversation (attempts used up, or refused): nobody can answer."""
+    message = f"The question of step {step} could not be delivered to the conversation."
+    return Progress.of(plan.option, Stage.FAILED, step, plan.steps, message)
+
+
+def answer_expires(asked: datetime, timeout_seconds: float, deadline: datetime) -> datetime:
+    """When the wait for an answer ends: the question's own timeout, but never past the operation's deadline."""
+    return min(asked + timedelta(seconds=timeout_seconds), deadline)
+
+
+def accepted_answer(question: Question, payload: object) -> str | None:
+    """The answer an external event brings, if it is one to ``question``: it names the question and the answer is
+    one the question takes (contract/question.py ``accepts``). None for anything else, which the orchestrator
+    ignores: only the bot holds the event URL's key, but an answer must never steer a step it was not for."""
+    try:
+        answer = Answer.from_json(payload)
+    except ContractError:
+        return None
+    if answer.question_id != question.question_id or not question.accepts(answer.text):
+        return None
+    return answer.text
+
+
+def unanswered_outcome(instance_id: str, plan: OperationPlan, question: Question, *, by_deadline: bool) -> Outcome:
+    """Nobody answered the question of step ``question.step`` within its timeout (or, ``by_deadline``, before the
+    operation's deadline, which came first): the operation stops before the next step, which never began."""
+    reason = StopReason(question.step + 1, plan.steps, 0, plan.timeout_seconds,
+                        unanswered=Unanswered(question.text, question.timeout_seconds, by_deadline))
+    return Outcome(instance_id, plan.conversation_id, OutcomeStatus.TIMED_OUT, reason=reason)
 
 
 def retrying_progress(plan: OperationPlan, step: int, next_attempt: int) -> Progress:
@@ -125,6 +174,11 @@ def final_message(plan: OperationPlan, outcome: Outcome) -> str:
         return "Completed its one step." if plan.steps == 1 else f"Completed all {plan.steps} steps."
     if reason is None:  # never from stopped_outcome; an outcome without its facts still gets a true line
         return f"Ended {outcome.status.value}."
+    if reason.unanswered is not None:
+        within = ("before the deadline" if reason.unanswered.by_deadline
+                  else f"within {describe_seconds(reason.unanswered.timeout_seconds)}")
+        return (f"Stopped before step {reason.step} of {reason.steps}: no answer to the question of step "
+                f"{reason.step - 1} {within}.")
     if outcome.status is OutcomeStatus.FAILED:
         tried = "its only attempt" if reason.attempts == 1 else f"each of its {reason.attempts} attempts"
         return f"Stopped: step {reason.step} of {reason.steps} failed on {tried}."

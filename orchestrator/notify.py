@@ -1,4 +1,5 @@
-"""Deliver an outcome to the bot: sign it and post it over Direct Line as a LongOperationResponse event.
+"""Deliver an outcome (or a step's question) to the bot: sign it and post it over Direct Line as a
+LongOperationResponse event.
 
 When the bot cannot deliver the outcome to the user's conversation its turn fails, so Direct Line answers the post
 with 502; before failing, the bot answers the event in this carrier conversation with a signed delivery receipt
@@ -8,6 +9,7 @@ in the failure that the retry policy acts on.
 """
 
 import logging
+from typing import Any
 
 from contract import (
     DELIVERY_RECEIPT_EVENT,
@@ -15,15 +17,17 @@ from contract import (
     ContractError,
     DeliveryReceipt,
     OutcomeEvent,
+    QuestionEvent,
     ReceiptVerdict,
     Routing,
     sign_outcome,
+    sign_question,
     verify_receipt,
 )
 from orchestrator.carrier import carrier_conversations
 from orchestrator.directline import DirectLineClient, DirectLineConversation
 from orchestrator.errors import BotTurnFailed, DirectLineError
-from orchestrator.payloads import NotifyRequest, NotifyResult
+from orchestrator.payloads import AskRequest, AskResult, NotifyRequest, NotifyResult
 from orchestrator.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,32 +44,55 @@ async def notify_bot(request: NotifyRequest, settings: Settings, client: DirectL
     the bot's clock is off by more than it, after Direct Line has answered 200, so they would be lost.
     """
     signed = sign_outcome(request.outcome, Routing.of(request.continuation), settings.signing_key)
-    try:
-        # The event's sender joins at the start: one conversationUpdate in the bot per carrier conversation, not two.
-        conversation, activity_id = await carrier_conversations.post(
-            client, OutcomeEvent(request.continuation, signed).to_json(), ORCHESTRATOR_SENDER,
-            settings.notify_posts_per_conversation,
-        )
-    except BotTurnFailed as failed:
-        receipt = await _receipt(client, failed.conversation, request.instance_id, settings.signing_key)
-        if receipt is None:
-            raise
-        if receipt.verdict is not ReceiptVerdict.REFUSED:
-            raise DirectLineError(
-                failed.operation, failed.status, failed.code,
-                f"the bot could not deliver the outcome to the conversation yet ({receipt.describe()})",
-            ) from failed
-        logger.warning("outcome refused by the user's conversation, not retried: %s instance_id=%s "
-                       "conversation_id=%s", receipt.describe(), request.instance_id, request.outcome.conversation_id)
-        return NotifyResult(signed, failed.conversation.conversation_id, "", refusal=receipt)
+    posted = await _post_event(client, settings, OutcomeEvent(request.continuation, signed).to_json(),
+                               instance_id=request.instance_id, conversation_id=request.outcome.conversation_id,
+                               what="outcome")
+    if posted.refusal is not None:
+        return NotifyResult(signed, posted.conversation_id, "", refusal=posted.refusal)
     logger.info(
         "outcome delivered instance_id=%s conversation_id=%s status=%s activity_id=%s",
         request.instance_id,
         request.outcome.conversation_id,
         signed.status.value,
-        activity_id,
+        posted.activity_id,
     )
-    return NotifyResult(signed, conversation.conversation_id, activity_id)
+    return NotifyResult(signed, posted.conversation_id, posted.activity_id)
+
+
+async def ask_bot(request: AskRequest, settings: Settings, client: DirectLineClient) -> AskResult:
+    """Sign a step's question (as an outcome is signed) and post it in the same event; the same failures."""
+    question = request.question
+    signed = sign_question(question, Routing.of(request.continuation), settings.signing_key)
+    posted = await _post_event(client, settings, QuestionEvent(request.continuation, signed).to_json(),
+                               instance_id=request.instance_id, conversation_id=question.conversation_id,
+                               what="question")
+    if posted.refusal is None:
+        logger.info("question delivered instance_id=%s conversation_id=%s step=%d activity_id=%s",
+                    request.instance_id, question.conversation_id, question.step, posted.activity_id)
+    return posted
+
+
+async def _post_event(client: DirectLineClient, settings: Settings, event: dict[str, Any], *, instance_id: str,
+                      conversation_id: str, what: str) -> AskResult:
+    """Post ``event`` on a carrier conversation; where it went, or the user's conversation's final refusal."""
+    try:
+        # The event's sender joins at the start: one conversationUpdate in the bot per carrier conversation, not two.
+        conversation, activity_id = await carrier_conversations.post(
+            client, event, ORCHESTRATOR_SENDER, settings.notify_posts_per_conversation,
+        )
+    except BotTurnFailed as failed:
+        receipt = await _receipt(client, failed.conversation, instance_id, settings.signing_key)
+        if receipt is None:
+            raise
+        if receipt.verdict is not ReceiptVerdict.REFUSED:
+            raise DirectLineError(
+                failed.operation, failed.status, failed.code,
+                f"the bot could not deliver the {what} to the conversation yet ({receipt.describe()})",
+            ) from failed
+        logger.warning("%s refused by the user's conversation, not retried: %s instance_id=%s "
+                       "conversation_id=%s", what, receipt.describe(), instance_id, conversation_id)
+        return AskResult(failed.conversation.conversation_id, "", refusal=receipt)
+    return AskResult(conversation.conversation_id, activity_id)
 
 
 async def _receipt(

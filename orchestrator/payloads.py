@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from contract import DeliveryReceipt, Outcome, StartRequest
+from contract import DeliveryReceipt, Outcome, ProgressReport, Question, StartRequest
 from orchestrator.settings import RetryPolicy, Settings
 
 
@@ -49,6 +49,12 @@ class Handover:
     # The operation's state after the last step done (operations/api.py Next), and its structured result so far.
     state: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    # The answer to the question the last step done asked (operations/api.py Ask), for the next generation's first
+    # step: a question is asked and answered within one generation, and only its answer crosses.
+    answer: str | None = None
+    # When the last progress report was posted (orchestration clock); None: none yet, the cadence counts from the
+    # start. Carried so that a new generation does not report again at once.
+    progress_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +65,8 @@ class Handover:
             # Only when there is some, as the other optional parts of the plan.
             **({"state": self.state} if self.state is not None else {}),
             **({"data": self.data} if self.data is not None else {}),
+            **({"answer": self.answer} if self.answer is not None else {}),
+            **({"progressAt": self.progress_at.isoformat()} if self.progress_at is not None else {}),
         }
 
     @classmethod
@@ -71,6 +79,8 @@ class Handover:
             generation=int(data.get("generation", 1)),
             state=None if data.get("state") is None else dict(data["state"]),
             data=None if data.get("data") is None else dict(data["data"]),
+            answer=None if data.get("answer") is None else str(data["answer"]),
+            progress_at=None if data.get("progressAt") is None else datetime.fromisoformat(str(data["progressAt"])),
         )
 
 
@@ -94,11 +104,16 @@ class OperationPlan:
     handover: Handover = field(default_factory=Handover)
     # The operation's validated inputs; absent from a plan of the previous version (in flight): none.
     inputs: dict[str, Any] = field(default_factory=dict)
+    # The operation's progress cadence (operations/api.py); None (also in a plan of the previous version): no reports.
+    progress_every_seconds: float | None = None
 
     @classmethod
-    def of(cls, request: StartRequest, settings: Settings, steps: int | None = None) -> "OperationPlan":
-        """``steps``: the operation's own step count; None uses the OperationSteps setting (the seed's options)."""
+    def of(cls, request: StartRequest, settings: Settings, steps: int | None = None,
+           progress_every_seconds: float | None = None) -> "OperationPlan":
+        """``steps``: the operation's own step count; None uses the OperationSteps setting (the seed's options).
+        ``progress_every_seconds``: the operation's progress cadence, if it has one."""
         return cls(
+            progress_every_seconds=progress_every_seconds,
             option=request.option,
             continuation=request.continuation,
             inputs=request.inputs,
@@ -131,10 +146,13 @@ class OperationPlan:
             "handover": self.handover.to_json(),
             # Only when there are some: a plan without inputs keeps the previous version's exact shape.
             **({"inputs": self.inputs} if self.inputs else {}),
+            **({"progressEverySeconds": self.progress_every_seconds}
+               if self.progress_every_seconds is not None else {}),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "OperationPlan":
+        every = data.get("progressEverySeconds")
         return cls(
             option=str(data["option"]),
             continuation=dict(data["continuation"]),
@@ -147,6 +165,7 @@ class OperationPlan:
             steps_per_generation=None if data.get("stepsPerGeneration") is None else int(data["stepsPerGeneration"]),
             handover=Handover.from_json(data.get("handover") or {}),
             inputs=dict(data.get("inputs") or {}),
+            progress_every_seconds=None if every is None else float(every),
         )
 
 
@@ -168,6 +187,8 @@ class StepRequest:
     # What the previous step returned (operations/api.py ``Next``); None on the first step. It flows step to step
     # through the orchestrator, so it is part of what a generation of the orchestration carries to the next.
     state: dict[str, Any] | None = None
+    # The answer to the previous step's question (operations/api.py Ask); None when it asked none.
+    answer: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -180,6 +201,7 @@ class StepRequest:
             # Only when set: a seed step's request keeps the previous version's exact shape.
             **({"inputs": self.inputs} if self.inputs else {}),
             **({"state": self.state} if self.state is not None else {}),
+            **({"answer": self.answer} if self.answer is not None else {}),
         }
 
     @classmethod
@@ -195,7 +217,27 @@ class StepRequest:
             # Both absent in requests written before the operation API.
             inputs=dict(data.get("inputs") or {}),
             state=None if data.get("state") is None else dict(data["state"]),
+            answer=None if data.get("answer") is None else str(data["answer"]),
         )
+
+
+@dataclass(frozen=True)
+class AskSpec:
+    """What a step asks (operations/api.py Ask), as it travels from the step's activity to the orchestrator."""
+
+    question: str
+    choices: tuple[str, ...] | None
+    timeout_seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"question": self.question, "choices": None if self.choices is None else list(self.choices),
+                "timeoutSeconds": self.timeout_seconds}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AskSpec":
+        choices = data.get("choices")
+        return cls(str(data["question"]), None if choices is None else tuple(str(c) for c in choices),
+                   float(data["timeoutSeconds"]))
 
 
 @dataclass(frozen=True)
@@ -207,6 +249,8 @@ class StepResult:
     result: str | None = None
     state: dict[str, Any] | None = None
     data: dict[str, Any] | None = None
+    # The step asks the conversation this before the next step runs (operations/api.py Ask).
+    ask: AskSpec | None = None
 
     @property
     def done(self) -> bool:
@@ -218,17 +262,20 @@ class StepResult:
             data["state"] = self.state
         if self.data is not None:
             data["data"] = self.data
+        if self.ask is not None:
+            data["ask"] = self.ask.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "StepResult":
         # "state" and "data" are absent from results written before the operation API.
-        result, state, result_data = data.get("result"), data.get("state"), data.get("data")
+        result, state, result_data, ask = data.get("result"), data.get("state"), data.get("data"), data.get("ask")
         return cls(
             step=int(data["step"]),
             result=None if result is None else str(result),
             state=None if state is None else dict(state),
             data=None if result_data is None else dict(result_data),
+            ask=None if ask is None else AskSpec.from_json(ask),
         )
 
 
@@ -254,6 +301,36 @@ class NotifyRequest:
             continuation=dict(data["continuation"]),
             outcome=Outcome.from_json(data["outcome"]),
         )
+
+
+@dataclass(frozen=True)
+class ProgressRequest:
+    """Input of ``notify_progress``: the unsigned report and the continuation it is for."""
+
+    continuation: dict[str, Any]
+    report: ProgressReport
+
+    def to_json(self) -> dict[str, Any]:
+        return {"continuation": self.continuation, "report": self.report.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ProgressRequest":
+        return cls(continuation=dict(data["continuation"]), report=ProgressReport.from_json(data["report"]))
+
+
+@dataclass(frozen=True)
+class ProgressPosted:
+    """Output of ``notify_progress``: whether the report reached the bot, and if not, why (it is not retried)."""
+
+    posted: bool
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"posted": self.posted, "detail": self.detail}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "ProgressPosted":
+        return cls(posted=bool(data.get("posted")), detail=str(data.get("detail") or ""))
 
 
 @dataclass(frozen=True)
@@ -289,3 +366,42 @@ class NotifyResult:
             activity_id=str(data["directLineActivityId"]),
             refusal=None if refusal is None else DeliveryReceipt.from_json(refusal),
         )
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """Input of ``ask_bot``: the unsigned question and the conversation to ask it in."""
+
+    instance_id: str
+    continuation: dict[str, Any]
+    question: Question
+
+    def to_json(self) -> dict[str, Any]:
+        return {"instanceId": self.instance_id, "continuation": self.continuation,
+                "question": self.question.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AskRequest":
+        return cls(str(data["instanceId"]), dict(data["continuation"]), Question.from_json(data["question"]))
+
+
+@dataclass(frozen=True)
+class AskResult:
+    """Output of ``ask_bot``: where Direct Line put the question, or the conversation's refusal (as NotifyResult)."""
+
+    conversation_id: str
+    activity_id: str
+    refusal: DeliveryReceipt | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"directLineConversationId": self.conversation_id,
+                                "directLineActivityId": self.activity_id}
+        if self.refusal is not None:
+            data["refusal"] = self.refusal.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "AskResult":
+        refusal = data.get("refusal")
+        return cls(str(data["directLineConversationId"]), str(data["directLineActivityId"]),
+                   None if refusal is None else DeliveryReceipt.from_json(refusal))

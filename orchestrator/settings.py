@@ -39,6 +39,10 @@ HistoryPurgeSchedule     default "0 0 3 * * *" (daily at 03:00, in WEBSITE_TIME_
                          schedule of the history_purge timer. Read when the app is indexed (a trigger's schedule is
                          fixed then), so a change needs a restart, which Azure does when app settings change; the
                          host names the function and the expression if it does not parse.
+OTEL_TRACES_EXPORTER, APPLICATIONINSIGHTS_CONNECTION_STRING, OTEL_SERVICE_NAME
+                         tracing (contract/tracing.py; off by default): read once when the app is indexed
+                         (tracing_settings, orchestrator/tracing.py), so a bad value stops the app from loading
+                         with a message naming the setting.
 OperationFaults          default empty. TEST/DEMO ONLY: comma-separated "<option>@<step>" or "<option>@<step>x<n>"
                          items. "option 2@3" makes step 3 of option 2 raise on every attempt (the failure path);
                          "option 2@3x1" makes only its first attempt raise, "x2" its first two (the retry path).
@@ -56,7 +60,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from contract import OUTCOME_WINDOW_SECONDS, normalize_signing_key
+from contract import OUTCOME_WINDOW_SECONDS, ContractError, normalize_signing_key
+from contract.tracing import TracingSettings, parse_tracing_settings
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import SettingsError
 
@@ -222,6 +227,14 @@ def load_settings() -> Settings:
     environment; everything below the triggers receives a Settings object.
     """
     return parse_settings(os.environ)
+
+
+def tracing_settings(env: Mapping[str, str]) -> TracingSettings:
+    """The tracing settings (contract/tracing.py); SettingsError names a bad one."""
+    try:
+        return parse_tracing_settings(env)
+    except ContractError as error:
+        raise SettingsError(error.field, error.problem) from None
 
 
 def history_purge_schedule(env: Mapping[str, str]) -> str:

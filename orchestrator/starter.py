@@ -15,6 +15,7 @@ from orchestrator.errors import BadStartRequest, SettingsError
 from orchestrator.names import LONG_OPERATION
 from orchestrator.payloads import OperationPlan
 from orchestrator.settings import Settings
+from orchestrator.tracing import tag_instance
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ async def start_operation(
         return not_configured_response(error)
 
     instance_id = make_instance_id(request.channel_id, request.conversation_id, uuid.uuid4().hex)
-    plan = OperationPlan.of(request, settings, CATALOGUE[request.option].steps)
+    tag_instance(instance_id, request)
+    operation = CATALOGUE[request.option]
+    plan = OperationPlan.of(request, settings, operation.steps, operation.progress_every_seconds)
     try:
         await client.start_new(LONG_OPERATION, instance_id, plan.to_json())
     except Exception as error:  # the SDK raises bare Exception for every failure, incl. connection errors

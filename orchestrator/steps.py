@@ -6,10 +6,10 @@ The step's own function does the work: a plain function runs in a worker thread 
 
 import logging
 
-from operations import Done, StepInput
+from operations import Ask, Done, StepInput
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import InjectedFault, UnknownOperationError
-from orchestrator.payloads import StepRequest, StepResult
+from orchestrator.payloads import AskSpec, StepRequest, StepResult
 from orchestrator.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,11 @@ async def run_operation_step(request: StepRequest, settings: Settings) -> StepRe
     output = await operation.run_step(StepInput(
         step=request.step, steps=request.steps, inputs=request.inputs, state=request.state,
         step_seconds=request.step_seconds, instance_id=request.instance_id, attempt=request.attempt,
+        answer=request.answer,
     ))
     if isinstance(output, Done):
         return StepResult(request.step, result=output.text, data=output.data)
+    if isinstance(output, Ask):
+        return StepResult(request.step, state=output.state,
+                          ask=AskSpec(output.question, output.choices, output.timeout_seconds))
     return StepResult(request.step, state=output.state)

@@ -44,6 +44,28 @@ carries what the next generation needs: the first generation's deadline as an ab
 result so far. A generation only ends after a step has succeeded, so no attempt count spans two generations: the
 next step begins at attempt 1 as it would have. Each generation sets its custom status before anything else, so the
 status never reads null for the bot, whatever a host carries over.
+
+Questions mid-run (Durable's human-interaction pattern): a step that returns ``Ask`` has succeeded; the orchestrator
+sets the WAITING custom status, posts the signed question with ``ask_bot`` (retried by hand like ``notify_bot``,
+same policy), then races ``wait_for_external_event`` against a FRESH timer at the question's expiry (its timeout,
+capped at the deadline) and cancels the timer once the answer has won. The wait takes no task id in the SDK or the
+shim, so the replay assigns the same ids as the first run. The event name is the question's own (one per asking
+step, contract/question.py) and matched with the exact case the bot raises it with: the extension matches names
+ignoring case but the Python SDK does not. An event that is no answer to this question (contract/question.py
+``accepts``) is ignored and the wait starts again with a fresh timer at the same expiry; after
+MAX_IGNORED_ANSWERS of them only the timer is awaited, so nothing can keep the instance replaying in a loop: the
+SDK re-applies an event that arrived before its wait to every later wait of that name (its issue #507; source:
+DurableOrchestrationContext._add_to_open_tasks runs the ``deferred_tasks`` entry and never removes it). The
+question is asked and answered within one generation, and only the answer crosses a continue-as-new, in the
+Handover (events raised to an old generation are dropped with it). No answer in time: the operation stops with a
+TIMED_OUT outcome whose reason says nobody answered (``StopReason.unanswered``), delivered as any outcome.
+
+Progress reports (operations/api.py ``progress_every_seconds``): after a step that is not the last, if
+``decisions.progress_due`` on the orchestration's clock, ``notify_progress`` is called and awaited alone, a plain
+activity with no retries and no timer, so its id is the next the SDK assigns and it replays the same way. It
+always completes (a post that failed answers ``posted: false``, orchestrator/progress.py), and a failure of the
+activity itself is logged and skipped too: a report never stops, retries or fails the operation, and none is sent
+after the outcome. The time of the last report crosses continue-as-new in the handover.
 """
 
 import logging
@@ -54,13 +76,28 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from contract import Outcome, OutcomeStatus
+from contract import Outcome, OutcomeStatus, ProgressReport, Question
 from orchestrator import decisions
 from orchestrator.errors import NotificationError
-from orchestrator.names import NOTIFY_BOT, RUN_OPERATION_STEP
-from orchestrator.payloads import Handover, NotifyRequest, NotifyResult, OperationPlan, StepRequest, StepResult
+from orchestrator.names import ASK_BOT, NOTIFY_BOT, NOTIFY_PROGRESS, RUN_OPERATION_STEP
+from orchestrator.payloads import (
+    AskRequest,
+    AskResult,
+    AskSpec,
+    Handover,
+    NotifyRequest,
+    NotifyResult,
+    OperationPlan,
+    ProgressPosted,
+    ProgressRequest,
+    StepRequest,
+    StepResult,
+)
 
 logger = logging.getLogger(__name__)
+
+# Events under a question's name that are no answer to it, ignored before the wait awaits only its timer.
+MAX_IGNORED_ANSWERS = 10
 
 
 @dataclass(frozen=True)
@@ -81,7 +118,7 @@ def _first_line(error: BaseException) -> str:
 
 def run_step(
     context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, deadline: datetime,
-    state: dict[str, Any] | None = None,
+    state: dict[str, Any] | None = None, *, answer: str | None = None,
 ) -> Generator[Any, Any, StepResult | StepStopped]:
     """Attempt ``step`` until it succeeds, its attempts run out or the deadline passes (see the module doc)."""
     detail: str | None = None
@@ -91,7 +128,7 @@ def run_step(
         if context.current_utc_datetime >= deadline:
             return StepStopped(OutcomeStatus.TIMED_OUT, attempt - 1, detail)
         request = StepRequest(plan.option, step, plan.steps, plan.step_seconds, context.instance_id, attempt,
-                              inputs=plan.inputs, state=state)
+                              inputs=plan.inputs, state=state, answer=answer)
         step_task = context.call_activity(RUN_OPERATION_STEP, request.to_json(), expected_type=dict)
         timer = context.create_timer(deadline)
         winner = yield context.task_any([step_task, timer])
@@ -150,6 +187,86 @@ def deliver_outcome(
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
 
 
+def deliver_question(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, ask: AskRequest
+) -> Generator[Any, Any, AskResult]:
+    """Post the question, backing off between failed attempts as ``deliver_outcome`` does; NotificationError once
+    none is left or the user's conversation refused it (the question cannot reach anyone, so nobody can answer)."""
+    attempt = 1
+    while True:
+        try:
+            posted = yield context.call_activity(ASK_BOT, ask.to_json(), expected_type=dict)
+        except Exception as error:  # the SDK throws a plain Exception("<Reason> \n <Details>") into the generator
+            detail = _first_line(error)
+        else:
+            result = AskResult.from_json(posted)
+            if result.refusal is None:
+                return result
+            context.set_custom_status(decisions.question_undelivered_progress(plan, ask.question.step).to_json())
+            raise NotificationError(f"The question of step {ask.question.step} was refused by the user's "
+                                    f"conversation, not retried: {result.refusal.describe()} "
+                                    f"(instance {ask.instance_id})")
+        if not context.is_replaying:
+            logger.warning("ask_bot failed instance_id=%s attempt=%d of %d: %s",
+                           context.instance_id, attempt, plan.notify_retry.attempts, detail)
+        if attempt >= plan.notify_retry.attempts:
+            attempts = plan.notify_retry.attempts
+            context.set_custom_status(decisions.question_undelivered_progress(plan, ask.question.step).to_json())
+            raise NotificationError(f"Could not deliver the question of step {ask.question.step} to the bot after "
+                                    f"{attempts} attempt{'' if attempts == 1 else 's'}: {detail}")
+        delay = decisions.retry_delay(plan.notify_retry, attempt)
+        attempt += 1
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
+
+
+def ask_and_wait(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int, spec: AskSpec, deadline: datetime
+) -> Generator[Any, Any, str | Outcome]:
+    """Ask step ``step``'s question and wait for the answer (see the module doc): the answer, or the outcome of
+    an operation nobody answered in time."""
+    asked = context.current_utc_datetime
+    expires = decisions.answer_expires(asked, spec.timeout_seconds, deadline)
+    question = Question(context.instance_id, plan.conversation_id, step, spec.question, spec.choices,
+                        spec.timeout_seconds, expires.isoformat())
+    context.set_custom_status(decisions.waiting_progress(plan, step).to_json())
+    yield from deliver_question(context, plan, AskRequest(context.instance_id, plan.continuation, question))
+    ignored = 0
+    while True:
+        timer = context.create_timer(expires)
+        if ignored >= MAX_IGNORED_ANSWERS:
+            yield timer
+            break
+        answer_task = context.wait_for_external_event(question.event_name)
+        winner = yield context.task_any([answer_task, timer])
+        if winner is timer:
+            break
+        timer.cancel()
+        answer = decisions.accepted_answer(question, answer_task.result)
+        if answer is not None:
+            return answer
+        ignored += 1
+        if not context.is_replaying:
+            logger.warning("an event that is no answer to the question was ignored instance_id=%s step=%d",
+                           context.instance_id, step)
+    return decisions.unanswered_outcome(context.instance_id, plan, question, by_deadline=expires >= deadline)
+
+
+def report_progress(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, step: int
+) -> Generator[Any, Any, None]:
+    """Post one progress report after ``step``; whatever happens, the operation goes on (see the module doc)."""
+    report = ProgressReport(context.instance_id, plan.conversation_id, plan.option, step, plan.steps)
+    request = ProgressRequest(plan.continuation, report)
+    try:
+        posted = ProgressPosted.from_json(
+            (yield context.call_activity(NOTIFY_PROGRESS, request.to_json(), expected_type=dict)))
+    except Exception as error:  # the activity itself failed (it never raises by design): skipped like a failed post
+        posted = ProgressPosted(False, _first_line(error))
+    if not posted.posted and not context.is_replaying:
+        logger.warning("progress report skipped instance_id=%s step=%d: %s", context.instance_id, step,
+                       posted.detail)
+
+
 def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any] | None]:
     # expected_type everywhere: plain JSON objects, and ready for the SDK's strict typing mode.
     plan = OperationPlan.from_json(context.get_input(expected_type=dict))
@@ -169,23 +286,41 @@ def long_operation(context: df.DurableOrchestrationContext) -> Generator[Any, An
     # The operation's state between steps (operations/api.py Next): it flows from one step's result into the next
     # step's request, and across a continue-as-new in the handover.
     state: dict[str, Any] | None = handover.state
+    # The answer to the last step's question (operations/api.py Ask), for the next step only.
+    answer: str | None = handover.answer
+    # When the last progress report was posted; before any, the cadence counts from the first generation's start
+    # (the deadline less the timeout).
+    reported_at = handover.progress_at
+    started = deadline - timedelta(seconds=plan.timeout_seconds)
     last = decisions.generation_end(plan)
     for step in range(steps_done + 1, last + 1):
-        ended = yield from run_step(context, plan, step, deadline, state)
+        ended = yield from run_step(context, plan, step, deadline, state, answer=answer)
         if isinstance(ended, StepStopped):
             outcome = decisions.stopped_outcome(instance_id, plan, step, ended.status, ended.attempts)
             detail = ended.detail
             break
         steps_done = step
         state = ended.state
+        answer = None
         result_text = ended.result or result_text
         result_data = ended.data if ended.data is not None else result_data
+        if ended.ask is not None:
+            heard = yield from ask_and_wait(context, plan, step, ended.ask, deadline)
+            if isinstance(heard, Outcome):
+                outcome = heard
+                break
+            answer = heard
         context.set_custom_status(decisions.step_progress(plan, step).to_json())
+        if decisions.progress_due(plan, step, reported_at or started, context.current_utc_datetime):
+            reported_at = context.current_utc_datetime
+            yield from report_progress(context, plan, step)
     else:
         if last < plan.steps:
-            # Between two steps, with nothing open but the cancelled deadline timer of the step that just won.
-            context.continue_as_new(plan.handing_over(
-                Handover(deadline, steps_done, result_text, handover.generation + 1, state, result_data)).to_json())
+            # Between two steps, with nothing open but the cancelled timers of the step (and wait) that just won.
+            context.continue_as_new(plan.handing_over(Handover(
+                deadline, steps_done, result_text, handover.generation + 1, state, result_data, answer=answer,
+                progress_at=reported_at,
+            )).to_json())
             return None
         outcome = decisions.completed_outcome(instance_id, plan, result_text, result_data)
 

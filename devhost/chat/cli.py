@@ -1,6 +1,7 @@
 """``python -m devhost chat``: chat with a bot from the terminal, as the Bot Framework Emulator would.
 
-Interactive: type lines; a number picks one of the bot's numbered choices; ``/quit`` or end of input exits.
+Interactive: type lines; a number picks one of the bot's numbered choices; ``/file PATH`` sends a file (as the
+Emulator's upload, up to Direct Line's 4 MB); ``/quit`` or end of input exits.
 With ``--script FILE`` the lines come from a file (see ``devhost.chat.script``) and the transcript is printed.
 """
 
@@ -19,8 +20,9 @@ from devhost.chat.choices import pick
 from devhost.chat.client import ChatClient
 from devhost.chat.config import DEFAULT_BOT_URL, ChatConfig
 from devhost.chat.conversation import Conversation
-from devhost.chat.errors import ChatError, ScriptError
-from devhost.chat.script import Pause, Say, Step, WaitFor, parse_script
+from devhost.chat.errors import ChatError, FileRejected, ScriptError
+from devhost.chat.files import read_local_file
+from devhost.chat.script import Pause, Say, SendFile, Step, WaitFor, parse_script
 from devhost.chat.view import TerminalView
 from devhost.connector_faults import parse_fault
 from devhost.identity.channel import EmulatorAuth
@@ -84,6 +86,11 @@ async def run_script(config: ChatConfig, steps: list[Step], wait_timeout: float,
                         await conversation.wait_for_text(step.text, wait_timeout)
                     except ChatError as error:
                         raise ScriptError(f"line {step.line}: {error}") from None
+                elif isinstance(step, SendFile):
+                    try:
+                        await conversation.send_file(Path(step.path))
+                    except FileRejected as rejected:
+                        raise ScriptError(f"line {step.line}: file not sent: {rejected}") from None
     except ChatError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 1
@@ -122,7 +129,7 @@ async def run_interactive(messages_url: str, stop: asyncio.Event | None = None, 
         _read_stdin_into(lines, asyncio.get_running_loop())
     try:
         async with ChatClient(config) as client:
-            view.write([f"Chatting with {config.bot_url}. Type a message, a choice's number, or /quit."])
+            view.write([f"Chatting with {config.bot_url}. Type a message, a choice's number, /file PATH, or /quit."])
             conversation = await client.start_conversation(view)
             return await _converse(conversation, lines, stop, view)
     except ChatError as error:
@@ -145,6 +152,10 @@ async def _converse(conversation: Conversation, lines: "asyncio.Queue[str | None
                 return 0
             if not line.strip():
                 continue
+            command, _, argument = line.strip().partition(" ")
+            if command == "/file":
+                await _send_file(conversation, argument.strip(), view)
+                continue
             choice = pick(conversation.choices, line)
             if choice is not None:
                 # The user typed a number; show what it stands for before the bot's answer arrives.
@@ -156,6 +167,23 @@ async def _converse(conversation: Conversation, lines: "asyncio.Queue[str | None
                 view.write([f"(not delivered: {error})"])
     finally:
         stopped.cancel()
+
+
+async def _send_file(conversation: Conversation, path: str, view: TerminalView) -> None:
+    if not path:
+        view.write(["(usage: /file PATH)"])
+        return
+    try:
+        local = await asyncio.to_thread(read_local_file, Path(path))
+    except FileRejected as rejected:
+        view.write([f"(file not sent: {rejected})"])
+        return
+    # Before the bot's answer arrives, as for a picked choice.
+    view.write([f"user: [file {local.name}: {local.content_type}, {len(local.data)} bytes]"])
+    try:
+        await conversation.send_local_file(local)
+    except ChatError as error:
+        view.write([f"(not delivered: {error})"])
 
 
 def main(argv: list[str]) -> int:

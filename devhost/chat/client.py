@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from devhost.addresses import reachable_host
+from devhost.attachment_store import AttachmentStore
 from devhost.chat.config import ChatConfig
 from devhost.chat.connector import create_connector_app
 from devhost.chat.conversation import Activity, Conversation, Listener
@@ -33,6 +34,8 @@ class ChatClient:
     def __init__(self, config: ChatConfig) -> None:
         self.config = config
         self.conversations: dict[str, Conversation] = {}
+        # What the user sends with /file, and what the bot uploads (devhost/connector_attachments.py).
+        self.attachments = AttachmentStore()
         self.faults = ConnectorFaults()
         for fault in config.faults:
             self.faults.inject(**fault)
@@ -50,7 +53,8 @@ class ChatClient:
     async def start(self) -> None:
         auth = self.config.auth
         bot_tokens = None if auth is None else auth.verifier()
-        runner = web.AppRunner(create_connector_app(self.conversations, self.faults, bot_tokens), access_log=None)
+        runner = web.AppRunner(create_connector_app(self.conversations, self.faults, bot_tokens,
+                                                   self.attachments), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.config.host, self.config.port)
         try:
@@ -100,6 +104,7 @@ class ChatClient:
             locale=config.locale,
             post=self._post_to_bot,
             reply_hold_seconds=config.reply_hold_seconds,
+            attachments=self.attachments,
         )
         if listener is not None:
             conversation.listeners.append(listener)

@@ -10,7 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost import botconnector
+from devhost import botconnector, connector_attachments
+from devhost.attachment_store import UPLOAD_LIMIT_BYTES, AttachmentStore
 from devhost.chat.conversation import Conversation
 from devhost.connector_faults import ConnectorFaults
 from devhost.directline.errors import DirectLineError
@@ -85,9 +86,12 @@ class _ChatChannel:
 
     def update_from_bot(self, conversation_id: str, activity_id: str, activity: dict[str, Any]) -> str:
         conversation = self._conversation(conversation_id)
-        if activity.get("id") not in (None, activity_id):
-            raise _BadRequest(_error(400, f"activity.id {activity.get('id')!r} does not match the URL's "
-                                          f"{activity_id!r}"))
+        # The Emulator refuses an update whose body does not carry the URL's activity id, a missing one included
+        # (BotFramework-Emulator packages/app/main/src/server/routes/channel/conversations/handlers/updateActivity.ts:
+        # 400 BadArgument "uri activity id does not match payload activity id"); botbuilder's update_activity sends
+        # the id the caller set on the activity.
+        if activity.get("id") != activity_id:
+            raise _BadRequest(_error(400, "uri activity id does not match payload activity id"))
         if not conversation.update(activity_id, {**activity, "id": activity_id}):
             raise _BadRequest(_error(404, f"activity {activity_id!r} not found"))
         return activity_id
@@ -102,9 +106,14 @@ class _ChatChannel:
 
 
 def create_connector_app(conversations: dict[str, Conversation], faults: ConnectorFaults | None = None,
-                         bot_tokens: BotTokenVerifier | None = None) -> web.Application:
+                         bot_tokens: BotTokenVerifier | None = None,
+                         attachments: AttachmentStore | None = None) -> web.Application:
     app = web.Application(middlewares=[_bad_request_middleware, merge_slashes_middleware],
-                          # read_json_object answers an oversized body with a JSON 413; this is only a backstop.
-                          client_max_size=MAX_ACTIVITY_BYTES + 1)
+                          # read_json_object answers an oversized body with a JSON 413; this is only a backstop,
+                          # as large as the largest body a route takes (the bot's attachment upload).
+                          client_max_size=max(MAX_ACTIVITY_BYTES, UPLOAD_LIMIT_BYTES) + 1)
     botconnector.add_routes(app, _ChatChannel(conversations), faults, bot_tokens)
+    # As the Emulator: the views need no token, the bot fetches the user's /file uploads from them.
+    connector_attachments.add_routes(app, attachments if attachments is not None else AttachmentStore(),
+                                     views_need_token=False)
     return app

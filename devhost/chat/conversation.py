@@ -6,10 +6,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
+from devhost.attachment_store import AttachmentStore
 from devhost.chat.choices import Choice, choices_of, pick
 from devhost.chat.errors import WaitTimeout
+from devhost.chat.files import LocalFile, read_local_file
+from devhost.connector_attachments import view_path
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,8 @@ class Conversation:
 
     def __init__(self, conversation_id: str, *, user: dict[str, Any], bot: dict[str, Any], channel_id: str,
                  service_url: str, locale: str, post: PostToBot,
-                 reply_hold_seconds: float = WEB_CHAT_REPLY_TIMEOUT_SECONDS) -> None:
+                 reply_hold_seconds: float = WEB_CHAT_REPLY_TIMEOUT_SECONDS,
+                 attachments: AttachmentStore | None = None) -> None:
         self.id = conversation_id
         self.user = user
         self.bot = bot
@@ -69,6 +74,8 @@ class Conversation:
         self.reply_hold_seconds = reply_hold_seconds
         self._holds: list[_Hold] = []
         self._post = post
+        # Where sent files are kept; the client serves this store on its Bot Connector face.
+        self.attachments = attachments if attachments is not None else AttachmentStore()
         self._changed = asyncio.Event()
         self._bot_count_at_last_send = 0
 
@@ -101,6 +108,19 @@ class Conversation:
 
     async def say(self, text: str) -> Activity:
         return await self.send_activity({"type": "message", "text": text})
+
+    async def send_file(self, path: Path) -> LocalFile:
+        """Send the file at ``path`` as the Emulator sends an upload (devhost/chat/files.py) and return it;
+        FileRejected, with nothing sent, if it cannot be."""
+        local = await asyncio.to_thread(read_local_file, path)
+        await self.send_local_file(local)
+        return local
+
+    async def send_local_file(self, local: LocalFile) -> Activity:
+        stored = self.attachments.add(local.content_type, local.name, local.data, local.data)
+        attachment = {"name": local.name, "contentType": local.content_type,
+                      "contentUrl": f"{self.service_url}{view_path(stored.id)}"}
+        return await self.send_activity({"type": "message", "attachments": [attachment]})
 
     async def send_line(self, line: str) -> Activity:
         """What typing ``line`` does: a number picks one of the offered choices, anything else is said as is."""

@@ -4,6 +4,7 @@
     ├── BotUnreachable   the bot's messaging endpoint could not be reached (or did not answer in time)
     ├── BotRejected      the bot answered a non-2xx status
     ├── WaitTimeout      an expected bot activity did not arrive in time
+    ├── FileRejected     a file given to ``/file`` cannot be sent (missing, unreadable, over the upload limit)
     └── ScriptError      a ``--script`` file is malformed (names the line)
 """
 
@@ -23,6 +24,10 @@ class BotRejected(ChatError):
 
 
 class WaitTimeout(ChatError):
+    pass
+
+
+class FileRejected(ChatError):
     pass
 
 

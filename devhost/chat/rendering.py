@@ -46,5 +46,8 @@ def render_bot(activity: dict[str, Any], *, debug: bool = False) -> list[str]:
 
 def render_user(activity: dict[str, Any]) -> list[str]:
     if activity.get("type") == "message":
-        return [f"user: {activity.get('text', '')}"]
+        attachments = activity.get("attachments")
+        files = [f"[file {attachment.get('name')}]" for attachment in attachments if isinstance(attachment, dict)
+                 and attachment.get("contentUrl")] if isinstance(attachments, list) else []
+        return [f"user: {' '.join(filter(None, [activity.get('text', ''), *files]))}"]
     return [f"user sent a {activity.get('type')} activity"]

@@ -5,6 +5,7 @@
     say wait 2           say the rest of the line literally (for text that looks like a command)
     wait 2               pause 2 seconds (for demos)
     wait-for Thanks      wait until a bot message containing "Thanks" arrives (case-insensitive), or fail
+    file notes.txt       send the file (a relative path is from the current directory), as /file does
 """
 
 from dataclasses import dataclass
@@ -30,7 +31,13 @@ class WaitFor:
     line: int
 
 
-Step = Say | Pause | WaitFor
+@dataclass(frozen=True)
+class SendFile:
+    path: str
+    line: int
+
+
+Step = Say | Pause | WaitFor | SendFile
 
 
 def parse_script(source: str, name: str = "script") -> list[Step]:
@@ -55,6 +62,10 @@ def parse_script(source: str, name: str = "script") -> list[Step]:
             if not rest:
                 raise ScriptError(f"{name}:{number}: 'wait-for' needs the text to wait for")
             steps.append(WaitFor(rest, number))
+        elif command == "file":
+            if not rest:
+                raise ScriptError(f"{name}:{number}: 'file' needs the path of the file to send")
+            steps.append(SendFile(rest, number))
         else:
             steps.append(Say(line, number))
     return steps

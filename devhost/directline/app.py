@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from devhost.addresses import reachable_host
+from devhost.attachment_store import UPLOAD_LIMIT_BYTES
 from devhost.botconnector import FAULTS
 from devhost.connector_faults import ConnectorFaults
-from devhost.directline import client_api, connector_api, fault_api, stream_api, webchat
+from devhost.directline import client_api, connector_api, fault_api, stream_api, upload_api, webchat
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.middleware import cors_middleware, error_middleware, merge_slashes_middleware
@@ -27,8 +28,9 @@ def create_app(config: DirectLineConfig) -> web.Application:
     # CORS outermost so error responses carry the headers too; slash merging innermost (it calls the handler).
     app = web.Application(
         middlewares=[cors_middleware, error_middleware, merge_slashes_middleware],
-        # Bodies are bounded by read_json_object, which answers 413 in Direct Line's shape; this is only a backstop.
-        client_max_size=config.max_activity_bytes + 1,
+        # Bodies are bounded by read_json_object, which answers 413 in Direct Line's shape; this is only a backstop,
+        # as large as the largest body a route takes (the bot's attachment upload, devhost/connector_attachments.py).
+        client_max_size=max(config.max_activity_bytes, UPLOAD_LIMIT_BYTES) + 1,
     )
     service = DirectLineService(config, forwarder)
     app[SERVICE] = service
@@ -41,6 +43,7 @@ def create_app(config: DirectLineConfig) -> web.Application:
 
     app.cleanup_ctx.append(bot_session)
     client_api.add_routes(app)
+    upload_api.add_routes(app)
     stream_api.add_routes(app)
     faults = ConnectorFaults()
     for fault in config.faults:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devhost import botconnector
+from devhost import botconnector, connector_attachments
 from devhost.connector_faults import ConnectorFaults
 from devhost.directline.middleware import read_json_object
 from devhost.directline.service import DirectLineService
@@ -38,3 +38,5 @@ class _DirectLineChannel:
 def add_routes(app: web.Application, service: DirectLineService, faults: ConnectorFaults | None = None,
                bot_tokens: BotTokenVerifier | None = None) -> None:
     botconnector.add_routes(app, _DirectLineChannel(service), faults, bot_tokens)
+    # As the Bot Connector service: its attachment views need the bot's token too.
+    connector_attachments.add_routes(app, service.attachments, views_need_token=True)

@@ -54,13 +54,6 @@ class Conversation:
         activities = [activity for sequence, activity in self.transcript if sequence > after]
         return activities, max(after, self.last_sequence)
 
-    def replace(self, activity_id: str, activity: Activity) -> None:
-        for index, (sequence, old) in enumerate(self.transcript):
-            if old.get("id") == activity_id:
-                self.transcript[index] = (sequence, activity)
-                return
-        raise ActivityNotFound(f"activity {activity_id!r} not found in conversation {self.id!r}")
-
     def delete(self, activity_id: str) -> None:
         kept = [(sequence, old) for sequence, old in self.transcript if old.get("id") != activity_id]
         if len(kept) == len(self.transcript):

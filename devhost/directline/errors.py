@@ -6,6 +6,7 @@
     ├── Forbidden             403  BadArgument / TokenExpired
     ├── ConversationNotFound  404  BadArgument
     ├── ActivityNotFound      404  BadArgument
+    ├── NotSupported          405  BadArgument: the channel cannot do this (updating an activity)
     ├── PayloadTooLarge       413  MessageSizeTooBig
     ├── Throttled             429  TooManyRequests (client face) / Throttled (Bot Connector face), with Retry-After
     ├── BotRejectedActivity   502  the bot answered with a non-2xx status
@@ -53,6 +54,11 @@ class ConversationNotFound(DirectLineError):
 
 class ActivityNotFound(DirectLineError):
     status = 404
+    default_code = "BadArgument"
+
+
+class NotSupported(DirectLineError):
+    status = 405
     default_code = "BadArgument"
 
 

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from devhost.attachment_store import AttachmentStore, StoredAttachment
+from devhost.directline.attachment_links import AttachmentLinks, hidden
 from devhost.directline.config import DirectLineConfig
 from devhost.directline.conversations import Activity, Conversation, ConversationStore, parse_watermark
-from devhost.directline.errors import BadRequest, DirectLineError, Forbidden, Throttled
+from devhost.directline.errors import BadRequest, DirectLineError, Forbidden, NotSupported, Throttled
 from devhost.directline.forwarder import BotForwarder
 from devhost.directline.stream_tokens import StreamTokenIssuer
 from devhost.directline.streams import ConversationStreams
@@ -67,6 +69,9 @@ class DirectLineService:
         self.tokens = TokenIssuer(config.secret, config.token_ttl_seconds)
         self.stream_tokens = StreamTokenIssuer(config.stream_url_ttl_seconds)
         self.streams = ConversationStreams(config.stream_keepalive_seconds)
+        # One store for both faces: what users upload and what the bot uploads (devhost/connector_attachments.py).
+        self.attachments = AttachmentStore()
+        self.attachment_links = AttachmentLinks(self.attachments, config.token_ttl_seconds)
         self._forwarder = forwarder
         self.bot_account: dict[str, Any] = {"id": config.bot_id, "name": config.bot_name, "role": "bot"}
         # Throttling (``--throttle``), off when there are no rules: clients' posts and the bot's posts are counted
@@ -142,7 +147,9 @@ class DirectLineService:
 
     # --- client -> bot -----------------------------------------------------------------------------------------
 
-    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str) -> str:
+    async def post_from_client(self, grant: Grant, conversation_id: str, activity: Activity, service_url: str,
+                               files: list[StoredAttachment] | None = None) -> str:
+        """Forward a client's activity to the bot; ``files`` (an upload's) replace its attachments."""
         grant.check_conversation(conversation_id)
         conversation = self.conversations.get(conversation_id)
         _admit(self.client_posts, conversation.id, "TooManyRequests")
@@ -170,9 +177,15 @@ class DirectLineService:
             "timestamp": utc_timestamp(),
             "recipient": self.bot_account,
         }
+        recorded = forwarded
+        if files:
+            # "Other parts in the payload are attached to this activity" (Direct Line 3.0 swagger, upload): the
+            # uploaded files are its attachments; DirectLineJS's template lists them without contentUrl.
+            forwarded["attachments"] = self.attachment_links.publish(service_url, conversation.id, sequence, files)
+            recorded = {**forwarded, "attachments": hidden(forwarded["attachments"])}
         # The echo goes into the transcript before the bot sees the activity, so it precedes the bot's replies
         # (Web Chat marks a message "sent" only when its echo, with channelData.clientActivityID, arrives).
-        conversation.record(sequence, forwarded)
+        conversation.record(sequence, recorded)
         self.streams.wake(conversation.id)
         await self._forwarder.deliver(forwarded)
         return activity_id
@@ -215,11 +228,11 @@ class DirectLineService:
         return activity_id
 
     def update_from_bot(self, conversation_id: str, activity_id: str, activity: Activity) -> str:
-        conversation = self.conversations.get(conversation_id)
-        if activity.get("id") not in (None, activity_id):
-            raise BadRequest(f"activity.id {activity.get('id')!r} does not match the URL's {activity_id!r}")
-        conversation.replace(activity_id, {**activity, "id": activity_id, "conversation": {"id": conversation.id}})
-        return activity_id
+        """Refused, as the real Direct Line channel refuses it: HTTP 405 with code BadArgument and "This channel does
+        not support this operation" (microsoft/botframework-sdk issue #4734, UpdateActivity on the Web Chat and
+        Direct Line channels; botbuilder-dotnet #3278 and BotFramework-WebChat #2426: Web Chat has no update)."""
+        self.conversations.get(conversation_id)
+        raise NotSupported("This channel does not support this operation")
 
     def delete_from_bot(self, conversation_id: str, activity_id: str) -> None:
         self.conversations.get(conversation_id).delete(activity_id)

@@ -24,6 +24,7 @@ from devhost.durable.history import Event, EventType
 from devhost.durable.status_view import status_json
 from devhost.durable.store import Changes, Instance, InstanceQuery, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.durable.trace_context import TraceContext, orchestration_trace
 
 log = logging.getLogger(__name__)
 _MAX_ID_LENGTH: Final = 256
@@ -56,7 +57,8 @@ class TaskHubClient:
     # -- start / restart ------------------------------------------------------------------------------------
 
     async def start(self, name: str, instance_id: str | None, raw_input: str | None,
-                    version: str | None = None) -> str:
+                    version: str | None = None, caller: TraceContext | None = None) -> str:
+        """``caller``: the trace context the start request came with; the orchestration's spans go under it."""
         worker = self._engine.worker
         known = KnownFunctions(tuple(worker.activity_names()), tuple(worker.orchestrator_names()))
         # DurableClient.StartNewAsync: ThrowIfFunctionDoesNotExist, case-insensitive; the instance keeps the name
@@ -72,10 +74,12 @@ class TaskHubClient:
                 raise InstanceConflict(f"An Orchestration instance with the status {existing.status} already exists.")
             now = utc_now()
             execution_id = uuid.uuid4().hex
+            trace = orchestration_trace(caller) if self._engine.settings.distributed_tracing else None
             inst = Instance(instance_id, name, version, execution_id, rs.PENDING, raw_input, None, None,
-                            to_epoch(now), to_epoch(now))
+                            to_epoch(now), to_epoch(now), trace_context=None if trace is None else json.dumps(trace))
             started = h.execution_started(now, name, version, raw_input,
-                                          instance_id=instance_id, execution_id=execution_id, parent=None)
+                                          instance_id=instance_id, execution_id=execution_id, parent=None,
+                                          trace=trace)
             changes = Changes(upsert_instances=[inst], reset_history={instance_id}, drop_messages_of={instance_id},
                               drop_activities_of={instance_id},
                               new_messages=[NewMessage(instance_id, execution_id, to_epoch(now), started)])

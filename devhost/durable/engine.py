@@ -12,6 +12,7 @@ New work is dispatched the moment its commit returns (in-process notification, n
 """
 
 import asyncio
+import json
 import logging
 import time
 import traceback
@@ -26,6 +27,7 @@ from devhost.durable import history as h
 from devhost.durable.episode import run_episode
 from devhost.durable.store import ActivityItem, Changes, Committed, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, to_timespan, utc_now
+from devhost.durable.trace_context import activity_context
 from devhost.durable.worker import ActivityFailure, Worker
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ class EngineSettings:
     db_path: Path
     # host.json functionTimeout: activities running longer fail with a clear reason (None = no limit).
     function_timeout: timedelta | None = None
+    # host.json's Durable distributed tracing V2: instances keep their starter's trace (devhost/functions/config.py).
+    distributed_tracing: bool = False
 
 
 class Engine:
@@ -164,7 +168,8 @@ class Engine:
     async def _run_activity(self, item: ActivityItem) -> None:
         timeout = self.settings.function_timeout
         try:
-            run = self.worker.run_activity(item.name, item.input)
+            trace = activity_context(None if item.trace_context is None else json.loads(item.trace_context))
+            run = self.worker.run_activity(item.name, item.input, trace)
             result = await (asyncio.wait_for(run, timeout.total_seconds()) if timeout else run)
             event = h.task_completed(utc_now(), item.task_id, result)
         except ActivityFailure as failure:

@@ -129,7 +129,7 @@ def _rewind(store: Store, worker: Worker, inst: Instance, now: datetime, changes
             continue
         if decision.kind == EventType.TASK_SCHEDULED:
             changes.new_activities.append((inst.instance_id, inst.execution_id, task_id, decision.name,
-                                           decision.input))
+                                           decision.input, inst.trace_context))
         elif decision.kind == EventType.SUB_ORCHESTRATION_CREATED and decision.instance_id:
             changes.new_messages.append(NewMessage(decision.instance_id, None, to_epoch(now),
                                                    h.event(EventType.REWIND_REQUESTED, now)))

@@ -56,11 +56,15 @@ def orchestrator_completed(at: datetime) -> Event:
 
 
 def execution_started(at: datetime, name: str, version: str | None, raw_input: str | None, *, instance_id: str,
-                      execution_id: str, parent: dict[str, Any] | None) -> Event:
+                      execution_id: str, parent: dict[str, Any] | None, trace: dict[str, Any] | None = None) -> Event:
     # Version MUST be present: SDK 1.7 reads event.Version and fails with AttributeError without it (§A2).
-    return event(EventType.EXECUTION_STARTED, at, Name=name, Version=version or "", Input=raw_input,
-                 OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
-                 ParentInstance=parent, Tags=None, Correlation=None, ScheduledStartTime=None, Generation=0)
+    started = event(EventType.EXECUTION_STARTED, at, Name=name, Version=version or "", Input=raw_input,
+                    OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
+                    ParentInstance=parent, Tags=None, Correlation=None, ScheduledStartTime=None, Generation=0)
+    if trace is not None:
+        # DurableTask.Core's ExecutionStartedEvent.ParentTraceContext (devhost/durable/trace_context.py).
+        started["ParentTraceContext"] = trace
+    return started
 
 
 def task_completed(at: datetime, task_id: int, result: str | None) -> Event:

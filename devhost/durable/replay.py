@@ -14,6 +14,7 @@ from devhost.durable.history import Event, EventType, kind_of
 from devhost.durable.shim import Decision, ShimContext, ShimReplay, ShimResult
 from devhost.durable.store import Changes, Instance, NewMessage
 from devhost.durable.timefmt import to_dotnet, to_epoch
+from devhost.durable.trace_context import sub_orchestration_trace
 from devhost.durable.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def apply(inst: Instance, replayed: Replayed, new_events: list[Event], *, now: d
 def _schedule(inst: Instance, decision: Decision, now: datetime, changes: Changes, known_instance: Any) -> Event:
     if decision.kind == EventType.TASK_SCHEDULED:
         changes.new_activities.append((inst.instance_id, inst.execution_id, decision.task_id, decision.name,
-                                       decision.input))
+                                       decision.input, inst.trace_context))
         return h.event(EventType.TASK_SCHEDULED, now, decision.task_id, Name=decision.name, Version="",
                        Input=decision.input)
     if decision.kind == EventType.TIMER_CREATED:
@@ -150,12 +151,14 @@ def start_child(parent: Instance, decision: Decision, now: datetime, changes: Ch
     execution_id = uuid.uuid4().hex
     # The shim passes the action's input string on, so the child's stored input is that string as JSON (§A1).
     raw_input = None if decision.input is None else json.dumps(decision.input)
+    trace = sub_orchestration_trace(None if parent.trace_context is None else json.loads(parent.trace_context))
     child = Instance(child_id, decision.name, decision.version, execution_id, rs.PENDING, raw_input, None, None,
-                     to_epoch(now), to_epoch(now), parent.instance_id, parent.execution_id, decision.task_id)
+                     to_epoch(now), to_epoch(now), parent.instance_id, parent.execution_id, decision.task_id,
+                     None if trace is None else json.dumps(trace))
     parent_ref = {"Name": parent.name, "Version": parent.version or "", "TaskScheduleId": decision.task_id,
                   "OrchestrationInstance": {"InstanceId": parent.instance_id, "ExecutionId": parent.execution_id}}
     started = h.execution_started(now, decision.name, decision.version, raw_input,
-                                  instance_id=child_id, execution_id=execution_id, parent=parent_ref)
+                                  instance_id=child_id, execution_id=execution_id, parent=parent_ref, trace=trace)
     changes.upsert_instances.append(child)
     changes.reset_history.add(child_id)
     changes.drop_messages_of.add(child_id)
@@ -190,8 +193,11 @@ def _continue_as_new(inst: Instance, input_text: str | None, now: datetime, appe
     inst.input = None if input_text is None else json.dumps(input_text)
     inst.output = None
     inst.updated = to_epoch(now)
+    # The new generation stays in the instance's trace (DurableTask.Core copies ParentTraceContext onto the new
+    # ExecutionStartedEvent unless asked for a new trace: TaskOrchestrationDispatcher, ExecutionStartedEvent).
     started = h.execution_started(now, inst.name, inst.version, inst.input,
-                                  instance_id=inst.instance_id, execution_id=inst.execution_id, parent=None)
+                                  instance_id=inst.instance_id, execution_id=inst.execution_id, parent=None,
+                                  trace=None if inst.trace_context is None else json.loads(inst.trace_context))
     changes.upsert_instances.append(inst)
     changes.reset_history.add(inst.instance_id)
     changes.new_messages.append(NewMessage(inst.instance_id, inst.execution_id, to_epoch(now), started))

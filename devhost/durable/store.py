@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS instances (
     instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT, execution_id TEXT NOT NULL,
     status TEXT NOT NULL, input TEXT, output TEXT, custom_status TEXT,
     created REAL NOT NULL, updated REAL NOT NULL,
-    parent_instance_id TEXT, parent_execution_id TEXT, parent_task_id INTEGER
+    parent_instance_id TEXT, parent_execution_id TEXT, parent_task_id INTEGER, trace_context TEXT
 );
 CREATE INDEX IF NOT EXISTS instances_created ON instances (created);
 CREATE TABLE IF NOT EXISTS history (
@@ -35,9 +35,11 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_instance ON messages (instance_id, id);
 CREATE TABLE IF NOT EXISTS activities (
     id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, execution_id TEXT NOT NULL,
-    task_id INTEGER NOT NULL, name TEXT NOT NULL, input TEXT
+    task_id INTEGER NOT NULL, name TEXT NOT NULL, input TEXT, trace_context TEXT
 );
 """
+# Columns added after the first release: a task hub created before them gets them on open.
+_ADDED_COLUMNS = (("instances", "trace_context"), ("activities", "trace_context"))
 
 
 @dataclass
@@ -55,10 +57,12 @@ class Instance:
     parent_instance_id: str | None = None
     parent_execution_id: str | None = None
     parent_task_id: int | None = None
+    # DTFx's ParentTraceContext of the instance (JSON; devhost/durable/trace_context.py), kept across continue-as-new.
+    trace_context: str | None = None
 
 
 _INSTANCE_COLUMNS = ("instance_id, name, version, execution_id, status, input, output, custom_status, created, "
-                     "updated, parent_instance_id, parent_execution_id, parent_task_id")
+                     "updated, parent_instance_id, parent_execution_id, parent_task_id, trace_context")
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class ActivityItem:
     task_id: int
     name: str
     input: str | None
+    # The instance's trace context when the activity was scheduled: its run is a span under the orchestration's.
+    trace_context: str | None = None
 
 
 @dataclass
@@ -100,7 +106,7 @@ class Changes:
     drop_messages_of: set[str] = field(default_factory=set)
     drop_activities_of: set[str] = field(default_factory=set)
     new_messages: list[NewMessage] = field(default_factory=list)
-    new_activities: list[tuple[str, str, int, str, str | None]] = field(default_factory=list)
+    new_activities: list[tuple[str, str, int, str, str | None, str | None]] = field(default_factory=list)
     done_activities: list[int] = field(default_factory=list)
 
 
@@ -128,6 +134,9 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            for table, column in _ADDED_COLUMNS:
+                if column not in {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         except sqlite3.Error:
             self._db.close()  # e.g. "file is not a database": the caller reports it, nothing stays open
             raise
@@ -157,7 +166,8 @@ class Store:
         return [(i, d) for i, d in self._db.execute("SELECT DISTINCT instance_id, due FROM messages")]
 
     def all_activities(self) -> list[ActivityItem]:
-        rows = self._db.execute("SELECT id, instance_id, execution_id, task_id, name, input FROM activities")
+        rows = self._db.execute("SELECT id, instance_id, execution_id, task_id, name, input, trace_context "
+                                "FROM activities")
         return [ActivityItem(*row) for row in rows]
 
     def query(self, query: InstanceQuery, limit: int | None = None, after: tuple[float, str] | None = None,
@@ -182,7 +192,7 @@ class Store:
         try:
             for inst in changes.upsert_instances:
                 db.execute(f"INSERT OR REPLACE INTO instances ({_INSTANCE_COLUMNS}) VALUES "
-                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _instance_row(inst))
+                           "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _instance_row(inst))
             for instance_id in changes.reset_history:
                 db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
             for instance_id, events in changes.append_history.items():
@@ -199,10 +209,11 @@ class Store:
                                     (msg.instance_id, msg.execution_id, msg.due, json.dumps(msg.event)))
                 messages.append(Message(_rowid(cursor), msg.instance_id, msg.execution_id, msg.due, msg.event))
             activities = []
-            for instance_id, execution_id, task_id, name, text in changes.new_activities:
-                cursor = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
-                                    "VALUES (?, ?, ?, ?, ?)", (instance_id, execution_id, task_id, name, text))
-                activities.append(ActivityItem(_rowid(cursor), instance_id, execution_id, task_id, name, text))
+            for instance_id, execution_id, task_id, name, text, trace in changes.new_activities:
+                cursor = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input, "
+                                    "trace_context) VALUES (?, ?, ?, ?, ?, ?)",
+                                    (instance_id, execution_id, task_id, name, text, trace))
+                activities.append(ActivityItem(_rowid(cursor), instance_id, execution_id, task_id, name, text, trace))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -238,7 +249,7 @@ def _rowid(cursor: sqlite3.Cursor) -> int:
 def _instance_row(inst: Instance) -> tuple[Any, ...]:
     return (inst.instance_id, inst.name, inst.version, inst.execution_id, inst.status, inst.input, inst.output,
             inst.custom_status, inst.created, inst.updated, inst.parent_instance_id, inst.parent_execution_id,
-            inst.parent_task_id)
+            inst.parent_task_id, inst.trace_context)
 
 
 def _where(query: InstanceQuery) -> tuple[list[str], list[Any]]:

@@ -2,6 +2,8 @@
 
 from typing import Protocol
 
+from devhost.durable.trace_context import TraceContext
+
 
 class ActivityFailure(Exception):
     """An activity raised; ``reason``/``details`` become the TaskFailed event's fields (reference §B3)."""
@@ -24,6 +26,7 @@ class Worker(Protocol):
         """
         ...
 
-    async def run_activity(self, name: str, input_json: str | None) -> str | None:
-        """Run an activity with its input text; return the output as JSON text; raise ActivityFailure."""
+    async def run_activity(self, name: str, input_json: str | None, trace: TraceContext) -> str | None:
+        """Run an activity with its input text, as a span ``trace`` (the invocation's trace context); return the
+        output as JSON text; raise ActivityFailure."""
         ...

@@ -34,6 +34,10 @@ class HostJson:
     route_prefix: str = "api"
     hub_name: str = DEFAULT_HUB
     function_timeout: timedelta | None = None
+    # durableTask.tracing: distributedTracingEnabled with version V2 carries the start request's trace context to
+    # the orchestration and its activities (devhost/durable/trace_context.py); otherwise each activity's
+    # invocation starts a trace of its own, as on Azure (TelemetryActivator.Initialize, TraceOptions).
+    distributed_tracing: bool = False
 
     @classmethod
     def load(cls, app_root: Path) -> "HostJson":
@@ -70,7 +74,19 @@ class HostJson:
             if timeout <= timedelta(0):
                 raise ConfigError(f"{path}: functionTimeout {raw_timeout!r} must be a positive TimeSpan like 00:05:00 "
                                   "(or -1 for no limit)")
-        return cls(prefix.strip("/"), hub, timeout)
+        return cls(prefix.strip("/"), hub, timeout, _distributed_tracing(durable, f"{path}: extensions.durableTask"))
+
+
+def _distributed_tracing(durable: dict[str, Any], where: str) -> bool:
+    tracing = _object(durable.get("tracing"), f"{where}.tracing")
+    enabled = tracing.get("distributedTracingEnabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}.tracing.distributedTracingEnabled must be true or false")
+    # TraceOptions.Version, a DurableDistributedTracingVersion (None, V1, V2; default V1), bound ignoring case.
+    version = tracing.get("version", "V1")
+    if not isinstance(version, str) or version.lower() not in ("none", "v1", "v2"):
+        raise ConfigError(f"{where}.tracing.version must be one of None, V1, V2, got {version!r}")
+    return enabled and version.lower() == "v2"
 
 
 def load_local_settings(app_root: Path) -> None:

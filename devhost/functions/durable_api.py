@@ -29,6 +29,7 @@ from devhost.durable.errors import (
 )
 from devhost.durable.store import InstanceQuery
 from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.durable.trace_context import TraceContext
 from devhost.functions.binding import WEBHOOK_PATH
 from devhost.functions.durable_params import (
     HostException,
@@ -130,8 +131,11 @@ class DurableApi:
         # HandleStartOrchestratorRequestAsync: the body, then StartNewAsync, then the wait parameters.
         raw_input = parse_json_body(await request.read())
         params = Params(request)
+        # The Python client sends its caller's trace context (DurableOrchestrationClient.start_new); the
+        # orchestration's spans go under it (devhost/durable/trace_context.py).
+        caller = TraceContext.parse(request.headers.get("traceparent"), request.headers.get("tracestate"))
         instance_id = await self._client.start(name, instance_id or None, raw_input,
-                                               request.query.get("version") or None)
+                                               request.query.get("version") or None, caller)
         timeout, interval = params.number("timeout"), params.number("pollingInterval")
         if timeout is None or interval is None:
             # It waits only when BOTH are given (and parse).

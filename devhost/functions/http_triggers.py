@@ -11,6 +11,7 @@ from typing import Any
 import azure.functions as func
 from aiohttp import web
 
+from devhost.durable.trace_context import invocation_context
 from devhost.functions.auth import KeyChecker, unauthorized
 from devhost.functions.http_routes import RouteTemplate, compile_route
 from devhost.functions.invoker import AppWorker
@@ -83,8 +84,10 @@ class HttpTriggerHandler:
         kwargs: dict[str, Any] = {spec.trigger_param: http_request}
         if spec.durable_client_param:
             kwargs[spec.durable_client_param] = self._binding
+        # The host's invocation span goes under the caller's traceparent, or starts a trace (trace_context.py).
+        trace = invocation_context(request.headers.get("traceparent"), request.headers.get("tracestate"))
         try:
-            result = await self._worker.call(spec, kwargs)
+            result = await self._worker.call(spec, kwargs, trace)
         except Exception:
             log.exception("HTTP function %s failed", spec.name)
             return web.json_response({"error": f"Exception while executing function: Functions.{spec.name}"},

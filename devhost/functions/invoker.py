@@ -14,22 +14,29 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
-from azure.functions._abc import TraceContext
+from azure.functions import _abc
 from azure.functions.durable_functions import ActivityTriggerConverter
 from azure.functions.meta import Datum
 
+from devhost.durable.trace_context import TraceContext
 from devhost.durable.worker import ActivityFailure
 from devhost.functions.loader import ACTIVITY, ORCHESTRATOR, FunctionSpec, LoadedApp
 
 
-class _TraceContext(TraceContext):
+class _InvocationTrace(_abc.TraceContext):
+    """``context.trace_context``: the invocation's span as the Python worker hands it over (dispatcher.py
+    ``_get_context`` copies the host's InvocationRequest.trace_context: trace_parent, trace_state, attributes)."""
+
+    def __init__(self, trace: TraceContext) -> None:
+        self._trace = trace
+
     @property
     def trace_state(self) -> str:
-        return ""
+        return self._trace.state
 
     @property
     def trace_parent(self) -> str:
-        return ""
+        return self._trace.traceparent
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -39,11 +46,13 @@ class _TraceContext(TraceContext):
 class InvocationContext(func.Context):
     """The ``context`` argument: a concrete func.Context for one invocation."""
 
-    def __init__(self, function_name: str, function_directory: str) -> None:
+    def __init__(self, function_name: str, function_directory: str, trace: TraceContext | None = None) -> None:
         self._invocation_id = str(uuid.uuid4())
         self._function_name = function_name
         self._function_directory = function_directory
         self._thread_local = threading.local()
+        # A trigger with no caller (a timer) starts a trace of its own, as the host's invocation span does.
+        self._trace = _InvocationTrace(trace if trace is not None else TraceContext.root())
 
     @property
     def invocation_id(self) -> str:
@@ -62,8 +71,8 @@ class InvocationContext(func.Context):
         return self._function_directory
 
     @property
-    def trace_context(self) -> TraceContext:
-        return _TraceContext()
+    def trace_context(self) -> _abc.TraceContext:
+        return self._trace
 
     @property
     def retry_context(self) -> Any:
@@ -99,7 +108,7 @@ class AppWorker:
         result = spec.user_function(func.OrchestrationContext(request_json))
         return str(result)
 
-    async def run_activity(self, name: str, input_json: str | None) -> str | None:
+    async def run_activity(self, name: str, input_json: str | None, trace: TraceContext) -> str | None:
         spec = _lookup(self._activities, name)
         if spec is None:
             known = ", ".join(f"'{n}'" for n in sorted(self._activities))
@@ -107,16 +116,16 @@ class AppWorker:
                                   f"disabled, or is not an activity function. Known activities: {known}.", "")
         try:
             value = ActivityTriggerConverter.decode(Datum(input_json or "null", "string"), trigger_metadata=None)
-            result = await self.call(spec, {spec.trigger_param: value})
+            result = await self.call(spec, {spec.trigger_param: value}, trace)
             encoded: str | None = ActivityTriggerConverter.encode(result, expected_type=None).value
         except Exception as exc:
             raise activity_failure(name, exc) from exc
         return encoded
 
-    async def call(self, spec: FunctionSpec, kwargs: dict[str, Any]) -> Any:
-        """Invoke a user function with binding kwargs (+ ``context`` when it asks for one)."""
+    async def call(self, spec: FunctionSpec, kwargs: dict[str, Any], trace: TraceContext | None = None) -> Any:
+        """Invoke a user function with binding kwargs (+ ``context`` when it asks for one), as span ``trace``."""
         if "context" in spec.params and "context" not in kwargs:
-            kwargs["context"] = InvocationContext(spec.name, self._directory)
+            kwargs["context"] = InvocationContext(spec.name, self._directory, trace)
         if spec.is_async:
             return await spec.user_function(**kwargs)
         loop = asyncio.get_running_loop()

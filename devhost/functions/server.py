@@ -110,7 +110,7 @@ async def serve(config: HostConfig) -> RunningHost:
     keys = _keys(config, app) if config.check_keys else None
     worker = AppWorker(app, config.worker_threads)
     db_path = config.data_dir / f"{host_json.hub_name}.sqlite"
-    engine = Engine(EngineSettings(db_path, host_json.function_timeout), worker)
+    engine = Engine(EngineSettings(db_path, host_json.function_timeout, host_json.distributed_tracing), worker)
     sockets: list[socket.socket] = []
     runners: list[web.AppRunner] = []
     try:

@@ -1,12 +1,8 @@
 from typing import Any
 
-import pytest
-
 from bench.accounting import UserRecord, account, is_outcome_text
-from bench.system import _expected_result
 from bot.texts import ONE_MOMENT, outcome_text
 from contract import Outcome, OutcomeStatus, StopReason
-from operations import Done, Operation, StepInput
 
 ONE = "Thanks for waiting. (Result for long operation one!)"
 THREE = "Thanks for waiting. (Yet another result, this one for operation three!)"
@@ -98,13 +94,3 @@ def test_outcome_texts_are_recognised_by_the_bots_own_wording() -> None:
         assert is_outcome_text(outcome_text(stopped, "option 2"))
     assert not is_outcome_text("Still performing the long operation: option 2 ... 50% done (step 1 of 2).")
     assert not is_outcome_text(ONE_MOMENT)
-
-
-def test_the_expected_result_is_the_catalogues_and_an_unknown_kind_of_operation_fails_naming_it() -> None:
-    assert _expected_result("option 1") == ONE
-
-    def real_work(step: StepInput) -> Done:
-        return Done(text="real")
-
-    with pytest.raises(TypeError, match=r"'option 9'.*function"):
-        _expected_result("option 9", {"option 9": Operation("option 9", "option 9", real_work)})

@@ -40,3 +40,18 @@ def test_an_unknown_benchmark_exits_2_listing_the_known_ones(capsys: pytest.Capt
     err = capsys.readouterr().err
     assert "unknown benchmark 'nope'" in err
     assert "system" in err and "durable" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--operation", "option 9"], "--operation 'option 9': no such operation"),
+    (["--operation", "count primes"], "--operation 'count primes' needs --input limit=VALUE"),
+    (["--operation", "count primes", "--input", "limit=ten"],
+     "--input for 'count primes': inputs.limit: expected a whole number, got 'ten'"),
+    (["--input", "limit=2000"], "--input limit: no chosen operation takes it"),
+])
+def test_a_bad_operation_or_input_exits_2_naming_it(argv: list[str], message: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        system_main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

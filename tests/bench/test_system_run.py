@@ -8,6 +8,7 @@ from bench.durable import _run_with_host
 from bench.steps import FLAT_WITHIN, flat
 from bench.steps import run as run_steps
 from bench.system import RunOptions, run
+from bench.workload import choose
 
 
 def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
@@ -47,6 +48,18 @@ def test_a_small_run_on_two_bot_instances_behind_haproxy_delivers_each_outcome_o
     assert set(system["cpu_seconds"]) == {"functions", "directline", "bot-1", "bot-2", "balancer", "load generator"}
     assert system["bot_cpu_ms_per_operation"] > 0
     assert result["settings"]["bots"] == 2
+
+
+def test_a_run_of_an_operation_with_an_input_and_a_card_result_delivers_each_users_card() -> None:
+    # count primes asks for its limit first and answers with an Adaptive Card: each user must get exactly that card.
+    workload = tuple(choose(["count primes", "option 2"], {"limit": 3000}))
+    result = run(RunOptions(users=2, operation_seconds=0.5, steps=2, timeout=60.0, echo=False, keep_dir=None,
+                            workload=workload))
+
+    delivery = result["system"]["delivery"]
+    assert (delivery["delivered"], delivery["faults"], delivery["user_errors"]) == (2, 0, 0), delivery["examples"]
+    assert result["settings"]["operations"] == ["count primes (limit=3000)", "option 2"]
+    assert result["system"]["start_turn"]["count"] == 2
 
 
 def test_a_small_durable_run_reports_each_scenario() -> None:

@@ -1,7 +1,8 @@
 """A stand-in for the function app on a real loopback port, speaking its wire contract.
 
-Routes: ``POST /api/operations`` (the HTTP starter), and Durable's ``GET .../instances/{id}`` and
-``POST .../instances/{id}/terminate?reason=...``. Tests steer it through plain attributes.
+Routes: ``POST /api/operations`` (the HTTP starter), and Durable's ``GET .../instances/{id}``,
+``POST .../instances/{id}/terminate?reason=...`` and ``POST .../instances/{id}/raiseEvent/{event}``. Tests steer it
+through plain attributes.
 """
 
 import asyncio
@@ -27,6 +28,8 @@ class Instance:
     # Sent as customStatus instead of ``progress`` when set (an orchestration with an odd custom status).
     raw_custom_status: Any = None
     terminate_reasons: list[str] = field(default_factory=list)
+    # (event name, JSON payload) of every external event raised, in order.
+    raised: list[tuple[str, Any]] = field(default_factory=list)
 
 
 class FakeOperationsService:
@@ -51,6 +54,7 @@ class FakeOperationsService:
         app.router.add_post("/api/operations", self._start)
         app.router.add_get(INSTANCES + "/{id}", self._status)
         app.router.add_post(INSTANCES + "/{id}/terminate", self._terminate)
+        app.router.add_post(INSTANCES + "/{id}/raiseEvent/{event}", self._raise_event)
         self.server = TestServer(app, host="127.0.0.1")
 
     async def __aenter__(self) -> "FakeOperationsService":
@@ -153,4 +157,19 @@ class FakeOperationsService:
             return web.json_response({"error": "instance already finished"}, status=410)
         instance.terminate_reasons.append(request.query.get("reason", ""))
         instance.runtime_status = "Terminated"
+        return web.Response(status=202)
+
+    async def _raise_event(self, request: web.Request) -> web.Response:
+        # As HttpApiHandler.HandleRaiseEventRequestAsync (and the devhost, devhost/functions/durable_api.py): 404 for
+        # an unknown instance and 410 for a finished one before the body's checks, then JSON only.
+        if self._webhook_refuses(request):
+            return web.Response(status=401)
+        instance = self.instances.get(request.match_info["id"])
+        if instance is None:
+            return web.json_response({"error": "instance not found"}, status=404)
+        if instance.runtime_status not in ("Running", "Pending"):
+            return web.json_response({"error": "instance already finished"}, status=410)
+        if request.content_type != "application/json":
+            return web.json_response({"Message": "Only application/json request content is supported"}, status=400)
+        instance.raised.append((request.match_info["event"], await request.json()))
         return web.Response(status=202)

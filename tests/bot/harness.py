@@ -24,7 +24,7 @@ from bot.long_operation_dialog import LongOperationDialog
 from bot.memory_storage import ExpiringMemoryStorage
 from bot.operations_client import OperationsClient
 from bot.settings import BotSettings
-from contract import Outcome, OutcomeStatus, Routing, StopReason, sign_outcome
+from contract import Outcome, OutcomeStatus, Question, Routing, StopReason, sign_outcome, sign_question
 from contract.signing import canonical_hmac
 from tests.bot.fake_operations_service import FakeOperationsService
 
@@ -132,6 +132,34 @@ class BotHarness:
             conversation=ConversationAccount(id=FUNCTION_APP_CONVERSATION),
             from_property=ChannelAccount(id="function-app"),
             value=continuation,
+        )
+
+    def question_event(
+        self,
+        text: str = "Delete the 60 duplicates?",
+        choices: tuple[str, ...] | None = ("Yes", "No"),
+        *,
+        step: int = 1,
+        timeout_seconds: float = 120.0,
+        expires_at: str = "2099-01-01T00:00:00+00:00",
+        instance_id: str | None = None,
+        continuation: dict[str, Any] | None = None,
+        key: str = SIGNING_KEY,
+    ) -> Activity:
+        """The LongOperationResponse event carrying a step's question (contract/question.py), signed as ask_bot
+        signs it."""
+        continuation = dict(continuation if continuation is not None else self.continuation())
+        question = sign_question(Question(
+            instance_id or self.service.only_instance()[0], continuation["conversation"]["id"], step, text, choices,
+            timeout_seconds, expires_at,
+        ), Routing.of(continuation), key)
+        return Activity(
+            type=ActivityTypes.event,
+            name="LongOperationResponse",
+            channel_id="directline",
+            conversation=ConversationAccount(id=FUNCTION_APP_CONVERSATION),
+            from_property=ChannelAccount(id="function-app"),
+            value={**continuation, "value": question.to_json()},
         )
 
     def state_snapshot(self) -> str:

@@ -25,7 +25,7 @@ def run(test: Callable[[BotHarness], Awaitable[None]], operations_url: str | Non
 def assert_choice_prompt(reply: Activity) -> None:
     assert reply.text == CHOOSE
     assert [action.title for action in reply.suggested_actions.actions] == [
-        "option 1", "option 2", "option 3", "count primes"
+        "option 1", "option 2", "option 3", "count primes", "tidy files"
     ]
 
 

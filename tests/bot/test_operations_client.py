@@ -15,12 +15,13 @@ from bot.operations_client import (
     NOT_AVAILABLE,
     NOT_REACHABLE,
     NOT_UNDERSTOOD,
+    AnswerResult,
     OperationsClient,
     StartedOperation,
     TerminateResult,
 )
 from bot.settings import BotSettings
-from contract import Progress, Stage, StartRequest, error_body
+from contract import Answer, Progress, Stage, StartRequest, error_body
 from tests.bot.fake_operations_service import INSTANCES, SYSTEM_KEY, FakeOperationsService
 
 CONTINUATION = {
@@ -255,3 +256,24 @@ def test_at_most_sixteen_starts_are_at_the_function_app_at_once_and_the_rest_wai
 
     # The waiting is not timed: only the function app's answer is (each start here answers within the timeout).
     run_with_client(test, timeout=14.0)
+
+
+def test_an_answer_is_raised_through_the_send_event_url_with_its_system_key_and_no_function_key() -> None:
+    async def test(service: FakeOperationsService, client: OperationsClient) -> None:
+        started = await client.start(REQUEST)
+        assert started.send_event_url.endswith(f"/raiseEvent/{{eventName}}?code={SYSTEM_KEY}")
+        assert StartedOperation.from_state(started.to_state()) == started
+        answer = Answer(f"{started.instance_id}:1", "Yes")
+        assert await client.answer(started, "LongOperationAnswer-1", answer) is AnswerResult.SENT
+        instance_id, instance = service.only_instance()
+        assert instance.raised == [("LongOperationAnswer-1", {"questionId": f"{instance_id}:1", "answer": "Yes"})]
+        assert service.seen_keys[-1] == (f"{INSTANCES}/{instance_id}/raiseEvent/LongOperationAnswer-1", None)
+        instance.runtime_status = "Completed"
+        assert await client.answer(started, "LongOperationAnswer-1", answer) is AnswerResult.ALREADY_FINISHED
+
+    run_with_client(test, key="fn-key")
+
+
+def test_a_state_saved_before_questions_has_no_send_event_url() -> None:
+    state = {"instanceId": "op-1", "option": "option 1", "statusQueryGetUri": "s", "terminatePostUri": "t"}
+    assert StartedOperation.from_state(state).send_event_url == ""

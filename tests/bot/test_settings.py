@@ -241,3 +241,18 @@ def test_conversation_state_must_outlive_the_longest_an_outcome_may_take_to_arri
         "setting ConversationStateDays: expected whole days from 3 to 36500 (an outcome may arrive up to 2 days "
         "after its operation started, and the conversation must still be waiting for it), got 2"
     )
+
+
+def test_tracing_is_off_unless_set_and_read_from_the_standard_names() -> None:
+    assert not BotSettings.from_env({"OperationSigningKey": "k"}).tracing.enabled
+    traced = BotSettings.from_env({"OperationSigningKey": "k", "OTEL_TRACES_EXPORTER": "console",
+                                   "OTEL_SERVICE_NAME": "my-bot"}).tracing
+    assert (traced.exporter, traced.service_name) == ("console", "my-bot")
+    assert BotSettings.from_env({"OperationSigningKey": "k", "APPLICATIONINSIGHTS_CONNECTION_STRING":
+                                 "InstrumentationKey=00000000-0000-0000-0000-000000000001"}).tracing.azure_monitor
+
+
+def test_a_bad_tracing_setting_stops_start_up_naming_it() -> None:
+    with pytest.raises(SettingsError) as caught:
+        BotSettings.from_env({"OperationSigningKey": "k", "OTEL_TRACES_EXPORTER": "jaeger"})
+    assert str(caught.value) == "setting OTEL_TRACES_EXPORTER: expected one of none, console, otlp, got 'jaeger'"

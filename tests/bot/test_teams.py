@@ -48,7 +48,7 @@ def assert_hero_card_choices(reply: Activity) -> None:
     card = attachment.content
     assert card.text == CHOOSE
     assert [(button.type, button.title, button.value) for button in card.buttons] == [
-        ("imBack", option, option) for option in ("option 1", "option 2", "option 3", "count primes")
+        ("imBack", option, option) for option in ("option 1", "option 2", "option 3", "count primes", "tidy files")
     ]
 
 

@@ -4,9 +4,11 @@
 //   {"domain": "http://127.0.0.1:PORT/v3/directline", "secret": S | "token": T,
 //    "conversationId": C?, "watermark": W?, "userId": U, "timeoutMs": N,
 //    "webSocket": false?, "fixedRetryDelay": true?,
-//    "steps": [{"say": "text"} | {"expect": "text"}, ...]}
+//    "steps": [{"say": "text"} | {"expect": "text"} | {"upload": {"text", "files": [{name, contentType, url}]}}, ...]}
 // A "say" step posts a message and waits for its echo and the bot's reply "echo: <text>" (the test bot echoes); an
-// "expect" step waits for a message with that text (a proactive one). Then it prints one JSON line:
+// "expect" step waits for a message with that text (a proactive one); an "upload" step posts a message with files
+// as Web Chat does (attachments with a contentUrl the client can GET, which DirectLineJS uploads through
+// postMessageWithAttachments) and waits for its echo. Then it prints one JSON line:
 // {"conversationId", "watermark", "postIds": [...], "activities": [{id, type, text, from, ...}], "streamUrls": [...]}.
 // Exit codes: 0 done, 1 timed out or a post failed, 2 the client could not connect.
 //
@@ -17,7 +19,23 @@
 // DirectLineJS is written for browsers: Node 20 needs an XMLHttpRequest and a WebSocket (its README, "Using from
 // within a Node environment"; makeServices() dereferences the WebSocket global even when polling). The WebSocket is
 // the `ws` package, wrapped to record each URL the client opens.
-global.XMLHttpRequest = require('xhr2');
+//
+// A browser's XMLHttpRequest encodes a FormData body itself (multipart/form-data with its own boundary); xhr2 sends
+// only strings and buffers. So a FormData body is encoded by Node's own fetch implementation (Response) and sent with
+// the Content-Type it chose, as a browser would: DirectLineJS's uploads build one (postMessageWithAttachments).
+const NodeXMLHttpRequest = require('xhr2');
+
+global.XMLHttpRequest = class FormDataXMLHttpRequest extends NodeXMLHttpRequest {
+  send(body) {
+    if (!(body instanceof FormData)) return super.send(body);
+    const encoded = new Response(body);
+    encoded.arrayBuffer().then((buffer) => {
+      this.setRequestHeader('Content-Type', encoded.headers.get('content-type'));
+      super.send(buffer);
+    }, (error) => finish(1, `cannot encode the upload: ${error}`));
+    return undefined;
+  }
+};
 const NodeWebSocket = require('ws');
 
 const streamUrls = [];
@@ -74,7 +92,7 @@ directLine.connectionStatus$.subscribe((status) => {
 directLine.activity$.subscribe((activity) => {
   activities.push({
     id: activity.id, type: activity.type, text: activity.text, from: activity.from,
-    channelData: activity.channelData, replyToId: activity.replyToId,
+    channelData: activity.channelData, replyToId: activity.replyToId, attachments: activity.attachments,
   });
   for (const waiter of waiters.slice()) {
     if (waiter.match(activity)) {
@@ -99,10 +117,27 @@ function post(text) {
   });
 }
 
+function upload({ text, files }) {
+  return new Promise((resolve, reject) => {
+    directLine.postActivity({
+      type: 'message', text, from: { id: userId, name: 'User' },
+      attachments: files.map(({ name, contentType, url }) => ({ name, contentType, contentUrl: url })),
+      channelData: { clientActivityID: `client-upload-${text}` },
+    }).subscribe((id) => resolve(id), (error) => reject(error));
+  });
+}
+
 async function run() {
   for (const step of options.steps || []) {
     if (step.expect !== undefined) {
       await waitForActivity((a) => a.type === 'message' && a.text === step.expect);
+      continue;
+    }
+    if (step.upload !== undefined) {
+      const id = await upload(step.upload);
+      if (id === 'retry') throw new Error(`upload of ${JSON.stringify(step.upload.text)} failed (retry)`);
+      postIds.push(id);
+      await waitForActivity((a) => a.id === id);
       continue;
     }
     const id = await post(step.say);

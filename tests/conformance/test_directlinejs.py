@@ -6,14 +6,18 @@ reports what it saw as JSON. Node is required (it is installed here and in CI).
 """
 
 import asyncio
+import contextlib
 import json
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
+from devhost.directline.attachment_links import PLACEHOLDER_URL
 from tests.devhost.directline.echo_bot import poll_until
 from tests.devhost.directline.harness import SECRET, Harness, running
 
@@ -188,5 +192,50 @@ def test_directlinejs_reconnects_after_the_service_closes_its_socket_and_loses_n
             assert len(result["streamUrls"]) == 2
             assert "/stream?watermark=-&t=" in result["streamUrls"][0]
             assert "/stream?watermark=-&t=" not in result["streamUrls"][1]
+
+    asyncio.run(scenario())
+
+
+@contextlib.asynccontextmanager
+async def serving_files(files: dict[str, tuple[str, bytes]]) -> AsyncIterator[str]:
+    """The files a browser would hold as blob: URLs, served on loopback for DirectLineJS to GET (its uploads read
+    each attachment's contentUrl first, src/directLine.ts postMessageWithAttachments). Yields the root URL."""
+
+    async def serve(request: web.Request) -> web.Response:
+        content_type, data = files[request.match_info["name"]]
+        return web.Response(body=data, headers={"Content-Type": content_type})
+
+    app = web.Application()
+    app.router.add_get("/{name}", serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+def test_directlinejs_uploads_files_the_bot_fetches_from_their_private_links() -> None:
+    async def scenario() -> None:
+        files = {"notes.txt": ("text/plain", b"ten bytes!"), "pic.png": ("image/png", b"\x89PNG" + bytes(96))}
+        async with running() as h, serving_files(files) as root:
+            upload = {"text": "my files", "files": [
+                {"name": name, "contentType": content_type, "url": f"{root}/{name}"}
+                for name, (content_type, _) in files.items()]}
+            result = await run_client(h, secret=SECRET, steps=[
+                {"upload": upload}, {"expect": "echo: my files with notes.txt (10 bytes), pic.png (100 bytes)"}])
+            echo = result["activities"][0]
+            assert echo["id"] == result["postIds"][0]
+            assert echo["text"] == "my files"
+            # The client's copy hides where the files are (botbuilder-dotnet#3874).
+            assert echo["attachments"] == [
+                {"contentType": "text/plain", "contentUrl": PLACEHOLDER_URL, "name": "notes.txt"},
+                {"contentType": "image/png", "contentUrl": PLACEHOLDER_URL, "name": "pic.png"}]
+            assert h.bot is not None
+            received = h.bot.received_of_type("message")[-1]
+            assert received["channelData"]["clientActivityID"] == "client-upload-my files"
+            assert [a["name"] for a in received["attachments"]] == ["notes.txt", "pic.png"]
 
     asyncio.run(scenario())

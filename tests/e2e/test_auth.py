@@ -148,3 +148,27 @@ def test_both_channels_refuse_a_reply_without_the_bots_token(running: AuthStack)
         return answers
 
     assert running.run(scenario()) == [(401, DENIED), (401, DENIED)]
+
+
+def test_attachment_routes_need_the_bots_token_where_each_channel_asks_for_it(running: AuthStack) -> None:
+    """Uploads need the bot's token on both channels; the views need it on the Bot Connector (the stand-in) but not
+    on the Emulator's face (the chat), which serves them to a bot fetching a user's file with a plain GET."""
+
+    async def scenario() -> list[tuple[int, object]]:
+        answers: list[tuple[int, object]] = []
+        async with ChatClient(running.chat()) as client, aiohttp.ClientSession() as session:
+            conversation = await client.start_conversation()
+            directline_root = running.config.directline_url.removesuffix("/v3/directline")
+            for root in (client.service_url, directline_root):
+                async with session.post(f"{root}/v3/conversations/{conversation.id}/attachments",
+                                        json={"type": "text/plain", "originalBase64": "YQ=="}) as response:
+                    answers.append((response.status, await response.json()))
+                async with session.get(f"{root}/v3/attachments/unknown/views/original") as response:
+                    answers.append((response.status, await response.json()))
+            assert len(client.attachments) == 0
+        return answers
+
+    assert running.run(scenario()) == [
+        (401, DENIED), (404, {"error": {"code": "BadArgument", "message": "attachment 'unknown' not found"}}),
+        (401, DENIED), (401, DENIED),
+    ]

@@ -5,6 +5,7 @@ failing at step 2 through the real fault-injection setting.
 """
 
 import asyncio
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +114,8 @@ def test_original_transcript_with_progress_and_result(running: RunningStack) -> 
     async def scenario() -> list[str]:
         async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
             conversation = await _converse_to_choice(client)
-            assert [c.value for c in conversation.choices] == ["option 1", "option 2", "option 3", "count primes"]
+            assert [c.value for c in conversation.choices] == ["option 1", "option 2", "option 3", "count primes",
+                                                                 "tidy files"]
             await conversation.choose(1)
             await conversation.wait_for_text(ONE_MOMENT, WAIT)
             await conversation.say("are you done yet?")
@@ -223,3 +225,95 @@ def test_concurrent_conversations_each_get_only_their_own_result_once(running: R
     conversations = running.run(scenario())
     for option, conversation in zip(chosen, conversations, strict=True):
         assert _texts(conversation) == [CHOOSE, ONE_MOMENT, RESULTS[option], CHOOSE], conversation.id
+
+
+FILES_NOT_USED = "Sorry, I don't use files. Please select a long operation test option."
+FILES_WHILE_RUNNING_1 = ("Sorry, I can't use files while the long operation: option 1 is running, so I left yours "
+                         "unopened.")
+CANCELLED_1 = "Cancelled the long operation: option 1."
+# Every answer "status" can get while "option 1" runs (3 steps).
+STATUS_1 = {
+    "Long operation option 1: progress is not available right now.",
+    *(f"Long operation option 1: {percent}% done (step {step} of 3)."
+      for step, percent in [(0, 0), (1, 33), (2, 66), (3, 100)]),
+    "Long operation option 1: finished; the result is on its way.",
+}
+
+
+def test_files_sent_from_the_emulators_chat_are_not_used(running: RunningStack, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("some notes")
+
+    async def scenario() -> list[str]:
+        async with ChatClient(ChatConfig(bot_url=running.config.messages_url)) as client:
+            conversation = await _converse_to_choice(client)
+            await conversation.send_file(notes)
+            await conversation.wait_for_text(FILES_NOT_USED, WAIT)
+            await conversation.choose(1)
+            await conversation.wait_for_text(ONE_MOMENT, WAIT)
+            await conversation.send_file(notes)
+            await conversation.wait_for(lambda a: a.get("text") in STILL_PERFORMING_1, WAIT)
+            await conversation.say("cancel")
+            await conversation.wait_for(lambda a: a.get("text") == CHOOSE, WAIT)
+            return _texts(conversation)
+
+    texts = running.run(scenario())
+    assert texts[:4] == [CHOOSE, FILES_NOT_USED, ONE_MOMENT, FILES_WHILE_RUNNING_1]
+    assert texts[4] in STILL_PERFORMING_1
+    assert texts[5:] == [CANCELLED_1, CHOOSE]
+
+
+def test_files_uploaded_through_direct_line_are_not_used(running: RunningStack) -> None:
+    """A Web Chat user's upload: through the Direct Line stand-in's upload route to the bot, answers read back as a
+    Direct Line client reads them."""
+
+    async def scenario() -> list[str]:
+        auth = {"Authorization": f"Bearer {running.stack.secrets.directline_secret}"}
+        base = running.config.directline_url
+        async with aiohttp.ClientSession(headers=auth) as http:
+            async with http.post(f"{base}/conversations", json={"user": {"id": "web-user"}}) as response:
+                assert response.status == 201, await response.text()
+                conversation_id = (await response.json())["conversationId"]
+            conversation = f"{base}/conversations/{conversation_id}"
+
+            async def bot_texts() -> list[str]:
+                async with http.get(f"{conversation}/activities") as response:
+                    activities = (await response.json())["activities"]
+                return [a.get("text") or "" for a in activities if a["from"]["id"] != "web-user"]
+
+            async def wait_for(count: int) -> list[str]:
+                deadline = asyncio.get_running_loop().time() + WAIT
+                while len(texts := await bot_texts()) < count:
+                    assert asyncio.get_running_loop().time() < deadline, texts
+                    await asyncio.sleep(0.1)
+                return texts
+
+            async def say(text: str) -> None:
+                message = {"type": "message", "text": text, "from": {"id": "web-user"}}
+                async with http.post(f"{conversation}/activities", json=message) as response:
+                    assert response.status == 200, await response.text()
+
+            async def upload(text: str | None) -> None:
+                form = aiohttp.FormData()
+                if text is not None:
+                    form.add_field("activity", json.dumps({"type": "message", "text": text}),
+                                   content_type="application/vnd.microsoft.activity")
+                form.add_field("file", b"some notes", content_type="text/plain", filename="notes.txt")
+                async with http.post(f"{conversation}/upload", params={"userId": "web-user"}, data=form) as response:
+                    assert response.status == 200, await response.text()
+
+            await say("hi")
+            await wait_for(1)
+            await upload(None)
+            await wait_for(2)
+            await say("option 1")
+            await wait_for(3)
+            await upload("status")
+            await wait_for(5)
+            await say("cancel")
+            return await wait_for(7)
+
+    texts = running.run(scenario())
+    assert texts[:4] == [CHOOSE, FILES_NOT_USED, ONE_MOMENT, FILES_WHILE_RUNNING_1]
+    assert texts[4] in STATUS_1
+    assert texts[5:] == [CANCELLED_1, CHOOSE]

@@ -162,6 +162,22 @@ def test_an_outcome_event_with_any_value_is_taken_and_ignored(bot: Bot, value: A
     bot.still_serves()
 
 
+QUESTION_FIELDS = ("instanceId", "conversationId", "step", "text", "choices", "timeoutSeconds", "expiresAt",
+                   "signature")
+
+
+@FUZZ
+@given(question=st.dictionaries(st.sampled_from(QUESTION_FIELDS), json_values))
+def test_a_question_event_with_any_fields_is_taken_and_ignored(bot: Bot, question: dict[str, Any]) -> None:
+    # A step's question in the same event (contract/question.py): whatever its fields, it is checked and dropped
+    # like a bad outcome, never an error to the channel.
+    value = {"channelId": "directline", "serviceUrl": "http://127.0.0.1:9/", "conversation": {"id": "conv-q"},
+             "value": {**question, "kind": "LongOperationQuestion"}}
+    reply = bot.post(json.dumps(bot.activity(type="event", name="LongOperationResponse", value=value)).encode())
+    assert reply.status == 201, reply
+    bot.still_serves()
+
+
 @FUZZ
 @given(extra=st.integers(min_value=1, max_value=MAX_REQUEST_BYTES))
 def test_a_body_over_the_limit_is_a_413(bot: Bot, extra: int) -> None:

@@ -233,3 +233,33 @@ def test_unknown_routes_are_a_404_and_wrong_methods_a_405(directline: DirectLine
         assert_client_error(reply, 405)
         assert channel_error(reply)["code"] == "MethodNotAllowed"
     directline.still_serves()
+
+
+_MULTIPART_STARTS = st.sampled_from([
+    b"", b"--x\r\n", b"--x\r\nContent-Type: application/vnd.microsoft.activity\r\n\r\n",
+    b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n",
+])
+_MULTIPART_ENDS = st.sampled_from([b"", b"\r\n--x--\r\n", b"\r\n--x\r\n"])
+
+
+@FUZZ
+@given(start=_MULTIPART_STARTS, middle=st.binary(max_size=300), end=_MULTIPART_ENDS)
+def test_a_malformed_upload_is_a_400_and_a_wellformed_one_reaches_the_bot(directline: DirectLine, start: bytes,
+                                                                          middle: bytes, end: bytes) -> None:
+    reply = directline.call("POST", f"{directline.conversation}/upload", body=start + middle + end,
+                            params={"userId": "fuzz-user"}, headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert reply.status in (200, 400), reply
+    if reply.status == 400:
+        channel_error(reply)
+    directline.still_serves()
+
+
+@FUZZ
+@given(data=st.dictionaries(st.sampled_from(["type", "name", "originalBase64", "thumbnailBase64"]), json_values))
+def test_the_bot_face_refuses_attachment_data_it_cannot_keep(directline: DirectLine, data: dict[str, Any]) -> None:
+    reply = directline.call("POST", f"/v3/conversations/{segment(directline.conversation_id)}/attachments",
+                            auth=False, json_body=data)
+    assert reply.status in (200, 400), reply
+    if reply.status == 400:
+        channel_error(reply)
+    directline.still_serves()

@@ -25,7 +25,7 @@ def test_the_readme_example_is_the_whole_change_and_runs_end_to_end(tmp_path: Pa
     shutil.copytree(ROOT / "operations", package, ignore=shutil.ignore_patterns("__pycache__"))
     (package / "sum_squares.py").write_text(module)
     registry = (package / "registry.py").read_text()
-    anchor = '    "operations.primes",\n'
+    anchor = '    "operations.tidy",\n'
     assert anchor in registry
     (package / "registry.py").write_text(registry.replace(anchor, anchor + line))
 
@@ -35,7 +35,7 @@ def test_the_readme_example_is_the_whole_change_and_runs_end_to_end(tmp_path: Pa
     assert ran.returncode == 0, ran.stderr
     seen = json.loads(ran.stdout.strip().splitlines()[-1])
 
-    assert seen["registry"] == ["option 1", "option 2", "option 3", "count primes", "sum squares"]
+    assert seen["registry"] == ["option 1", "option 2", "option 3", "count primes", "tidy files", "sum squares"]
     # The starter validates the new input (400 naming it) and passes a good one on.
     assert seen["starter"] == {"0": "400 inputs.n: expected 1 to 1000000, got 0", "10": '{"n": 10}'}
     # 1 + 4 + ... + 100 = 385, summed over the two steps with the state carried between them.

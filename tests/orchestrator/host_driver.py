@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
+from devhost.functions.invoker import InvocationContext
 from orchestrator import blueprint
 from tests.orchestrator.replay import (
     CALL_ACTIVITY,
@@ -94,7 +95,8 @@ class HostDriver:
         self.last_activity = name
         self.attempts[name] = self.attempts.get(name, 0) + 1
         try:
-            result: Any = self.runner.run(ACTIVITIES[name](request=json.loads(call["input"])))
+            result: Any = self.runner.run(ACTIVITIES[name](request=json.loads(call["input"]),
+                                                              context=InvocationContext(name, ".")))
         except Exception as error:
             reason = f"Activity function '{name}' failed: {type(error).__name__}: {error}"
             self.history.failed(self._tick(), task_id, reason, json.dumps({"Message": str(error)}))

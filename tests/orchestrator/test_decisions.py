@@ -1,12 +1,13 @@
 """Pure decisions: progress messages, and outcomes that carry facts for the bot to word."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contract import Outcome, OutcomeStatus, Stage, StopReason
+from contract import Outcome, OutcomeStatus, Question, Stage, StopReason, Unanswered
 from orchestrator import decisions
-from orchestrator.payloads import OperationPlan
+from orchestrator.payloads import Handover, OperationPlan
 from orchestrator.settings import RetryPolicy, parse_settings
 
 PLAN = OperationPlan(
@@ -119,3 +120,58 @@ def test_notify_retrying_progress_says_when_and_which_attempt() -> None:
     assert shown.message == "Could not reach the bot yet; trying again in 20 seconds (attempt 3 of 6)."
     assert decisions.notify_retrying_progress(PLAN, 0, 0.5, 2).message == (
         "Could not reach the bot yet; trying again in 0.5 seconds (attempt 2 of 6).")
+
+
+QUESTION = Question("op-q", "c-9", 1, "Delete the 60 duplicates?", ("Yes", "No"), 120.0, "2026-12-02T00:02:00+00:00")
+
+
+def test_only_an_answer_to_this_question_that_it_takes_is_accepted() -> None:
+    assert decisions.accepted_answer(QUESTION, {"questionId": "op-q:1", "answer": "Yes"}) == "Yes"
+    assert decisions.accepted_answer(QUESTION, {"questionId": "op-q:2", "answer": "Yes"}) is None
+    assert decisions.accepted_answer(QUESTION, {"questionId": "op-q:1", "answer": "yes"}) is None
+    assert decisions.accepted_answer(QUESTION, {"questionId": "op-q:1"}) is None
+    assert decisions.accepted_answer(QUESTION, "Yes") is None
+
+
+def test_the_wait_for_an_answer_ends_at_the_questions_timeout_or_the_deadline_whichever_comes_first() -> None:
+    asked = datetime(2026, 12, 2, tzinfo=UTC)
+    assert decisions.answer_expires(asked, 120, asked + timedelta(hours=1)) == asked + timedelta(seconds=120)
+    assert decisions.answer_expires(asked, 120, asked + timedelta(seconds=30)) == asked + timedelta(seconds=30)
+
+
+def test_an_unanswered_question_stops_before_the_next_step_and_says_so_in_facts() -> None:
+    outcome = decisions.unanswered_outcome("op-q", PLAN, QUESTION, by_deadline=False)
+    assert (outcome.status, outcome.reason) == (
+        OutcomeStatus.TIMED_OUT, StopReason(2, 4, 0, 1.0, unanswered=Unanswered("Delete the 60 duplicates?", 120.0)))
+    assert decisions.final_message(PLAN, outcome) == (
+        "Stopped before step 2 of 4: no answer to the question of step 1 within 120 seconds.")
+    cut = decisions.unanswered_outcome("op-q", PLAN, QUESTION, by_deadline=True)
+    assert decisions.final_message(PLAN, cut) == (
+        "Stopped before step 2 of 4: no answer to the question of step 1 before the deadline.")
+
+
+def test_waiting_progress_is_its_own_stage_after_the_asking_step() -> None:
+    progress = decisions.waiting_progress(PLAN, 1)
+    assert (progress.stage, progress.step, progress.percent, progress.message) == (
+        Stage.WAITING, 1, 25, "Step 1 of 4 asked a question; waiting for the answer.")
+
+
+def test_progress_is_due_once_the_cadence_has_passed_and_never_after_the_last_step() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    every = replace(PLAN, progress_every_seconds=2.0)
+    assert not decisions.progress_due(every, 1, start, start + timedelta(seconds=1.999))
+    assert decisions.progress_due(every, 1, start, start + timedelta(seconds=2))
+    assert decisions.progress_due(every, 3, start, start + timedelta(seconds=60))
+    # The last step: the outcome comes next.
+    assert not decisions.progress_due(every, 4, start, start + timedelta(seconds=60))
+    # Not opted in (also every plan of the previous version).
+    assert not decisions.progress_due(PLAN, 1, start, start + timedelta(seconds=60))
+
+
+def test_the_cadence_and_the_last_reports_time_survive_the_plans_json() -> None:
+    moment = datetime(2026, 1, 1, 0, 0, 3, tzinfo=UTC)
+    plan = replace(PLAN, progress_every_seconds=2.5, handover=Handover(progress_at=moment))
+    again = OperationPlan.from_json(plan.to_json())
+    assert (again.progress_every_seconds, again.handover.progress_at) == (2.5, moment)
+    # Without either, the previous version's exact shape.
+    assert "progressEverySeconds" not in PLAN.to_json() and "progressAt" not in PLAN.to_json()["handover"]

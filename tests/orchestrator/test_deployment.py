@@ -11,7 +11,15 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from orchestrator.names import HISTORY_PURGE, LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
+from orchestrator.names import (
+    ASK_BOT,
+    HISTORY_PURGE,
+    LONG_OPERATION,
+    NOTIFY_BOT,
+    NOTIFY_PROGRESS,
+    RUN_OPERATION_STEP,
+    START_OPERATION,
+)
 from tests.orchestrator.deployment import ROOT, copy_deployment, deployment_files, functionapp_venv
 
 # The Python worker's indexing (azure-functions-python-worker, azure_functions_worker/loader.py,
@@ -30,8 +38,10 @@ print(json.dumps({
     "functions": {f.get_function_name(): f.get_trigger().get_binding_name() for f in apps[0].get_functions()},
     "modules": sorted({name.split(".")[0] for name in sys.modules}),
     "installed": sorted(d.metadata["Name"] for d in importlib.metadata.distributions()),
-    "findable": [name for name in ("botbuilder", "botframework", "msrest", "msal", "jsonpickle", "emoji", "babel",
+    "findable": [name for name in ("botbuilder", "botframework", "jsonpickle", "emoji", "babel",
                                    "bot", "devhost", "pytest") if importlib.util.find_spec(name) is not None],
+    "tracing_sdk_loaded": sorted(name for name in ("opentelemetry.sdk", "azure.monitor.opentelemetry", "msrest")
+                                 if name in sys.modules),
 }))
 """
 
@@ -62,7 +72,7 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return result
 
 
-def test_the_deployed_files_index_the_five_functions_in_a_venv_of_requirements_txt_alone(
+def test_the_deployed_files_index_the_seven_functions_in_a_venv_of_requirements_txt_alone(
     indexed: dict[str, Any],
 ) -> None:
     assert indexed["functions"] == {
@@ -70,11 +80,15 @@ def test_the_deployed_files_index_the_five_functions_in_a_venv_of_requirements_t
         LONG_OPERATION: "orchestrationTrigger",
         RUN_OPERATION_STEP: "activityTrigger",
         NOTIFY_BOT: "activityTrigger",
+        ASK_BOT: "activityTrigger",
+        NOTIFY_PROGRESS: "activityTrigger",
         HISTORY_PURGE: "timerTrigger",
     }
     # Nothing of the bot's framework is installed, nor the local-only parts deployed, and indexing loaded none.
     assert indexed["findable"] == []
     assert not {"bot", "devhost", "tests", "bench", "botbuilder", "msrest"} & set(indexed["modules"])
+    # Tracing is off without its settings: neither the SDK nor the Azure Monitor distro (which brings msrest) loads.
+    assert indexed["tracing_sdk_loaded"] == []
 
 
 def test_requirements_txt_pins_every_package_the_function_app_installs(indexed: dict[str, Any]) -> None:
@@ -102,5 +116,6 @@ def test_the_bot_and_the_tools_have_requirement_files_of_their_own() -> None:
     dev = (ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
     function_app = (ROOT / "requirements.txt").read_text(encoding="utf-8")
     assert "botbuilder-core==4.17.1" in bot.splitlines()
-    assert "botbuilder" not in function_app and "msrest" not in function_app
+    # (msrest and msal come with the Azure Monitor exporter; botbuilder's own packages stay the bot's.)
+    assert "botbuilder" not in function_app and "botframework" not in function_app
     assert dev[1:4] == ["-r requirements.txt", "-r bot/requirements.txt", "-r requirements-test.txt"]

@@ -5,8 +5,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.names import HISTORY_PURGE, LONG_OPERATION, NOTIFY_BOT, RUN_OPERATION_STEP, START_OPERATION
-from orchestrator.settings import DEFAULT_HISTORY_PURGE_SCHEDULE, parse_settings
+from orchestrator.names import (
+    ASK_BOT,
+    HISTORY_PURGE,
+    LONG_OPERATION,
+    NOTIFY_BOT,
+    NOTIFY_PROGRESS,
+    RUN_OPERATION_STEP,
+    START_OPERATION,
+)
+from orchestrator.settings import DEFAULT_HISTORY_PURGE_SCHEDULE, parse_settings, tracing_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +36,7 @@ print(json.dumps(functions))
 """
 
 
-def test_function_app_indexes_the_five_functions_under_their_durable_names() -> None:
+def test_function_app_indexes_the_seven_functions_under_their_durable_names() -> None:
     completed = subprocess.run(
         [sys.executable, "-c", INDEX_SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )
@@ -40,6 +48,8 @@ def test_function_app_indexes_the_five_functions_under_their_durable_names() -> 
         LONG_OPERATION: "orchestrationTrigger",
         RUN_OPERATION_STEP: "activityTrigger",
         NOTIFY_BOT: "activityTrigger",
+        ASK_BOT: "activityTrigger",
+        NOTIFY_PROGRESS: "activityTrigger",
         HISTORY_PURGE: "timerTrigger",
     }
     http = next(b for b in functions[START_OPERATION]["bindings"] if b["type"] == "httpTrigger")
@@ -63,6 +73,8 @@ def test_host_json_configures_bundle_routes_and_task_hub() -> None:
     durable = host["extensions"]["durableTask"]
     assert durable["hubName"] == "LongOperationHub"
     assert durable["storageProvider"]["maxQueuePollingInterval"] == "00:00:01"
+    # The steps and notify_bot run in the starter's trace only with distributed tracing V2 (README, Tracing).
+    assert (durable["tracing"]["distributedTracingEnabled"], durable["tracing"]["version"]) == (True, "V2")
     assert host["functionTimeout"] == "00:10:00"
 
 
@@ -77,12 +89,14 @@ def test_local_settings_example_lists_every_setting_with_parseable_values() -> N
         "DirectLineSecret", "DirectLineEndpoint", "OperationSigningKey", "OperationSeconds", "OperationSteps",
         "OperationTimeoutSeconds", "StepRetryAttempts", "StepFirstRetrySeconds", "NotifyRetryAttempts",
         "NotifyFirstRetrySeconds", "OperationFaults", "HistoryRetentionDays", "HistoryPurgeSchedule",
+        "OTEL_TRACES_EXPORTER",
     }
     assert documented <= set(values)
     settings = parse_settings(values)
     assert (settings.operation_seconds, settings.operation_steps) == (15.0, 5)
     assert settings.history_retention_days == 30
     assert values["HistoryPurgeSchedule"] == DEFAULT_HISTORY_PURGE_SCHEDULE
+    assert not tracing_settings(values).enabled
 
 
 def test_funcignore_keeps_local_only_parts_out_of_the_deployment() -> None:

@@ -14,11 +14,14 @@ from contract import (
     DeliveryReceipt,
     Outcome,
     OutcomeStatus,
+    Question,
     ReceiptVerdict,
     Routing,
     sign_receipt,
     verify_outcome,
+    verify_question,
 )
+from devhost.functions.invoker import InvocationContext
 from orchestrator import blueprint
 from orchestrator.errors import BotTurnFailed, DirectLineError, SettingsError
 from orchestrator.http_session import shared_session
@@ -45,7 +48,7 @@ def run_notify(fake: FakeDirectLine, app_settings: Callable[..., None], endpoint
         async with server_for(fake) as server:
             app_settings(DirectLineEndpoint=str(server.make_url(endpoint_suffix)), **settings)
             try:
-                return await activity(request=NOTIFY_INPUT)
+                return await activity(request=NOTIFY_INPUT, context=InvocationContext("notify_bot", "."))
             finally:
                 await shared_session.close()
 
@@ -110,7 +113,7 @@ def test_the_bot_gets_one_conversation_update_for_several_notifications_through_
             app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
             try:
                 for _ in range(3):
-                    await activity(request=NOTIFY_INPUT)
+                    await activity(request=NOTIFY_INPUT, context=InvocationContext("notify_bot", "."))
             finally:
                 await shared_session.close()
             assert h.bot is not None
@@ -201,6 +204,50 @@ def test_a_delivered_outcome_costs_no_read_of_the_conversation(app_settings: Cal
     assert [request.method for request in fake.requests] == ["POST", "POST"]
 
 
+QUESTION = Question("op-abc-1", "user-conv-1", 1, "Delete the 60 duplicates?", ("Yes", "No"), 120.0,
+                    "2026-12-02T00:02:00+00:00")
+ASK_INPUT = {"instanceId": "op-abc-1", "continuation": CONTINUATION, "question": QUESTION.to_json()}
+
+
+def run_ask(fake: FakeDirectLine, app_settings: Callable[..., None]) -> Any:
+    activity = blueprint.ask_bot._function.get_user_function()
+
+    async def main() -> Any:
+        async with server_for(fake) as server:
+            app_settings(DirectLineEndpoint=str(server.make_url("/v3/directline")),
+                         DirectLineSecret="dl-secret-for-tests", OperationSigningKey=SIGNING_KEY)
+            try:
+                return await activity(request=ASK_INPUT, context=InvocationContext("ask_bot", "."))
+            finally:
+                await shared_session.close()
+
+    return asyncio.run(main())
+
+
+def test_ask_bot_posts_the_signed_question_in_the_outcomes_event(app_settings: Callable[..., None]) -> None:
+    fake = FakeDirectLine()
+    output = run_ask(fake, app_settings)
+
+    posted = fake.requests[-1].body
+    assert (posted["type"], posted["name"], posted["from"]) == ("event", LONG_OPERATION_RESPONSE_EVENT,
+                                                               ORCHESTRATOR_SENDER)
+    question = Question.from_json(posted["value"]["value"])
+    assert verify_question(question, Routing.of(CONTINUATION), SIGNING_KEY)
+    assert question.unsigned() == QUESTION
+    assert output == {"directLineConversationId": CONVERSATION_ID, "directLineActivityId": f"{CONVERSATION_ID}|0000001"}
+
+
+def test_ask_bot_reports_the_conversations_refusal_and_names_a_deferral(app_settings: Callable[..., None]) -> None:
+    refused = run_ask(bot_failed_with(receipt_activity(ReceiptVerdict.REFUSED)), app_settings)
+    assert DeliveryReceipt.from_json(refused["refusal"]).describe() == (
+        "HTTP 404, code ConversationNotFound: conversation not found")
+    with pytest.raises(DirectLineError) as raised:
+        run_ask(bot_failed_with(receipt_activity(ReceiptVerdict.DEFERRED)), app_settings)
+    assert str(raised.value) == ("Direct Line post activity failed: HTTP 502, code BotRejectedActivity, the bot could "
+                                 "not deliver the question to the conversation yet (HTTP 503, code ServiceError: "
+                                 "later)")
+
+
 @pytest.mark.bot_framework
 def test_a_burst_of_outcomes_through_the_throttling_stand_in_is_delivered_each_once(
     app_settings: Callable[..., None],
@@ -221,7 +268,9 @@ def test_a_burst_of_outcomes_through_the_throttling_stand_in_is_delivered_each_o
         async with running(throttle=(ThrottleRule(3, 60),)) as h:
             app_settings(DirectLineEndpoint=h.url, DirectLineSecret=STAND_IN_SECRET, OperationSigningKey=SIGNING_KEY)
             try:
-                results = await asyncio.gather(*(activity(request=request(i)) for i in instance_ids))
+                results = await asyncio.gather(*(activity(request=request(i),
+                                                          context=InvocationContext("notify_bot", "."))
+                                                 for i in instance_ids))
             finally:
                 await shared_session.close()
             assert h.bot is not None

@@ -13,6 +13,7 @@ from orchestrator.settings import (
     history_purge_schedule,
     latest_outcome_seconds,
     parse_settings,
+    tracing_settings,
 )
 
 
@@ -232,3 +233,12 @@ def test_settings_under_which_an_outcome_could_outlast_the_bots_conversation_sta
     )
     # The largest deadline with the default delivery still fits.
     assert parse_settings({"OperationTimeoutSeconds": "86400"}).timeout_seconds == 86400
+
+
+def test_tracing_settings_are_off_by_default_and_a_bad_one_is_named() -> None:
+    assert not tracing_settings({}).enabled
+    assert tracing_settings({"OTEL_TRACES_EXPORTER": "otlp"}).exporter == "otlp"
+    with pytest.raises(SettingsError) as caught:
+        tracing_settings({"APPLICATIONINSIGHTS_CONNECTION_STRING": "IngestionEndpoint=https://x.example/"})
+    assert str(caught.value) == ("APPLICATIONINSIGHTS_CONNECTION_STRING: is not an Application Insights connection "
+                                 "string (expected InstrumentationKey=...;IngestionEndpoint=...)")

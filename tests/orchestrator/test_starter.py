@@ -12,6 +12,7 @@ import azure.functions as func
 import pytest
 
 from contract import MAX_START_BODY_BYTES, instance_id_prefix
+from devhost.functions.invoker import InvocationContext
 from orchestrator import blueprint
 from tests.orchestrator.fake_durable_host import FakeDurableHost, binding_json, server_for
 
@@ -47,7 +48,8 @@ def call_starter(runner: asyncio.Runner, fake: FakeDurableHost, body: bytes,
     async def main() -> func.HttpResponse:
         async with server_for(fake) as server:
             rpc = rpc_base_url or str(server.make_url("/durabletask/"))
-            return await trigger(req=http_request(body), client=binding_json(rpc))
+            return await trigger(req=http_request(body), client=binding_json(rpc),
+                                 context=InvocationContext("start_operation", "."))
 
     return runner.run(main())
 
@@ -154,7 +156,8 @@ def test_unknown_option_answers_400_listing_the_known_ones(
     response = call_starter(runner, fake, start_body(option="option 9"))
     assert response.status_code == 400
     assert error_of(response) == (
-        "option: unknown option 'option 9'; known options: 'option 1', 'option 2', 'option 3', 'count primes'"
+        "option: unknown option 'option 9'; known options: 'option 1', 'option 2', 'option 3', 'count primes', "
+        "'tidy files'"
     )
     assert fake.starts == []
 

@@ -8,12 +8,16 @@ from typing import Any
 import pytest
 
 from contract import OPTIONS
+from devhost.functions.invoker import InvocationContext
+from operations import Ask, Operation, StepInput
 from orchestrator import blueprint
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import InjectedFault, UnknownOperationError
-from orchestrator.payloads import StepRequest, StepResult
+from orchestrator.payloads import AskSpec, StepRequest, StepResult
 from orchestrator.settings import Settings, StepFault
 from orchestrator.steps import run_operation_step
+
+STEP_CONTEXT = InvocationContext("run_operation_step", ".")
 
 EXPECTED_RESULTS = {
     "option 1": "(Result for long operation one!)",
@@ -27,7 +31,48 @@ def request(option: str, step: int, steps: int = 3, step_seconds: float = 0.0, a
 
 
 def test_the_registry_lists_the_seeds_options_first_then_the_examples() -> None:
-    assert tuple(CATALOGUE) == (*OPTIONS, "count primes")
+    assert tuple(CATALOGUE) == (*OPTIONS, "count primes", "tidy files")
+
+
+def test_a_step_that_asks_hands_its_question_on_and_the_next_step_gets_the_answer() -> None:
+    asked = asyncio.run(run_operation_step(StepRequest("tidy files", 1, 2, 0.0, "op-t"), Settings()))
+    assert asked == StepResult(1, state={"duplicates": 60},
+                               ask=AskSpec("Delete the 60 duplicates?", ("Yes", "No"), 120.0))
+    assert StepResult.from_json(asked.to_json()) == asked
+    kept = asyncio.run(run_operation_step(
+        StepRequest("tidy files", 2, 2, 0.0, "op-t", state=asked.state, answer="No"), Settings()))
+    assert kept.data is not None
+    assert {fact["name"]: fact["value"] for fact in kept.data["facts"]}["Deleted"] == "0"
+    assert StepRequest.from_json(StepRequest("tidy files", 2, 2, 0.0, "op-t", answer="No").to_json()).answer == "No"
+
+
+@pytest.mark.parametrize(("ask", "message"), [
+    ({"question": " "}, "Ask needs a question (a non-empty string)"),
+    ({"choices": ()}, "Ask's choices must be a non-empty tuple of strings, or None for a free-text answer"),
+    ({"choices": "Yes"}, "Ask's choices must be a non-empty tuple of strings, or None for a free-text answer"),
+    ({"choices": ("Yes", "")}, "Ask's choices must be non-empty strings, got ''"),
+    ({"choices": ("Yes", "yes")}, "Ask's choices repeat (ignoring case): ['Yes', 'yes']"),
+    ({"timeout_seconds": 0}, "Ask's timeout_seconds must be a finite number above 0, got 0"),
+    ({"timeout_seconds": float("inf")}, "Ask's timeout_seconds must be a finite number above 0, got inf"),
+])
+def test_a_malformed_question_is_refused_naming_what_is_wrong(ask: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        Ask(**{"question": "Delete?", **ask})
+    assert str(raised.value) == message
+
+
+def test_the_last_step_cannot_ask() -> None:
+    operation = Operation("asks last", "asks last", lambda step: Ask("Really?"), steps=1, asks=True)
+    with pytest.raises(TypeError) as raised:
+        asyncio.run(operation.run_step(StepInput(1, 1, {}, None)))
+    assert str(raised.value) == "the last step (1) of 'asks last' returned Ask, not Done"
+
+
+def test_an_operation_that_asks_says_so() -> None:
+    operation = Operation("asks", "asks", lambda step: Ask("Really?"), steps=2)
+    with pytest.raises(TypeError) as raised:
+        asyncio.run(operation.run_step(StepInput(1, 2, {}, None)))
+    assert str(raised.value) == "step 1 of 'asks' returned Ask, but the operation does not declare asks=True"
 
 
 def test_state_flows_from_step_to_step_and_the_last_returns_structured_data() -> None:
@@ -118,9 +163,11 @@ def test_activity_trigger_reads_settings_and_speaks_json(app_settings: Callable[
     app_settings(OperationFaults="option 3@1x1")
     payload: dict[str, Any] = {"option": "option 1", "step": 2, "steps": 2, "stepSeconds": 0, "instanceId": "op-x",
                                "attempt": 1}
-    assert asyncio.run(activity(request=payload)) == {"step": 2, "result": EXPECTED_RESULTS["option 1"]}
+    assert asyncio.run(activity(request=payload, context=STEP_CONTEXT)) == {
+        "step": 2, "result": EXPECTED_RESULTS["option 1"]}
     with pytest.raises(InjectedFault):
-        asyncio.run(activity(request={**payload, "option": "option 3", "step": 1}))
-    assert asyncio.run(activity(request={**payload, "option": "option 3", "step": 1, "attempt": 2})) == {
+        asyncio.run(activity(request={**payload, "option": "option 3", "step": 1}, context=STEP_CONTEXT))
+    assert asyncio.run(activity(request={**payload, "option": "option 3", "step": 1, "attempt": 2},
+                               context=STEP_CONTEXT)) == {
         "step": 1, "result": None,
     }

@@ -5,7 +5,8 @@
 
 (function (root) {
   const CONVERSATION_PREFIX = /^(op-[0-9a-f]{12}-)/;
-  const STAGES = ['running', 'notifying', 'completed', 'failed', 'timed_out'];
+  // contract/progress.py Stage, every value.
+  const STAGES = ['running', 'waiting', 'notifying', 'completed', 'failed', 'timed_out'];
   const ACTIVE = ['Running', 'Pending', 'Suspended'];
 
   function isObject(value) {

@@ -1,5 +1,6 @@
-"""A small real botbuilder bot for the chat tests: welcome, echo, a ChoicePrompt, a hero card, and a proactive
-message sent later from a background task through ``continue_conversation``.
+"""A small real botbuilder bot for the chat tests: welcome, echo, a ChoicePrompt, a hero card, a proactive
+message sent later from a background task through ``continue_conversation``, and "got <file> (<size> bytes, <type>)"
+for files, fetched from their contentUrl.
 """
 
 import asyncio
@@ -18,7 +19,7 @@ from botbuilder.dialogs.prompts import ChoicePrompt, PromptOptions
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import CardAction, ChannelAccount, HeroCard
 
-from tests.devhost.directline.echo_bot import make_adapter, serve_bot
+from tests.devhost.directline.echo_bot import fetch, make_adapter, serve_bot
 
 PROACTIVE_TEXT = "Thanks for waiting, here is your proactive message"
 
@@ -58,6 +59,11 @@ class ChatTestBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         text = turn_context.activity.text or ""
+        files = [a for a in turn_context.activity.attachments or [] if a.content_url]
+        if files:
+            sizes = [f"{a.name} ({len(await fetch(a.content_url))} bytes, {a.content_type})" for a in files]
+            await turn_context.send_activity(f"got {', '.join(sizes)}")
+            return
         accessor = self.state.create_property("DialogState")
         if text == "menu" or await self._dialog_active(turn_context):
             await DialogExtensions.run_dialog(self.dialog, turn_context, accessor)

@@ -10,7 +10,7 @@ import pytest
 
 from devhost.chat import ChatConfig, ScriptError, parse_script
 from devhost.chat.cli import run_interactive
-from devhost.chat.script import Pause, Say, WaitFor
+from devhost.chat.script import Pause, Say, SendFile, WaitFor
 from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, serve_chat_bot
 from tests.devhost.directline.echo_bot import poll_until
 from tests.devhost.directline.harness import closed_port
@@ -179,6 +179,9 @@ def test_script_syntax() -> None:
         parse_script("wait-for", "demo")
     with pytest.raises(ScriptError, match="non-negative"):
         parse_script("wait -1")
+    assert parse_script("file notes.txt") == [SendFile("notes.txt", 1)]
+    with pytest.raises(ScriptError, match="demo:1: 'file' needs the path of the file to send"):
+        parse_script("file", "demo")
 
 
 def test_a_port_in_use_exits_1_naming_it_without_a_traceback(tmp_path: Path) -> None:

@@ -20,12 +20,19 @@ def test_update_delete_members_and_errors_on_the_connector_routes() -> None:
                 assert conversation.bot_texts()[-1] == "hello"
                 async with http.put(f"{base}/activities/{activity_id}",
                                     json={"type": "message", "text": "hello again"}) as response:
+                    # As the Emulator: the body must carry the URL's id.
+                    assert response.status == 400
+                    assert (await response.json())["error"] == {
+                        "code": "BadArgument", "message": "uri activity id does not match payload activity id"}
+                async with http.put(f"{base}/activities/{activity_id}",
+                                    json={"type": "message", "id": activity_id, "text": "hello again"}) as response:
                     assert response.status == 200
                 assert conversation.bot_texts()[-1] == "hello again"
                 assert h.lines()[-1] == "bot (edited): hello again"
                 async with http.put(f"{base}/activities/{activity_id}", json={"type": "message", "id": "x"}) as r:
                     assert r.status == 400
-                async with http.put(f"{base}/activities/unknown", json={"type": "message"}) as response:
+                unknown = {"type": "message", "id": "unknown"}
+                async with http.put(f"{base}/activities/unknown", json=unknown) as response:
                     assert response.status == 404
                 async with http.delete(f"{base}/activities/{activity_id}") as response:
                     assert response.status == 200

@@ -123,7 +123,8 @@ def test_a_held_activity_can_be_updated_or_deleted_before_it_is_shown() -> None:
             base = _base(h.client.service_url, conversation)
             updated = await _post(http, f"{base}/unseen", "draft")
             deleted = await _post(http, f"{base}/unseen", "gone")
-            async with http.put(f"{base}/{updated}", json={"type": "message", "text": "final"}) as response:
+            final = {"type": "message", "id": updated, "text": "final"}
+            async with http.put(f"{base}/{updated}", json=final) as response:
                 assert response.status == 200
             async with http.delete(f"{base}/{deleted}") as response:
                 assert response.status == 200

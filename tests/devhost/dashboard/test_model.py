@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from contract import Stage
+
 MODEL = Path(__file__).resolve().parents[3] / "devhost" / "dashboard" / "static" / "model.js"
 # Reads calls from stdin as [[function, argument], ...] and prints their results as one JSON array.
 RUNNER = """
@@ -132,3 +134,9 @@ def test_an_error_answer_becomes_its_own_sentence() -> None:
                 ("problemOf", 401, "")) == [
         "The dashboard does not pass on that.", "top must be a positive integer.",
         "No Durable API route matches GET /x", running, "HTTP 500: <html>oops</html>", "HTTP 401"]
+
+
+def test_every_stage_of_the_contract_is_progress_a_waiting_one_included() -> None:
+    stages = [stage.value for stage in Stage]
+    assert "waiting" in stages
+    assert [found["stage"] for found in call(*(("progressOf", progress(stage)) for stage in stages))] == stages

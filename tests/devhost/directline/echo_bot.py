@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.core.integration import aiohttp_error_middleware
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
+from msrest.exceptions import HttpOperationError
 
 
 class EmptyAppIdConfig:
@@ -30,8 +32,9 @@ def make_adapter() -> CloudAdapter:
 
 
 class EchoBot(ActivityHandler):
-    """``echo: <text>``; ``fail`` raises (the adapter answers 500); ``slow`` waits until the test releases it;
-    ``typing`` sends a typing activity before its reply; ``edit`` sends a message and then updates it."""
+    """``echo: <text>`` (with each attached file's name and size, fetched from its contentUrl); ``fail`` raises
+    (the adapter answers 500); ``slow`` waits until the test releases it; ``typing`` sends a typing activity before
+    its reply; ``edit`` sends a message, tries to update it and says how that went."""
 
     def __init__(self) -> None:
         self.release_slow = asyncio.Event()
@@ -48,9 +51,26 @@ class EchoBot(ActivityHandler):
             sent = await turn_context.send_activity("before edit")
             edited = MessageFactory.text("after edit")
             edited.id = sent.id
-            await turn_context.update_activity(edited)
+            try:
+                await turn_context.update_activity(edited)
+            except HttpOperationError as error:
+                # msrest keeps the transport's response: aiohttp's has ``status``, requests' ``status_code``.
+                status = getattr(error.response, "status", getattr(error.response, "status_code", None))
+                await turn_context.send_activity(f"could not edit: HTTP {status}")
+            return
+        files = [a for a in turn_context.activity.attachments or [] if a.content_url]
+        if files:
+            sizes = [f"{a.name} ({len(await fetch(a.content_url))} bytes)" for a in files]
+            await turn_context.send_activity(f"echo: {text} with {', '.join(sizes)}")
             return
         await turn_context.send_activity(f"echo: {text}")
+
+
+async def fetch(url: str) -> bytes:
+    """What a bot does with an uploaded file's contentUrl: a plain GET (a private link needs no token)."""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        response.raise_for_status()
+        return await response.read()
 
 
 @dataclass

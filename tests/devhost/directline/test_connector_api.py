@@ -37,26 +37,31 @@ def test_send_to_unknown_conversation_is_404() -> None:
     asyncio.run(scenario())
 
 
-def test_bot_update_replaces_the_message_in_the_transcript() -> None:
+def test_a_bots_update_is_refused_as_the_direct_line_channel_refuses_it() -> None:
+    # HTTP 405, BadArgument, "This channel does not support this operation" (microsoft/botframework-sdk #4734).
     async def scenario() -> None:
         async with running() as h:
             conversation_id = (await h.start())["conversationId"]
             await h.say(conversation_id, "edit")
             texts = [a["text"] for a in (await h.activities(conversation_id))["activities"]]
-            assert texts == ["edit", "after edit"]
+            assert texts == ["edit", "before edit", "could not edit: HTTP 405"]
+            reply_id = (await h.activities(conversation_id))["activities"][1]["id"]
+            base = f"{h.directline.base_url}/v3/conversations/{conversation_id}/activities"
+            async with h.http.put(f"{base}/{reply_id}", json={"type": "message", "id": reply_id}) as response:
+                assert response.status == 405
+                assert await response.json() == {"error": {
+                    "code": "BadArgument", "message": "This channel does not support this operation"}}
 
     asyncio.run(scenario())
 
 
-def test_put_with_mismatched_id_is_400_and_delete_removes_and_unknown_is_404() -> None:
+def test_delete_removes_and_unknown_is_404() -> None:
     async def scenario() -> None:
         async with running() as h:
             conversation_id = (await h.start())["conversationId"]
             await h.say(conversation_id, "hi")
             reply_id = (await h.activities(conversation_id))["activities"][-1]["id"]
             base = f"{h.directline.base_url}/v3/conversations/{conversation_id}/activities"
-            async with h.http.put(f"{base}/{reply_id}", json={"type": "message", "id": "other"}) as response:
-                assert response.status == 400
             async with h.http.delete(f"{base}/{reply_id}") as response:
                 assert response.status == 200
             assert [a["text"] for a in (await h.activities(conversation_id))["activities"]] == ["hi"]

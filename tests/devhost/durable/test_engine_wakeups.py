@@ -21,6 +21,7 @@ from devhost.durable import runtime_status as rs
 from devhost.durable.engine import Engine, EngineSettings
 from devhost.durable.store import Changes, Committed, Instance, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.durable.trace_context import TraceContext
 
 WAIT_SECONDS = 10.0
 
@@ -38,7 +39,7 @@ class RecordingWorker:
         self.replays.append(json.loads(request_json)["instanceId"])
         return json.dumps({"isDone": False, "actions": [], "output": None, "error": None, "customStatus": None})
 
-    async def run_activity(self, name: str, input_json: str | None) -> str | None:
+    async def run_activity(self, name: str, input_json: str | None, trace: TraceContext) -> str | None:
         raise AssertionError("no activities in these tests")
 
 

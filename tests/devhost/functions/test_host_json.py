@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.mark.parametrize("name", ["host.json", "host.dts.json"])
 def test_the_projects_host_json_and_its_scheduler_variant_load(tmp_path: Path, name: str) -> None:
     shutil.copy(ROOT / name, tmp_path / "host.json")
-    assert HostJson.load(tmp_path) == HostJson("api", "LongOperationHub", timedelta(minutes=10))
+    assert HostJson.load(tmp_path) == HostJson("api", "LongOperationHub", timedelta(minutes=10),
+                                               distributed_tracing=True)
 
 
 def test_keys_the_devhost_has_no_use_for_are_ignored(tmp_path: Path) -> None:
@@ -38,4 +39,4 @@ def test_keys_the_devhost_has_no_use_for_are_ignored(tmp_path: Path) -> None:
         },
     }
     (tmp_path / "host.json").write_text(json.dumps(host), encoding="utf-8")
-    assert HostJson.load(tmp_path) == HostJson("ops", "SomeHub", None)
+    assert HostJson.load(tmp_path) == HostJson("ops", "SomeHub", None, distributed_tracing=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from devhost.attachment_store import UPLOAD_LIMIT_BYTES
 from devhost.directline.config import WEBCHAT_BUNDLE
 from devhost.webchat import fetch
 from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
@@ -173,5 +174,55 @@ def test_web_chat_reconnects_after_the_service_closes_its_socket_and_shows_what_
             assert f"/v3/directline/conversations/{conversation_id}?watermark=" in " ".join(result["requests"])
             assert result["offLoopback"] == []
             assert result["failedResponses"] == []
+
+    asyncio.run(scenario())
+
+
+def test_web_chats_upload_button_sends_files_the_bot_fetches() -> None:
+    """The paperclip in Web Chat at its defaults: DirectLineJS uploads the picked files to the stand-in, the bot
+    fetches them from their private links, and the page shows the bot's answer."""
+
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter), adapter=adapter) as h:
+            result = await drive(f"{h.directline.base_url}/webchat", [
+                {"upload": [{"name": "notes.txt", "mimeType": "text/plain", "text": "ten bytes!"}],
+                 "expect": ["got notes.txt (10 bytes, text/plain)"]},
+            ])
+            messages = [(a["role"], a.get("text")) for a in result["activities"] if a["type"] == "message"]
+            # The user's message has no text: the file went alone.
+            assert messages == [("bot", "Welcome to the test bot"), ("user", None),
+                                ("bot", "got notes.txt (10 bytes, text/plain)")]
+            [upload] = [a for a in result["activities"] if a["role"] == "user"]
+            assert upload["state"] == "sent"
+            conversation_id = said_conversation_id(h)
+            assert f"POST {h.directline.directline_url}/conversations/{conversation_id}/upload?userId=" in " ".join(
+                result["requests"])
+            assert result["offLoopback"] == []
+            assert result["failedResponses"] == []
+
+    asyncio.run(scenario())
+
+
+def test_web_chat_shows_a_file_over_4_mb_as_not_sent_when_its_send_timeout_ends() -> None:
+    """Over Direct Line's 4 MB the stand-in answers 500 ServiceError as the service does. DirectLineJS yields "retry"
+    for a 5xx (catchPostError) and does not post again, so Web Chat keeps the message "sending" until its send
+    timeout (styleOptions.sendTimeout, 20 s) marks it failed: the "timeout" users report for big files in
+    BotFramework-WebChat#4086. The bot never sees it."""
+
+    async def scenario() -> None:
+        adapter = make_adapter()
+        async with running(ChatTestBot(adapter), adapter=adapter) as h:
+            process = await start_driver(f"{h.directline.base_url}/webchat", [
+                {"upload": [{"name": "big.txt", "mimeType": "text/plain", "size": UPLOAD_LIMIT_BYTES + 1}],
+                 "expect": []},
+            ], wait_ms=40000)
+            result = await finished(process)
+            [upload] = [a for a in result["activities"] if a["role"] == "user"]
+            assert upload["state"] == "send failed"
+            uploads = [r for r in result["requests"] if "/upload?userId=" in r]
+            assert len(uploads) == 1
+            assert result["failedResponses"] == [uploads[0].replace("POST ", "500 ", 1)]
+            assert h.bot is not None and h.bot.received_of_type("message") == []
 
     asyncio.run(scenario())

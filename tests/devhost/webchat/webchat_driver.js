@@ -5,8 +5,12 @@
 //   pageUrl      the stand-in's /webchat page
 //   modulesDir   tests/devhost/webchat/node_modules (where playwright-core is installed)
 //   chromium     the browser executable
-//   say          [{text?, expect: [texts that must appear after it]}], typed in turn into the send box (a step
-//                without text only waits, for a message the bot sends on its own)
+//   say          [{text?, upload?, expect: [texts that must appear after it]}], typed in turn into the send box (a
+//                step without text only waits, for a message the bot sends on its own); `upload` is a list of
+//                {name, mimeType, text | size (that many "x")} files chosen in the upload button's file input, as a
+//                user picks them, and sent with the step's text; a step with `card: {screenshot}` then finds the last
+//                Adaptive Card showing a progress bar (bot/progress_cards.py), saves a screenshot of it to that path
+//                and reports the bar as rendered (see readProgressCard)
 //   timeoutMs    bound for each wait
 //
 // Every request the page makes is recorded; any to a host other than 127.0.0.1 is aborted (so a regression cannot
@@ -37,6 +41,36 @@ function isLoopback(url) {
   }
 }
 
+// The last rendered Adaptive Card holding the progress bar: every column of its bar (by the ids the bot gives them)
+// with its rendered box and computed background colour, the card's box, and the page's device pixel ratio, so the
+// test can find the bar in the screenshot.
+async function readProgressCard(page, screenshot, timeoutMs) {
+  const card = page.locator('.ac-adaptiveCard', { has: page.locator('#progress-bar, [id="progress-bar"]') }).last();
+  await card.waitFor({ timeout: timeoutMs });
+  await card.scrollIntoViewIfNeeded();
+  const read = await card.evaluate((element) => {
+    const cardBox = element.getBoundingClientRect();
+    const columns = [...element.querySelectorAll('[id^="progress-"]')]
+      .filter((column) => column.id !== 'progress-bar')
+      .map((column) => {
+        const box = column.getBoundingClientRect();
+        return {
+          id: column.id,
+          x: box.x - cardBox.x, y: box.y - cardBox.y, width: box.width, height: box.height,
+          background: getComputedStyle(column).backgroundColor,
+        };
+      });
+    return {
+      columns,
+      card: { width: cardBox.width, height: cardBox.height },
+      text: element.innerText,
+      devicePixelRatio: window.devicePixelRatio,
+    };
+  });
+  await card.screenshot({ path: screenshot });
+  return { ...read, screenshot };
+}
+
 async function main() {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webchat-chromium-'));
   const requests = [];
@@ -44,6 +78,7 @@ async function main() {
   const failedResponses = [];
   const consoleErrors = [];
   const webSockets = [];
+  const cards = [];
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: options.chromium,
     headless: true,
@@ -84,13 +119,25 @@ async function main() {
       { timeout: options.timeoutMs },
     );
     for (const step of options.say) {
-      if (step.text !== undefined) {
-        await input.fill(step.text);
+      if (step.upload !== undefined) {
+        // Web Chat 4.18 keeps picked files in the send box until the message is sent (styleOptions
+        // sendAttachmentOn defaults to "send"), so they go with the step's text, or alone on Enter.
+        await page.locator('input[type="file"]').setInputFiles(step.upload.map(
+          (file) => ({
+            name: file.name,
+            mimeType: file.mimeType,
+            buffer: file.text !== undefined ? Buffer.from(file.text) : Buffer.alloc(file.size, 'x'),
+          }),
+        ));
+      }
+      if (step.text !== undefined || step.upload !== undefined) {
+        await input.fill(step.text || '');
         await input.press('Enter');
       }
       for (const text of step.expect) {
         await page.getByText(text, { exact: true }).first().waitFor({ timeout: options.timeoutMs });
       }
+      if (step.card) cards.push(await readProgressCard(page, step.card.screenshot, options.timeoutMs));
     }
     // Web Chat marks a message "sent" only when the stand-in echoes it with channelData.clientActivityID: wait for
     // every user message to leave the "sending" state, then report the states.
@@ -108,7 +155,9 @@ async function main() {
       id: activity.id,
       state: activity.channelData && activity.channelData.state,
     })));
-    console.log(JSON.stringify({ activities, requests, webSockets, offLoopback, failedResponses, consoleErrors }));
+    console.log(JSON.stringify({
+      activities, requests, webSockets, offLoopback, failedResponses, consoleErrors, cards,
+    }));
   } catch (error) {
     // What the page had got to, for the failure message.
     const page = context.pages()[0];

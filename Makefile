@@ -62,7 +62,7 @@ chromium:
 
 # HAProxy for `devhost up --bots N` (the load balancer in front of several bot instances) and its tests.
 haproxy:
-	command -v haproxy >/dev/null || (apt-get update && apt-get install -y haproxy)
+	PATH="$$PATH:/usr/sbin:/sbin" command -v haproxy >/dev/null || (apt-get update && apt-get install -y haproxy)
 
 node-deps: $(NODE_DIR)/node_modules/.installed $(AZURITE_DIR)/node_modules/.installed webchat \
 	$(BROWSER_TEST_DIR)/node_modules/.installed chromium

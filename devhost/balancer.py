@@ -88,7 +88,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    haproxy = shutil.which("haproxy")
+    # Debian installs it in /usr/sbin, which a non-root user's PATH often lacks.
+    haproxy = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/local/sbin:/usr/sbin:/sbin")
     if haproxy is None:
         print("devhost balancer: HAProxy is not installed (Debian: apt-get install haproxy; `make test` installs it)",
               file=sys.stderr)

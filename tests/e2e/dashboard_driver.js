@@ -96,12 +96,14 @@ async function main() {
       [id, first], wait)).jsonValue();
     const running = await page.evaluate((id) => window.__rowState(id), id);
 
-    // Its history, as a timeline, once selected.
+    // Its history, as a timeline, once selected. Wait for a checkpointed step in it: just after a continue-as-new
+    // (every StepsPerGeneration steps) the new generation's history holds no TaskCompleted yet, and the panel
+    // refreshes with the list.
     const row = page.locator('tr.instance').filter({ has: page.getByText(id, { exact: true }) });
     await row.locator('td.id').click();
     await page.waitForFunction(
       (id) => document.getElementById('detail-id').textContent === id
-        && document.querySelectorAll('#timeline li').length >= 2,
+        && [...document.querySelectorAll('#timeline li .type')].some((type) => type.textContent === 'TaskCompleted'),
       id, wait);
     const timeline = await page.evaluate(() => [...document.querySelectorAll('#timeline li')].map(
       (item) => item.querySelector('.type').textContent));

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState, Storage, serializer_helper
+from botbuilder.core import Storage, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, aiohttp_error_middleware
 
 from bot.adapter import create_adapter
 from bot.connector_clients import ReusingBotFrameworkAuthentication
+from bot.conversation_state import SnapshotConversationState
 from bot.errors import ConversationBusy, DeliveryRefused, OutcomeNotDelivered
 from bot.inbound import MalformedRequest, check_content_type, parse_activity
 from bot.inbound_auth import Unauthenticated, authenticate
@@ -63,7 +64,7 @@ async def _bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
     coordination = create_coordination(settings, storage)
     bot = LongOperationBot(
         settings,
-        ConversationState(storage),
+        SnapshotConversationState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
         TurnSlots(settings.max_concurrent_turns),
         leases=coordination.leases,

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 import jsonpickle
-from botbuilder.core import ConversationState, MemoryStorage, Storage
+from botbuilder.core import MemoryStorage, Storage
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import (
     Activity,
@@ -19,6 +19,7 @@ from botbuilder.schema import (
     Entity,
 )
 
+from bot.conversation_state import SnapshotConversationState
 from bot.long_operation_bot import LongOperationBot
 from bot.long_operation_dialog import LongOperationDialog
 from bot.memory_storage import ExpiringMemoryStorage
@@ -240,7 +241,7 @@ def make_harness(
     storage = storage if storage is not None else CopyingMemoryStorage()
     bot = LongOperationBot(
         settings,
-        ConversationState(storage),
+        SnapshotConversationState(storage),
         LongOperationDialog(OperationsClient(session, settings)),
     )
     # By default channel "directline" (botbuilder-notes §4): state keys survive the reference's JSON round trip,

@@ -143,10 +143,12 @@ class Engine:
         try:
             while not self._closed:
                 self._dirty.discard(instance_id)
-                committed = await self.run_db(run_episode, self.worker, instance_id, utc_now())
-                if committed is not None:
-                    self.dispatch(committed)
-                elif instance_id not in self._dirty:
+                episode = await self.run_db(run_episode, self.worker, instance_id, utc_now())
+                if episode.committed is not None:
+                    self.dispatch(episode.committed)
+                # Another episode only when this one left due messages or new ones came meanwhile (dispatch above
+                # included): an empty one after each would cost a thread hop and a query per episode.
+                if not episode.more and instance_id not in self._dirty:
                     break
             self._failures.pop(instance_id, None)
         except Exception:

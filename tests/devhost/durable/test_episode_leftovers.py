@@ -6,7 +6,10 @@ episode leaves (here a terminate queued behind the start: control messages are n
 """
 
 import asyncio
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from devhost.durable import history as h
 from devhost.durable import runtime_status as rs
@@ -14,7 +17,10 @@ from devhost.durable.engine import Engine, EngineSettings
 from devhost.durable.episode import run_episode
 from devhost.durable.store import Changes, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, utc_now
+from devhost.durable.trace_context import TraceContext
 from tests.devhost.durable.test_engine_wakeups import WAIT_SECONDS, RecordingWorker, start_instance
+
+T = TypeVar("T")
 
 
 class WaitingApp(RecordingWorker):
@@ -71,6 +77,74 @@ def test_the_engine_runs_the_episode_for_what_the_last_one_left(tmp_path: Path) 
             history = await engine.run_db(lambda s: s.history("left"))
             assert [e["EventType"] for e in history][-2:] == [h.EventType.EXECUTION_TERMINATED,
                                                               h.EventType.EXECUTION_COMPLETED]
+        finally:
+            await engine.close()
+
+    asyncio.run(go())
+
+
+class OneActivityApp:
+    """An orchestrator that calls one activity and returns its result (the state the SDK would send back)."""
+
+    def __init__(self) -> None:
+        self.replays = 0
+
+    def orchestrator_names(self) -> list[str]:
+        return ["waiter"]
+
+    def activity_names(self) -> list[str]:
+        return ["work"]
+
+    def run_orchestrator(self, name: str, request_json: str) -> str:
+        self.replays += 1
+        results = [e["Result"] for e in json.loads(request_json)["history"]
+                   if e["EventType"] == h.EventType.TASK_COMPLETED]
+        output = json.loads(results[0]) if results else None
+        return json.dumps({"isDone": bool(results), "schemaVersion": 2, "output": output,
+                           "actions": [[{"actionType": 0, "functionName": "work", "input": "null"}]],
+                           "error": None, "customStatus": None})
+
+    async def run_activity(self, name: str, input_json: str | None, trace: TraceContext) -> str | None:
+        return '"worked"'
+
+
+class TripCountingEngine(Engine):
+    """Records what the engine runs on the database thread, by function name."""
+
+    def __init__(self, settings: EngineSettings, worker: OneActivityApp) -> None:
+        super().__init__(settings, worker)
+        self.trips: list[str] = []
+
+    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
+        self.trips.append(getattr(fn, "__name__", "?"))
+        return await super().run_db(fn, *args)
+
+
+def test_an_activity_takes_two_trips_to_the_database_thread_one_to_schedule_one_to_complete(tmp_path: Path) -> None:
+    async def go() -> None:
+        worker = OneActivityApp()
+        engine = TripCountingEngine(EngineSettings(tmp_path / "hub.sqlite"), worker)
+        await engine.start()
+        try:
+            def start(store: Store) -> None:
+                start_instance(store, "one", to_epoch(utc_now()))
+
+            def status(store: Store) -> tuple[str, str | None]:
+                inst = store.instance("one")
+                assert inst is not None
+                return inst.status, inst.output
+
+            await engine.run_db(start)
+            engine.trips = []
+            engine.poke("one")
+            deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+            while (await engine.run_db(status))[0] != rs.COMPLETED:
+                assert asyncio.get_running_loop().time() < deadline, "the orchestration never completed"
+                await asyncio.sleep(0.01)
+            assert (await engine.run_db(status)) == (rs.COMPLETED, '"worked"')
+            assert worker.replays == 2
+            # No empty episode after each one, and the completion's commit rides with the episode it wakes.
+            assert [trip for trip in engine.trips if trip != "status"] == ["run_episode", "_complete_then_episode"]
         finally:
             await engine.close()
 

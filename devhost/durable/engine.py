@@ -8,7 +8,9 @@ free for HTTP and async activities. Sync activities run in the worker's own thre
 100 orchestrations/s, ~200 orchestrations/s in a burst.
 
 New work is dispatched the moment its commit returns (in-process notification, no polling); timers are loop
-``call_later`` handles. Per-instance serialisation: at most one episode per instance runs at a time.
+``call_later`` handles. Per-instance serialisation: at most one episode per instance runs at a time. A trip to the
+database thread costs about 0.2 ms of CPU (a thread hop and a loop wake-up), so an activity's completion is
+committed in the trip of the episode it wakes, and no empty episode follows each one to look for leftovers.
 """
 
 import asyncio

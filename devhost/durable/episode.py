@@ -3,6 +3,7 @@
 Runs on the engine's database thread; everything it decides is committed in one transaction.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -19,13 +20,35 @@ MAX_BATCH: Final = 100
 _FAILURES: Final = frozenset({EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_FAILED})
 
 
-def run_episode(store: Store, worker: Worker, instance_id: str, now: datetime) -> Committed | None:
-    """Handle what is due for one instance; None when there was nothing to do."""
+@dataclass(frozen=True)
+class Episode:
+    """What one call of ``run_episode`` did."""
+
+    # What the commit created, for the engine to dispatch; None when nothing was due (nothing was committed).
+    committed: Committed | None
+    # Due messages this episode left in the inbox (a control message behind a batch, more than MAX_BATCH): the
+    # engine runs another episode at once. Only this episode's own reads can tell (every commit runs on the one
+    # database thread, and what later commits add wakes the instance itself), so the engine needs no empty
+    # episode after each one to find out.
+    more: bool = False
+
+
+def run_episode(store: Store, worker: Worker, instance_id: str, now: datetime) -> Episode:
+    """Handle what is due for one instance."""
     messages = store.messages(instance_id, to_epoch(now))
     if not messages:
-        return None
-    inst = store.instance(instance_id)
+        return Episode(None)
     changes = Changes()
+    committed = _handle(store, worker, instance_id, messages, now=now, changes=changes)
+    if committed is None or instance_id in changes.drop_messages_of:
+        return Episode(committed)
+    consumed = set(changes.consumed_messages)
+    return Episode(committed, any(m.id not in consumed for m in messages))
+
+
+def _handle(store: Store, worker: Worker, instance_id: str, messages: list[Message], *, now: datetime,
+            changes: Changes) -> Committed | None:
+    inst = store.instance(instance_id)
     if inst is None:
         changes.consumed_messages += [m.id for m in messages]
         return store.commit(changes)

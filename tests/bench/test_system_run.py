@@ -10,6 +10,9 @@ from bench.steps import run as run_steps
 from bench.system import RunOptions, run
 from bench.workload import choose
 
+# Slow (whole-system runs, headless Chromium, several processes): `make pytest-slow`, which CI runs too.
+pytestmark = pytest.mark.slow
+
 
 def test_a_small_run_reports_every_figure_and_a_clean_delivery() -> None:
     users = 3

@@ -22,6 +22,9 @@ from devhost.chat import ChatClient, ChatConfig
 from devhost.stack import Stack
 from tests.e2e.stack_fixture import free_port, stack_config
 
+# Slow (whole-system runs, headless Chromium, several processes): `make pytest-slow`, which CI runs too.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).resolve().parent / "dashboard_driver.js"
 MODULES = ROOT / "tests" / "devhost" / "webchat" / "node_modules"

@@ -32,6 +32,9 @@ from tests.faults.harness import (
     running_stack,
 )
 
+# Slow (whole-system runs, headless Chromium, several processes): `make pytest-slow`, which CI runs too.
+pytestmark = pytest.mark.slow
+
 RESULT = "(a result posted by the test)"
 DELIVERED = f"Thanks for waiting. {RESULT}"
 CANCELLED = "Cancelled the long operation: option 1."

@@ -23,6 +23,9 @@ from tests.devhost.chat.chat_bot import PROACTIVE_TEXT, ChatTestBot
 from tests.devhost.directline.echo_bot import make_adapter, poll_until
 from tests.devhost.directline.harness import SECRET, Harness, running
 
+# Slow (whole-system runs, headless Chromium, several processes): `make pytest-slow`, which CI runs too.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "webchat_driver.js"
 NPM_DIR = HERE  # playwright-core, test-only

@@ -14,10 +14,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from devhost.stack import Stack
 from tests.devhost.webchat.png import read_png
 from tests.devhost.webchat.test_browser import finished, start_driver, webchat_installed
 from tests.e2e.stack_fixture import stack_config
+
+# Slow (whole-system runs, headless Chromium, several processes): `make pytest-slow`, which CI runs too.
+pytestmark = pytest.mark.slow
 
 __all__ = ["webchat_installed"]  # the module's autouse fixture: the bundle, playwright-core and chromium
 

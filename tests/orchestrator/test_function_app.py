@@ -89,7 +89,7 @@ def test_local_settings_example_lists_every_setting_with_parseable_values() -> N
         "DirectLineSecret", "DirectLineEndpoint", "OperationSigningKey", "OperationSeconds", "OperationSteps",
         "OperationTimeoutSeconds", "StepRetryAttempts", "StepFirstRetrySeconds", "NotifyRetryAttempts",
         "NotifyFirstRetrySeconds", "OperationFaults", "HistoryRetentionDays", "HistoryPurgeSchedule",
-        "OTEL_TRACES_EXPORTER",
+        "OTEL_TRACES_EXPORTER", "APPLICATIONINSIGHTS_CONNECTION_STRING", "OTEL_SERVICE_NAME",
     }
     assert documented <= set(values)
     settings = parse_settings(values)

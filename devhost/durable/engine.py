@@ -19,13 +19,13 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from devhost.durable import history as h
+from devhost.durable.db_thread import DatabaseThread, Lane
 from devhost.durable.episode import Episode, run_episode
 from devhost.durable.store import ActivityItem, Changes, Committed, NewMessage, Store
 from devhost.durable.timefmt import to_epoch, to_timespan, utc_now
@@ -53,7 +53,7 @@ class Engine:
     def __init__(self, settings: EngineSettings, worker: Worker) -> None:
         self.settings = settings
         self.worker = worker
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="devhost-durable-db")
+        self._db = DatabaseThread("devhost-durable-db")
         self._store: Store | None = None
         self._driving: set[str] = set()
         self._dirty: set[str] = set()
@@ -64,8 +64,7 @@ class Engine:
 
     async def start(self) -> None:
         """Open the task hub and re-dispatch everything that was pending when the last process stopped."""
-        loop = asyncio.get_running_loop()
-        self._store = await loop.run_in_executor(self._pool, Store, self.settings.db_path)
+        self._store = await self._db.run(Lane.CLIENT, lambda: Store(self.settings.db_path))
         activities = await self.run_db(lambda store: store.all_activities())
         due = await self.run_db(lambda store: store.all_messages())
         if activities or due:
@@ -84,14 +83,15 @@ class Engine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._store is not None:
             await self.run_db(lambda store: store.close())
-        self._pool.shutdown(wait=True)
+        self._db.stop()
 
     # -- database thread ------------------------------------------------------------------------------------
 
-    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(store, *args)`` on the database thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, fn, self._require_store(), *args)
+    async def run_db(self, fn: Callable[..., T], *args: Any, lane: Lane = Lane.CLIENT) -> T:
+        """Run ``fn(store, *args)`` on the database thread. A client's request (a start, an event, a query) goes
+        ahead of the orchestration work queued there: episodes and completions (devhost/durable/db_thread.py)."""
+        store = self._require_store()
+        return await self._db.run(lane, lambda: fn(store, *args))
 
     def _require_store(self) -> Store:
         if self._store is None:
@@ -146,10 +146,11 @@ class Engine:
             while not self._closed:
                 self._dirty.discard(instance_id)
                 if completion is None:
-                    episode = await self.run_db(run_episode, self.worker, instance_id, utc_now())
+                    episode = await self.run_db(run_episode, self.worker, instance_id, utc_now(),
+                                                lane=Lane.ORCHESTRATION)
                 else:
                     committed, episode = await self.run_db(_complete_then_episode, self.worker, instance_id,
-                                                           completion)
+                                                           completion, lane=Lane.ORCHESTRATION)
                     completion = None
                     if episode.committed is None:
                         # The completion was not due yet (the wall clock went back): wake the instance when it is.
@@ -198,7 +199,7 @@ class Engine:
                           new_messages=[NewMessage(item.instance_id, item.execution_id, to_epoch(utc_now()), event)])
         if self._closed or item.instance_id in self._driving:
             # The running drive picks the completion up (dispatch marks the instance dirty).
-            self.dispatch(await self.run_db(lambda store: store.commit(changes)))
+            self.dispatch(await self.run_db(lambda store: store.commit(changes), lane=Lane.ORCHESTRATION))
             return
         # Nothing drives the instance: commit the completion and run the episode it is due for in one trip to the
         # database thread (a trip costs about as much CPU as a small episode's own devhost work).

@@ -35,6 +35,9 @@ class RecordingWorker:
     def orchestrator_names(self) -> list[str]:
         return ["waiter"]
 
+    def activity_names(self) -> list[str]:
+        return []
+
     def run_orchestrator(self, name: str, request_json: str) -> str:
         self.replays.append(json.loads(request_json)["instanceId"])
         return json.dumps({"isDone": False, "actions": [], "output": None, "error": None, "customStatus": None})

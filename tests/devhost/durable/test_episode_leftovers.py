@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from devhost.durable import history as h
 from devhost.durable import runtime_status as rs
+from devhost.durable.db_thread import Lane
 from devhost.durable.engine import Engine, EngineSettings
 from devhost.durable.episode import run_episode
 from devhost.durable.store import Changes, NewMessage, Store
@@ -115,9 +116,9 @@ class TripCountingEngine(Engine):
         super().__init__(settings, worker)
         self.trips: list[str] = []
 
-    async def run_db(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run_db(self, fn: Callable[..., T], *args: Any, lane: Lane = Lane.CLIENT) -> T:
         self.trips.append(getattr(fn, "__name__", "?"))
-        return await super().run_db(fn, *args)
+        return await super().run_db(fn, *args, lane=lane)
 
 
 def test_an_activity_takes_two_trips_to_the_database_thread_one_to_schedule_one_to_complete(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ def test_a_timer_cancelled_before_the_shim_reaches_it_still_fires_into_history(h
 
         async def fired() -> bool:
             status = await client.get_status(instance_id, show_history=True)
-            return "TimerFired" in [e["EventType"] for e in status.historyEvents or []]
+            return "TimerFired" in [e["EventType"] for e in getattr(status, "historyEvents", None) or []]
 
         await wait_for(fired, "the cancelled timer's TimerFired")
         assert (await client.get_status(instance_id)).runtime_status.value == "Running"

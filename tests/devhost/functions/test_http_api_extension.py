@@ -154,7 +154,9 @@ def test_show_history_keeps_in_flight_activities_and_raw_inputs(host: HostThread
 
         async def in_flight() -> bool:
             status = await client.get_status("history-in-flight", show_history=True)
-            return [e["EventType"] for e in status.historyEvents or []] == ["ExecutionStarted", "TaskScheduled"]
+            # A Pending instance has no historyEvents at all.
+            kinds = [e["EventType"] for e in getattr(status, "historyEvents", None) or []]
+            return kinds == ["ExecutionStarted", "TaskScheduled"]
 
         await wait_for(in_flight, "the activity to be scheduled")
         return list((await client.get_status("history-in-flight", show_history=True)).historyEvents)

@@ -227,7 +227,7 @@ def test_timer_win_keeps_instance_running_until_the_activity_ends(host: HostThre
 
         async def timer_fired() -> bool:
             status = await client.get_status(instance_id, show_history=True)
-            return any(e["EventType"] == "TimerFired" for e in status.historyEvents or [])
+            return any(e["EventType"] == "TimerFired" for e in getattr(status, "historyEvents", None) or [])
 
         await wait_for(timer_fired, "the timer to fire")
         assert (await client.get_status(instance_id)).runtime_status.value == "Running"

@@ -14,15 +14,13 @@ Signed like the outcome (HMAC-SHA256, same key): whoever holds the Direct Line s
 conversation, and a forged "refused" would silence an outcome.
 """
 
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from contract._fields import optional_str, require_object, require_str
 from contract.errors import ContractError
+from contract.signing import signature_matches, signature_of
 
 
 class ReceiptVerdict(StrEnum):
@@ -40,6 +38,12 @@ class DeliveryReceipt:
     # For logs and the orchestration's status, never shown to the user.
     detail: str = ""
     signature: str = ""
+
+    def signing_fields(self) -> dict[str, Any]:
+        """Every field except the signature: all its HMAC covers (it names its instance; it has no routing)."""
+        data = self.to_json()
+        del data["signature"]
+        return data
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,20 +83,9 @@ class DeliveryReceipt:
         return f"{where}{code}{detail}"
 
 
-def _digest(receipt: DeliveryReceipt, key: str) -> str:
-    fields = receipt.to_json()
-    del fields["signature"]
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return hmac.new(key.encode("utf-8"), canonical, hashlib.sha256).hexdigest()
-
-
 def sign_receipt(receipt: DeliveryReceipt, key: str) -> DeliveryReceipt:
-    if not key:
-        raise ValueError("the signing key is empty")
-    return replace(receipt, signature=_digest(replace(receipt, signature=""), key))
+    return replace(receipt, signature=signature_of(receipt.signing_fields(), key))
 
 
 def verify_receipt(receipt: DeliveryReceipt, key: str) -> bool:
-    if not key or not receipt.signature:
-        return False
-    return hmac.compare_digest(_digest(replace(receipt, signature=""), key), receipt.signature)
+    return signature_matches(receipt.signing_fields(), key, receipt.signature)

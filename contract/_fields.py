@@ -1,8 +1,11 @@
 """Small typed readers for JSON objects; each names the field it rejects."""
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from contract.errors import ContractError
+
+Member = TypeVar("Member", bound=StrEnum)
 
 
 def require_object(value: object, field: str) -> dict[str, Any]:
@@ -40,6 +43,15 @@ def require_number(data: dict[str, Any], key: str, prefix: str = "") -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ContractError(prefix + key, f"expected a number, got {_kind(value)}")
     return float(value)
+
+
+def require_member(data: dict[str, Any], key: str, members: type[Member], prefix: str = "") -> Member:
+    """The member of ``members`` that the string at ``key`` names; its message names the unknown value."""
+    text = require_str(data, key, prefix)
+    try:
+        return members(text)
+    except ValueError:
+        raise ContractError(prefix + key, f"unknown {key} {text!r}") from None
 
 
 def _kind(value: object) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_object, require_str
+from contract._fields import optional_str, require_member, require_object, require_str
 from contract.errors import ContractError
 from contract.events import OUTCOME_KIND
 from contract.stop_reason import StopReason
@@ -72,11 +72,7 @@ class Outcome:
         kind = require_str(data, "kind", "outcome.")
         if kind != OUTCOME_KIND:
             raise ContractError("outcome.kind", f"expected {OUTCOME_KIND!r}, got {kind!r}")
-        status_text = require_str(data, "status", "outcome.")
-        try:
-            status = OutcomeStatus(status_text)
-        except ValueError:
-            raise ContractError("outcome.status", f"unknown status {status_text!r}") from None
+        status = require_member(data, "status", OutcomeStatus, "outcome.")
         reason = data.get("reason")
         result_data = data.get("data")
         return cls(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_object, require_str
+from contract._fields import optional_str, require_member, require_object, require_str
 from contract.errors import ContractError
 from contract.signing import signature_matches, signature_of
 
@@ -58,11 +58,7 @@ class DeliveryReceipt:
     @classmethod
     def from_json(cls, value: object) -> "DeliveryReceipt":
         data = require_object(value, "receipt")
-        verdict_text = require_str(data, "verdict", "receipt.")
-        try:
-            verdict = ReceiptVerdict(verdict_text)
-        except ValueError:
-            raise ContractError("receipt.verdict", f"unknown verdict {verdict_text!r}") from None
+        verdict = require_member(data, "verdict", ReceiptVerdict, "receipt.")
         status = data.get("channelStatus")
         if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
             raise ContractError("receipt.channelStatus", "expected an integer or null")

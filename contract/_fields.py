@@ -45,6 +45,14 @@ def require_number(data: dict[str, Any], key: str, prefix: str = "") -> float:
     return float(value)
 
 
+def require_kind(data: dict[str, Any], expected: str, prefix: str) -> str:
+    """The ``kind`` a signed value names, which must be ``expected``: one shape's JSON never passes for another's."""
+    kind = require_str(data, "kind", prefix)
+    if kind != expected:
+        raise ContractError(prefix + "kind", f"expected {expected!r}, got {kind!r}")
+    return kind
+
+
 def require_member(data: dict[str, Any], key: str, members: type[Member], prefix: str = "") -> Member:
     """The member of ``members`` that the string at ``key`` names; its message names the unknown value."""
     text = require_str(data, key, prefix)

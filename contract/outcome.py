@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_member, require_object, require_str
+from contract._fields import optional_str, require_kind, require_member, require_object, require_str
 from contract.errors import ContractError
 from contract.events import OUTCOME_KIND
 from contract.stop_reason import StopReason
@@ -69,9 +69,7 @@ class Outcome:
     @classmethod
     def from_json(cls, value: object) -> "Outcome":
         data = require_object(value, "outcome")
-        kind = require_str(data, "kind", "outcome.")
-        if kind != OUTCOME_KIND:
-            raise ContractError("outcome.kind", f"expected {OUTCOME_KIND!r}, got {kind!r}")
+        kind = require_kind(data, OUTCOME_KIND, "outcome.")
         status = require_member(data, "status", OutcomeStatus, "outcome.")
         reason = data.get("reason")
         result_data = data.get("data")

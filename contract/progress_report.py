@@ -10,7 +10,7 @@ under its own top-level key, so a report's signature can never pass for an outco
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from contract._fields import optional_str, require_int, require_object, require_str
+from contract._fields import optional_str, require_int, require_kind, require_object, require_str
 from contract.errors import ContractError
 from contract.outcome_event import ORCHESTRATOR_SENDER, response_event, response_value
 from contract.routing import Routing
@@ -61,9 +61,7 @@ class ProgressReport:
     @classmethod
     def from_json(cls, value: object) -> "ProgressReport":
         data = require_object(value, "progress")
-        kind = require_str(data, "kind", "progress.")
-        if kind != PROGRESS_KIND:
-            raise ContractError("progress.kind", f"expected {PROGRESS_KIND!r}, got {kind!r}")
+        kind = require_kind(data, PROGRESS_KIND, "progress.")
         steps = require_int(data, "steps", "progress.")
         if steps < 1:
             raise ContractError("progress.steps", f"expected 1 or more, got {steps}")

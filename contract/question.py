@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from contract._fields import optional_str, require_int, require_number, require_object, require_str
+from contract._fields import optional_str, require_int, require_kind, require_number, require_object, require_str
 from contract.errors import ContractError
 from contract.events import QUESTION_KIND
 
@@ -94,9 +94,7 @@ class Question:
     @classmethod
     def from_json(cls, value: object) -> "Question":
         data = require_object(value, "question")
-        kind = require_str(data, "kind", "question.")
-        if kind != QUESTION_KIND:
-            raise ContractError("question.kind", f"expected {QUESTION_KIND!r}, got {kind!r}")
+        kind = require_kind(data, QUESTION_KIND, "question.")
         choices = data.get("choices")
         if choices is not None and (not isinstance(choices, list) or not all(isinstance(c, str) for c in choices)):
             raise ContractError("question.choices", "expected an array of strings or null")

@@ -8,6 +8,19 @@ from contract.errors import ContractError
 Member = TypeVar("Member", bound=StrEnum)
 
 
+class Signed:
+    """Base of a wire dataclass whose JSON carries a ``signature`` over all its other fields (contract/signing.py)."""
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def signing_fields(self) -> dict[str, Any]:
+        """Every field except the signature, in wire names: the value's part of what the HMAC covers."""
+        data = self.to_json()
+        del data["signature"]
+        return data
+
+
 def require_object(value: object, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ContractError(field, f"expected a JSON object, got {_kind(value)}")

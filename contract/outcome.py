@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_kind, require_member, require_object, require_str
+from contract._fields import Signed, optional_str, require_kind, require_member, require_object, require_str
 from contract.errors import ContractError
 from contract.events import OUTCOME_KIND
 from contract.stop_reason import StopReason
@@ -21,7 +21,7 @@ class OutcomeStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(Signed):
     instance_id: str
     conversation_id: str
     status: OutcomeStatus
@@ -45,12 +45,6 @@ class Outcome:
 
     def unsigned(self) -> "Outcome":
         return replace(self, signature="")
-
-    def signing_fields(self) -> dict[str, Any]:
-        """Every field except the signature, in wire names: the outcome's part of what the HMAC covers."""
-        data = self.to_json()
-        del data["signature"]
-        return data
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

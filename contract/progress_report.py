@@ -10,7 +10,7 @@ under its own top-level key, so a report's signature can never pass for an outco
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from contract._fields import optional_str, require_int, require_kind, require_object, require_str
+from contract._fields import Signed, optional_str, require_int, require_kind, require_object, require_str
 from contract.errors import ContractError
 from contract.outcome_event import ORCHESTRATOR_SENDER, response_event, response_value
 from contract.routing import Routing
@@ -20,7 +20,7 @@ PROGRESS_KIND: Final = "LongOperationProgress"
 
 
 @dataclass(frozen=True)
-class ProgressReport:
+class ProgressReport(Signed):
     instance_id: str
     conversation_id: str
     option: str
@@ -40,12 +40,6 @@ class ProgressReport:
 
     def unsigned(self) -> "ProgressReport":
         return replace(self, signature="")
-
-    def signing_fields(self) -> dict[str, Any]:
-        """Every field except the signature, in wire names: the report's part of what the HMAC covers."""
-        data = self.to_json()
-        del data["signature"]
-        return data
 
     def to_json(self) -> dict[str, Any]:
         return {

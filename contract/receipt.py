@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_member, require_object, require_str
+from contract._fields import Signed, optional_str, require_member, require_object, require_str
 from contract.errors import ContractError
 from contract.signing import signature_matches, signature_of
 
@@ -29,7 +29,7 @@ class ReceiptVerdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class DeliveryReceipt:
+class DeliveryReceipt(Signed):
     instance_id: str
     verdict: ReceiptVerdict
     # What the user's channel answered: its HTTP status (None: no answer, e.g. a timeout) and error code.
@@ -38,12 +38,6 @@ class DeliveryReceipt:
     # For logs and the orchestration's status, never shown to the user.
     detail: str = ""
     signature: str = ""
-
-    def signing_fields(self) -> dict[str, Any]:
-        """Every field except the signature: all its HMAC covers (it names its instance; it has no routing)."""
-        data = self.to_json()
-        del data["signature"]
-        return data
 
     def to_json(self) -> dict[str, Any]:
         return {

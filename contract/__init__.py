@@ -17,14 +17,13 @@ from contract.events import (
 from contract.instance_ids import instance_id_prefix, make_instance_id
 from contract.legacy_outcome import verify_legacy_outcome
 from contract.outcome import Outcome, OutcomeStatus
-from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent, QuestionEvent
+from contract.outcome_event import ORCHESTRATOR_SENDER, OutcomeEvent, QuestionEvent, event_kind
 from contract.outcome_window import OUTCOME_WINDOW_SECONDS
 from contract.progress import Progress, Stage
 from contract.progress_report import (
     PROGRESS_KIND,
     ProgressEvent,
     ProgressReport,
-    event_kind,
     sign_progress,
     verify_progress,
 )

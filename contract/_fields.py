@@ -1,8 +1,24 @@
 """Small typed readers for JSON objects; each names the field it rejects."""
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from contract.errors import ContractError
+
+Member = TypeVar("Member", bound=StrEnum)
+
+
+class Signed:
+    """Base of a wire dataclass whose JSON carries a ``signature`` over all its other fields (contract/signing.py)."""
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def signing_fields(self) -> dict[str, Any]:
+        """Every field except the signature, in wire names: the value's part of what the HMAC covers."""
+        data = self.to_json()
+        del data["signature"]
+        return data
 
 
 def require_object(value: object, field: str) -> dict[str, Any]:
@@ -40,6 +56,23 @@ def require_number(data: dict[str, Any], key: str, prefix: str = "") -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise ContractError(prefix + key, f"expected a number, got {_kind(value)}")
     return float(value)
+
+
+def require_kind(data: dict[str, Any], expected: str, prefix: str) -> str:
+    """The ``kind`` a signed value names, which must be ``expected``: one shape's JSON never passes for another's."""
+    kind = require_str(data, "kind", prefix)
+    if kind != expected:
+        raise ContractError(prefix + "kind", f"expected {expected!r}, got {kind!r}")
+    return kind
+
+
+def require_member(data: dict[str, Any], key: str, members: type[Member], prefix: str = "") -> Member:
+    """The member of ``members`` that the string at ``key`` names; its message names the unknown value."""
+    text = require_str(data, key, prefix)
+    try:
+        return members(text)
+    except ValueError:
+        raise ContractError(prefix + key, f"unknown {key} {text!r}") from None
 
 
 def _kind(value: object) -> str:

@@ -7,13 +7,12 @@ Orchestrations started before the function app is upgraded can still send such o
 accepts them; see README, Decisions, "Upgrading".
 """
 
-import hmac
 from dataclasses import replace
 
 from contract._fields import optional_str
 from contract.errors import ContractError
 from contract.outcome import Outcome
-from contract.signing import canonical_hmac
+from contract.signing import signature_matches
 
 _SIGNED_FIELDS = ("kind", "instanceId", "conversationId", "status", "result")
 
@@ -34,6 +33,6 @@ def verify_legacy_outcome(value: object, key: str) -> Outcome | None:
         return None
     wire = outcome.to_json()
     signed = {name: wire[name] for name in _SIGNED_FIELDS} | {"issuedAt": issued_at}
-    if not hmac.compare_digest(canonical_hmac(signed, key), outcome.signature):
+    if not signature_matches(signed, key, outcome.signature):
         return None
     return replace(outcome, reason=None)

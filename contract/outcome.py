@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_object, require_str
+from contract._fields import Signed, optional_str, require_kind, require_member, require_object, require_str
 from contract.errors import ContractError
 from contract.events import OUTCOME_KIND
 from contract.stop_reason import StopReason
@@ -21,7 +21,7 @@ class OutcomeStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(Signed):
     instance_id: str
     conversation_id: str
     status: OutcomeStatus
@@ -46,12 +46,6 @@ class Outcome:
     def unsigned(self) -> "Outcome":
         return replace(self, signature="")
 
-    def signing_fields(self) -> dict[str, Any]:
-        """Every field except the signature, in wire names: the outcome's part of what the HMAC covers."""
-        data = self.to_json()
-        del data["signature"]
-        return data
-
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "kind": self.kind,
@@ -69,14 +63,8 @@ class Outcome:
     @classmethod
     def from_json(cls, value: object) -> "Outcome":
         data = require_object(value, "outcome")
-        kind = require_str(data, "kind", "outcome.")
-        if kind != OUTCOME_KIND:
-            raise ContractError("outcome.kind", f"expected {OUTCOME_KIND!r}, got {kind!r}")
-        status_text = require_str(data, "status", "outcome.")
-        try:
-            status = OutcomeStatus(status_text)
-        except ValueError:
-            raise ContractError("outcome.status", f"unknown status {status_text!r}") from None
+        kind = require_kind(data, OUTCOME_KIND, "outcome.")
+        status = require_member(data, "status", OutcomeStatus, "outcome.")
         reason = data.get("reason")
         result_data = data.get("data")
         return cls(

@@ -37,9 +37,8 @@ class OutcomeEvent:
     @classmethod
     def from_value(cls, value: object) -> "OutcomeEvent":
         """The event's parts from its ``value`` (what the bot receives as ``activity.value``)."""
-        continuation = validate_continuation(require_object(value, "value"))
-        outcome = Outcome.from_json(continuation.get("value"))
-        return cls({k: v for k, v in continuation.items() if k != "value"}, outcome)
+        continuation, carried = response_value(value)
+        return cls(continuation, Outcome.from_json(carried))
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,23 @@ class QuestionEvent:
 
     @classmethod
     def from_value(cls, value: object) -> "QuestionEvent":
-        continuation = validate_continuation(require_object(value, "value"))
-        question = Question.from_json(continuation.get("value"))
-        return cls({k: v for k, v in continuation.items() if k != "value"}, question)
+        continuation, carried = response_value(value)
+        return cls(continuation, Question.from_json(carried))
+
+
+def response_value(value: object) -> tuple[dict[str, Any], object]:
+    """A LongOperationResponse event's ``value`` split in two: the continuation (validated, without its own value)
+    and what the event carries (its kind's ``from_json`` validates that)."""
+    continuation = validate_continuation(require_object(value, "value"))
+    return {k: v for k, v in continuation.items() if k != "value"}, continuation.get("value")
+
+
+def event_kind(value: object) -> str | None:
+    """The ``kind`` of what a LongOperationResponse event's value carries (an outcome, a progress report, ...),
+    or None when it names none: the bot dispatches on it before it reads the event any further."""
+    inner = value.get("value") if isinstance(value, dict) else None
+    kind = inner.get("kind") if isinstance(inner, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def response_event(continuation: dict[str, Any], value: dict[str, Any], sender: dict[str, str]) -> dict[str, Any]:

@@ -4,8 +4,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_int, require_object, require_str
-from contract.errors import ContractError
+from contract._fields import optional_str, require_int, require_member, require_object, require_str
 
 
 class Stage(StrEnum):
@@ -41,11 +40,7 @@ class Progress:
     @classmethod
     def from_json(cls, value: object) -> "Progress":
         data = require_object(value, "progress")
-        stage_text = require_str(data, "stage", "progress.")
-        try:
-            stage = Stage(stage_text)
-        except ValueError:
-            raise ContractError("progress.stage", f"unknown stage {stage_text!r}") from None
+        stage = require_member(data, "stage", Stage, "progress.")
         return cls(
             option=require_str(data, "option", "progress."),
             stage=stage,

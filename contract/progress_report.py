@@ -3,27 +3,24 @@
 
 It travels as the outcome does: a Direct Line ``LongOperationResponse`` event whose value is the continuation
 activity with the signed report as its own value (contract/outcome_event.py); its ``kind`` tells the bot which it
-is (``event_kind``). The signature covers the report and the continuation's routing (contract/routing.py), under
-its own top-level key, so a report's signature can never pass for an outcome's or the other way round.
+is (``event_kind`` there). The signature covers the report and the continuation's routing (contract/routing.py),
+under its own top-level key, so a report's signature can never pass for an outcome's or the other way round.
 """
 
-import hmac
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from contract._fields import optional_str, require_int, require_object, require_str
+from contract._fields import Signed, optional_str, require_int, require_kind, require_object, require_str
 from contract.errors import ContractError
-from contract.events import LONG_OPERATION_RESPONSE_EVENT
-from contract.outcome_event import ORCHESTRATOR_SENDER
+from contract.outcome_event import ORCHESTRATOR_SENDER, response_event, response_value
 from contract.routing import Routing
-from contract.signing import canonical_hmac
-from contract.start import validate_continuation
+from contract.signing import routed, signature_matches, signature_of
 
 PROGRESS_KIND: Final = "LongOperationProgress"
 
 
 @dataclass(frozen=True)
-class ProgressReport:
+class ProgressReport(Signed):
     instance_id: str
     conversation_id: str
     option: str
@@ -58,9 +55,7 @@ class ProgressReport:
     @classmethod
     def from_json(cls, value: object) -> "ProgressReport":
         data = require_object(value, "progress")
-        kind = require_str(data, "kind", "progress.")
-        if kind != PROGRESS_KIND:
-            raise ContractError("progress.kind", f"expected {PROGRESS_KIND!r}, got {kind!r}")
+        kind = require_kind(data, PROGRESS_KIND, "progress.")
         steps = require_int(data, "steps", "progress.")
         if steps < 1:
             raise ContractError("progress.steps", f"expected 1 or more, got {steps}")
@@ -75,24 +70,14 @@ class ProgressReport:
         )
 
 
-def _signed_payload(report: ProgressReport, routing: Routing) -> dict[str, object]:
-    fields = report.unsigned().to_json()
-    del fields["signature"]
-    return {"progress": fields, "routing": routing.to_json()}
-
-
 def sign_progress(report: ProgressReport, routing: Routing, key: str) -> ProgressReport:
     """The report with its signature set, covering its fields and ``routing`` (as contract/signing.py does for an
     outcome)."""
-    if not key:
-        raise ValueError("the signing key is empty")
-    return replace(report, signature=canonical_hmac(_signed_payload(report, routing), key))
+    return replace(report, signature=signature_of(routed("progress", report.signing_fields(), routing), key))
 
 
 def verify_progress(report: ProgressReport, routing: Routing, key: str) -> bool:
-    if not key or not report.signature:
-        return False
-    return hmac.compare_digest(canonical_hmac(_signed_payload(report, routing), key), report.signature)
+    return signature_matches(routed("progress", report.signing_fields(), routing), key, report.signature)
 
 
 @dataclass(frozen=True)
@@ -108,23 +93,9 @@ class ProgressEvent:
         return Routing.of(self.continuation)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "type": "event",
-            "name": LONG_OPERATION_RESPONSE_EVENT,
-            "from": dict(self.sender),
-            "value": {**self.continuation, "value": self.report.to_json()},
-        }
+        return response_event(self.continuation, self.report.to_json(), self.sender)
 
     @classmethod
     def from_value(cls, value: object) -> "ProgressEvent":
-        continuation = validate_continuation(require_object(value, "value"))
-        report = ProgressReport.from_json(continuation.get("value"))
-        return cls({k: v for k, v in continuation.items() if k != "value"}, report)
-
-
-def event_kind(value: object) -> str | None:
-    """The ``kind`` of what a LongOperationResponse event's value carries (an outcome, a progress report, ...),
-    or None when it names none: the bot dispatches on it before it reads the event any further."""
-    inner = value.get("value") if isinstance(value, dict) else None
-    kind = inner.get("kind") if isinstance(inner, dict) else None
-    return kind if isinstance(kind, str) else None
+        continuation, carried = response_value(value)
+        return cls(continuation, ProgressReport.from_json(carried))

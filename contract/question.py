@@ -11,7 +11,15 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from contract._fields import optional_str, require_int, require_number, require_object, require_str
+from contract._fields import (
+    Signed,
+    optional_str,
+    require_int,
+    require_kind,
+    require_number,
+    require_object,
+    require_str,
+)
 from contract.errors import ContractError
 from contract.events import QUESTION_KIND
 
@@ -27,7 +35,7 @@ def answer_event_name(step: int) -> str:
 
 
 @dataclass(frozen=True)
-class Question:
+class Question(Signed):
     instance_id: str
     conversation_id: str
     # The step that asked (1-based); its answer goes to the next step.
@@ -71,11 +79,6 @@ class Question:
     def unsigned(self) -> "Question":
         return replace(self, signature="")
 
-    def signing_fields(self) -> dict[str, Any]:
-        data = self.to_json()
-        del data["signature"]
-        return data
-
     def to_json(self) -> dict[str, Any]:
         timeout = self.timeout_seconds
         return {
@@ -94,9 +97,7 @@ class Question:
     @classmethod
     def from_json(cls, value: object) -> "Question":
         data = require_object(value, "question")
-        kind = require_str(data, "kind", "question.")
-        if kind != QUESTION_KIND:
-            raise ContractError("question.kind", f"expected {QUESTION_KIND!r}, got {kind!r}")
+        kind = require_kind(data, QUESTION_KIND, "question.")
         choices = data.get("choices")
         if choices is not None and (not isinstance(choices, list) or not all(isinstance(c, str) for c in choices)):
             raise ContractError("question.choices", "expected an array of strings or null")

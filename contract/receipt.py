@@ -14,15 +14,13 @@ Signed like the outcome (HMAC-SHA256, same key): whoever holds the Direct Line s
 conversation, and a forged "refused" would silence an outcome.
 """
 
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from contract._fields import optional_str, require_object, require_str
+from contract._fields import Signed, optional_str, require_member, require_object, require_str
 from contract.errors import ContractError
+from contract.signing import signature_matches, signature_of
 
 
 class ReceiptVerdict(StrEnum):
@@ -31,7 +29,7 @@ class ReceiptVerdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class DeliveryReceipt:
+class DeliveryReceipt(Signed):
     instance_id: str
     verdict: ReceiptVerdict
     # What the user's channel answered: its HTTP status (None: no answer, e.g. a timeout) and error code.
@@ -54,11 +52,7 @@ class DeliveryReceipt:
     @classmethod
     def from_json(cls, value: object) -> "DeliveryReceipt":
         data = require_object(value, "receipt")
-        verdict_text = require_str(data, "verdict", "receipt.")
-        try:
-            verdict = ReceiptVerdict(verdict_text)
-        except ValueError:
-            raise ContractError("receipt.verdict", f"unknown verdict {verdict_text!r}") from None
+        verdict = require_member(data, "verdict", ReceiptVerdict, "receipt.")
         status = data.get("channelStatus")
         if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
             raise ContractError("receipt.channelStatus", "expected an integer or null")
@@ -79,20 +73,9 @@ class DeliveryReceipt:
         return f"{where}{code}{detail}"
 
 
-def _digest(receipt: DeliveryReceipt, key: str) -> str:
-    fields = receipt.to_json()
-    del fields["signature"]
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return hmac.new(key.encode("utf-8"), canonical, hashlib.sha256).hexdigest()
-
-
 def sign_receipt(receipt: DeliveryReceipt, key: str) -> DeliveryReceipt:
-    if not key:
-        raise ValueError("the signing key is empty")
-    return replace(receipt, signature=_digest(replace(receipt, signature=""), key))
+    return replace(receipt, signature=signature_of(receipt.signing_fields(), key))
 
 
 def verify_receipt(receipt: DeliveryReceipt, key: str) -> bool:
-    if not key or not receipt.signature:
-        return False
-    return hmac.compare_digest(_digest(replace(receipt, signature=""), key), receipt.signature)
+    return signature_matches(receipt.signing_fields(), key, receipt.signature)

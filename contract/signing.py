@@ -22,42 +22,43 @@ def canonical_hmac(payload: object, key: str) -> str:
     return hmac.new(key.encode("utf-8"), canonical, hashlib.sha256).hexdigest()
 
 
-def _signed_payload(outcome: Outcome, routing: Routing) -> dict[str, object]:
-    return {"outcome": outcome.signing_fields(), "routing": routing.to_json()}
+def signature_of(payload: object, key: str) -> str:
+    """The signature a signed value carries: the HMAC of ``payload``, what it covers."""
+    if not key:
+        raise ValueError("the signing key is empty")
+    return canonical_hmac(payload, key)
 
 
-def _signed_question(question: Question, routing: Routing) -> dict[str, object]:
-    # Under its own top-level key: a question's signature can never pass for an outcome's, nor the reverse.
-    return {"question": question.signing_fields(), "routing": routing.to_json()}
+def signature_matches(payload: object, key: str, signature: str) -> bool:
+    """True only when ``signature`` is ``payload``'s under ``key``; never with an empty key or signature."""
+    if not key or not signature:
+        return False
+    return hmac.compare_digest(canonical_hmac(payload, key), signature)
+
+
+def routed(label: str, fields: dict[str, object], routing: Routing) -> dict[str, object]:
+    """What the signature of a value sent along ``routing`` covers: its fields (all but the signature) under
+    ``label``, its own top-level key, so that no kind's signature can pass for another's, and the routing."""
+    return {label: fields, "routing": routing.to_json()}
 
 
 def sign_question(question: Question, routing: Routing, key: str) -> Question:
     """The question with its signature set, covering its fields and ``routing`` (as an outcome's)."""
-    if not key:
-        raise ValueError("the signing key is empty")
-    return replace(question, signature=canonical_hmac(_signed_question(question.unsigned(), routing), key))
+    return replace(question, signature=signature_of(routed("question", question.signing_fields(), routing), key))
 
 
 def verify_question(question: Question, routing: Routing, key: str) -> bool:
-    if not key or not question.signature:
-        return False
-    expected = canonical_hmac(_signed_question(question.unsigned(), routing), key)
-    return hmac.compare_digest(expected, question.signature)
+    return signature_matches(routed("question", question.signing_fields(), routing), key, question.signature)
 
 
 def sign_outcome(outcome: Outcome, routing: Routing, key: str) -> Outcome:
     """The outcome with its signature set, covering its fields and ``routing``."""
-    if not key:
-        raise ValueError("the signing key is empty")
-    return replace(outcome, signature=canonical_hmac(_signed_payload(outcome.unsigned(), routing), key))
+    return replace(outcome, signature=signature_of(routed("outcome", outcome.signing_fields(), routing), key))
 
 
 def verify_outcome(outcome: Outcome, routing: Routing, key: str) -> bool:
     """True only when the signature matches every other field of the outcome and ``routing`` under ``key``."""
-    if not key or not outcome.signature:
-        return False
-    expected = canonical_hmac(_signed_payload(outcome.unsigned(), routing), key)
-    return hmac.compare_digest(expected, outcome.signature)
+    return signature_matches(routed("outcome", outcome.signing_fields(), routing), key, outcome.signature)
 
 
 def normalize_signing_key(value: str) -> str:

@@ -24,11 +24,12 @@ and runs the next step with ``StepInput.answer`` set; with no answer in time the
 that nobody answered (Durable's human-interaction pattern, README "Ask a question mid-run").
 """
 
+import asyncio
 import inspect
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from contract.errors import ContractError
 from contract.question import MAX_QUESTION_CHARS
@@ -198,9 +199,9 @@ class Operation:
 
     async def run_step(self, step: StepInput) -> StepOutput:
         """Run one step: a plain function in a worker thread, a coroutine function on the loop."""
-        import asyncio
-
-        if inspect.iscoroutinefunction(self.run):
+        # Checked below: a step function is user code, and may return anything.
+        output: object
+        if _is_coroutine_function(self.run):
             output = await self.run(step)
         else:
             output = await asyncio.to_thread(self.run, step)
@@ -214,6 +215,13 @@ class Operation:
         if isinstance(output, Next | Ask) and step.step >= step.steps:
             raise TypeError(f"the last step ({step.step}) of {self.id!r} returned {type(output).__name__}, not Done")
         return output
+
+
+def _is_coroutine_function(run: StepFunction) -> TypeGuard[Callable[[StepInput], Awaitable[StepOutput]]]:
+    # A callable object with an ``async def __call__`` (the seed's SimulatedWork) is one too, though
+    # inspect.iscoroutinefunction says no for the object itself: without this it would take a worker thread only to
+    # create its coroutine.
+    return inspect.iscoroutinefunction(run) or inspect.iscoroutinefunction(type(run).__call__)
 
 
 def _describe(value: object) -> str:

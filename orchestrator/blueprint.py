@@ -46,18 +46,20 @@ async def run_operation_step(request: dict[str, Any], context: func.Context) -> 
     return result.to_json()
 
 
-async def _direct_line(settings: Settings) -> DirectLineClient:
-    """The client the three posting activities share (one aiohttp session per worker, orchestrator/http_session.py)."""
-    return DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
+async def _posting() -> tuple[Settings, DirectLineClient]:
+    """The settings and the client of the three posting activities (one aiohttp session per worker,
+    orchestrator/http_session.py); SettingsError when the secrets they post with are missing."""
+    settings = load_settings()
+    settings.require_notify_secrets()
+    client = DirectLineClient(await shared_session.get(), settings.direct_line_endpoint, settings.direct_line_secret)
+    return settings, client
 
 
 @bp.activity_trigger(input_name="request")  # type: ignore[untyped-decorator]
 async def notify_bot(request: dict[str, Any], context: func.Context) -> dict[str, Any]:
     notice = NotifyRequest.from_json(request)
     with tracing.invocation_span("notify_bot", context, tracing.notify_attributes(notice)):
-        settings = load_settings()
-        settings.require_notify_secrets()
-        client = await _direct_line(settings)
+        settings, client = await _posting()
         result = await notify.notify_bot(notice, settings, client)
     return result.to_json()
 
@@ -66,9 +68,7 @@ async def notify_bot(request: dict[str, Any], context: func.Context) -> dict[str
 async def ask_bot(request: dict[str, Any], context: func.Context) -> dict[str, Any]:
     ask = AskRequest.from_json(request)
     with tracing.invocation_span("ask_bot", context, tracing.ask_attributes(ask)):
-        settings = load_settings()
-        settings.require_notify_secrets()
-        client = await _direct_line(settings)
+        settings, client = await _posting()
         result = await notify.ask_bot(ask, settings, client)
     return result.to_json()
 
@@ -79,11 +79,9 @@ async def notify_progress(request: dict[str, Any], context: func.Context) -> dic
     progress_request = ProgressRequest.from_json(request)
     with tracing.invocation_span("notify_progress", context, tracing.progress_attributes(progress_request)):
         try:
-            settings = load_settings()
-            settings.require_notify_secrets()
+            settings, client = await _posting()
         except SettingsError as error:
             return ProgressPosted(False, f"not configured: {error}").to_json()
-        client = await _direct_line(settings)
         result = await progress.notify_progress(progress_request, settings, client)
     return result.to_json()
 

@@ -69,14 +69,14 @@ after the outcome. The time of the last report crosses continue-as-new in the ha
 """
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import azure.durable_functions as df
 
-from contract import Outcome, OutcomeStatus, ProgressReport, Question
+from contract import DeliveryReceipt, Outcome, OutcomeStatus, Progress, ProgressReport, Question
 from orchestrator import decisions
 from orchestrator.errors import NotificationError
 from orchestrator.names import ASK_BOT, NOTIFY_BOT, NOTIFY_PROGRESS, RUN_OPERATION_STEP
@@ -151,72 +151,92 @@ def run_step(
         yield context.create_timer(retry_at)
 
 
-def deliver_outcome(
-    context: df.DurableOrchestrationContext, plan: OperationPlan, notify: NotifyRequest, steps_done: int
-) -> Generator[Any, Any, NotifyResult]:
-    """Deliver the outcome, backing off between failed attempts; NotificationError once none is left."""
+class Refusable(Protocol):
+    """What ``notify_bot`` and ``ask_bot`` answer: set when the user's conversation refused the post for good."""
+
+    @property
+    def refusal(self) -> DeliveryReceipt | None: ...
+
+
+Posted = TypeVar("Posted", bound=Refusable)
+
+
+@dataclass(frozen=True)
+class Delivery(Generic[Posted]):
+    """One post to the bot that ``deliver`` retries by hand: the outcome (``notify_bot``) or a question
+    (``ask_bot``). Both follow the plan's notify retry policy; only these parts differ."""
+
+    activity: str
+    request: dict[str, Any]
+    parse: Callable[[dict[str, Any]], Posted]
+    # What is posted, as the failure's message names it: "completed outcome", "question of step 2".
+    what: str
+    # The custom status once the conversation refused it, and once the attempts are used up.
+    refused: Progress
+    undelivered: Progress
+    # The custom status while backing off (delay in seconds, next attempt); None leaves the status as it is.
+    retrying: Callable[[float, int], Progress] | None = None
+
+
+def deliver(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, delivery: Delivery[Posted]
+) -> Generator[Any, Any, Posted]:
+    """Post ``delivery``, backing off between failed attempts; NotificationError once none is left or the user's
+    conversation refused it (another attempt cannot bring a conversation back)."""
+    attempts = plan.notify_retry.attempts
     attempt = 1
     while True:
         try:
-            delivered = yield context.call_activity(NOTIFY_BOT, notify.to_json(), expected_type=dict)
+            posted = yield context.call_activity(delivery.activity, delivery.request, expected_type=dict)
         except Exception as error:  # the SDK throws a plain Exception("<Reason> \n <Details>") into the generator
             detail = _first_line(error)
         else:
-            result = NotifyResult.from_json(delivered)
+            result = delivery.parse(posted)
             if result.refusal is None:
                 return result
-            # Final: the user's conversation refused it (403/404, reported by the bot); another attempt cannot help.
-            context.set_custom_status(decisions.refused_progress(plan, steps_done).to_json())
+            context.set_custom_status(delivery.refused.to_json())
             raise NotificationError(
-                f"The {notify.outcome.status.value} outcome was refused by the user's conversation, not retried: "
-                f"{result.refusal.describe()} (instance {notify.instance_id})"
+                f"The {delivery.what} was refused by the user's conversation, not retried: "
+                f"{result.refusal.describe()} (instance {context.instance_id})"
             )
         if not context.is_replaying:
-            logger.warning("notify_bot failed instance_id=%s attempt=%d of %d: %s",
-                           context.instance_id, attempt, plan.notify_retry.attempts, detail)
-        if attempt >= plan.notify_retry.attempts:
-            context.set_custom_status(decisions.undelivered_progress(plan, steps_done).to_json())
-            attempts = plan.notify_retry.attempts
+            logger.warning("%s failed instance_id=%s attempt=%d of %d: %s",
+                           delivery.activity, context.instance_id, attempt, attempts, detail)
+        if attempt >= attempts:
+            context.set_custom_status(delivery.undelivered.to_json())
             raise NotificationError(
-                f"Could not deliver the {notify.outcome.status.value} outcome to the bot after "
+                f"Could not deliver the {delivery.what} to the bot after "
                 f"{attempts} attempt{'' if attempts == 1 else 's'}: {detail}"
             )
         delay = decisions.retry_delay(plan.notify_retry, attempt)
         attempt += 1
-        context.set_custom_status(decisions.notify_retrying_progress(plan, steps_done, delay, attempt).to_json())
+        if delivery.retrying is not None:
+            context.set_custom_status(delivery.retrying(delay, attempt).to_json())
         yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
+
+
+def deliver_outcome(
+    context: df.DurableOrchestrationContext, plan: OperationPlan, notify: NotifyRequest, steps_done: int
+) -> Generator[Any, Any, NotifyResult]:
+    """Deliver the outcome (see the module doc), telling the bot's status readers about each back-off."""
+    return (yield from deliver(context, plan, Delivery(
+        NOTIFY_BOT, notify.to_json(), NotifyResult.from_json, f"{notify.outcome.status.value} outcome",
+        refused=decisions.refused_progress(plan, steps_done),
+        undelivered=decisions.undelivered_progress(plan, steps_done),
+        retrying=lambda delay, attempt: decisions.notify_retrying_progress(plan, steps_done, delay, attempt),
+    )))
 
 
 def deliver_question(
     context: df.DurableOrchestrationContext, plan: OperationPlan, ask: AskRequest
 ) -> Generator[Any, Any, AskResult]:
-    """Post the question, backing off between failed attempts as ``deliver_outcome`` does; NotificationError once
-    none is left or the user's conversation refused it (the question cannot reach anyone, so nobody can answer)."""
-    attempt = 1
-    while True:
-        try:
-            posted = yield context.call_activity(ASK_BOT, ask.to_json(), expected_type=dict)
-        except Exception as error:  # the SDK throws a plain Exception("<Reason> \n <Details>") into the generator
-            detail = _first_line(error)
-        else:
-            result = AskResult.from_json(posted)
-            if result.refusal is None:
-                return result
-            context.set_custom_status(decisions.question_undelivered_progress(plan, ask.question.step).to_json())
-            raise NotificationError(f"The question of step {ask.question.step} was refused by the user's "
-                                    f"conversation, not retried: {result.refusal.describe()} "
-                                    f"(instance {ask.instance_id})")
-        if not context.is_replaying:
-            logger.warning("ask_bot failed instance_id=%s attempt=%d of %d: %s",
-                           context.instance_id, attempt, plan.notify_retry.attempts, detail)
-        if attempt >= plan.notify_retry.attempts:
-            attempts = plan.notify_retry.attempts
-            context.set_custom_status(decisions.question_undelivered_progress(plan, ask.question.step).to_json())
-            raise NotificationError(f"Could not deliver the question of step {ask.question.step} to the bot after "
-                                    f"{attempts} attempt{'' if attempts == 1 else 's'}: {detail}")
-        delay = decisions.retry_delay(plan.notify_retry, attempt)
-        attempt += 1
-        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=delay))
+    """Post the question; its status stays WAITING while it backs off. Refused or never delivered, nobody can answer
+    it, and either way the status says the question could not be delivered."""
+    undelivered = decisions.question_undelivered_progress(plan, ask.question.step)
+    return (yield from deliver(context, plan, Delivery(
+        ASK_BOT, ask.to_json(), AskResult.from_json, f"question of step {ask.question.step}",
+        refused=undelivered, undelivered=undelivered,
+    )))
 
 
 def ask_and_wait(

@@ -89,10 +89,15 @@ async def read_json_object(request: web.Request, limit: int, *, optional: bool =
         if optional:
             return {}
         raise BadRequest("the request body is empty; expected a JSON object")
+    return parse_json_object(raw, "request body")
+
+
+def parse_json_object(raw: bytes, what: str) -> dict[str, Any]:
+    """``raw`` (``what``: "request body", an upload's activity part) as a JSON object, or BadRequest naming it."""
     try:
-        body = json.loads(raw)
+        value = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadRequest(f"the request body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise BadRequest(f"the request body must be a JSON object, got {type(body).__name__}")
-    return body
+        raise BadRequest(f"the {what} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise BadRequest(f"the {what} must be a JSON object, got {type(value).__name__}")
+    return value

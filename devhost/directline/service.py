@@ -167,16 +167,7 @@ class DirectLineService:
                 del conversation.members[sender["id"]]
                 raise
         sequence, activity_id = conversation.next_id()
-        forwarded: Activity = {
-            **activity,
-            "from": sender,
-            "channelId": CHANNEL_ID,
-            "serviceUrl": service_url,
-            "conversation": {"id": conversation.id},
-            "id": activity_id,
-            "timestamp": utc_timestamp(),
-            "recipient": self.bot_account,
-        }
+        forwarded: Activity = {**activity, "from": sender, **self._to_bot(conversation, activity_id, service_url)}
         recorded = forwarded
         if files:
             # "Other parts in the payload are attached to this activity" (Direct Line 3.0 swagger, upload): the
@@ -199,13 +190,19 @@ class DirectLineService:
             "membersAdded": added,
             # botbuilder handlers read from.id, so never leave it out even when no user is known yet.
             "from": sender or {"id": CHANNEL_ID, "name": "Direct Line"},
+            **self._to_bot(conversation, activity_id, service_url),
+        })
+
+    def _to_bot(self, conversation: Conversation, activity_id: str, service_url: str) -> dict[str, Any]:
+        """What Direct Line sets on every activity it forwards to the bot, whatever the client sent."""
+        return {
             "channelId": CHANNEL_ID,
             "serviceUrl": service_url,
             "conversation": {"id": conversation.id},
             "id": activity_id,
             "timestamp": utc_timestamp(),
             "recipient": self.bot_account,
-        })
+        }
 
     # --- bot -> client (Bot Connector) ---------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ post again, so Web Chat shows the message as failed once its 20 s send timeout e
 (devhost/directline/attachment_links.py).
 """
 
-import json
 import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from aiohttp.multipart import parse_content_disposition
 
 from devhost.attachment_store import UPLOAD_LIMIT_BYTES, AttachmentStore, StoredAttachment
 from devhost.directline.errors import BadRequest, DirectLineError
+from devhost.directline.middleware import parse_json_object
 from devhost.directline.service import DirectLineService
 from devhost.directline.state import SERVICE, service_url
 
@@ -85,16 +85,6 @@ async def _read_part(part: BodyPartReader, budget: _Budget) -> bytes:
     return b"".join(chunks)
 
 
-def _activity_from(data: bytes) -> dict[str, Any]:
-    try:
-        activity = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BadRequest(f"the {ACTIVITY_TYPE} part is not valid JSON: {error}") from None
-    if not isinstance(activity, dict):
-        raise BadRequest(f"the {ACTIVITY_TYPE} part must be a JSON object, got {type(activity).__name__}")
-    return activity
-
-
 async def _read_multipart(request: web.Request, budget: _Budget) -> _Upload:
     upload = _Upload()
     try:
@@ -107,7 +97,7 @@ async def _read_multipart(request: web.Request, budget: _Budget) -> _Upload:
             if content_type is not None and content_type.split(";")[0].strip().lower() == ACTIVITY_TYPE:
                 if upload.activity is not None:
                     raise BadRequest(f"the upload has more than one {ACTIVITY_TYPE} part; it carries one activity")
-                upload.activity = _activity_from(data)
+                upload.activity = parse_json_object(data, f"{ACTIVITY_TYPE} part")
                 continue
             upload.files.append(_File(_file_type(content_type, part.filename), part.filename, data))
     except HttpProcessingError as error:

@@ -1,6 +1,7 @@
 """The wire contract: round trips, validation messages, and signatures that catch every tampered field."""
 
 import json
+from collections.abc import Callable
 from dataclasses import fields, replace
 
 import pytest
@@ -9,6 +10,7 @@ from contract import (
     OPTIONS,
     ORCHESTRATOR_SENDER,
     ContractError,
+    DeliveryReceipt,
     Outcome,
     OutcomeEvent,
     OutcomeStatus,
@@ -371,3 +373,25 @@ def test_only_a_completed_outcome_has_data() -> None:
     with pytest.raises(ContractError) as raised:
         replace(_failed(), data={"kind": "facts"})
     assert str(raised.value) == "outcome.data: only a completed outcome has a result"
+
+
+COMPLETED_JSON = Outcome("op-1", "conv-1", OutcomeStatus.COMPLETED).to_json()
+
+
+@pytest.mark.parametrize(("parse", "value", "message"), [
+    (Outcome.from_json, COMPLETED_JSON | {"status": "paused"},
+     "outcome.status: unknown status 'paused'"),
+    (Progress.from_json, Progress.of("option 1", Stage.RUNNING, 1, 5, "").to_json() | {"stage": "sleeping"},
+     "progress.stage: unknown stage 'sleeping'"),
+    (DeliveryReceipt.from_json, {"instanceId": "op-1", "verdict": "maybe"}, "receipt.verdict: unknown verdict 'maybe'"),
+    (Outcome.from_json, COMPLETED_JSON | {"status": ""},
+     "outcome.status: expected a non-empty string, got an empty string"),
+    (Outcome.from_json, COMPLETED_JSON | {"kind": "LongOperationQuestion"},
+     "outcome.kind: expected 'LongOperationComplete', got 'LongOperationQuestion'"),
+])
+def test_an_unknown_status_stage_verdict_or_kind_is_refused_naming_the_field_and_the_value(
+    parse: Callable[[object], object], value: object, message: str
+) -> None:
+    with pytest.raises(ContractError) as raised:
+        parse(value)
+    assert str(raised.value) == message

@@ -2,7 +2,7 @@
 
 A test writes the history episode by episode, in the host's order: each episode starts with
 OrchestratorStarted (its Timestamp is the orchestrator's clock), then the new message (ExecutionStarted,
-TaskCompleted, TaskFailed, TimerFired), then the decisions the host recorded (TaskScheduled, TimerCreated),
+TaskCompleted, TaskFailed, TimerFired, EventRaised), then the decisions the host recorded (TaskScheduled, TimerCreated),
 then OrchestratorCompleted. ``replay`` calls the registered orchestrator's real ``handle`` with that
 request and parses the OrchestratorState it returns.
 """
@@ -28,12 +28,14 @@ TIMER_CREATED = 10
 TIMER_FIRED = 11
 ORCHESTRATOR_STARTED = 12
 ORCHESTRATOR_COMPLETED = 13
+EVENT_RAISED = 15
 
 # ActionType ints.
 CALL_ACTIVITY = 0
 CALL_ACTIVITY_WITH_RETRY = 1
 CONTINUE_AS_NEW = 4
 CREATE_TIMER = 5
+WAIT_FOR_EXTERNAL_EVENT = 6
 WHEN_ANY = 11
 WHEN_ALL = 12
 
@@ -106,6 +108,10 @@ class History:
 
     def timer_fired(self, at: datetime, task_id: int, fired_at: datetime) -> "History":
         return self.episode(at, self._event(TIMER_FIRED, TimerId=task_id, FireAt=timestamp(fired_at)))
+
+    def raised(self, at: datetime, name: str, payload: Any) -> "History":
+        # The SDK reads an EventRaised's payload from Input, not Result (TaskOrchestrationExecutor).
+        return self.episode(at, self._event(EVENT_RAISED, Name=name, Input=json.dumps(payload)))
 
     def request(self) -> str:
         return json.dumps({

@@ -3,13 +3,14 @@
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from contract import OPTIONS
 from devhost.functions.invoker import InvocationContext
-from operations import Ask, Operation, StepInput
+from operations import Ask, Done, Operation, StepInput
 from orchestrator import blueprint
 from orchestrator.catalogue import CATALOGUE
 from orchestrator.errors import InjectedFault, UnknownOperationError
@@ -113,6 +114,36 @@ def test_a_plain_step_function_runs_in_a_worker_thread_off_the_event_loop() -> N
 
     loop_thread = asyncio.run(run())
     assert seen != [loop_thread]
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """The loop's default executor (what asyncio.to_thread uses), counting the calls it was handed."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.calls = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.calls += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def worker_calls_of(operation: Operation) -> int:
+    """How many calls running one step of ``operation`` handed to a worker thread."""
+    executor = CountingExecutor()
+
+    async def run() -> None:
+        asyncio.get_running_loop().set_default_executor(executor)
+        await operation.run_step(StepInput(1, 1, {}, None))
+
+    asyncio.run(run())
+    return executor.calls
+
+
+def test_a_step_object_with_an_async_call_runs_on_the_loop_without_a_worker_thread() -> None:
+    # The seed's steps are such objects (operations/seed.py SimulatedWork); a plain function still takes a thread.
+    assert worker_calls_of(CATALOGUE["option 1"]) == 0
+    assert worker_calls_of(Operation("t", "t", lambda _: Done(text="ok"), steps=1)) == 1
 
 
 @pytest.mark.parametrize(("option", "text"), EXPECTED_RESULTS.items())

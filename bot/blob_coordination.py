@@ -38,10 +38,12 @@ from bot.turn_slots import network_wait
 
 LEASE_PREFIX = "leases/"
 CLAIM_PREFIX = "claims/"
-# Azure's error codes (x-ms-error-code) of a lease that is somebody else's, or no longer ours.
+# Azure's error codes (x-ms-error-code) of a lease that is somebody else's, or no longer ours. A broken (or breaking)
+# lease, as an operator breaks a stuck one, refuses its holder's renew with LeaseIsBrokenAndCannotBeRenewed: it is no
+# longer ours either (https://learn.microsoft.com/rest/api/storageservices/lease-blob, "Outcomes of lease operations").
 _LEASE_HELD = "LeaseAlreadyPresent"
 _NOT_OURS = frozenset({"LeaseIdMismatchWithLeaseOperation", "LeaseNotPresentWithLeaseOperation", "LeaseLost",
-                       "LeaseIdMismatchWithBlobOperation"})
+                       "LeaseIdMismatchWithBlobOperation", "LeaseIsBrokenAndCannotBeRenewed"})
 
 
 class BlobLeases:

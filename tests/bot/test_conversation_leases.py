@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from azure.storage.blob.aio import BlobLeaseClient
 
 from bot.blob_coordination import BlobClaims, BlobLeases
 from bot.blob_storage import BlobStorage, blob_name
@@ -89,6 +90,29 @@ def test_blob_lease_is_exclusive_until_released_or_lapsed_on_azurite(azurite: Az
         finally:
             for store in stores:
                 await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_broken_blob_lease_is_no_longer_its_holders_and_the_conversation_is_free_at_once(azurite: Azurite) -> None:
+    # Breaking is how an operator frees a conversation stuck on a lease (az storage blob lease break): Azure answers the
+    # old holder's renew with 409 LeaseIsBrokenAndCannotBeRenewed, its release still succeeds, and anyone may acquire.
+    async def main() -> None:
+        storage = BlobStorage(azurite.connection_string(), new_container(), retry_total=0)
+        leases = BlobLeases(storage.container)
+        one, two = holder("bot-1"), holder("bot-2")
+        try:
+            assert await leases.try_acquire(KEY, one, SECONDS) is not None
+            container = await storage.container()
+            lease_blob = container.get_blob_client(f"leases/{blob_name(KEY)}")
+            await BlobLeaseClient(lease_blob).break_lease(lease_break_period=0)
+            assert not await leases.renew(KEY, one, SECONDS)
+            assert await leases.try_acquire(KEY, two, SECONDS) is not None
+            await leases.release(KEY, one)  # leaves bot-2's lease alone
+            assert await leases.renew(KEY, two, SECONDS)
+            assert await leases.try_acquire(KEY, holder("bot-1"), SECONDS) is None
+        finally:
+            await storage.close()
 
     asyncio.run(main())
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from azure.storage.blob.aio import BlobLeaseClient
+from botbuilder.core import MemoryStorage
 
 from bot.blob_coordination import BlobClaims, BlobLeases
 from bot.blob_storage import BlobStorage, blob_name
@@ -18,7 +19,7 @@ from bot.errors import ConversationBusy
 from bot.outcome_claims import Claim
 from bot.settings import BotSettings
 from bot.sqlite_coordination import SqliteCoordination, SqliteLeases
-from bot.state_expiry import StateExpiry
+from bot.state_expiry import SECONDS_PER_DAY, StateExpiry
 from bot.storage import close_storage, create_coordination, create_storage
 from tests.bot.azurite import Azurite
 from tests.bot.storage_backends import TIME_TO_LIVE, FakeClock, new_container
@@ -284,5 +285,21 @@ def test_the_blob_sweep_leaves_a_leased_lease_blob_and_deletes_old_unleased_ones
             assert await leases.renew(KEY, held, SECONDS)
         finally:
             await storage.close()
+
+    asyncio.run(main())
+
+
+def test_the_memory_stores_claims_are_kept_as_long_as_its_conversation_state() -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        days = 3
+        settings = BotSettings.from_env({"OperationSigningKey": "k", "ConversationStateDays": str(days)})
+        claims = create_coordination(settings, MemoryStorage(), clock).claims
+        assert await claims.claim("op-old", "a", SECONDS) is Claim.CLAIMED
+        await claims.settle("op-old", "a")
+        clock.advance(days * SECONDS_PER_DAY - 1)
+        assert await claims.claim("op-old", "b", SECONDS) is Claim.DELIVERED
+        clock.advance(1)
+        assert await claims.claim("op-old", "b", SECONDS) is Claim.CLAIMED
 
     asyncio.run(main())

@@ -147,3 +147,39 @@ def test_the_sqlite_sweep_deletes_claims_as_old_as_the_state(tmp_path: Path) -> 
             db.close()
 
     asyncio.run(main())
+
+
+def test_memory_claims_sweep_settled_claims_as_old_as_the_state_and_never_one_in_flight() -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        claims = MemoryClaims(StateExpiry(100, clock))
+        assert await claims.claim(INSTANCE, "a", SECONDS) is Claim.CLAIMED
+        await claims.settle(INSTANCE, "a")
+        assert await claims.claim("op-in-flight", "a", SECONDS) is Claim.CLAIMED  # its delivery still sending
+        clock.advance(50)
+        assert await claims.claim("op-newer", "a", SECONDS) is Claim.CLAIMED
+        await claims.settle("op-newer", "a")
+        clock.advance(51)
+        assert await claims.claim(INSTANCE, "b", SECONDS) is Claim.CLAIMED  # swept: the state that needed it is gone
+        assert await claims.claim("op-newer", "b", SECONDS) is Claim.DELIVERED
+        assert await claims.claim("op-in-flight", "b", SECONDS) is Claim.IN_FLIGHT
+        assert len(claims) == 3
+
+    asyncio.run(main())
+
+
+def test_memory_claims_keep_at_most_their_cap_of_settled_claims_dropping_the_oldest_settled_first() -> None:
+    async def main() -> None:
+        claims = MemoryClaims(max_settled=2)
+        assert await claims.claim("op-in-flight", "x", SECONDS) is Claim.CLAIMED
+        for instance_id in ("op-1", "op-2", "op-3"):
+            assert await claims.claim(instance_id, "a", SECONDS) is Claim.CLAIMED
+        for instance_id in ("op-2", "op-1", "op-3"):  # settled in this order: op-2 is the oldest settled
+            await claims.settle(instance_id, "a")
+        assert len(claims) == 3
+        assert await claims.claim("op-in-flight", "b", SECONDS) is Claim.IN_FLIGHT
+        assert await claims.claim("op-1", "b", SECONDS) is Claim.DELIVERED
+        assert await claims.claim("op-3", "b", SECONDS) is Claim.DELIVERED
+        assert await claims.claim("op-2", "b", SECONDS) is Claim.CLAIMED
+
+    asyncio.run(main())

@@ -3,20 +3,27 @@ later one; a released or lapsed claim may be claimed again. SQLite and Blob (on 
 the same data, as two bot instances."""
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import create_app
 from bot.blob_coordination import BlobClaims
 from bot.blob_storage import BlobStorage
 from bot.errors import DeliveryDeferred
 from bot.outcome_claims import Claim, MemoryClaims, OutcomeClaims
 from bot.outcome_delivery import claimed
+from bot.settings import BotSettings
 from bot.sqlite_coordination import SqliteClaims, SqliteCoordination
-from bot.state_expiry import StateExpiry
+from bot.state_expiry import DEFAULT_CONVERSATION_STATE_DAYS, SECONDS_PER_DAY, StateExpiry
 from tests.bot.azurite import Azurite
+from tests.bot.fake_operations_service import FakeOperationsService
+from tests.bot.harness import SIGNING_KEY
 from tests.bot.storage_backends import FakeClock, new_container
 
 INSTANCE = "op-0123456789abcdef-00000000000000000000000000000000"
@@ -145,6 +152,41 @@ def test_the_sqlite_sweep_deletes_claims_as_old_as_the_state(tmp_path: Path) -> 
             assert await claims.claim("op-newer", "b", SECONDS) is Claim.DELIVERED
         finally:
             db.close()
+
+    asyncio.run(main())
+
+
+def test_the_app_on_a_sqlite_file_sweeps_its_old_claims_at_start_up_and_stops_sweeping_when_it_stops(
+        tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+
+    async def settled_at(instance_id: str, moment: float) -> None:
+        db = SqliteCoordination(path, lambda: moment)
+        try:
+            assert await SqliteClaims(db).claim(instance_id, "a", SECONDS) is Claim.CLAIMED
+            await SqliteClaims(db).settle(instance_id, "a")
+        finally:
+            db.close()
+
+    def claims_left() -> set[str]:
+        with sqlite3.connect(path) as connection:
+            return {row[0] for row in connection.execute("SELECT instance_id FROM bot_outcome_claim")}
+
+    async def main() -> None:
+        now = time.time()
+        await settled_at("op-old", now - DEFAULT_CONVERSATION_STATE_DAYS * SECONDS_PER_DAY - 60)
+        await settled_at("op-recent", now - 60)
+        async with FakeOperationsService() as service:
+            settings = BotSettings(signing_key=SIGNING_KEY, operations_url=service.url, state_store=f"sqlite:{path}")
+            async with TestClient(TestServer(create_app(settings))):
+                deadline = asyncio.get_running_loop().time() + 10
+                while "op-old" in claims_left():
+                    assert asyncio.get_running_loop().time() < deadline, "the app did not sweep the old claim"
+                    await asyncio.sleep(0.01)
+                assert claims_left() == {"op-recent"}
+                sweepers = [task for task in asyncio.all_tasks() if task.get_name() == "claims-sweeper"]
+                assert len(sweepers) == 1
+            assert sweepers[0].cancelled()
 
     asyncio.run(main())
 

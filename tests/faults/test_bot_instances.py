@@ -134,9 +134,11 @@ def test_one_outcome_delivered_to_both_instances_at_once_shows_one_message(tmp_p
                               "BotStateConnection": azurite.connection_string()}))
 
 
-def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operation_once(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with running_stack(tmp_path, LONG, bots=2) as faults:
+@pytest.mark.parametrize("store", ["sqlite", "blob"])
+def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operation_once(
+        tmp_path: Path, store: str) -> None:
+    async def scenario(settings: dict[str, str]) -> None:
+        async with running_stack(tmp_path, settings, bots=2) as faults:
             instances = Instances(faults)
             endings: list[str] = []
             for _ in range(3):
@@ -154,7 +156,12 @@ def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operati
                 endings.append(str(shown[0]))
             assert set(endings) <= {DELIVERED, CANCELLED}
 
-    asyncio.run(scenario())
+    if store == "sqlite":
+        asyncio.run(scenario(LONG))
+        return
+    with running_azurite(tmp_path / "azurite") as azurite:
+        asyncio.run(scenario({**LONG, "BotStateStore": "blob:bot-state",
+                              "BotStateConnection": azurite.connection_string()}))
 
 
 def lease_holder(faults: FaultStack, conversation: Conversation) -> str | None:

@@ -25,6 +25,7 @@ from tests.bot.azurite import Azurite
 from tests.bot.storage_backends import TIME_TO_LIVE, FakeClock, new_container
 
 KEY = "directline/conversation-1"
+STALLED_KEY = "directline/conversation-2"
 SECONDS = 15
 
 
@@ -76,6 +77,8 @@ def test_blob_lease_is_exclusive_until_released_or_lapsed_on_azurite(azurite: Az
             await second.release(KEY, two)  # nor can another release it
             assert await second.try_acquire(KEY, two, SECONDS) is None
             await first.release(KEY, one)
+            stalled = holder("bot-2")
+            assert await second.try_acquire(STALLED_KEY, stalled, SECONDS) is not None
             assert await second.try_acquire(KEY, two, SECONDS) is not None
             # bot-2 stops renewing (as if killed): the lease lapses after 15 s and bot-1 gets it.
             deadline = time.monotonic() + SECONDS + 30
@@ -88,6 +91,12 @@ def test_blob_lease_is_exclusive_until_released_or_lapsed_on_azurite(azurite: Az
                 await asyncio.sleep(0.5)
             assert acquired_after is not None, "the lapsed blob lease was never taken over"
             assert not await second.renew(KEY, two, SECONDS)
+            # Azure renews a lapsed lease for its holder while nobody has taken it: a turn that stalled past its lease
+            # and was not replaced keeps its conversation (bot/conversation_leases.py's renewer relies on it).
+            lease_blob = (await stores[1].container()).get_blob_client(f"leases/{blob_name(STALLED_KEY)}")
+            assert (await lease_blob.get_blob_properties()).lease.state == "expired"
+            assert await second.renew(STALLED_KEY, stalled, SECONDS)
+            assert await first.try_acquire(STALLED_KEY, holder("bot-1"), SECONDS) is None
         finally:
             for store in stores:
                 await store.close()

@@ -14,7 +14,7 @@ from botbuilder.core import MemoryStorage
 
 from bot.blob_coordination import BlobClaims, BlobLeases
 from bot.blob_storage import BlobStorage, blob_name
-from bot.conversation_leases import ConversationLeases, LeaseHolder, LeaseStore
+from bot.conversation_leases import Acquired, ConversationLeases, LeaseHolder, LeaseStore
 from bot.errors import ConversationBusy
 from bot.outcome_claims import Claim
 from bot.settings import BotSettings
@@ -79,17 +79,18 @@ def test_blob_lease_is_exclusive_until_released_or_lapsed_on_azurite(azurite: Az
             await first.release(KEY, one)
             stalled = holder("bot-2")
             assert await second.try_acquire(STALLED_KEY, stalled, SECONDS) is not None
-            assert await second.try_acquire(KEY, two, SECONDS) is not None
+            released = await second.try_acquire(KEY, two, SECONDS, refused_before=True)
+            assert released == Acquired(lapsed_holder="")  # released, not lapsed
             # bot-2 stops renewing (as if killed): the lease lapses after 15 s and bot-1 gets it.
             deadline = time.monotonic() + SECONDS + 30
-            acquired_after = None
-            started = time.monotonic()
+            taken, refused = None, False
             while time.monotonic() < deadline:
-                if await first.try_acquire(KEY, one, SECONDS) is not None:
-                    acquired_after = time.monotonic() - started
+                taken = await first.try_acquire(KEY, one, SECONDS, refused_before=refused)
+                if taken is not None:
                     break
+                refused = True
                 await asyncio.sleep(0.5)
-            assert acquired_after is not None, "the lapsed blob lease was never taken over"
+            assert taken == Acquired(lapsed_holder="another instance"), "the lapsed blob lease was never taken over"
             assert not await second.renew(KEY, two, SECONDS)
             # Azure renews a lapsed lease for its holder while nobody has taken it: a turn that stalled past its lease
             # and was not replaced keeps its conversation (bot/conversation_leases.py's renewer relies on it).

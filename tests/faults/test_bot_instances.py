@@ -252,13 +252,15 @@ def test_an_instance_killed_mid_turn_holding_a_blob_lease_is_replaced_by_the_oth
             finally:
                 os.killpg(functions.pid, signal.SIGCONT)
             # The user tries again; the balancer sends it to bot-2, which waits out the lapsed lease.
-            served = turns_served(faults, "bot-2")
+            mark = len(log_lines(faults.stack, "bot-2"))
             await conversation.say("option 1")
             await conversation.wait_for_text(ONE_MOMENT, WAIT)
             # Azure lets a lease go no sooner than its duration after it was acquired, which was after the post.
             assert loop.time() - posted_at >= BLOB_LEASE_SECONDS - 1
             await conversation.wait_for_text(RESULT_1, WAIT)
-            assert turns_served(faults, "bot-2") > served
+            taken_over = [line for line in log_lines(faults.stack, "bot-2")[mark:]
+                          if "conversation lease taken over from another instance, whose lease lapsed" in line]
+            assert taken_over, bot_log(faults, "bot-2")[-3000:]
             assert count(conversation, RESULT_1) == 1
             assert count(conversation, ONE_MOMENT) == 1
 

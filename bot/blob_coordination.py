@@ -6,8 +6,10 @@ Blob ``acquire`` with a proposed lease id (fresh per hold) succeeds only when th
 409 LeaseAlreadyPresent; a lease lapses ``duration`` seconds (15-60, Azure's rule) after it was acquired or renewed;
 ``renew`` and ``release`` need the lease id, so only the holder can do either
 (https://learn.microsoft.com/rest/api/storageservices/lease-blob). The lease blob is made on the first acquire
-(create-only, If-None-Match: *) and kept: an acquire and a release per turn, nothing more. The state sweep deletes
-lease blobs untouched for ConversationStateDays, and leaves a leased one alone (bot/blob_storage.py).
+(create-only, If-None-Match: *) and kept: an uncontended turn makes an acquire and a release, nothing more. A turn
+refused the lease reads its state before each further acquire, so taking over a lapsed one ("expired") is logged, as
+on SQLite. The state sweep deletes lease blobs untouched for ConversationStateDays, and leaves a leased one alone
+(bot/blob_storage.py).
 
 An outcome claim (bot/outcome_claims.py) is a blob ``claims/<blob name of the instance id>`` holding its claimant
 and expiry as JSON: created with If-None-Match: * (Put Blob fails with 409 BlobAlreadyExists when it exists), a
@@ -38,10 +40,14 @@ from bot.turn_slots import network_wait
 
 LEASE_PREFIX = "leases/"
 CLAIM_PREFIX = "claims/"
-# Azure's error codes (x-ms-error-code) of a lease that is somebody else's, or no longer ours.
+# How a takeover names the holder of a lapsed blob lease (Acquired.lapsed_holder): a lease carries no name.
+LAPSED_HOLDER = "another instance"
+# Azure's error codes (x-ms-error-code) of a lease that is somebody else's, or no longer ours. A broken (or breaking)
+# lease, as an operator breaks a stuck one, refuses its holder's renew with LeaseIsBrokenAndCannotBeRenewed: it is no
+# longer ours either (https://learn.microsoft.com/rest/api/storageservices/lease-blob, "Outcomes of lease operations").
 _LEASE_HELD = "LeaseAlreadyPresent"
 _NOT_OURS = frozenset({"LeaseIdMismatchWithLeaseOperation", "LeaseNotPresentWithLeaseOperation", "LeaseLost",
-                       "LeaseIdMismatchWithBlobOperation"})
+                       "LeaseIdMismatchWithBlobOperation", "LeaseIsBrokenAndCannotBeRenewed"})
 
 
 class BlobLeases:
@@ -51,13 +57,18 @@ class BlobLeases:
     def __init__(self, container: Callable[[], Awaitable[ContainerClient]]) -> None:
         self._container = container
 
-    async def try_acquire(self, key: str, holder: LeaseHolder, seconds: float) -> Acquired | None:
+    async def try_acquire(self, key: str, holder: LeaseHolder, seconds: float, *,
+                          refused_before: bool = False) -> Acquired | None:
         blob = await self._lease_blob(key)
+        # Acquire does not say what it replaced, and Azure keeps no holder's name. After a refusal (only then: it
+        # costs a request) the lease state beforehand tells: "expired" is a holder that stopped renewing (it died or
+        # stalled), "available" one that released it. A lapsed lease found at the first try goes unnoticed.
+        lapsed = refused_before and await _lease_state(blob, key) == "expired"
         lease = BlobLeaseClient(blob, lease_id=holder.lease_id)
         for first_try in (True, False):
             try:
                 await lease.acquire(lease_duration=int(seconds))
-                return Acquired()
+                return Acquired(LAPSED_HOLDER if lapsed else "")
             except ResourceNotFoundError:
                 if not first_try:
                     raise StorageError(f"the lease blob of {key!r} vanished while it was made") from None
@@ -183,6 +194,17 @@ class BlobClaims:
     async def _claim_blob(self, instance_id: str) -> BlobClient:
         container: ContainerClient = await self._container()
         return container.get_blob_client(CLAIM_PREFIX + blob_name(instance_id))
+
+
+async def _lease_state(blob: BlobClient, key: str) -> str:
+    """Azure's lease state of the blob (available, leased, expired, breaking, broken); "" when there is no blob."""
+    try:
+        properties = await blob.get_blob_properties()
+    except ResourceNotFoundError:
+        return ""
+    except AzureError as error:
+        raise _lease_error(f"could not read the lease of {key!r}", error) from None
+    return str(properties.lease.state or "")
 
 
 async def _create_empty(blob: BlobClient, key: str) -> None:

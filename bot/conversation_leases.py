@@ -53,13 +53,16 @@ class LeaseHolder:
 
 @dataclass(frozen=True)
 class Acquired:
-    # The instance whose lapsed lease this acquisition replaced, when the store can tell ("" otherwise).
+    # Who held the lapsed lease this acquisition replaced, as the store can name them (SQLite: the instance; Blob:
+    # "another instance"); "" when it replaced none, or the store cannot tell.
     lapsed_holder: str = ""
 
 
 class LeaseStore(Protocol):
-    async def try_acquire(self, key: str, holder: LeaseHolder, seconds: float) -> Acquired | None:
-        """Take the lease unless a live one is held; None when another holder has it."""
+    async def try_acquire(self, key: str, holder: LeaseHolder, seconds: float, *,
+                          refused_before: bool = False) -> Acquired | None:
+        """Take the lease unless a live one is held; None when another holder has it. ``refused_before``: this hold
+        was refused it already, so a lease there may lapse rather than be released (Blob checks which)."""
 
     async def renew(self, key: str, holder: LeaseHolder, seconds: float) -> bool:
         """Extend the lease by ``seconds`` from now; False when it is no longer this holder's."""
@@ -120,13 +123,15 @@ class ConversationLeases:
     async def _acquire(self, store: LeaseStore, key: str, holder: LeaseHolder) -> None:
         started = time.monotonic()
         pause = FIRST_POLL_SECONDS
+        refused = False
         while True:
-            acquired = await store.try_acquire(key, holder, self.seconds)
+            acquired = await store.try_acquire(key, holder, self.seconds, refused_before=refused)
             if acquired is not None:
                 if acquired.lapsed_holder:
                     logger.warning("conversation lease taken over from %s, whose lease lapsed key=%s",
                                    acquired.lapsed_holder, key)
                 return
+            refused = True
             waited = time.monotonic() - started
             if waited >= self.wait_limit:
                 raise ConversationBusy(key, round(waited, 1))

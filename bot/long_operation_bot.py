@@ -24,6 +24,7 @@ from bot.proactive import reply_to_started_message
 from bot.progress_delivery import ProgressDelivery
 from bot.progress_event import VerifiedProgress, read_progress_event
 from bot.settings import BotSettings
+from bot.state_expiry import StateExpiry
 from bot.tracing import delivery_span
 from bot.turn_slots import TurnSlots
 from contract import (
@@ -70,7 +71,8 @@ class LongOperationBot(ActivityHandler):  # type: ignore[misc]  # botbuilder shi
         self._leases = leases if leases is not None else ConversationLeases()
         # Each outcome once across instances (bot/outcome_claims.py). A claim outlives its delivery's sends (the
         # outcome and the prompt, each bounded by ProactiveSendTimeout) and the lease it is made under.
-        self._claims = claims if claims is not None else MemoryClaims()
+        self._claims = (claims if claims is not None
+                        else MemoryClaims(StateExpiry.of_days(settings.conversation_state_days)))
         self._claim_seconds = settings.lease_seconds + 2 * settings.proactive_send_timeout
         self._progress = ProgressDelivery(conversation_state)
         self._slots = slots or TurnSlots()

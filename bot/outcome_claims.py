@@ -15,10 +15,22 @@ gets it. Its states:
   same event again) claims it afresh and sends only what is missing (bot/outcome_delivery.py's ledger). A delivery
   that dies before either leaves a claim that lapses at ``expires``, after which a retry may claim it: a crash
   between the send and the settle can show the outcome twice, never zero times.
+
+Sweeps: SQLite's claims with its state (bot/sqlite_coordination.py ``sweep_expired``, on bot/app.py's claims sweeper),
+the container's with its blobs (bot/blob_storage.py ``sweep_expired``: a claim blob carries the ``lastactivity`` stamp);
+MemoryClaims sweeps its own as it goes and keeps at most ``max_settled`` settled claims.
 """
 
 import enum
+from collections import OrderedDict
 from typing import Protocol
+
+from bot.state_expiry import StateExpiry
+
+# Settled claims a MemoryClaims keeps at most (about 250 bytes each). Dropping the oldest is safe: a repeat of that
+# outcome is still dropped by its conversation's DeliveredOutcomes (bot/long_operation_bot.py), which the memory
+# store's one process always reads under the conversation's lock; the claim is for races between instances.
+MAX_SETTLED_CLAIMS = 20_000
 
 
 class Claim(enum.Enum):
@@ -39,24 +51,48 @@ class OutcomeClaims(Protocol):
 
 
 class MemoryClaims:
-    """One process's claims (the memory store, and stores a test passes in)."""
+    """One process's claims (the memory store, and stores a test passes in). Settled claims are kept as long as
+    conversation state (``expiry``, whose clock this uses) and at most ``max_settled`` of them, the oldest settled
+    going first; a claim in flight is never dropped (it ends with its delivery, settled or released)."""
 
-    def __init__(self) -> None:
-        # instance id -> (claimant, settled)
-        self._claims: dict[str, tuple[str, bool]] = {}
+    def __init__(self, expiry: StateExpiry | None = None, max_settled: int = MAX_SETTLED_CLAIMS) -> None:
+        self._expiry = expiry or StateExpiry()
+        self._max_settled = max_settled
+        # instance id -> claimant, of the claims in flight
+        self._in_flight: dict[str, str] = {}
+        # instance id -> when it was settled, oldest first
+        self._settled: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._in_flight) + len(self._settled)
 
     async def claim(self, instance_id: str, claimant: str, seconds: float) -> Claim:
-        existing = self._claims.get(instance_id)
-        if existing is not None:
+        self._sweep()
+        if instance_id in self._settled:
+            return Claim.DELIVERED
+        if instance_id in self._in_flight:
             # No expiry here: a claimant of this process that died took the process with it.
-            return Claim.DELIVERED if existing[1] else Claim.IN_FLIGHT
-        self._claims[instance_id] = (claimant, False)
+            return Claim.IN_FLIGHT
+        self._in_flight[instance_id] = claimant
         return Claim.CLAIMED
 
     async def settle(self, instance_id: str, claimant: str) -> None:
-        if self._claims.get(instance_id, ("", False))[0] == claimant:
-            self._claims[instance_id] = (claimant, True)
+        if self._in_flight.get(instance_id) != claimant:
+            return
+        del self._in_flight[instance_id]
+        self._settled[instance_id] = self._expiry.now()
+        while len(self._settled) > self._max_settled:
+            self._settled.popitem(last=False)
 
     async def release(self, instance_id: str, claimant: str) -> None:
-        if self._claims.get(instance_id) == (claimant, False):
-            del self._claims[instance_id]
+        if self._in_flight.get(instance_id) == claimant:
+            del self._in_flight[instance_id]
+
+    def _sweep(self) -> None:
+        # Settled in order, so the expired ones are at the front: each claim costs what it sweeps, nothing more.
+        cutoff = self._expiry.cutoff()
+        while self._settled:
+            instance_id, settled_at = next(iter(self._settled.items()))
+            if settled_at > cutoff:
+                return
+            del self._settled[instance_id]

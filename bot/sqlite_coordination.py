@@ -116,7 +116,9 @@ class SqliteLeases:
     def __init__(self, coordination: SqliteCoordination) -> None:
         self._db = coordination
 
-    async def try_acquire(self, key: str, holder: LeaseHolder, seconds: float) -> Acquired | None:
+    async def try_acquire(self, key: str, holder: LeaseHolder, seconds: float, *,
+                          refused_before: bool = False) -> Acquired | None:
+        # ``refused_before`` is not needed: a row left behind is a lease that lapsed, and it names its holder.
         now = self._db.now()
 
         def take(connection: sqlite3.Connection) -> Acquired | None:

@@ -79,4 +79,5 @@ def create_coordination(settings: BotSettings, storage: Storage, clock: Clock = 
 
         return Coordination(ConversationLeases(BlobLeases(storage.container), seconds),
                             BlobClaims(storage.container, clock))
-    return Coordination(ConversationLeases(), MemoryClaims())
+    return Coordination(ConversationLeases(),
+                        MemoryClaims(StateExpiry.of_days(settings.conversation_state_days, clock)))

@@ -9,20 +9,23 @@ import uuid
 from pathlib import Path
 
 import pytest
+from azure.storage.blob.aio import BlobLeaseClient
+from botbuilder.core import MemoryStorage
 
 from bot.blob_coordination import BlobClaims, BlobLeases
 from bot.blob_storage import BlobStorage, blob_name
-from bot.conversation_leases import ConversationLeases, LeaseHolder, LeaseStore
+from bot.conversation_leases import Acquired, ConversationLeases, LeaseHolder, LeaseStore
 from bot.errors import ConversationBusy
 from bot.outcome_claims import Claim
 from bot.settings import BotSettings
 from bot.sqlite_coordination import SqliteCoordination, SqliteLeases
-from bot.state_expiry import StateExpiry
+from bot.state_expiry import SECONDS_PER_DAY, StateExpiry
 from bot.storage import close_storage, create_coordination, create_storage
 from tests.bot.azurite import Azurite
 from tests.bot.storage_backends import TIME_TO_LIVE, FakeClock, new_container
 
 KEY = "directline/conversation-1"
+STALLED_KEY = "directline/conversation-2"
 SECONDS = 15
 
 
@@ -74,21 +77,53 @@ def test_blob_lease_is_exclusive_until_released_or_lapsed_on_azurite(azurite: Az
             await second.release(KEY, two)  # nor can another release it
             assert await second.try_acquire(KEY, two, SECONDS) is None
             await first.release(KEY, one)
-            assert await second.try_acquire(KEY, two, SECONDS) is not None
+            stalled = holder("bot-2")
+            assert await second.try_acquire(STALLED_KEY, stalled, SECONDS) is not None
+            released = await second.try_acquire(KEY, two, SECONDS, refused_before=True)
+            assert released == Acquired(lapsed_holder="")  # released, not lapsed
             # bot-2 stops renewing (as if killed): the lease lapses after 15 s and bot-1 gets it.
             deadline = time.monotonic() + SECONDS + 30
-            acquired_after = None
-            started = time.monotonic()
+            taken, refused = None, False
             while time.monotonic() < deadline:
-                if await first.try_acquire(KEY, one, SECONDS) is not None:
-                    acquired_after = time.monotonic() - started
+                taken = await first.try_acquire(KEY, one, SECONDS, refused_before=refused)
+                if taken is not None:
                     break
+                refused = True
                 await asyncio.sleep(0.5)
-            assert acquired_after is not None, "the lapsed blob lease was never taken over"
+            assert taken == Acquired(lapsed_holder="another instance"), "the lapsed blob lease was never taken over"
             assert not await second.renew(KEY, two, SECONDS)
+            # Azure renews a lapsed lease for its holder while nobody has taken it: a turn that stalled past its lease
+            # and was not replaced keeps its conversation (bot/conversation_leases.py's renewer relies on it).
+            lease_blob = (await stores[1].container()).get_blob_client(f"leases/{blob_name(STALLED_KEY)}")
+            assert (await lease_blob.get_blob_properties()).lease.state == "expired"
+            assert await second.renew(STALLED_KEY, stalled, SECONDS)
+            assert await first.try_acquire(STALLED_KEY, holder("bot-1"), SECONDS) is None
         finally:
             for store in stores:
                 await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_broken_blob_lease_is_no_longer_its_holders_and_the_conversation_is_free_at_once(azurite: Azurite) -> None:
+    # Breaking is how an operator frees a conversation stuck on a lease (az storage blob lease break): Azure answers the
+    # old holder's renew with 409 LeaseIsBrokenAndCannotBeRenewed, its release still succeeds, and anyone may acquire.
+    async def main() -> None:
+        storage = BlobStorage(azurite.connection_string(), new_container(), retry_total=0)
+        leases = BlobLeases(storage.container)
+        one, two = holder("bot-1"), holder("bot-2")
+        try:
+            assert await leases.try_acquire(KEY, one, SECONDS) is not None
+            container = await storage.container()
+            lease_blob = container.get_blob_client(f"leases/{blob_name(KEY)}")
+            await BlobLeaseClient(lease_blob).break_lease(lease_break_period=0)
+            assert not await leases.renew(KEY, one, SECONDS)
+            assert await leases.try_acquire(KEY, two, SECONDS) is not None
+            await leases.release(KEY, one)  # leaves bot-2's lease alone
+            assert await leases.renew(KEY, two, SECONDS)
+            assert await leases.try_acquire(KEY, holder("bot-1"), SECONDS) is None
+        finally:
+            await storage.close()
 
     asyncio.run(main())
 
@@ -260,5 +295,21 @@ def test_the_blob_sweep_leaves_a_leased_lease_blob_and_deletes_old_unleased_ones
             assert await leases.renew(KEY, held, SECONDS)
         finally:
             await storage.close()
+
+    asyncio.run(main())
+
+
+def test_the_memory_stores_claims_are_kept_as_long_as_its_conversation_state() -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        days = 3
+        settings = BotSettings.from_env({"OperationSigningKey": "k", "ConversationStateDays": str(days)})
+        claims = create_coordination(settings, MemoryStorage(), clock).claims
+        assert await claims.claim("op-old", "a", SECONDS) is Claim.CLAIMED
+        await claims.settle("op-old", "a")
+        clock.advance(days * SECONDS_PER_DAY - 1)
+        assert await claims.claim("op-old", "b", SECONDS) is Claim.DELIVERED
+        clock.advance(1)
+        assert await claims.claim("op-old", "b", SECONDS) is Claim.CLAIMED
 
     asyncio.run(main())

@@ -3,20 +3,27 @@ later one; a released or lapsed claim may be claimed again. SQLite and Blob (on 
 the same data, as two bot instances."""
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.app import create_app
 from bot.blob_coordination import BlobClaims
 from bot.blob_storage import BlobStorage
 from bot.errors import DeliveryDeferred
 from bot.outcome_claims import Claim, MemoryClaims, OutcomeClaims
 from bot.outcome_delivery import claimed
+from bot.settings import BotSettings
 from bot.sqlite_coordination import SqliteClaims, SqliteCoordination
-from bot.state_expiry import StateExpiry
+from bot.state_expiry import DEFAULT_CONVERSATION_STATE_DAYS, SECONDS_PER_DAY, StateExpiry
 from tests.bot.azurite import Azurite
+from tests.bot.fake_operations_service import FakeOperationsService
+from tests.bot.harness import SIGNING_KEY
 from tests.bot.storage_backends import FakeClock, new_container
 
 INSTANCE = "op-0123456789abcdef-00000000000000000000000000000000"
@@ -145,5 +152,76 @@ def test_the_sqlite_sweep_deletes_claims_as_old_as_the_state(tmp_path: Path) -> 
             assert await claims.claim("op-newer", "b", SECONDS) is Claim.DELIVERED
         finally:
             db.close()
+
+    asyncio.run(main())
+
+
+def test_the_app_on_a_sqlite_file_sweeps_its_old_claims_at_start_up_and_stops_sweeping_when_it_stops(
+        tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+
+    async def settled_at(instance_id: str, moment: float) -> None:
+        db = SqliteCoordination(path, lambda: moment)
+        try:
+            assert await SqliteClaims(db).claim(instance_id, "a", SECONDS) is Claim.CLAIMED
+            await SqliteClaims(db).settle(instance_id, "a")
+        finally:
+            db.close()
+
+    def claims_left() -> set[str]:
+        with sqlite3.connect(path) as connection:
+            return {row[0] for row in connection.execute("SELECT instance_id FROM bot_outcome_claim")}
+
+    async def main() -> None:
+        now = time.time()
+        await settled_at("op-old", now - DEFAULT_CONVERSATION_STATE_DAYS * SECONDS_PER_DAY - 60)
+        await settled_at("op-recent", now - 60)
+        async with FakeOperationsService() as service:
+            settings = BotSettings(signing_key=SIGNING_KEY, operations_url=service.url, state_store=f"sqlite:{path}")
+            async with TestClient(TestServer(create_app(settings))):
+                deadline = asyncio.get_running_loop().time() + 10
+                while "op-old" in claims_left():
+                    assert asyncio.get_running_loop().time() < deadline, "the app did not sweep the old claim"
+                    await asyncio.sleep(0.01)
+                assert claims_left() == {"op-recent"}
+                sweepers = [task for task in asyncio.all_tasks() if task.get_name() == "claims-sweeper"]
+                assert len(sweepers) == 1
+            assert sweepers[0].cancelled()
+
+    asyncio.run(main())
+
+
+def test_memory_claims_sweep_settled_claims_as_old_as_the_state_and_never_one_in_flight() -> None:
+    async def main() -> None:
+        clock = FakeClock()
+        claims = MemoryClaims(StateExpiry(100, clock))
+        assert await claims.claim(INSTANCE, "a", SECONDS) is Claim.CLAIMED
+        await claims.settle(INSTANCE, "a")
+        assert await claims.claim("op-in-flight", "a", SECONDS) is Claim.CLAIMED  # its delivery still sending
+        clock.advance(50)
+        assert await claims.claim("op-newer", "a", SECONDS) is Claim.CLAIMED
+        await claims.settle("op-newer", "a")
+        clock.advance(51)
+        assert await claims.claim(INSTANCE, "b", SECONDS) is Claim.CLAIMED  # swept: the state that needed it is gone
+        assert await claims.claim("op-newer", "b", SECONDS) is Claim.DELIVERED
+        assert await claims.claim("op-in-flight", "b", SECONDS) is Claim.IN_FLIGHT
+        assert len(claims) == 3
+
+    asyncio.run(main())
+
+
+def test_memory_claims_keep_at_most_their_cap_of_settled_claims_dropping_the_oldest_settled_first() -> None:
+    async def main() -> None:
+        claims = MemoryClaims(max_settled=2)
+        assert await claims.claim("op-in-flight", "x", SECONDS) is Claim.CLAIMED
+        for instance_id in ("op-1", "op-2", "op-3"):
+            assert await claims.claim(instance_id, "a", SECONDS) is Claim.CLAIMED
+        for instance_id in ("op-2", "op-1", "op-3"):  # settled in this order: op-2 is the oldest settled
+            await claims.settle(instance_id, "a")
+        assert len(claims) == 3
+        assert await claims.claim("op-in-flight", "b", SECONDS) is Claim.IN_FLIGHT
+        assert await claims.claim("op-1", "b", SECONDS) is Claim.DELIVERED
+        assert await claims.claim("op-3", "b", SECONDS) is Claim.DELIVERED
+        assert await claims.claim("op-2", "b", SECONDS) is Claim.CLAIMED
 
     asyncio.run(main())

@@ -3,7 +3,8 @@
 Races are made by posting to the instances directly (``StackConfig.instance_url``), both at once: the same outcome
 event to each, as a Direct Line retry or a duplicated notify could; the outcome to one and the user's "cancel" to the
 other. Whatever the order the conversation lease lets them run in, the user sees one ending. An instance SIGKILLed
-mid-turn, holding its conversation's lease, is replaced by the other once the lease lapses.
+mid-turn, holding its conversation's lease, is replaced by the other once the lease lapses, in a SQLite file and in a
+Blob container (Azurite) alike.
 """
 
 import asyncio
@@ -14,8 +15,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from azure.storage.blob.aio import BlobClient
 
+from bot.blob_coordination import LEASE_PREFIX
+from bot.blob_storage import blob_name
 from contract import ORCHESTRATOR_SENDER, Outcome, OutcomeEvent, OutcomeStatus, Routing, sign_outcome
 from devhost.chat import BotRejected, BotUnreachable, Conversation
 from orchestrator.directline import DirectLineClient
@@ -129,9 +134,11 @@ def test_one_outcome_delivered_to_both_instances_at_once_shows_one_message(tmp_p
                               "BotStateConnection": azurite.connection_string()}))
 
 
-def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operation_once(tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with running_stack(tmp_path, LONG, bots=2) as faults:
+@pytest.mark.parametrize("store", ["sqlite", "blob"])
+def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operation_once(
+        tmp_path: Path, store: str) -> None:
+    async def scenario(settings: dict[str, str]) -> None:
+        async with running_stack(tmp_path, settings, bots=2) as faults:
             instances = Instances(faults)
             endings: list[str] = []
             for _ in range(3):
@@ -149,7 +156,12 @@ def test_cancel_on_one_instance_racing_the_outcome_on_the_other_ends_the_operati
                 endings.append(str(shown[0]))
             assert set(endings) <= {DELIVERED, CANCELLED}
 
-    asyncio.run(scenario())
+    if store == "sqlite":
+        asyncio.run(scenario(LONG))
+        return
+    with running_azurite(tmp_path / "azurite") as azurite:
+        asyncio.run(scenario({**LONG, "BotStateStore": "blob:bot-state",
+                              "BotStateConnection": azurite.connection_string()}))
 
 
 def lease_holder(faults: FaultStack, conversation: Conversation) -> str | None:
@@ -196,6 +208,64 @@ def test_an_instance_killed_mid_turn_holding_the_lease_is_replaced_by_the_other_
             assert count(conversation, RESULT_1) == 1
 
     asyncio.run(scenario())
+
+
+BLOB_LEASE_SECONDS = 15  # Azure's shortest blob lease
+
+
+async def blob_lease_state(connection: str, container: str, conversation: Conversation) -> str:
+    """The Azure lease state (available, leased, expired, breaking, broken) of the conversation's lease blob."""
+    key = f"{conversation.channel_id}/{conversation.id}"
+    async with BlobClient.from_connection_string(connection, container, LEASE_PREFIX + blob_name(key)) as blob:
+        properties = await blob.get_blob_properties()
+    return str(properties.lease.state)
+
+
+def test_an_instance_killed_mid_turn_holding_a_blob_lease_is_replaced_by_the_other_once_the_lease_lapses(
+        tmp_path: Path) -> None:
+    # A blob lease does not say whose it is, so the doomed turn is posted to bot-1 directly (bypassing the balancer).
+    async def scenario(connection: str) -> None:
+        settings = {"OperationSeconds": "1", "OperationSteps": "1", "OperationsTimeout": "14",
+                    "ConversationLeaseSeconds": str(BLOB_LEASE_SECONDS),
+                    "BotStateStore": "blob:bot-state", "BotStateConnection": connection}
+        async with running_stack(tmp_path, settings, bots=2) as faults:
+            instances = Instances(faults)
+            conversation = await faults.user_at_choice()
+            functions = faults.stack.processes["functions"]
+            loop = asyncio.get_running_loop()
+            # The functions host stops answering, so bot-1's "option 1" turn waits for the starter, holding the lease.
+            os.killpg(functions.pid, signal.SIGSTOP)
+            try:
+                posted_at = loop.time()
+                stuck = asyncio.create_task(
+                    instances.post("bot-1", conversation.stamp({"type": "message", "text": "option 1"})))
+
+                async def leased() -> bool:
+                    return await blob_lease_state(connection, "bot-state", conversation) == "leased"
+
+                await poll(leased, lambda: "bot-1's turn holding the conversation's blob lease")
+                faults.stack.kill("bot-1")
+                with pytest.raises(aiohttp.ClientError):
+                    await stuck  # the instance died under the request
+                # Nothing released it: the dead instance's lease is still live.
+                assert await blob_lease_state(connection, "bot-state", conversation) == "leased"
+            finally:
+                os.killpg(functions.pid, signal.SIGCONT)
+            # The user tries again; the balancer sends it to bot-2, which waits out the lapsed lease.
+            mark = len(log_lines(faults.stack, "bot-2"))
+            await conversation.say("option 1")
+            await conversation.wait_for_text(ONE_MOMENT, WAIT)
+            # Azure lets a lease go no sooner than its duration after it was acquired, which was after the post.
+            assert loop.time() - posted_at >= BLOB_LEASE_SECONDS - 1
+            await conversation.wait_for_text(RESULT_1, WAIT)
+            taken_over = [line for line in log_lines(faults.stack, "bot-2")[mark:]
+                          if "conversation lease taken over from another instance, whose lease lapsed" in line]
+            assert taken_over, bot_log(faults, "bot-2")[-3000:]
+            assert count(conversation, RESULT_1) == 1
+            assert count(conversation, ONE_MOMENT) == 1
+
+    with running_azurite(tmp_path / "azurite") as azurite:
+        asyncio.run(scenario(azurite.connection_string()))
 
 
 async def _value(value: str | None) -> str | None:

@@ -2,7 +2,8 @@
 
 Each key is one block blob in the container, named by ``blob_name(key)``; its content is
 ``jsonpickle.encode(item)`` without the eTag, exactly what SqliteStorage keeps in its ``item`` column, so a
-container reads the same way as a SQLite file (and, as there, jsonpickle must never decode anyone else's data).
+container reads the same way as a SQLite file (and, as there, jsonpickle must never decode anyone else's data). Both
+write and read that text through bot/storage_codec.py.
 
 eTags mirror SqliteStorage: ``read`` puts the blob's ETag into each item; ``write`` of an item that carries an
 eTag other than "*" succeeds only if the blob still has that ETag (``If-Match``), otherwise it raises
@@ -33,7 +34,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-import jsonpickle
 from azure.core import MatchConditions
 from azure.core.exceptions import (
     AzureError,
@@ -45,6 +45,7 @@ from azure.storage.blob import BlobProperties, ContentSettings
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient, LinearRetry
 from botbuilder.core import Storage
 
+from bot import storage_codec
 from bot.errors import ETagConflict, StorageError
 from bot.etags import ANY_ETAG, get_etag, set_etag, without_etag
 from bot.state_expiry import SWEEP_BATCH, StateExpiry
@@ -211,7 +212,7 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         if self._expiry.is_expired(_last_activity(download.properties)):
             return None  # the sweep deletes it; until then it reads as absent, so the conversation starts afresh
         try:
-            item = jsonpickle.decode(text.decode("utf-8"))
+            item = storage_codec.decode(text.decode("utf-8"))
         except Exception as error:  # jsonpickle raises whatever json or the decoded classes raise
             raise StorageError(f"the stored item for {key!r} cannot be decoded: {type(error).__name__}") from error
         etag = download.properties.etag
@@ -237,7 +238,7 @@ class BlobStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hi
         condition: dict[str, Any] = {}
         if expected is not None and expected != ANY_ETAG:
             condition = {"etag": expected, "match_condition": MatchConditions.IfNotModified}
-        text = jsonpickle.encode(without_etag(item))
+        text = storage_codec.encode(without_etag(item))
         try:
             result = await blob.upload_blob(text.encode("utf-8"), overwrite=True, content_settings=_JSON,
                                             metadata={LAST_ACTIVITY: stamp(self._expiry.now())}, **condition)

@@ -11,7 +11,8 @@ and refreshes its own token), so one client per (app id, service URL, audience) 
 bounded: a bot talks to a handful of service URLs per channel, but a client may invent any number of them.
 
 Once the app attaches its session (``attach_session``), new connector clients send through it with aiohttp
-(bot/connector_transport.py) instead of msrest's ``requests`` in threads.
+(bot/connector_transport.py) instead of msrest's ``requests`` in threads. Every new client serializes its request
+bodies in one pass (bot/connector_serializer.py).
 """
 
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot.connector_serializer import use_fast_body_serializer
 from bot.connector_transport import use_aiohttp
 
 CLIENTS_KEPT = 256
@@ -94,6 +96,7 @@ class _ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]  # botbu
     async def _create(self, service_url: str, audience: str | None) -> ConnectorClient:
         client = await self._inner.create(service_url, audience)
         skip_schema_validation(client)
+        use_fast_body_serializer(client)
         if self._session is not None:
             use_aiohttp(client, self._session)
         return client

@@ -1,7 +1,8 @@
 """A botbuilder ``Storage`` on SQLite: the bot's conversation state survives a restart without Azure.
 
 Items are encoded with jsonpickle, as BlobStorage does, because dialog state holds SDK objects
-(DialogState, PromptOptions, Activity); classes are recorded by import path, so they must stay importable.
+(DialogState, PromptOptions, Activity); classes are recorded by import path, so they must stay importable. The text
+is jsonpickle's, written and read by bot/storage_codec.py in one pass (jsonpickle itself for anything unusual).
 The file is the bot's own: jsonpickle must never decode data from anyone else.
 
 eTags give optimistic concurrency, as in BlobStorage: ``read`` puts the row's eTag into each item, and
@@ -26,9 +27,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import jsonpickle
 from botbuilder.core import Storage
 
+from bot import storage_codec
 from bot.errors import ETagConflict, StorageError
 from bot.etags import ANY_ETAG, get_etag, set_etag, without_etag
 from bot.state_expiry import SWEEP_BATCH, StateExpiry
@@ -133,7 +134,7 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
         items: dict[str, Any] = {}
         for key, etag, text in rows:
             try:
-                item = jsonpickle.decode(text)
+                item = storage_codec.decode(text)
             except Exception as error:  # jsonpickle raises whatever json or the decoded classes raise
                 raise StorageError(f"the stored item for {key!r} cannot be decoded: {type(error).__name__}") from error
             set_etag(item, etag)
@@ -166,7 +167,7 @@ class SqliteStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type 
                 raise ETagConflict(key)
         etag = uuid.uuid4().hex
         try:
-            text = jsonpickle.encode(without_etag(item))
+            text = storage_codec.encode(without_etag(item))
         except Exception as error:  # whatever the item's own serialization hooks raise
             raise StorageError(f"the item for {key!r} cannot be encoded: {type(error).__name__}") from error
         self._connection.execute(

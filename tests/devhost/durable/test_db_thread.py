@@ -4,7 +4,7 @@ import asyncio
 import threading
 from pathlib import Path
 
-from devhost.durable.db_thread import DatabaseThread, Lane
+from devhost.durable.db_thread import CLIENT_JOBS_PER_ORCHESTRATION_JOB, DatabaseThread, Lane
 from devhost.durable.engine import Engine, EngineSettings
 from devhost.durable.store import Store
 from devhost.durable.timefmt import to_epoch, utc_now
@@ -90,3 +90,36 @@ def test_the_engine_answers_a_status_query_while_a_burst_of_episodes_is_queued(t
             await engine.close()
 
     assert asyncio.run(go()) == (0, 50)
+
+
+def test_a_client_that_never_pauses_does_not_starve_the_orchestrations() -> None:
+    """One orchestration job after every CLIENT_JOBS_PER_ORCHESTRATION_JOB client jobs while both lanes wait."""
+    async def go() -> list[str]:
+        thread = DatabaseThread("test-db")
+        ran: list[str] = []
+        gate, taken = threading.Event(), threading.Event()
+
+        def hold() -> bool:
+            taken.set()
+            return gate.wait(WAIT_SECONDS)
+
+        try:
+            busy = asyncio.ensure_future(thread.run(Lane.ORCHESTRATION, hold))
+            # The thread has taken the first job, so what follows is all queued behind it.
+            assert await asyncio.to_thread(taken.wait, WAIT_SECONDS)
+            jobs = [asyncio.ensure_future(thread.run(Lane.ORCHESTRATION, lambda n=n: ran.append(f"episode {n}")))
+                    for n in range(3)]
+            jobs += [asyncio.ensure_future(thread.run(Lane.CLIENT, lambda n=n: ran.append(f"query {n}")))
+                     for n in range(10)]
+            await asyncio.sleep(0)
+            gate.set()
+            await busy
+            await asyncio.wait_for(asyncio.gather(*jobs), WAIT_SECONDS)
+            return ran
+        finally:
+            thread.stop()
+
+    assert CLIENT_JOBS_PER_ORCHESTRATION_JOB == 4
+    assert asyncio.run(go()) == ["query 0", "query 1", "query 2", "query 3", "episode 0",
+                                 "query 4", "query 5", "query 6", "query 7", "episode 1",
+                                 "query 8", "query 9", "episode 2"]

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from devhost.readiness import NotReady, wait_until_ready
@@ -44,8 +45,26 @@ def parse_cpu_seconds(stat_text: str, ticks_per_second: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks_per_second
 
 
-def cpu_seconds(pid: int | str) -> float | None:
-    """CPU time a process has used so far; None once it has gone or off Linux."""
+def process_cpu_clock(pid: int) -> int:
+    """The clock id of another process's CPU time, as glibc's clock_getcpuclockid(3) builds it.
+
+    Linux encodes it as ``MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)`` (include/linux/posix-timers.h): the pid
+    inverted and shifted by three bits, with 2 (the scheduler's clock) in them. Python only offers
+    ``time.pthread_getcpuclockid`` for its own threads, hence the arithmetic.
+    """
+    return ((~pid) << 3) | 2
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time a process has used so far, every thread counted, also those that have ended; None once it has gone.
+
+    The scheduler's clock counts nanoseconds. /proc/<pid>/stat, the fallback, counts clock ticks (10 ms), too coarse
+    for a small run: six turns of the tuned echo bot use about 8 ms and read there as 0 or 10.
+    """
+    try:
+        return time.clock_gettime(process_cpu_clock(pid))
+    except OSError:
+        pass  # gone, or a kernel without process CPU clocks: /proc decides which
     try:
         text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
     except OSError:

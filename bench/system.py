@@ -172,8 +172,8 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
             profiler = Profiler(options.profile_dir)
             profiler.attach({**{name: process.pid for name, process in stack.processes.items()},
                              "load generator": os.getpid()})
-        pids: dict[str, int | str] = {name: process.pid for name, process in stack.processes.items()}
-        pids["load generator"] = "self"
+        pids = {name: process.pid for name, process in stack.processes.items()}
+        pids["load generator"] = os.getpid()
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         try:
             await operate_all(runs, options.operation_seconds + options.timeout, options.ramp_seconds)

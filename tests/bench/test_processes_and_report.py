@@ -1,6 +1,9 @@
 import os
+import subprocess
+import sys
+import time
 
-from bench.processes import parse_vm_hwm, peak_memory_mb
+from bench.processes import cpu_seconds, parse_cpu_seconds, parse_vm_hwm, peak_memory_mb
 from bench.report import render
 
 STATUS = """Name:\tpython
@@ -24,6 +27,41 @@ def test_peak_memory_of_this_process_is_read_from_proc() -> None:
 
 def test_peak_memory_of_a_gone_process_is_none() -> None:
     assert peak_memory_mb(2**22 + 12345) is None
+
+
+def test_cpu_seconds_from_proc_stat_are_utime_plus_stime_in_ticks() -> None:
+    # A command name with spaces and a parenthesis, as the kernel allows.
+    stat = "42 (a (b) c) S 1 42 42 0 -1 4194304 100 0 0 0 250 50 0 0 20 0 1 0 100 1000 10"
+    assert parse_cpu_seconds(stat, 100) == 3.0
+
+
+def test_cpu_seconds_are_read_to_well_under_a_clock_tick() -> None:
+    # The small bench runs measure a few milliseconds of CPU; /proc/<pid>/stat would round them to 10 ms ticks.
+    burn_until = time.process_time() + 0.003
+    while time.process_time() < burn_until:
+        pass
+    before = time.process_time()
+    measured = cpu_seconds(os.getpid())
+    after = time.process_time()
+    assert measured is not None and before <= measured <= after
+
+
+def test_cpu_seconds_of_another_process_count_its_work() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sum(range(3_000_000)); sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        measured = cpu_seconds(child.pid)
+        while (measured is None or measured < 0.05) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            measured = cpu_seconds(child.pid)
+        assert measured is not None and measured >= 0.05
+    finally:
+        child.communicate(b"")
+
+
+def test_cpu_seconds_of_a_gone_process_are_none() -> None:
+    assert cpu_seconds(2**22 + 12345) is None
 
 
 def _summary(p50: float) -> dict[str, float]:

@@ -145,7 +145,12 @@ def _records(runs: list[UserRun], instances: list[list[dict[str, Any]]], expecte
 
 
 def _difference(after: float | None, before: float | None) -> float | None:
-    return None if after is None or before is None else round(after - before, 2)
+    """Unrounded: per-item figures are computed from it, and a few milliseconds must not round to zero."""
+    return None if after is None or before is None else after - before
+
+
+def _seconds_shown(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
 
 
 def _started(found: list[dict[str, Any]], starts: dict[str, float | None]) -> float | None:
@@ -208,7 +213,7 @@ async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
         operations_per_second=rate(len(arrived), window),
         delivery=account(_records(runs, instances, expected)),
         peak_memory_mb=memory,
-        cpu_seconds=cpu_used,
+        cpu_seconds={name: _seconds_shown(seconds) for name, seconds in cpu_used.items()},
         bot_cpu_ms_per_operation=_per_item_ms([cpu_used.get(name) for name in config.bot_names], len(runs)),
         throttled_posts=_throttled_posts(data_dir / "logs" / "directline.log"),
     )

@@ -107,23 +107,24 @@ async def _read_activity(request: web.Request, channel: BotConnectorChannel) -> 
 
 
 async def send_to_conversation(request: web.Request) -> web.Response:
-    fault = await request.app[FAULTS].answer(request.match_info["conversation_id"])
-    if fault is not None:
-        return fault
-    channel = _channel(request)
-    activity = await _read_activity(request, channel)
-    return web.json_response({"id": channel.receive_from_bot(request.match_info["conversation_id"], activity, None)})
+    return await _post(request, None)
 
 
 async def reply_to_activity(request: web.Request) -> web.Response:
-    fault = await request.app[FAULTS].answer(request.match_info["conversation_id"])
-    if fault is not None:
+    return await _post(request, request.match_info["activity_id"])
+
+
+async def _post(request: web.Request, reply_to_id: str | None) -> web.Response:
+    """A post of the bot's, through the fault mode: refused before it is stored, or stored and its answer lost."""
+    conversation_id = request.match_info["conversation_id"]
+    fault = await request.app[FAULTS].answer(conversation_id)
+    if isinstance(fault, web.Response):
         return fault
     channel = _channel(request)
     activity = await _read_activity(request, channel)
-    activity_id = channel.receive_from_bot(
-        request.match_info["conversation_id"], activity, request.match_info["activity_id"]
-    )
+    activity_id = channel.receive_from_bot(conversation_id, activity, reply_to_id)
+    if fault is not None:
+        return await fault.after_storing()
     return web.json_response({"id": activity_id})
 
 

@@ -10,6 +10,10 @@ fault tests drive each failure a real channel shows, end to end:
   Emulator does this to a conversation that was restarted while a POST waits on it.
 - ``gone``: 404 ``ConversationNotFound``, the conversation is gone (a closed Emulator conversation, a Teams chat the
   bot was removed from).
+- ``lost``: the post IS stored (the conversation shows it), but its answer never reaches the bot: no answer for
+  ``hang_seconds``, then 504 ``GatewayTimeout``. A response lost on the way back (a gateway timing out after the service
+  stored the activity, a connection cut after the request went through) looks to the sender like any failed send, so
+  it sends again: what at-least-once delivery must survive, since the Bot Connector has no idempotency key.
 
 Error bodies are the Bot Connector's ``{"error": {"code", "message"}}``. ``after`` lets that many posts through
 first (the outcome's message delivered, the prompt after it failing). Every fault answered is recorded in
@@ -37,6 +41,7 @@ class FaultKind(StrEnum):
     THROTTLED = "throttled"
     HANG = "hang"
     GONE = "gone"
+    LOST = "lost"
 
 
 @dataclass
@@ -57,6 +62,17 @@ class AnsweredFault:
     conversation_id: str
     kind: FaultKind
     status: int
+
+
+@dataclass(frozen=True)
+class LostAnswer:
+    """A post to store as usual whose answer is then lost: ``after_storing`` is what the bot gets, late."""
+
+    faults: "ConnectorFaults"
+
+    async def after_storing(self) -> web.Response:
+        await self.faults.held()
+        return self.faults.gateway_timeout()
 
 
 @dataclass
@@ -103,8 +119,9 @@ class ConnectorFaults:
     def answered_for(self, conversation_id: str) -> list[AnsweredFault]:
         return [fault for fault in self.answered if fault.conversation_id == conversation_id]
 
-    async def answer(self, conversation_id: str) -> web.Response | None:
-        """The fault a post to ``conversation_id`` gets now, or None to store it as usual."""
+    async def answer(self, conversation_id: str) -> web.Response | LostAnswer | None:
+        """The fault a post to ``conversation_id`` gets now instead of being stored; None to store it as usual; or a
+        LostAnswer: store it, then answer what its ``after_storing`` returns."""
         throttled = self._throttled_until.get(conversation_id)
         if throttled is not None:
             until, seconds = throttled
@@ -118,12 +135,22 @@ class ConnectorFaults:
             seconds = planned.retry_after_seconds
             self._throttled_until[conversation_id] = (self.clock() + seconds, seconds)
             return self._answer(conversation_id, planned.kind, seconds, seconds)
-        # Recorded when the post arrives, so a test sees a hanging post while it hangs.
+        # Recorded when the post arrives, so a test sees a hanging (or losing) post while it hangs.
+        if planned.kind is FaultKind.LOST:
+            self.answered.append(AnsweredFault(conversation_id, FaultKind.LOST, 504))
+            return LostAnswer(self)
         response = self._answer(conversation_id, planned.kind, 0.0, 0.0)
         if planned.kind is FaultKind.HANG:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), self.hang_seconds)
+            await self.held()
         return response
+
+    async def held(self) -> None:
+        """Wait ``hang_seconds``, or until the app shuts down."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), self.hang_seconds)
+
+    def gateway_timeout(self) -> web.Response:
+        return self._error(504, "GatewayTimeout", f"no answer for {self.hang_seconds:g} s (devhost fault)")
 
     def _take(self, conversation_id: str) -> _Planned | None:
         for planned in self._planned:
@@ -148,6 +175,10 @@ class ConnectorFaults:
         }[kind]
         self.answered.append(AnsweredFault(conversation_id, kind, status))
         headers = {"Retry-After": str(max(1, math.ceil(remaining)))} if kind is FaultKind.THROTTLED else {}
+        return self._error(status, code, message, headers)
+
+    @staticmethod
+    def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
         return web.Response(text=json.dumps({"error": {"code": code, "message": message}}), status=status,
                             content_type="application/json", headers=headers)
 

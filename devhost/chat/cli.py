@@ -46,7 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--debug", action="store_true", help="also show trace and other non-message activities")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[xCOUNT][@AFTER][:RETRY_AFTER]",
                         help="the bot's next posts to the chat fail: unavailable (503), throttled (429 with "
-                             "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable")
+                             "Retry-After), hang, gone (404) or lost (stored, then 504); e.g. 'unavailable', "
+                             "'throttledx2:3'. Repeatable")
     auth = parser.add_argument_group("Bot Framework authentication, as the Emulator with an app id and password")
     auth.add_argument("--app-id", default=None,
                       help="the bot's app id; its password comes from $MicrosoftAppPassword (a command line is "

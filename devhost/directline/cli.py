@@ -38,8 +38,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="root URL the bot replies to, if not the bound address (e.g. behind a proxy)")
     parser.add_argument("--fault", action="append", default=[], metavar="KIND[xCOUNT][@AFTER][:RETRY_AFTER]",
                         help="the bot's next posts to any conversation fail: unavailable (503), throttled (429 with "
-                             "Retry-After), hang or gone (404); e.g. 'unavailable', 'throttledx2:3'. Repeatable; at "
-                             "run time: POST /devhost/faults with the secret")
+                             "Retry-After), hang, gone (404) or lost (stored, then 504); e.g. 'unavailable', "
+                             "'throttledx2:3'. Repeatable; at run time: POST /devhost/faults with the secret")
     parser.add_argument("--throttle", default=None, metavar="COUNT/SECONDS[,COUNT/SECONDS...]",
                         help="throttle as Direct Line does: a post to a conversation past COUNT posts in any SECONDS "
                              "(every rule applies) is refused with 429 and Retry-After, on the client face and the "

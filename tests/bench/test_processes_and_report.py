@@ -5,6 +5,7 @@ import time
 
 from bench.processes import cpu_seconds, parse_cpu_seconds, parse_vm_hwm, peak_memory_mb
 from bench.report import render
+from bench.system import _difference, _per_item_ms
 
 STATUS = """Name:\tpython
 VmPeak:\t  400000 kB
@@ -66,6 +67,12 @@ def test_cpu_seconds_of_another_process_count_all_its_work() -> None:
         assert measured is not None and reported <= measured < reported + 1.0
     finally:
         child.communicate("")
+
+
+def test_a_few_milliseconds_of_cpu_over_a_few_turns_are_reported_not_rounded_away() -> None:
+    # The tuned echo bot's six turns of a 3-user run: 4 ms in all, 0.67 ms a turn (rounding the 4 ms first gave 0).
+    assert _per_item_ms([_difference(12.004, 12.0)], 6) == 0.67
+    assert _per_item_ms([_difference(None, 12.0)], 6) is None
 
 
 def test_cpu_seconds_of_a_gone_process_are_none() -> None:

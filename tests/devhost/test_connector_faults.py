@@ -51,7 +51,7 @@ def test_the_control_route_needs_the_secret() -> None:
 
 @pytest.mark.parametrize(("body", "message"), [
     ({}, "kind is required"),
-    ({"kind": "explode"}, "kind must be one of unavailable, throttled, hang, gone, got 'explode'"),
+    ({"kind": "explode"}, "kind must be one of unavailable, throttled, hang, gone, lost, got 'explode'"),
     ({"kind": "gone", "count": 0}, "count must be a whole number of posts, at least 1, got 0"),
     ({"kind": "gone", "color": "red"}, "unknown field(s) color; expected some of after, conversationId, count, kind, "
                                        "retryAfter"),
@@ -143,6 +143,34 @@ def test_a_hanging_post_is_seen_at_once_and_released_when_the_app_shuts_down() -
     asyncio.run(scenario())
 
 
+def test_a_lost_answer_stores_the_post_and_answers_the_bot_504_only_later() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            conversation_id = (await h.start())["conversationId"]
+            faults = h.directline.faults
+            faults.inject(FaultKind.LOST, conversation_id=conversation_id)
+            losing = asyncio.create_task(bot_posts(h, conversation_id, 2))
+
+            async def shown() -> bool:
+                texts = [a.get("text") for a in (await h.activities(conversation_id))["activities"]]
+                return texts == ["the result"]
+
+            # The user already sees the post while the bot still waits for its answer.
+            await poll(shown, lambda: "the post to be shown", timeout=10)
+            assert not losing.done()
+            assert [(fault.kind, fault.status) for fault in faults.answered] == [(FaultKind.LOST, 504)]
+            faults.release()
+            [(status, body, _), (next_status, _, _)] = await asyncio.wait_for(losing, 10)
+            assert (status, body) == (504, {"error": {"code": "GatewayTimeout",
+                                                      "message": "no answer for 120 s (devhost fault)"}})
+            # Only the one post lost its answer; the bot's send again is stored a second time, as Azure would.
+            assert next_status == 200
+            texts = [a.get("text") for a in (await h.activities(conversation_id))["activities"]]
+            assert texts == ["the result", "the result"]
+
+    asyncio.run(scenario())
+
+
 def test_the_chat_serves_the_same_fault_mode_to_the_bot() -> None:
     async def scenario() -> None:
         async with ChatClient(ChatConfig(faults=(parse_fault("gone"),))) as chat:
@@ -161,13 +189,15 @@ def test_the_chat_serves_the_same_fault_mode_to_the_bot() -> None:
     ("unavailable", {"kind": "unavailable", "count": 1, "after": 0}),
     ("throttledx2:3", {"kind": "throttled", "count": 2, "after": 0, "retry_after_seconds": 3.0}),
     ("gone@1", {"kind": "gone", "count": 1, "after": 1}),
+    ("lostx2", {"kind": "lost", "count": 2, "after": 0}),
 ])
 def test_the_fault_flag_parses(text: str, expected: dict[str, Any]) -> None:
     assert parse_fault(text) == expected
 
 
 def test_a_bad_fault_flag_names_the_problem() -> None:
-    with pytest.raises(ValueError, match="--fault 'boom': the kind must be one of unavailable, throttled, hang, gone"):
+    with pytest.raises(ValueError,
+                       match="--fault 'boom': the kind must be one of unavailable, throttled, hang, gone, lost"):
         parse_fault("boom")
 
 

@@ -23,6 +23,7 @@ from bot.blob_coordination import LEASE_PREFIX
 from bot.blob_storage import blob_name
 from contract import ORCHESTRATOR_SENDER, Outcome, OutcomeEvent, OutcomeStatus, Routing, sign_outcome
 from devhost.chat import BotRejected, BotUnreachable, Conversation
+from devhost.connector_faults import FaultKind
 from orchestrator.directline import DirectLineClient
 from tests.bot.azurite import running_azurite
 from tests.faults.harness import (
@@ -206,6 +207,54 @@ def test_an_instance_killed_mid_turn_holding_the_lease_is_replaced_by_the_other_
                           if f"conversation lease taken over from {holder}, whose lease lapsed" in line]
             assert taken_over, bot_log(faults, survivor)[-3000:]
             assert count(conversation, RESULT_1) == 1
+
+    asyncio.run(scenario())
+
+
+def claim_in_flight(faults: FaultStack, instance_id: str) -> bool:
+    """Whether the outcome's claim in the shared SQLite file is held and not settled (bot/outcome_claims.py)."""
+    path = faults.config.state_store.removeprefix("sqlite:")
+    with sqlite3.connect(path, timeout=10) as db:
+        row = db.execute("SELECT expires FROM bot_outcome_claim WHERE instance_id = ?", (instance_id,)).fetchone()
+    return row is not None and row[0] is not None
+
+
+def test_an_instance_killed_between_the_outcomes_send_and_its_settle_leaves_it_shown_again_never_lost(
+        tmp_path: Path) -> None:
+    # bot-1 sends the result and dies before it hears back: the channel stores the message and loses its answer
+    # ("lost"), and bot-1 is killed while it waits, well within its ProactiveSendTimeout. Its claim is never settled
+    # nor released, so when notify_bot's retry reaches bot-2 it is deferred until the claim lapses
+    # (ConversationLeaseSeconds + 2 x ProactiveSendTimeout), then delivered: the result twice, by design never zero.
+    async def scenario() -> None:
+        settings = {**LONG, "ConversationLeaseSeconds": "3", "ProactiveSendTimeout": "7"}
+        async with running_stack(tmp_path, settings, bots=2) as faults:
+            instances = Instances(faults)
+            conversation, instance_id = await faults.user_waiting("option 1")
+            event = await instances.outcome_event(instance_id, conversation)
+            faults.chat.faults.inject(FaultKind.LOST, conversation_id=conversation.id)
+            doomed = asyncio.create_task(instances.post("bot-1", event))
+            await conversation.wait_for_text(DELIVERED, WAIT)
+            faults.stack.kill("bot-1")
+            with pytest.raises(aiohttp.ClientError):
+                await doomed  # the instance died under the request
+            assert claim_in_flight(faults, instance_id)
+            assert conversation.bot_texts()[-2:] == [ONE_MOMENT, DELIVERED]
+
+            # notify_bot's retries, through bot-2: deferred (503) while the dead delivery's claim is live.
+            answers: list[int] = []
+
+            async def delivered() -> bool:
+                answers.append(await instances.post("bot-2", event))
+                if answers[-1] != 201:
+                    await asyncio.sleep(0.5)  # notify_bot backs off between attempts
+                return answers[-1] == 201
+
+            await poll(delivered, lambda: f"bot-2 to deliver the outcome; it answered {answers}", timeout=3 * WAIT)
+            assert answers[0] == 503 and set(answers[:-1]) == {503}, answers
+            log = bot_log(faults, "bot-2")
+            assert "another delivery of this outcome is in flight (another bot instance)" in log, log[-3000:]
+            assert conversation.bot_texts()[-4:] == [ONE_MOMENT, DELIVERED, DELIVERED, CHOOSE]
+            assert not claim_in_flight(faults, instance_id)
 
     asyncio.run(scenario())
 

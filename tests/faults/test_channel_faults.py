@@ -123,6 +123,29 @@ def test_a_hanging_channel_times_out_quickly_and_the_retry_delivers_the_result_o
     asyncio.run(scenario())
 
 
+def test_a_result_whose_answer_the_channel_loses_is_sent_again_shown_twice_never_lost(
+        tmp_path: Path, auth: bool) -> None:
+    async def scenario() -> None:
+        async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:
+            conversation, instance_id = await faults.user_waiting("option 1")
+            # The result's post is stored and shown, but its answer never comes back: the bot cannot tell that from a
+            # send that failed, and the Bot Connector has no idempotency key to send it again safely with.
+            faults.chat.faults.inject(FaultKind.LOST, conversation_id=conversation.id)
+
+            final = await finished(faults, instance_id)
+            assert final["runtimeStatus"] == "Completed", final
+            assert failed_notify_attempts(final) == 1
+            assert kinds(faults, conversation) == [FaultKind.LOST]
+            # At least once: the retry sends the result again; the user sees it twice rather than never.
+            assert count(conversation, RESULT_1) == 2, conversation.bot_texts()
+            assert conversation.bot_texts()[-3:] == [RESULT_1, RESULT_1, CHOOSE]
+            warning = await wait_for_bot_warning(faults, "outcome not delivered yet, the function app retries",
+                                                 instance_id)
+            assert "the channel did not answer in time" in warning, warning
+
+    asyncio.run(scenario())
+
+
 def test_a_conversation_that_is_gone_ends_the_delivery_logged_and_in_the_status(tmp_path: Path, auth: bool) -> None:
     async def scenario() -> None:
         async with running_stack(tmp_path, SETTINGS, auth=auth) as faults:

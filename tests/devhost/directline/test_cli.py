@@ -70,7 +70,8 @@ def test_fault_flags_become_the_stand_ins_starting_faults_and_a_bad_one_is_a_usa
     assert config.faults == ({"kind": "unavailable", "count": 1, "after": 0},
                              {"kind": "throttled", "count": 2, "after": 0, "retry_after_seconds": 3.0})
     assert main(["--secret", "s", "--fault", "explode"]) == 2
-    assert "--fault 'explode': the kind must be one of unavailable, throttled, hang, gone" in capsys.readouterr().err
+    kinds = "unavailable, throttled, hang, gone, lost"
+    assert f"--fault 'explode': the kind must be one of {kinds}" in capsys.readouterr().err
 
 
 def test_the_auth_flags_go_together_and_a_missing_key_file_is_named(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from azure.storage.blob.aio import BlobClient
 
-from bot.blob_coordination import LEASE_PREFIX
+from bot.blob_coordination import CLAIM_PREFIX, LEASE_PREFIX
 from bot.blob_storage import blob_name
 from contract import ORCHESTRATOR_SENDER, Outcome, OutcomeEvent, OutcomeStatus, Routing, sign_outcome
 from devhost.chat import BotRejected, BotUnreachable, Conversation
@@ -58,8 +58,13 @@ class Instances:
         self.signing_key = secrets.signing_key
         self.directline = DirectLineClient(faults.session, self.config.directline_url, secrets.directline_secret)
 
-    async def post(self, name: str, activity: dict[str, Any]) -> int:
-        async with self.faults.session.post(f"{self.config.instance_url(name)}/api/messages", json=activity) as answer:
+    async def post(self, name: str, activity: dict[str, Any], timeout: float | None = None) -> int:  # noqa: ASYNC109
+        """The instance's answer; ``timeout`` for a turn that may wait out another instance's lease (up to twice
+        ConversationLeaseSeconds: longer than the session's 10 s with Blob's 15 s minimum)."""
+        # No ``timeout`` argument at all keeps the session's: aiohttp reads an explicit None as "no timeout".
+        limit = {} if timeout is None else {"timeout": aiohttp.ClientTimeout(total=timeout)}
+        async with self.faults.session.post(f"{self.config.instance_url(name)}/api/messages", json=activity,
+                                            **limit) as answer:
             return answer.status
 
     async def outcome_event(self, instance_id: str, conversation: Conversation) -> dict[str, Any]:
@@ -211,23 +216,30 @@ def test_an_instance_killed_mid_turn_holding_the_lease_is_replaced_by_the_other_
     asyncio.run(scenario())
 
 
-def claim_in_flight(faults: FaultStack, instance_id: str) -> bool:
-    """Whether the outcome's claim in the shared SQLite file is held and not settled (bot/outcome_claims.py)."""
-    path = faults.config.state_store.removeprefix("sqlite:")
-    with sqlite3.connect(path, timeout=10) as db:
-        row = db.execute("SELECT expires FROM bot_outcome_claim WHERE instance_id = ?", (instance_id,)).fetchone()
-    return row is not None and row[0] is not None
+async def claim_in_flight(faults: FaultStack, instance_id: str, blob_connection: str | None) -> bool:
+    """Whether the outcome's claim in the shared store is held and not settled (bot/outcome_claims.py): a row of the
+    SQLite file, or the container's ``claims/`` blob, whose ``expires`` is null once settled."""
+    if blob_connection is None:
+        path = faults.config.state_store.removeprefix("sqlite:")
+        with sqlite3.connect(path, timeout=10) as db:
+            row = db.execute("SELECT expires FROM bot_outcome_claim WHERE instance_id = ?", (instance_id,)).fetchone()
+        return row is not None and row[0] is not None
+    container = faults.config.state_store.removeprefix("blob:")
+    async with BlobClient.from_connection_string(blob_connection, container,
+                                                 CLAIM_PREFIX + blob_name(instance_id)) as blob:
+        record = json.loads(await (await blob.download_blob()).readall())
+    return record["expires"] is not None
 
 
+@pytest.mark.parametrize("store", ["sqlite", "blob"])
 def test_an_instance_killed_between_the_outcomes_send_and_its_settle_leaves_it_shown_again_never_lost(
-        tmp_path: Path) -> None:
+        tmp_path: Path, store: str) -> None:
     # bot-1 sends the result and dies before it hears back: the channel stores the message and loses its answer
     # ("lost"), and bot-1 is killed while it waits, well within its ProactiveSendTimeout. Its claim is never settled
     # nor released, so when notify_bot's retry reaches bot-2 it is deferred until the claim lapses
     # (ConversationLeaseSeconds + 2 x ProactiveSendTimeout), then delivered: the result twice, by design never zero.
-    async def scenario() -> None:
-        settings = {**LONG, "ConversationLeaseSeconds": "3", "ProactiveSendTimeout": "7"}
-        async with running_stack(tmp_path, settings, bots=2) as faults:
+    async def scenario(settings: dict[str, str], blob_connection: str | None) -> None:
+        async with running_stack(tmp_path, {**LONG, "ProactiveSendTimeout": "7", **settings}, bots=2) as faults:
             instances = Instances(faults)
             conversation, instance_id = await faults.user_waiting("option 1")
             event = await instances.outcome_event(instance_id, conversation)
@@ -237,14 +249,14 @@ def test_an_instance_killed_between_the_outcomes_send_and_its_settle_leaves_it_s
             faults.stack.kill("bot-1")
             with pytest.raises(aiohttp.ClientError):
                 await doomed  # the instance died under the request
-            assert claim_in_flight(faults, instance_id)
+            assert await claim_in_flight(faults, instance_id, blob_connection)
             assert conversation.bot_texts()[-2:] == [ONE_MOMENT, DELIVERED]
 
             # notify_bot's retries, through bot-2: deferred (503) while the dead delivery's claim is live.
             answers: list[int] = []
 
             async def delivered() -> bool:
-                answers.append(await instances.post("bot-2", event))
+                answers.append(await instances.post("bot-2", event, timeout=WAIT))
                 if answers[-1] != 201:
                     await asyncio.sleep(0.5)  # notify_bot backs off between attempts
                 return answers[-1] == 201
@@ -254,9 +266,15 @@ def test_an_instance_killed_between_the_outcomes_send_and_its_settle_leaves_it_s
             log = bot_log(faults, "bot-2")
             assert "another delivery of this outcome is in flight (another bot instance)" in log, log[-3000:]
             assert conversation.bot_texts()[-4:] == [ONE_MOMENT, DELIVERED, DELIVERED, CHOOSE]
-            assert not claim_in_flight(faults, instance_id)
+            assert not await claim_in_flight(faults, instance_id, blob_connection)
 
-    asyncio.run(scenario())
+    if store == "sqlite":
+        asyncio.run(scenario({"ConversationLeaseSeconds": "3"}, None))
+        return
+    with running_azurite(tmp_path / "azurite") as azurite:
+        connection = azurite.connection_string()
+        asyncio.run(scenario({"ConversationLeaseSeconds": str(BLOB_LEASE_SECONDS), "BotStateStore": "blob:bot-state",
+                              "BotStateConnection": connection}, connection))
 
 
 BLOB_LEASE_SECONDS = 15  # Azure's shortest blob lease

@@ -24,9 +24,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.processes import PY_SPY, REPO_ROOT, Profiler, free_port
+from bench.processes import PY_SPY, REPO_ROOT, Profiler
 from bench.report import table
 from bench.timeline import epoch_seconds
+from devhost.addresses import free_ports
 from devhost.functions.keys import load_or_create
 from devhost.readiness import wait_until_ready
 
@@ -125,7 +126,7 @@ async def _drive(process: subprocess.Popen[bytes], base: str, directline_port: i
 def _measure(steps: int, wait_seconds: float, profile_dir: Path | None, repeat: int) -> tuple[float, str]:
     """``repeat`` operations of ``steps`` steps, one at a time on a fresh host: the median wall time in seconds (the
     machine is shared, so one run can be slowed by another process) and the worst final runtime status."""
-    port, directline_port = free_port(), free_port()
+    port, directline_port = free_ports(2)
     directline = f"http://127.0.0.1:{directline_port}/v3/directline"
     with tempfile.TemporaryDirectory(prefix="bench-steps-") as data_dir, \
             open(Path(data_dir, "host.log"), "wb") as log:

@@ -23,13 +23,14 @@ import aiohttp
 
 from bench.accounting import Delivery, UserRecord, account
 from bench.load import UserRun, echo_all, operate_all, set_up_users, wall_clock
-from bench.processes import PY_SPY, EchoBotProcess, Profiler, cpu_seconds, free_port, load_average, peak_memory_mb
+from bench.processes import PY_SPY, EchoBotProcess, Profiler, cpu_seconds, load_average, peak_memory_mb
 from bench.report import Targets, render
 from bench.stats import LatencySummary, rate, ratio
 from bench.timeline import operation_starts
 from bench.workload import ChosenOperation, WorkloadError, choose, expected_seen, parse_input
 from bot.texts import CHOOSE_OPTION
 from contract import instance_id_prefix
+from devhost.addresses import free_ports
 from devhost.chat import ChatClient, ChatConfig
 from devhost.directline.throttle import parse_throttle
 from devhost.stack import Stack, StackConfig
@@ -163,10 +164,11 @@ def _summary(values: list[float | None]) -> LatencySummary:
 
 
 async def run_system(options: RunOptions, data_dir: Path) -> SystemFigures:
-    config = StackConfig(data_dir=data_dir, functions_port=free_port(), bot_port=free_port(),
-                         directline_port=free_port(), throttle=options.throttle,
+    functions, bot, directline, *instance_ports = free_ports(3 + (options.bots if options.bots > 1 else 0))
+    config = StackConfig(data_dir=data_dir, functions_port=functions, bot_port=bot,
+                         directline_port=directline, throttle=options.throttle,
                          settings=_settings(options), log_dir=data_dir / "logs", bots=options.bots,
-                         bot_instance_ports=tuple(free_port() for _ in range(options.bots)) if options.bots > 1 else ())
+                         bot_instance_ports=tuple(instance_ports))
     async with Stack(config) as stack, ChatClient(_chat_config(config.messages_url, options)) as client:
         workload = options.operations
         # Before any user acts: an operation whose result the bench cannot know fails here, not as N lost users.

@@ -1,6 +1,9 @@
-"""Ports and hosts: the port argument every devhost command takes, and the address a client dials back."""
+"""Ports and hosts: the port argument every devhost command takes, free loopback ports for a stack the bench or a
+test starts, and the address a client dials back."""
 
 import argparse
+import socket
+from collections.abc import Collection
 
 
 def port_number(text: str) -> int:
@@ -12,6 +15,27 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"a port must be 0 (a free one) to 65535, got {port}")
     return port
+
+
+def free_ports(count: int, avoid: Collection[int] = ()) -> list[int]:
+    """``count`` distinct free loopback ports, none of them in ``avoid``. Every probe stays bound until all are
+    chosen: a probe released at once lets the kernel hand the same port to the next bind, and two parts of one stack
+    then meet devhost/stack.py's "port N is given to both the functions part and the bot part" (it failed a CI run).
+    Still only free when chosen: whoever binds first gets it."""
+    probes: list[socket.socket] = []
+    chosen: list[int] = []
+    try:
+        while len(chosen) < count:
+            probe = socket.socket()
+            probes.append(probe)  # kept bound even when avoided, so the kernel moves on to another port
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if port not in avoid:
+                chosen.append(port)
+        return chosen
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def reachable_host(host: str) -> str:

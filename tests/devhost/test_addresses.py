@@ -1,10 +1,11 @@
 """The shared port argument and dial-back host of the devhost commands."""
 
 import argparse
+import socket
 
 import pytest
 
-from devhost.addresses import port_number, reachable_host
+from devhost.addresses import free_ports, port_number, reachable_host
 from devhost.up import parse_args as up_args
 
 
@@ -32,3 +33,18 @@ def test_up_refuses_an_out_of_range_port_naming_the_option(option: str, capsys: 
                                                 ("::1", "[::1]"), ("127.0.0.1", "127.0.0.1")])
 def test_a_wildcard_bind_is_dialled_over_loopback_and_ipv6_gets_brackets(bound: str, dialled: str) -> None:
     assert reachable_host(bound) == dialled
+
+
+def test_free_ports_are_distinct_free_and_never_the_avoided_ones() -> None:
+    first = free_ports(50)
+    # Released just now, so the kernel may well offer them again: none may come back.
+    second = free_ports(50, avoid=first)
+    assert len(set(first)) == 50 and len(set(second)) == 50 and not set(first) & set(second)
+    # Each is free once chosen: all of them can be bound at once.
+    binds = [socket.socket() for _ in second]
+    try:
+        for bind, port in zip(binds, second, strict=True):
+            bind.bind(("127.0.0.1", port))
+    finally:
+        for bind in binds:
+            bind.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack_fixture import free_port
+from devhost.addresses import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 # Generous: a loaded 2-core machine starts three Python processes in several seconds.
@@ -70,7 +70,10 @@ class Up:
     def __init__(self, tmp_path: Path, ports: tuple[int, int, int, int] | None = None,
                  options: tuple[str, ...] = ()) -> None:
         # The functions host, the bot, Direct Line and the dashboard.
-        self.ports = ports or (free_port(), free_port(), free_port(), free_port())
+        if ports is None:
+            functions, bot, directline, dashboard = free_ports(4)
+            ports = (functions, bot, directline, dashboard)
+        self.ports = ports
         self.data_dir = tmp_path / "data"
         self.stdout, self.stderr = tmp_path / "up.out", tmp_path / "up.err"
         functions, bot, directline, dashboard = self.ports
@@ -148,7 +151,8 @@ def test_a_busy_port_is_named_with_a_non_zero_exit_before_anything_starts(up: Ca
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         busy = squatter.getsockname()[1]
-        running = up((free_port(), busy, free_port(), free_port()))
+        functions, directline, dashboard = free_ports(3, avoid={busy})
+        running = up((functions, busy, directline, dashboard))
         assert running.process.wait(WAIT) == 1
     assert running.errors() == (
         f"devhost up: port {busy} on 127.0.0.1 (--bot-port, the bot part) is already in use by another process (an "

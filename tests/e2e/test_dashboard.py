@@ -18,9 +18,10 @@ import aiohttp
 import pytest
 
 from contract import instance_id_prefix
+from devhost.addresses import free_ports
 from devhost.chat import ChatClient, ChatConfig
 from devhost.stack import Stack
-from tests.e2e.stack_fixture import free_port, stack_config
+from tests.e2e.stack_fixture import stack_config
 
 # Slow (whole-system runs, headless Chromium, several processes): `make pytest-slow`, which CI runs too.
 pytestmark = pytest.mark.slow
@@ -74,7 +75,9 @@ async def drive(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_the_dashboard_shows_a_bar_moving_and_terminates_and_purges_with_its_buttons(tmp_path: Path) -> None:
-    config = replace(stack_config(tmp_path / "stack", SETTINGS), dashboard_port=free_port())
+    config = stack_config(tmp_path / "stack", SETTINGS)
+    [dashboard] = free_ports(1, avoid={config.functions_port, config.bot_port, config.directline_port})
+    config = replace(config, dashboard_port=dashboard)
     assert config.dashboard_url is not None
     screenshot = tmp_path / "dashboard.png"
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.e2e.stack_fixture import free_port
+from devhost.addresses import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def choose_option_1(terminal: Terminal) -> str:
 
 
 def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Path) -> None:
-    ports = [str(free_port()) for _ in range(4)]
+    ports = [str(port) for port in free_ports(4)]
     process, terminal = up_with_chat(tmp_path, "--functions-port", ports[0], "--bot-port", ports[1],
                                      "--directline-port", ports[2], "--dashboard-port", ports[3])
     try:
@@ -87,7 +87,7 @@ def test_up_with_chat_runs_the_whole_conversation_and_stops_cleanly(tmp_path: Pa
 
 
 def test_up_with_auth_composes_with_the_other_options_and_the_chat_authenticates(tmp_path: Path) -> None:
-    ports = [str(free_port()) for _ in range(5)]
+    ports = [str(port) for port in free_ports(5)]
     process, terminal = up_with_chat(tmp_path, "--auth", "--no-key-check", "--functions-port", ports[0],
                                      "--bot-port", ports[1], "--directline-port", ports[2], "--dashboard-port",
                                      ports[3], "--identity-port", ports[4])

@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 import aiohttp
 
 from contract import instance_id_prefix
+from devhost.addresses import free_ports
 from devhost.chat import ChatClient, ChatConfig, Conversation
 from devhost.stack import Stack
-from tests.e2e.stack_fixture import free_port, stack_config
+from tests.e2e.stack_fixture import stack_config
 
 T = TypeVar("T")
 
@@ -164,7 +165,8 @@ async def running_stack(data_dir: Path, settings: Mapping[str, str], *, auth: bo
     bot's credentials. With ``bots`` above 1, that many bot instances behind the balancer (``devhost up --bots``)."""
     config = stack_config(data_dir, settings, auth=auth)
     if bots > 1:
-        config = replace(config, bots=bots, bot_instance_ports=tuple(free_port() for _ in range(bots)))
+        taken = {config.functions_port, config.bot_port, config.directline_port, config.identity_port}
+        config = replace(config, bots=bots, bot_instance_ports=tuple(free_ports(bots, avoid=taken)))
     timeout = aiohttp.ClientTimeout(total=10)
     stack = Stack(config)
     emulator = None if stack.auth is None else stack.auth.emulator_auth()

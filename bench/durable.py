@@ -20,10 +20,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.processes import free_port
 from bench.report import table
 from bench.stats import percentile
 from bench.timeline import epoch_seconds
+from devhost.addresses import free_port
 from devhost.functions.keys import load_or_create
 from devhost.readiness import wait_until_ready
 

@@ -2,22 +2,16 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from devhost.addresses import free_port
 from devhost.readiness import NotReady, wait_until_ready
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PY_SPY = Path(sys.executable).with_name("py-spy")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def parse_vm_hwm(status_text: str) -> float | None:

@@ -17,6 +17,12 @@ def port_number(text: str) -> int:
     return port
 
 
+def free_port() -> int:
+    """One free loopback port, for a lone server; several parts of one stack take ``free_ports`` together."""
+    [port] = free_ports(1)
+    return port
+
+
 def free_ports(count: int, avoid: Collection[int] = ()) -> list[int]:
     """``count`` distinct free loopback ports, none of them in ``avoid``. Every probe stays bound until all are
     chosen: a probe released at once lets the kernel hand the same port to the next bind, and two parts of one stack

@@ -3,7 +3,6 @@
 import asyncio
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,18 +15,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from contract import Progress, Stage
+from devhost.addresses import free_port
 from devhost.functions.keys import KEYS_FILE, read_keys
 from devhost.instances import durable_key, main, parse_args, row, run
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTINUATION = {"type": "event", "channelId": "directline", "serviceUrl": "http://127.0.0.1:9/",
                 "conversation": {"id": "conv-instances"}, "from": {"id": "user"}, "recipient": {"id": "bot"}}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +31,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def functions_url(data_dir: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DirectLineSecret": "s", "OperationSigningKey": "k", "OperationSeconds": "600",
            "OperationSteps": "4", "DirectLineEndpoint": "http://127.0.0.1:9/v3/directline"}
     process = subprocess.Popen(
@@ -121,7 +115,7 @@ def test_the_local_keys_file_is_read_for_a_local_host_only(data_dir: Path) -> No
 
 
 def test_an_unreachable_host_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--functions-url", f"http://127.0.0.1:{_free_port()}"]) == 1
+    assert main(["--functions-url", f"http://127.0.0.1:{free_port()}"]) == 1
     assert "cannot reach the functions host" in capsys.readouterr().err
 
 

@@ -1,19 +1,13 @@
 """Waiting for a spawned server: ready when it answers, a clear NotReady when it exits or stays silent."""
 
 import asyncio
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from devhost.addresses import free_port
 from devhost.readiness import NotReady, wait_until_ready
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_ready_once_the_server_answers() -> None:

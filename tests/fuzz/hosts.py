@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from devhost.addresses import free_port
 from devhost.functions import HostKeys
 from devhost.functions.keys import KEYS_FILE, read_keys
-from tests.devhost.functions.processes import REPO, free_port, start_host
+from tests.devhost.functions.processes import REPO, start_host
 
 # Operations that take an hour in one step: a started instance just waits in its activity until terminated.
 SETTINGS = {

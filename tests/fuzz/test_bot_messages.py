@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from bot.app import MAX_REQUEST_BYTES, create_app
 from bot.settings import BotSettings
+from devhost.addresses import free_port
 from tests.bot.harness import CopyingMemoryStorage
-from tests.devhost.functions.processes import free_port
 from tests.fuzz.strategies import json_values, not_json_bodies, raw_bodies
 from tests.fuzz.support import FUZZ, Http, LoopThread, Reply, assert_client_error, channel_error
 

@@ -1,7 +1,6 @@
 """Test helpers for the functions host as a child process (``python -m devhost functions``)."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,12 +12,6 @@ from devhost.functions.keys import KEYS_FILE, HostKeys, read_keys
 
 REPO = Path(__file__).resolve().parents[3]
 READY_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:

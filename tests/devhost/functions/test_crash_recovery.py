@@ -7,8 +7,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from devhost.addresses import free_port
 from tests.devhost.functions.hosting import APPS
-from tests.devhost.functions.processes import free_port, host_keys, start_host
+from tests.devhost.functions.processes import host_keys, start_host
 
 API = "/runtime/webhooks/durabletask"
 WAIT_SECONDS = 30.0

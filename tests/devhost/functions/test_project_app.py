@@ -8,7 +8,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.devhost.functions.processes import REPO, free_port, host_keys, start_host
+from devhost.addresses import free_port
+from tests.devhost.functions.processes import REPO, host_keys, start_host
 
 WAIT_SECONDS = 30.0
 SETTINGS = {
